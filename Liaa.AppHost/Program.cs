@@ -1,0 +1,1 @@
+Console.WriteLine("Liaa.AppHost: the cluster orchestrator arrives with issue 5.");

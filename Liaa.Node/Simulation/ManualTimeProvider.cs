@@ -1,0 +1,189 @@
+namespace Liaa.Node.Simulation;
+
+/// <summary>
+/// A <see cref="TimeProvider"/> whose clock moves only when <see cref="Advance"/> or
+/// <see cref="SetUtcNow"/> is called: timers, <c>Task.Delay(d, time)</c>, <c>PeriodicTimer</c> and
+/// <c>CancellationTokenSource(delay, time)</c> fire in due order as time passes, on the caller of
+/// <see cref="Advance"/>. Used by unit tests and the simulator (the Microsoft testing package that
+/// ships <c>FakeTimeProvider</c> cannot be restored here).
+/// </summary>
+/// <remarks>
+/// Thread-safe. Callbacks run outside the lock, one at a time, in due-time order (ties in creation
+/// order); a callback that changes a timer or creates one is seen by the same <see cref="Advance"/>.
+/// Timestamps tick at 1 tick = 100 ns, so <see cref="TimeProvider.GetElapsedTime(long)"/> is exact.
+/// </remarks>
+public sealed class ManualTimeProvider : TimeProvider
+{
+    private readonly Lock _gate = new();
+    private readonly List<ManualTimer> _timers = [];
+    private DateTimeOffset _now;
+    private long _sequence;
+
+    public ManualTimeProvider()
+        : this(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero))
+    {
+    }
+
+    public ManualTimeProvider(DateTimeOffset start)
+    {
+        _now = start;
+    }
+
+    public override DateTimeOffset GetUtcNow()
+    {
+        lock (_gate)
+        {
+            return _now;
+        }
+    }
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp() => GetUtcNow().UtcTicks;
+
+    public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
+
+    /// <summary>Number of timers that are armed (due at some point), for tests that wait on work being scheduled.</summary>
+    public int ActiveTimerCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _timers.Count(t => t.DueAt is not null);
+            }
+        }
+    }
+
+    /// <summary>The earliest time a timer is due, if any.</summary>
+    public DateTimeOffset? NextDueAt
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _timers.Where(t => t.DueAt is not null).Select(t => t.DueAt).Min();
+            }
+        }
+    }
+
+    /// <summary>Moves the clock forward by <paramref name="delta"/>, firing every timer due on the way, in order.</summary>
+    public void Advance(TimeSpan delta)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(delta, TimeSpan.Zero);
+        DateTimeOffset target;
+        lock (_gate)
+        {
+            target = _now + delta;
+        }
+
+        SetUtcNow(target);
+    }
+
+    /// <summary>Moves the clock to <paramref name="value"/> (never backwards), firing every timer due on the way, in order.</summary>
+    public void SetUtcNow(DateTimeOffset value)
+    {
+        while (true)
+        {
+            ManualTimer? next;
+            lock (_gate)
+            {
+                if (value < _now)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(value), "Time never goes backwards.");
+                }
+
+                next = null;
+                foreach (var timer in _timers)
+                {
+                    if (timer.DueAt is { } due && due <= value
+                        && (next is null || due < next.DueAt || (due == next.DueAt && timer.Sequence < next.Sequence)))
+                    {
+                        next = timer;
+                    }
+                }
+
+                if (next is null)
+                {
+                    _now = value;
+                    return;
+                }
+
+                _now = next.DueAt!.Value;
+                next.DueAt = next.Period is { } period && period > TimeSpan.Zero ? _now + period : null;
+            }
+
+            next.Fire();
+        }
+    }
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        var timer = new ManualTimer(this, callback, state);
+        lock (_gate)
+        {
+            timer.Sequence = _sequence++;
+            _timers.Add(timer);
+        }
+
+        timer.Change(dueTime, period);
+        return timer;
+    }
+
+    private void Arm(ManualTimer timer, TimeSpan dueTime, TimeSpan period)
+    {
+        lock (_gate)
+        {
+            if (timer.IsDisposed)
+            {
+                return;
+            }
+
+            timer.Period = period == Timeout.InfiniteTimeSpan ? null : period;
+            timer.DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : _now + (dueTime < TimeSpan.Zero ? TimeSpan.Zero : dueTime);
+        }
+    }
+
+    private void Remove(ManualTimer timer)
+    {
+        lock (_gate)
+        {
+            timer.IsDisposed = true;
+            timer.DueAt = null;
+            _timers.Remove(timer);
+        }
+    }
+
+    private sealed class ManualTimer(ManualTimeProvider owner, TimerCallback callback, object? state) : ITimer
+    {
+        public DateTimeOffset? DueAt { get; set; }
+
+        public TimeSpan? Period { get; set; }
+
+        public long Sequence { get; set; }
+
+        public bool IsDisposed { get; set; }
+
+        public void Fire() => callback(state);
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            if (IsDisposed)
+            {
+                return false;
+            }
+
+            owner.Arm(this, dueTime, period);
+            return true;
+        }
+
+        public void Dispose() => owner.Remove(this);
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

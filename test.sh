@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Liaa's whole test suite: installs what the tests need from Debian when it is missing, builds,
+# runs every test (unit, simulation, integration, live cluster), and ends with one line
+#   tests: N passed, N failed, N skipped
+# read from the test results. Exit code 0 only when nothing failed.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+if ((${#need_apt[@]})); then
+  echo "test.sh: installing from Debian: ${need_apt[*]}"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null 2>&1 \
+    || echo "test.sh: could not install ${need_apt[*]}; tests that need them will say so" >&2
+fi
+
+results="$PWD/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+dotnet build Liaa.Aspire.sln -c Release -nologo -clp:ErrorsOnly
+build=$?
+if [ $build -ne 0 ]; then
+  echo "tests: 0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+dotnet test Liaa.Tests/Liaa.Tests.csproj -c Release --no-build -nologo \
+  --logger "trx;LogFileName=results.trx" --results-directory "$results" \
+  --logger "console;verbosity=normal" -- RunConfiguration.TestSessionTimeout=540000
+status=$?
+
+trx=$(find "$results" -name '*.trx' | head -n 1)
+if [ -z "$trx" ]; then
+  echo "tests: 0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+passed=$(get passed); failed=$(get failed); errors=$(get error); timeouts=$(get timeout); aborted=$(get aborted)
+not_executed=$(get notExecuted)
+failed=$(( ${failed:-0} + ${errors:-0} + ${timeouts:-0} + ${aborted:-0} ))
+if [ $status -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
+echo "tests: ${passed:-0} passed, ${failed} failed, ${not_executed:-0} skipped"
+[ $failed -eq 0 ]
