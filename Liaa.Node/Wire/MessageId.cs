@@ -1,0 +1,115 @@
+using System.Buffers.Binary;
+
+namespace Liaa.Node.Wire;
+
+/// <summary>Flags a Liaa requester carries in its message ids (byte 7), so even a plain first datagram says them.</summary>
+[Flags]
+public enum LiaaIdFlags : byte
+{
+    None = 0,
+
+    /// <summary>The requester is a short-lived client: do not add it to routing tables.</summary>
+    ClientMode = 1,
+}
+
+/// <summary>
+/// The 20-byte rpcudp message id. Python peers draw 20 random bytes and echo them in the response.
+/// A Liaa requester's ids begin with a 6-byte marker, a protocol version byte and a flags byte,
+/// followed by 12 random bytes: to a Python peer they are just random bytes, to a Liaa responder
+/// they say "answer me in the extended form" (DESIGN.md, "carry more between Liaa nodes").
+/// </summary>
+public readonly struct MessageId : IEquatable<MessageId>
+{
+    public const int Length = 20;
+
+    /// <summary>The Liaa protocol version carried in marked ids and extended headers.</summary>
+    public const byte LiaaProtocolVersion = 1;
+
+    // "LIAA" followed by two fixed bytes; a Python id starts with this by chance once in 2^48.
+    private const ulong MarkerMask = 0xFFFF_FFFF_FFFF_0000;
+    private const ulong Marker = 0x4C49_4141_D70E_0000;
+
+    private readonly ulong _a; // bytes 0..7
+    private readonly ulong _b; // bytes 8..15
+    private readonly uint _c;  // bytes 16..19
+
+    private MessageId(ulong a, ulong b, uint c)
+    {
+        _a = a;
+        _b = b;
+        _c = c;
+    }
+
+    /// <summary>A plain random id, as a Python peer makes them.</summary>
+    public static MessageId NewRandom(Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        Span<byte> bytes = stackalloc byte[Length];
+        random.NextBytes(bytes);
+        return Read(bytes);
+    }
+
+    /// <summary>A Liaa-marked id with <paramref name="flags"/> and 12 random bytes.</summary>
+    public static MessageId NewLiaa(Random random, LiaaIdFlags flags = LiaaIdFlags.None)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        Span<byte> bytes = stackalloc byte[Length];
+        random.NextBytes(bytes);
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, Marker | ((ulong)LiaaProtocolVersion << 8) | (byte)flags);
+        return Read(bytes);
+    }
+
+    /// <summary>Reads an id from the first 20 bytes of <paramref name="bytes"/>.</summary>
+    public static MessageId Read(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < Length)
+        {
+            throw new ArgumentException($"A message id is {Length} bytes.", nameof(bytes));
+        }
+
+        return new MessageId(
+            BinaryPrimitives.ReadUInt64BigEndian(bytes),
+            BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]),
+            BinaryPrimitives.ReadUInt32BigEndian(bytes[16..]));
+    }
+
+    /// <summary>Whether the id carries the Liaa marker (the sender is a Liaa node).</summary>
+    public bool IsLiaa => (_a & MarkerMask) == Marker;
+
+    /// <summary>The Liaa protocol version of a marked id (0 when unmarked).</summary>
+    public byte LiaaVersion => IsLiaa ? (byte)(_a >> 8) : (byte)0;
+
+    /// <summary>The flags of a marked id (<see cref="LiaaIdFlags.None"/> when unmarked).</summary>
+    public LiaaIdFlags Flags => IsLiaa ? (LiaaIdFlags)(byte)_a : LiaaIdFlags.None;
+
+    public void WriteTo(Span<byte> destination)
+    {
+        BinaryPrimitives.WriteUInt64BigEndian(destination, _a);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], _b);
+        BinaryPrimitives.WriteUInt32BigEndian(destination[16..], _c);
+    }
+
+    public byte[] ToByteArray()
+    {
+        var bytes = new byte[Length];
+        WriteTo(bytes);
+        return bytes;
+    }
+
+    public bool Equals(MessageId other) => _a == other._a && _b == other._b && _c == other._c;
+
+    public override bool Equals(object? obj) => obj is MessageId other && Equals(other);
+
+    public override int GetHashCode() => HashCode.Combine(_a, _b, _c);
+
+    public override string ToString()
+    {
+        Span<byte> bytes = stackalloc byte[Length];
+        WriteTo(bytes);
+        return Convert.ToHexStringLower(bytes);
+    }
+
+    public static bool operator ==(MessageId left, MessageId right) => left.Equals(right);
+
+    public static bool operator !=(MessageId left, MessageId right) => !left.Equals(right);
+}
