@@ -285,15 +285,8 @@ internal sealed partial class RoutingTable
         leaf.One = new TreeNode(one);
         _bucketCount++;
 
-        // A half with room takes the candidates that were waiting for a slot, oldest-seen order kept.
-        foreach (var half in (ReadOnlySpan<KBucket>)[zero, one])
-        {
-            while (half.Contacts.Count < _options.K && half.TakeNewestReplacement() is { } replacement)
-            {
-                _replacementCount--;
-                InsertByLastSeen(half, new ContactEntry(replacement.Contact, replacement.LastSeen));
-            }
-        }
+        // Nothing waits in the halves' replacement caches: a bucket's splittability never changes (it depends
+        // on its range only), and only buckets that cannot split park candidates.
     }
 
     private int IndexOfStalest(KBucket bucket)
