@@ -41,13 +41,16 @@ internal sealed class KnownLiaaPeers(int capacity)
 
         lock (_gate)
         {
-            var mark = _nextMark++;
-            if (!_marks.TryAdd(endPoint, mark))
+            if (_marks.ContainsKey(endPoint))
             {
                 return;
             }
 
-            _order.Enqueue((endPoint, mark));
+            // A private copy: IPEndPoint is mutable, and a key that changes is lost in the map.
+            var key = new IPEndPoint(endPoint.Address, endPoint.Port);
+            var mark = _nextMark++;
+            _marks.Add(key, mark);
+            _order.Enqueue((key, mark));
             while (_marks.Count > capacity)
             {
                 var (oldest, oldestMark) = _order.Dequeue();

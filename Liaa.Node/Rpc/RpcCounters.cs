@@ -15,7 +15,6 @@ public sealed class RpcCounters
     private long _requestsReceived;
     private long _requestsServed;
     private long _requestsUnanswered;
-    private long _requestsRejected;
     private long _handlerErrors;
     private long _callsSent;
     private long _callsOk;
@@ -42,7 +41,6 @@ public sealed class RpcCounters
             Interlocked.Read(ref _requestsReceived),
             Interlocked.Read(ref _requestsServed),
             Interlocked.Read(ref _requestsUnanswered),
-            Interlocked.Read(ref _requestsRejected),
             Interlocked.Read(ref _handlerErrors),
             Interlocked.Read(ref _callsSent),
             Interlocked.Read(ref _callsOk),
@@ -66,8 +64,6 @@ public sealed class RpcCounters
     internal void AddRequestServed() => Interlocked.Increment(ref _requestsServed);
 
     internal void AddRequestUnanswered() => Interlocked.Increment(ref _requestsUnanswered);
-
-    internal void AddRequestRejected() => Interlocked.Increment(ref _requestsRejected);
 
     internal void AddHandlerError() => Interlocked.Increment(ref _handlerErrors);
 
@@ -100,10 +96,9 @@ public sealed class RpcCounters
 
 /// <summary>The counters of an <see cref="RpcEndpoint"/> at one moment.</summary>
 /// <param name="Drops">Datagrams dropped, by reason (every reason present, zero when none).</param>
-/// <param name="RequestsReceived">Well-formed requests accepted for serving.</param>
+/// <param name="RequestsReceived">Well-formed requests accepted for serving (those refused for load are dropped as <see cref="DropReason.Overloaded"/>).</param>
 /// <param name="RequestsServed">Requests answered (a response was sent).</param>
 /// <param name="RequestsUnanswered">Requests whose handler chose not to reply.</param>
-/// <param name="RequestsRejected">Well-formed requests dropped because <see cref="RpcOptions.MaxConcurrentRequests"/> were in progress.</param>
 /// <param name="HandlerErrors">Requests whose handler threw (no reply was sent).</param>
 /// <param name="CallsSent">Calls started by this endpoint.</param>
 /// <param name="CallsOk">Calls that got their response.</param>
@@ -117,7 +112,6 @@ public sealed record RpcCountersSnapshot(
     long RequestsReceived,
     long RequestsServed,
     long RequestsUnanswered,
-    long RequestsRejected,
     long HandlerErrors,
     long CallsSent,
     long CallsOk,

@@ -69,7 +69,11 @@ public sealed partial class RpcEndpoint
                     call.Registration = cancellationToken.UnsafeRegister(static s => ((PendingCall)s!).TryComplete(RpcStatus.Cancelled), call);
                 }
 
-                await SendRequestAsync(call, request, activity, cancellationToken).ConfigureAwait(false);
+                // Cancellation that raced the registration has completed the call already: do not send.
+                if (!call.Task.IsCompleted)
+                {
+                    await SendRequestAsync(call, request, activity, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             result = await call.Task.ConfigureAwait(false);

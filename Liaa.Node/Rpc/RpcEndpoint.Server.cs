@@ -20,8 +20,8 @@ public sealed partial class RpcEndpoint
         if (active > _options.MaxConcurrentRequests)
         {
             Interlocked.Decrement(ref _activeRequests);
-            Counters.AddRequestRejected();
             RpcLog.TooManyRequests(_logger, request.Method, remote, active - 1);
+            Drop(DropReason.Overloaded, remote);
             return;
         }
 

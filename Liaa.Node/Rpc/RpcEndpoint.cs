@@ -54,7 +54,9 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly LiaaIdFlags _idFlags;
+    private readonly Lock _lifecycleGate = new();
     private Task? _receiveLoop;
+    private Task? _stopTask;
     private int _state;
     private int _pendingCount;
     private int _activeRequests;
@@ -117,15 +119,20 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     /// <summary>Starts the receive loop. Once only.</summary>
     public void Start()
     {
-        if (Interlocked.CompareExchange(ref _state, Running, Created) != Created)
+        lock (_lifecycleGate)
         {
-            throw new InvalidOperationException("The RPC endpoint was already started.");
-        }
+            if (_state != Created)
+            {
+                throw new InvalidOperationException("The RPC endpoint was already started or stopped.");
+            }
 
-        // The loop must not inherit the caller's ambient span or other async-locals.
-        using (ExecutionContext.SuppressFlow())
-        {
-            _receiveLoop = Task.Run(ReceiveLoopAsync);
+            // The loop must not inherit the caller's ambient span or other async-locals.
+            using (ExecutionContext.SuppressFlow())
+            {
+                _receiveLoop = Task.Run(ReceiveLoopAsync);
+            }
+
+            Volatile.Write(ref _state, Running);
         }
 
         RpcLog.Started(_logger, LocalEndPoint);
@@ -133,21 +140,20 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
 
     /// <summary>
     /// Stops receiving, ends every pending call with <see cref="RpcStatus.Stopped"/>, cancels the
-    /// handlers' token and waits for the requests being served to finish. Idempotent.
+    /// handlers' token and waits for the requests being served to finish. Idempotent: every caller
+    /// gets the same task.
     /// </summary>
-    public async Task StopAsync()
+    public Task StopAsync()
     {
-        var previous = Interlocked.Exchange(ref _state, Stopped);
-        if (previous == Stopped)
+        lock (_lifecycleGate)
         {
-            if (_receiveLoop is { } loop)
-            {
-                await loop.ConfigureAwait(false);
-            }
-
-            return;
+            return _stopTask ??= StopCoreAsync();
         }
+    }
 
+    private async Task StopCoreAsync()
+    {
+        Interlocked.Exchange(ref _state, Stopped);
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_receiveLoop is { } receiveLoop)
         {

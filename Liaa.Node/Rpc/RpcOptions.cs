@@ -9,7 +9,7 @@ public sealed class RpcOptions
 
     /// <summary>
     /// Incoming requests being handled at once; a request beyond this is dropped without reply and
-    /// counted (<see cref="RpcCountersSnapshot.RequestsRejected"/>), as an overloaded Python peer would appear.
+    /// counted as <see cref="Wire.DropReason.Overloaded"/>, as an overloaded Python peer would appear.
     /// </summary>
     /// <value>Default 1024 requests.</value>
     public int MaxConcurrentRequests { get; set; } = 1024;

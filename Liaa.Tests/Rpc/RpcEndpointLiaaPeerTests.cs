@@ -114,8 +114,14 @@ public sealed class RpcEndpointLiaaPeerTests
 
         using var root = new Activity("test-root").Start();
         await client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: ct).Bounded();
-        handler.Override = (_, _, _) => ValueTask.FromResult<RpcResponse?>(null);
+        var declined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        handler.Override = (_, _, _) =>
+        {
+            declined.SetResult();
+            return ValueTask.FromResult<RpcResponse?>(null);
+        };
         var silent = client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: ct);
+        await declined.Task.Bounded();
         net.Time.Advance(TimeSpan.FromSeconds(5));
         var timedOut = await silent.Bounded();
         handler.Override = null;

@@ -337,13 +337,14 @@ public sealed class RpcEndpointTests
         await raw.SendAsync(HandBuilt.Ping(HandBuilt.PythonId(1), ClientId), ServerAddress, ct);
         await raw.SendAsync(HandBuilt.Ping(HandBuilt.PythonId(2), ClientId), ServerAddress, ct);
         await raw.SendAsync(Convert.FromHexString("0001"), ServerAddress, ct);
+        Assert.Equal(DropReason.Overloaded, await observer.NextDropAsync());
         Assert.Equal(DropReason.TooShort, await observer.NextDropAsync());
         release.SetResult();
 
         Assert.Equal(HandBuilt.PingResponse(HandBuilt.PythonId(1), ServerId), await raw.ReceiveBytesAsync());
         await server.StopAsync().Bounded();
         var counters = server.Counters.Snapshot();
-        Assert.Equal(1, counters.RequestsRejected);
+        Assert.Equal(1, counters.Drops[DropReason.Overloaded]);
         Assert.Equal(1, counters.RequestsServed);
         Assert.Equal(0, raw.QueuedCount);
     }
