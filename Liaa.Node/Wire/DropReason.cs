@@ -63,4 +63,7 @@ public enum DropReason
 
     /// <summary>A datagram larger than the RPC layer accepts.</summary>
     Oversized,
+
+    /// <summary>A well-formed request that arrived while <c>RpcOptions.MaxConcurrentRequests</c> were being served.</summary>
+    Overloaded,
 }
