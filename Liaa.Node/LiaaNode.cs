@@ -138,6 +138,13 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
         return result;
     }
 
+    /// <summary>An iterative FIND_NODE: the k closest live nodes to <paramref name="target"/> the network knows, nearest first.</summary>
+    public async Task<IReadOnlyList<Contact>> FindClosestNodesAsync(NodeId target, CancellationToken cancellationToken = default)
+    {
+        var result = await _node.Lookups.RunAsync(LookupKind.FindNode, target, cancellationToken).ConfigureAwait(false);
+        return result.ClosestNodes;
+    }
+
     /// <summary>The k-buckets with their ranges and contacts.</summary>
     public IReadOnlyList<BucketSnapshot> GetRoutingTable() => _node.Routing.GetBuckets();
 

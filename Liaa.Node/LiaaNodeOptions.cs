@@ -48,8 +48,8 @@ public sealed class LiaaNodeOptions
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
-        problems.AddRange(Kademlia.Validate().Select(p => $"Liaa:Kademlia: {p}"));
-        problems.AddRange(Storage.Validate().Select(p => $"Liaa:Storage: {p}"));
+        problems.AddRange(Kademlia.Validate());
+        problems.AddRange(Storage.Validate());
         if (Rpc.Timeout <= TimeSpan.Zero)
         {
             problems.Add("Liaa:Transport:Timeout must be positive.");

@@ -35,7 +35,7 @@ internal sealed class LookupRunner
 
         var started = _node.Time.GetTimestamp();
         _node.Routing.MarkLookup(target, _node.Time.GetUtcNow());
-        var lookup = new Lookup(kind, _node.Self, target, _node.Routing.FindClosest(target, _node.Options.Kademlia.K), _node.Options.Kademlia);
+        var lookup = new Lookup(kind, _node.Self, target, _node.Routing.FindClosest(target, _node.Options.Kademlia.K, includeStale: false), _node.Options.Kademlia);
         var inFlight = new Dictionary<Task<RpcResult>, Contact>();
         while (true)
         {

@@ -76,10 +76,11 @@ internal sealed class RequestHandler : IRpcHandler
         return FindValueResponse.Miss(Closest(request.Key, context));
     }
 
-    /// <summary>Up to k contacts nearest to the target, without the requester (by endpoint) and without a node whose id is the target, as Python does.</summary>
+    /// <summary>Up to k contacts nearest to the target, without the requester (by endpoint) and without a node whose id is the target, as Python does; contacts that stopped answering are not handed out.</summary>
     private IReadOnlyList<Contact> Closest(NodeId target, RpcRequestContext context) =>
         _node.Routing.FindClosest(
             target,
             _node.Options.Kademlia.K,
-            contact => contact.Id == target || contact.EndPoint.Equals(context.Remote));
+            contact => contact.Id == target || contact.EndPoint.Equals(context.Remote),
+            includeStale: false);
 }
