@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -21,6 +22,9 @@ namespace Liaa.ServiceDefaults.Prometheus;
 internal static class PrometheusTextWriter
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    // Label values are escaped by the writer; JSON only has to escape what JSON requires.
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static string Write(IReadOnlyList<Metric> metrics, Resource? resource)
     {
@@ -276,7 +280,7 @@ internal static class PrometheusTextWriter
         double d => PrometheusNaming.FormatDouble(d),
         float f => PrometheusNaming.FormatDouble(f),
         IFormattable formattable and not Array => formattable.ToString(null, CultureInfo.InvariantCulture),
-        Array array => JsonSerializer.Serialize(array.Cast<object?>().Select(FormatJsonElement).ToArray()),
+        Array array => JsonSerializer.Serialize(array.Cast<object?>().Select(FormatJsonElement).ToArray(), JsonOptions),
         _ => value.ToString() ?? string.Empty,
     };
 
