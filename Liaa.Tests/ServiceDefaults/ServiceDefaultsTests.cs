@@ -124,4 +124,30 @@ public sealed class ServiceDefaultsTests
 
         Assert.Equal(["GET /v1/values/{key}"], serverSpans);
     }
+
+    [Fact]
+    public async Task Metrics_ReportOnlyThisHostsMeters_WhenHostsShareTheProcess()
+    {
+        await using var first = await ServiceDefaultsTestApp.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var second = await ServiceDefaultsTestApp.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        using var firstClient = new HttpClient { BaseAddress = first.BaseAddress };
+        using var secondClient = new HttpClient { BaseAddress = second.BaseAddress };
+        (await firstClient.GetAsync("/v1/values/a", TestContext.Current.CancellationToken)).Dispose();
+        foreach (var key in new[] { "b", "c" })
+        {
+            (await secondClient.GetAsync("/v1/values/" + key, TestContext.Current.CancellationToken)).Dispose();
+        }
+
+        var firstMetrics = await firstClient.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        var secondMetrics = await secondClient.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+
+        // Both hosts create a "Liaa.Node" meter from their own IMeterFactory; listeners match by name.
+        Assert.Equal(["liaa_test_requests_total{otel_scope_name=\"Liaa.Node\"} 1"], SeriesOf(firstMetrics, "liaa_test_requests_total"));
+        Assert.Equal(["liaa_test_requests_total{otel_scope_name=\"Liaa.Node\"} 2"], SeriesOf(secondMetrics, "liaa_test_requests_total"));
+        Assert.Contains($"server_port=\"{first.BaseAddress.Port}\"", firstMetrics, StringComparison.Ordinal);
+        Assert.DoesNotContain($"server_port=\"{second.BaseAddress.Port}\"", firstMetrics, StringComparison.Ordinal);
+    }
+
+    private static string[] SeriesOf(string text, string family) =>
+        [.. text.Split('\n').Where(line => line.StartsWith(family + "{", StringComparison.Ordinal))];
 }
