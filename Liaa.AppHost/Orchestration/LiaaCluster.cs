@@ -285,7 +285,7 @@ public sealed class LiaaCluster : IAsyncDisposable
             return;
         }
 
-        _shuttingDown = true;
+        BeginShutdown();
         await _lifetime.CancelAsync().ConfigureAwait(false);
         List<NodeSupervisor> supervisors;
         lock (_gate)
@@ -309,6 +309,40 @@ public sealed class LiaaCluster : IAsyncDisposable
         DeleteWorkDirectory();
         Probe.Dispose();
         _lifetime.Dispose();
+    }
+
+    /// <summary>
+    /// From now on, node exits count as expected: Ctrl+C in a terminal reaches the nodes too (they
+    /// share its process group) and they may exit before <see cref="DisposeAsync"/> stops them.
+    /// </summary>
+    internal void BeginShutdown()
+    {
+        _shuttingDown = true;
+        _prometheus?.MarkStopping();
+    }
+
+    /// <summary>Kills every node and Prometheus at once, by pid (a second Ctrl+C).</summary>
+    internal void KillAll()
+    {
+        _shuttingDown = true;
+        List<NodeSupervisor> supervisors;
+        lock (_gate)
+        {
+            supervisors = [.. _supervisors];
+        }
+
+        foreach (var pid in supervisors.Select(s => s.RunningProcessId).OfType<int>())
+        {
+            ProcessSignals.TryKill(pid);
+        }
+
+        if (_prometheus is { } prometheus)
+        {
+            prometheus.MarkStopping();
+
+            // Its watchdog shell forwards SIGTERM and waits; killing the shell would orphan Prometheus.
+            ProcessSignals.TryTerminate(prometheus.ProcessId);
+        }
     }
 
     /// <summary>Seeds for <paramref name="supervisor"/>: the seed, then up to two healthy others, so a node (or the seed itself) can rejoin while the seed is down.</summary>
@@ -587,27 +621,9 @@ public sealed class LiaaCluster : IAsyncDisposable
         }
     }
 
-    private void OnProcessExit(object? sender, EventArgs e)
-    {
-        // The AppHost is exiting without having disposed the cluster: do not leave the nodes to
-        // notice on their own.
-        _shuttingDown = true;
-        List<NodeSupervisor> supervisors;
-        lock (_gate)
-        {
-            supervisors = [.. _supervisors];
-        }
-
-        foreach (var pid in supervisors.Select(s => s.RunningProcessId).OfType<int>())
-        {
-            ProcessSignals.TryKill(pid);
-        }
-
-        if (_prometheus is { } prometheus)
-        {
-            ProcessSignals.TryTerminate(prometheus.ProcessId);
-        }
-    }
+    // The AppHost is exiting without having disposed the cluster: do not leave the nodes to notice
+    // on their own.
+    private void OnProcessExit(object? sender, EventArgs e) => KillAll();
 
     private string EnsureWorkDirectory()
     {

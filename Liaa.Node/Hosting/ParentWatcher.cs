@@ -175,7 +175,7 @@ internal sealed class ParentWatcher : IDisposable
                 // Nothing is ever written on purpose; anything that is is discarded.
             }
 
-            _gone.TrySetResult("standard input closed (the AppHost is gone)");
+            _gone.TrySetResult("standard input closed (the AppHost stopped this node, or is gone)");
         }
         catch (IOException)
         {

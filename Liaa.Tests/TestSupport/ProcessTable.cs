@@ -16,6 +16,9 @@ internal static class ProcessTable
         return stat is not null && stat.Value.State is not ('Z' or 'X');
     }
 
+    /// <summary>The parent pid of <paramref name="pid"/>, or null when it is gone.</summary>
+    public static int? ParentOf(int pid) => ReadStat(pid)?.ParentPid;
+
     /// <summary>The live children of <paramref name="parentPid"/>.</summary>
     public static IReadOnlyList<int> ChildrenOf(int parentPid)
     {

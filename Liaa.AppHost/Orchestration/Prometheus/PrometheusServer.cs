@@ -143,12 +143,18 @@ internal sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>From now on an exit is expected (the cluster is shutting down; Ctrl+C may reach Prometheus first).</summary>
+    public void MarkStopping()
     {
         lock (_gate)
         {
             _stopping = true;
         }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        MarkStopping();
 
         await _process.StopAsync(_stopTimeout).ConfigureAwait(false);
         await _exitLogged.ConfigureAwait(false);
