@@ -58,6 +58,7 @@ internal static class AppHostRunner
         using var hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
 
         var exitCode = 0;
+        var reporting = false;
         try
         {
             console.Starting(cluster);
@@ -65,6 +66,7 @@ internal static class AppHostRunner
             await console.StartAsync(cluster, stopping.Token).ConfigureAwait(false);
             console.Ready(cluster, timeProvider.GetElapsedTime(started), options);
             cluster.NodeChanged += console.OnNodeChanged;
+            reporting = true;
             await Task.Delay(Timeout.InfiniteTimeSpan, timeProvider, stopping.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -77,7 +79,12 @@ internal static class AppHostRunner
         }
         finally
         {
-            // Still subscribed: the stop of each node is reported too.
+            // The stop of each node is reported too, also after a failed or interrupted start.
+            if (!reporting)
+            {
+                cluster.NodeChanged += console.OnNodeChanged;
+            }
+
             await cluster.DisposeAsync().ConfigureAwait(false);
             cluster.NodeChanged -= console.OnNodeChanged;
         }

@@ -19,8 +19,8 @@ namespace Liaa.AppHost.Orchestration;
 /// <para>
 /// Ports are kept across restarts (other nodes' routing tables and Prometheus keep pointing at the
 /// right place) unless they have been taken meanwhile. A node that exits before it is healthy is
-/// launched again on fresh ports, a few times: another process may have bound a port between the
-/// AppHost's probe and the node's own bind. The seed's fixed UDP port is never changed.
+/// with a failure exit code is launched again on fresh ports, a few times: another process may have
+/// bound a port between the AppHost's probe and the node's own bind. The seed's fixed UDP port is never changed.
 /// </para>
 /// </remarks>
 internal sealed class NodeSupervisor
@@ -92,7 +92,7 @@ internal sealed class NodeSupervisor
                 await WaitUntilHealthyAsync(process, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (NodeStartException exception) when (attempt < StartAttempts && !IsExitExpected(process) && !_cluster.IsShuttingDown)
+            catch (NodeStartException exception) when (attempt < StartAttempts && exception.ExitCode is not (null or 0) && !IsExitExpected(process) && !_cluster.IsShuttingDown)
             {
                 OrchestrationLog.NodeStartRetry(_cluster.Logger, Node.Name, exception.ExitCode, attempt + 1);
             }

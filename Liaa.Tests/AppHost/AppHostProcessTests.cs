@@ -1,9 +1,11 @@
-using Liaa.AppHost.Orchestration;
 using Liaa.Tests.TestSupport;
 
 namespace Liaa.Tests.AppHost;
 
-/// <summary>The AppHost executable as a user runs it: a child process, its output, its signals.</summary>
+/// <summary>
+/// The AppHost executable as a user runs it (<c>dotnet Liaa.AppHost.dll</c>, real nodes): a child
+/// process of the test, its output, its signals.
+/// </summary>
 [Trait("Category", "Cluster")]
 public sealed class AppHostProcessTests
 {
@@ -13,12 +15,10 @@ public sealed class AppHostProcessTests
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    private static Dictionary<string, string?> StandIn => new() { [NodeProgram.NodePathVariable] = StandInNode.ScriptFile };
-
     [Fact]
     public async Task KillingTheAppHostWithSigkill_LeavesNoNodeProcess()
     {
-        await using var appHost = AppHostProcess.Start(["--nodes", "3", "--no-prometheus", "--seed-port", "0"], StandIn);
+        await using var appHost = AppHostProcess.Start(["--nodes", "3", "--no-prometheus", "--seed-port", "0"]);
         await appHost.WaitReadyAsync(ReadyTimeout, Cancellation);
         var pids = appHost.HealthyPids.Values.ToList();
         Assert.Equal(3, pids.Count);
@@ -33,7 +33,7 @@ public sealed class AppHostProcessTests
     [Fact]
     public async Task SigintToTheAppHost_StopsEveryNodeAndExitsZero()
     {
-        await using var appHost = AppHostProcess.Start(["--nodes", "2", "--no-prometheus", "--seed-port", "0"], StandIn);
+        await using var appHost = AppHostProcess.Start(["--nodes", "2", "--no-prometheus", "--seed-port", "0"]);
         await appHost.WaitReadyAsync(ReadyTimeout, Cancellation);
         var pids = appHost.HealthyPids.Values.ToList();
 
@@ -49,7 +49,7 @@ public sealed class AppHostProcessTests
     [Fact]
     public async Task InvalidCommandLine_IsRejectedWithEveryProblemNamed()
     {
-        await using var appHost = AppHostProcess.Start(["--nodes", "0", "--seed-port", "70000", "--prometheus", "--no-prometheus"], StandIn);
+        await using var appHost = AppHostProcess.Start(["--nodes", "0", "--seed-port", "70000", "--prometheus", "--no-prometheus"]);
 
         var exitCode = await appHost.WaitForExitAsync(TimeSpan.FromSeconds(30), Cancellation);
 
