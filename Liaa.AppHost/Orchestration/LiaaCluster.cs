@@ -108,6 +108,9 @@ public sealed class LiaaCluster : IAsyncDisposable
     /// <summary>The file-based discovery file Prometheus scrapes from, while it runs.</summary>
     public string? PrometheusTargetsPath => _prometheus?.TargetsPath;
 
+    /// <summary>The pid of the process running Prometheus (its watchdog shell on Unix), while it runs.</summary>
+    public int? PrometheusProcessId => _prometheus?.ProcessId;
+
     /// <summary>Prometheus's console output.</summary>
     public ConsoleLog PrometheusConsoleLog { get; }
 
