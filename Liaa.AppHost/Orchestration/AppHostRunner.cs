@@ -12,6 +12,10 @@ namespace Liaa.AppHost.Orchestration;
 /// </remarks>
 internal static class AppHostRunner
 {
+    // One Ctrl+C can arrive twice (e.g. `timeout` signals the process and its group); only a second
+    // request after this long means "kill now".
+    private static readonly TimeSpan RepeatedSignalWindow = TimeSpan.FromMilliseconds(500);
+
     public static async Task<int> RunAsync(AppHostOptions options)
     {
         var timeProvider = TimeProvider.System;
@@ -37,16 +41,18 @@ internal static class AppHostRunner
 
         using var stopping = new CancellationTokenSource();
         var interrupts = 0;
+        var firstInterrupt = 0L;
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true;
             if (Interlocked.Increment(ref interrupts) == 1)
             {
+                Volatile.Write(ref firstInterrupt, timeProvider.GetTimestamp());
                 cluster.BeginShutdown();
                 console.Info("Stopping the cluster… (Ctrl+C again to kill)");
                 stopping.Cancel();
             }
-            else
+            else if (timeProvider.GetElapsedTime(Volatile.Read(ref firstInterrupt)) > RepeatedSignalWindow)
             {
                 console.Info("Killing the cluster.");
                 cluster.KillAll();
@@ -67,6 +73,11 @@ internal static class AppHostRunner
             console.Ready(cluster, timeProvider.GetElapsedTime(started), options);
             cluster.NodeChanged += console.OnNodeChanged;
             reporting = true;
+            if (!Console.IsInputRedirected)
+            {
+                console.Info("Type 'help' for commands (status, add, stop, start, restart, kill, remove, logs).");
+                _ = ReadCommandsAsync(new ClusterCommands(cluster), console, stopping.Token);
+            }
             await Task.Delay(Timeout.InfiniteTimeSpan, timeProvider, stopping.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -91,5 +102,34 @@ internal static class AppHostRunner
 
         console.Info(exitCode == 0 ? "Stopped." : "Stopped after a failed start.");
         return exitCode;
+    }
+
+    /// <summary>
+    /// Runs console commands until shutdown. Not awaited: a blocking <see cref="Console.ReadLine"/>
+    /// cannot be cancelled, and the process exits without waiting for it once the cluster is stopped.
+    /// </summary>
+    private static async Task ReadCommandsAsync(ClusterCommands commands, ClusterConsole console, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var line = await Task.Run(Console.ReadLine, CancellationToken.None).ConfigureAwait(false);
+            if (line is null || cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            try
+            {
+                var output = await commands.ExecuteAsync(line, cancellationToken).ConfigureAwait(false);
+                if (output.Length > 0)
+                {
+                    console.Info(output);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
     }
 }
