@@ -1,11 +1,239 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Wire;
+
 namespace Liaa.Node.Hosting;
 
-/// <summary>The <c>Liaa.Node</c> command line. Placeholder until the node is composed (issue 3).</summary>
+/// <summary>
+/// The <c>Liaa.Node</c> command line: <c>serve</c> runs a node until Ctrl+C; <c>put</c> and
+/// <c>get</c> go through a short-lived client node. Exit codes: 0 success, 1 key not found,
+/// 2 any error (with the reason on stderr).
+/// </summary>
 internal static class NodeCommandLine
 {
-    public static Task<int> RunAsync(string[] args)
+    public const int Success = 0;
+    public const int NotFound = 1;
+    public const int Failure = 2;
+
+    public static async Task<int> RunAsync(string[] args)
     {
-        Console.WriteLine($"Liaa.Node: {args.Length} argument(s); commands arrive with issue 3.");
-        return Task.FromResult(0);
+        var root = new RootCommand("Liaa: a Kademlia DHT node, wire-compatible with the Python kademlia network.")
+        {
+            ServeCommand.Create(),
+            CreatePutCommand(),
+            CreateGetCommand(),
+        };
+        var parse = root.Parse(args);
+        return await parse.InvokeAsync().ConfigureAwait(false);
     }
+
+    private static Option<string[]> SeedOption(bool required) => new("--seed")
+    {
+        Description = "A node to join through, as HOST:PORT (repeatable).",
+        Required = required,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static Option<bool> DigestOption() => new("--digest")
+    {
+        Description = "KEY is a 40-hex-digit digest used as is, not a string to hash with SHA-1.",
+    };
+
+    private static Option<double> TimeoutOption() => new("--timeout")
+    {
+        Description = "Seconds to wait for each RPC.",
+        DefaultValueFactory = _ => 5,
+    };
+
+    private static Command CreatePutCommand()
+    {
+        var key = new Argument<string>("KEY") { Description = "The key (a string, hashed with SHA-1 as the Python peers do)." };
+        var value = new Argument<string>("VALUE") { Description = "The value; a string unless a type option says otherwise." };
+        var seeds = SeedOption(required: true);
+        var asInt = new Option<bool>("--int") { Description = "VALUE is a 64-bit integer." };
+        var asFloat = new Option<bool>("--float") { Description = "VALUE is a float64." };
+        var asBool = new Option<bool>("--bool") { Description = "VALUE is true or false." };
+        var asBytes = new Option<bool>("--bytes-hex") { Description = "VALUE is bytes, written in hexadecimal." };
+        var digest = DigestOption();
+        var timeout = TimeoutOption();
+        var command = new Command("put", "Store a value in the DHT through a short-lived client node.")
+        {
+            key, value, seeds, asInt, asFloat, asBool, asBytes, digest, timeout,
+        };
+        command.SetAction((parse, cancellationToken) => RunClientAsync(parse.GetValue(seeds)!, parse.GetValue(timeout), async node =>
+        {
+            var typed = ParseValue(parse.GetValue(value)!, parse.GetValue(asInt), parse.GetValue(asFloat), parse.GetValue(asBool), parse.GetValue(asBytes));
+            var result = await node.PutAsync(ParseKey(parse.GetValue(key)!, parse.GetValue(digest)), typed, cancellationToken).ConfigureAwait(false);
+            if (!result.IsAccepted)
+            {
+                throw new CommandLineException($"the value was refused: {result.Reason}");
+            }
+
+            if (result.StoredAt == 0)
+            {
+                throw new CommandLineException($"no node stored the value ({result.Asked} asked)");
+            }
+
+            Console.WriteLine($"stored {result.Key} at {result.StoredAt} of {result.Asked} nodes");
+            return Success;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command CreateGetCommand()
+    {
+        var key = new Argument<string>("KEY") { Description = "The key (a string, hashed with SHA-1 as the Python peers do)." };
+        var seeds = SeedOption(required: true);
+        var digest = DigestOption();
+        var timeout = TimeoutOption();
+        var command = new Command("get", "Read a value from the DHT through a short-lived client node; exit code 1 when not found.")
+        {
+            key, seeds, digest, timeout,
+        };
+        command.SetAction((parse, cancellationToken) => RunClientAsync(parse.GetValue(seeds)!, parse.GetValue(timeout), async node =>
+        {
+            var result = await node.GetAsync(ParseKey(parse.GetValue(key)!, parse.GetValue(digest)), cancellationToken).ConfigureAwait(false);
+            if (result.Value is not { } found)
+            {
+                await Console.Error.WriteLineAsync($"not found: {result.Key}").ConfigureAwait(false);
+                return NotFound;
+            }
+
+            Console.WriteLine(FormatValue(found));
+            return Success;
+        }, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunClientAsync(string[] seedTexts, double timeoutSeconds, Func<LiaaNode, Task<int>> action, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (timeoutSeconds <= 0 || double.IsNaN(timeoutSeconds))
+            {
+                throw new CommandLineException("--timeout must be a positive number of seconds");
+            }
+
+            var seeds = new List<IPEndPoint>();
+            foreach (var text in seedTexts)
+            {
+                seeds.Add(await ResolveAsync(text, cancellationToken).ConfigureAwait(false));
+            }
+
+            var options = new LiaaNodeOptions
+            {
+                EndPoint = new IPEndPoint(seeds[0].AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0),
+                ClientMode = true,
+            };
+            options.Rpc.Timeout = TimeSpan.FromSeconds(timeoutSeconds);
+            await using var node = await LiaaNode.StartAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var join = await node.BootstrapAsync(seeds, cancellationToken).ConfigureAwait(false);
+            if (!join.IsJoined)
+            {
+                throw new CommandLineException($"no seed answered ({string.Join(", ", seedTexts)})");
+            }
+
+            return await action(node).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is CommandLineException or FormatException or ArgumentException or System.Net.Sockets.SocketException)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return Failure;
+        }
+    }
+
+    /// <summary>Parses HOST:PORT (IPv6 as [addr]:port), resolving a host name.</summary>
+    public static async Task<IPEndPoint> ResolveAsync(string text, CancellationToken cancellationToken)
+    {
+        if (IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port != 0)
+        {
+            return endPoint;
+        }
+
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        {
+            throw new CommandLineException($"'{text}' is not HOST:PORT");
+        }
+
+        var addresses = await Dns.GetHostAddressesAsync(text[..colon], cancellationToken).ConfigureAwait(false);
+        if (addresses.Length == 0)
+        {
+            throw new CommandLineException($"'{text[..colon]}' does not resolve");
+        }
+
+        return new IPEndPoint(addresses[0], port);
+    }
+
+    internal static NodeId ParseKey(string key, bool isDigest)
+    {
+        if (!isDigest)
+        {
+            return NodeId.FromKey(key);
+        }
+
+        return NodeId.TryParse(key, out var id) ? id : throw new CommandLineException($"'{key}' is not a digest of 40 hexadecimal digits");
+    }
+
+    internal static DhtValue ParseValue(string text, bool asInt, bool asFloat, bool asBool, bool asBytes)
+    {
+        if ((asInt ? 1 : 0) + (asFloat ? 1 : 0) + (asBool ? 1 : 0) + (asBytes ? 1 : 0) > 1)
+        {
+            throw new CommandLineException("choose at most one of --int, --float, --bool, --bytes-hex");
+        }
+
+        if (asInt)
+        {
+            if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var signed))
+            {
+                return DhtValue.FromInt64(signed);
+            }
+
+            return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var unsigned)
+                ? DhtValue.FromUInt64(unsigned)
+                : throw new CommandLineException($"'{text}' is not a 64-bit integer");
+        }
+
+        if (asFloat)
+        {
+            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+                ? DhtValue.FromDouble(number)
+                : throw new CommandLineException($"'{text}' is not a number");
+        }
+
+        if (asBool)
+        {
+            return bool.TryParse(text, out var flag) ? DhtValue.FromBoolean(flag) : throw new CommandLineException($"'{text}' is not true or false");
+        }
+
+        if (asBytes)
+        {
+            try
+            {
+                return DhtValue.FromBytes(Convert.FromHexString(text));
+            }
+            catch (FormatException)
+            {
+                throw new CommandLineException($"'{text}' is not hexadecimal bytes");
+            }
+        }
+
+        return DhtValue.FromString(text);
+    }
+
+    /// <summary>How <c>get</c> prints a value: strings as they are, bytes in hexadecimal, numbers invariant.</summary>
+    internal static string FormatValue(DhtValue value) => value.Kind switch
+    {
+        DhtValueKind.String => value.AsString(),
+        DhtValueKind.Bytes => Convert.ToHexStringLower(value.AsBytes()),
+        DhtValueKind.Integer => value.ToString(),
+        DhtValueKind.Float => value.AsDouble().ToString("R", CultureInfo.InvariantCulture),
+        DhtValueKind.Boolean => value.AsBoolean() ? "true" : "false",
+        _ => value.ToString(),
+    };
 }
+
+/// <summary>A command-line problem, reported as "error: message" with exit code 2.</summary>
+internal sealed class CommandLineException(string message) : Exception(message);

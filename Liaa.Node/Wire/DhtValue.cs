@@ -1,3 +1,10 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using System.Text.Unicode;
+
 namespace Liaa.Node.Wire;
 
 /// <summary>The kinds of value Python peers accept (WIRE.md).</summary>
@@ -11,12 +18,21 @@ public enum DhtValueKind
 }
 
 /// <summary>
-/// A stored value: one of the kinds Python peers can live with, held as its canonical MessagePack
-/// encoding (so re-encoding is byte-exact and storage is one array). Equality is byte equality.
-/// PLACEHOLDER API: implemented with the MessagePack codec (issue 2).
+/// A stored value: one of the kinds Python peers can live with (int in the whole int64 and uint64
+/// range, float64, bool, UTF-8 str, bin), held as its canonical MessagePack encoding, which is what
+/// <c>msgpack.packb(v, use_bin_type=True)</c> makes of it. Re-encoding is a copy, storage is one
+/// array, and equality is byte equality (so 1 and 1.0 differ, as do 0.0 and -0.0).
 /// </summary>
+/// <remarks>
+/// Arrays, maps and nil are refused: an array or map stored into a Python node breaks every later
+/// Python <c>get</c> of that key, and nil cannot be told from "absent" (WIRE.md). Decoding
+/// canonicalizes: an integer sent in a wider form than needed, or a float32, is held (and forwarded)
+/// in the form Python would have used, as a Python node itself does after unpacking.
+/// </remarks>
 public sealed class DhtValue : IEquatable<DhtValue>
 {
+    private const int DisplayLimit = 64;
+
     private DhtValue(DhtValueKind kind, byte[] encoded)
     {
         Kind = kind;
@@ -30,32 +46,190 @@ public sealed class DhtValue : IEquatable<DhtValue>
     /// <summary>The canonical MessagePack encoding of the value.</summary>
     public ReadOnlyMemory<byte> Encoded => EncodedArray;
 
-    public static DhtValue FromString(string value) => throw new NotImplementedException();
+    /// <exception cref="ArgumentException">The text holds a lone surrogate (it has no UTF-8 form).</exception>
+    public static DhtValue FromString(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return Encode(DhtValueKind.String, value, static (writer, text) => writer.WriteString(text));
+    }
 
-    public static DhtValue FromBytes(ReadOnlySpan<byte> value) => throw new NotImplementedException();
+    public static DhtValue FromBytes(ReadOnlySpan<byte> value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(value.Length + 5);
+        new MessagePackWriter(buffer).WriteBinary(value);
+        return new DhtValue(DhtValueKind.Bytes, buffer.WrittenSpan.ToArray());
+    }
 
-    public static DhtValue FromInt64(long value) => throw new NotImplementedException();
+    public static DhtValue FromInt64(long value) =>
+        Encode(DhtValueKind.Integer, value, static (writer, v) => writer.WriteInt64(v));
 
-    public static DhtValue FromUInt64(ulong value) => throw new NotImplementedException();
+    public static DhtValue FromUInt64(ulong value) =>
+        Encode(DhtValueKind.Integer, value, static (writer, v) => writer.WriteUInt64(v));
 
-    public static DhtValue FromDouble(double value) => throw new NotImplementedException();
+    /// <summary>A float64, bits as given (NaN payload and the sign of zero are kept).</summary>
+    public static DhtValue FromDouble(double value) =>
+        Encode(DhtValueKind.Float, value, static (writer, v) => writer.WriteDouble(v));
 
-    public static DhtValue FromBoolean(bool value) => throw new NotImplementedException();
+    public static DhtValue FromBoolean(bool value) =>
+        Encode(DhtValueKind.Boolean, value, static (writer, v) => writer.WriteBoolean(v));
+
+    /// <summary>An integer value, when <paramref name="value"/> lies in -2^63 .. 2^64-1 (what MessagePack can carry).</summary>
+    public static bool TryFromInteger(BigInteger value, [NotNullWhen(true)] out DhtValue? result)
+    {
+        if (value >= long.MinValue && value <= long.MaxValue)
+        {
+            result = FromInt64((long)value);
+            return true;
+        }
+
+        if (value > long.MaxValue && value <= ulong.MaxValue)
+        {
+            result = FromUInt64((ulong)value);
+            return true;
+        }
+
+        result = null;
+        return false;
+    }
 
     /// <summary>Decodes exactly one MessagePack value of an accepted kind (nothing may follow it).</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> messagePack, out DhtValue? value) => throw new NotImplementedException();
+    public static bool TryDecode(ReadOnlySpan<byte> messagePack, [NotNullWhen(true)] out DhtValue? value)
+    {
+        var reader = new MessagePackReader(messagePack);
+        if (TryRead(ref reader, out value) && reader.End)
+        {
+            return true;
+        }
 
-    public string AsString() => throw new NotImplementedException();
+        value = null;
+        return false;
+    }
 
-    public byte[] AsBytes() => throw new NotImplementedException();
+    /// <summary>
+    /// Reads one value of an accepted kind at the reader's position, canonicalized; false (reader
+    /// unmoved) for arrays, maps, nil, extensions, malformed UTF-8 or truncated bytes.
+    /// </summary>
+    internal static bool TryRead(ref MessagePackReader reader, [NotNullWhen(true)] out DhtValue? value)
+    {
+        // Read on a copy and commit only on success, so a refused value leaves the reader unmoved.
+        var probe = reader;
+        var source = probe.UnreadSpan;
+        switch (MessagePackCode.TypeOf(source.IsEmpty ? MessagePackCode.NeverUsed : source[0]))
+        {
+            case MessagePackType.Integer when probe.TryReadInteger(out var integer):
+                value = integer < 0 ? FromInt64((long)integer) : FromUInt64((ulong)integer);
+                break;
+            case MessagePackType.Float when probe.TryReadDouble(out var number):
+                value = FromDouble(number);
+                break;
+            case MessagePackType.Boolean when probe.TryReadBoolean(out var flag):
+                value = FromBoolean(flag);
+                break;
+            case MessagePackType.String when probe.TryReadStringSpan(out var utf8) && Utf8.IsValid(utf8):
+                value = Canonical(DhtValueKind.String, source[..(probe.Position - reader.Position)], utf8, static (w, s) => w.WriteStringUtf8(s));
+                break;
+            case MessagePackType.Binary when probe.TryReadBinary(out var bytes):
+                value = Canonical(DhtValueKind.Bytes, source[..(probe.Position - reader.Position)], bytes, static (w, s) => w.WriteBinary(s));
+                break;
+            default:
+                value = null;
+                return false;
+        }
 
-    public long AsInt64() => throw new NotImplementedException();
+        reader = probe;
+        return true;
+    }
 
-    public ulong AsUInt64() => throw new NotImplementedException();
+    /// <exception cref="InvalidOperationException">The value is not a string.</exception>
+    public string AsString()
+    {
+        var reader = Reader(DhtValueKind.String);
+        reader.TryReadStringSpan(out var utf8);
+        return Encoding.UTF8.GetString(utf8);
+    }
 
-    public double AsDouble() => throw new NotImplementedException();
+    /// <summary>A copy of the bytes.</summary>
+    /// <exception cref="InvalidOperationException">The value is not bytes.</exception>
+    public byte[] AsBytes()
+    {
+        var reader = Reader(DhtValueKind.Bytes);
+        reader.TryReadBinary(out var bytes);
+        return bytes.ToArray();
+    }
 
-    public bool AsBoolean() => throw new NotImplementedException();
+    /// <exception cref="InvalidOperationException">The value is not an integer.</exception>
+    /// <exception cref="OverflowException">The integer is above <see cref="long.MaxValue"/>.</exception>
+    public long AsInt64() =>
+        TryGetInt64(out var value) ? value : throw new OverflowException($"{this} does not fit an Int64.");
+
+    /// <exception cref="InvalidOperationException">The value is not an integer.</exception>
+    /// <exception cref="OverflowException">The integer is negative.</exception>
+    public ulong AsUInt64() =>
+        TryGetUInt64(out var value) ? value : throw new OverflowException($"{this} does not fit a UInt64.");
+
+    /// <summary>The integer when it fits an <see cref="long"/>.</summary>
+    /// <exception cref="InvalidOperationException">The value is not an integer.</exception>
+    public bool TryGetInt64(out long value)
+    {
+        var reader = Reader(DhtValueKind.Integer);
+        return reader.TryReadInt64(out value);
+    }
+
+    /// <summary>The integer when it is non-negative.</summary>
+    /// <exception cref="InvalidOperationException">The value is not an integer.</exception>
+    public bool TryGetUInt64(out ulong value)
+    {
+        var reader = Reader(DhtValueKind.Integer);
+        return reader.TryReadUInt64(out value);
+    }
+
+    /// <exception cref="InvalidOperationException">The value is not a float.</exception>
+    public double AsDouble()
+    {
+        var reader = Reader(DhtValueKind.Float);
+        reader.TryReadDouble(out var value);
+        return value;
+    }
+
+    /// <exception cref="InvalidOperationException">The value is not a boolean.</exception>
+    public bool AsBoolean()
+    {
+        var reader = Reader(DhtValueKind.Boolean);
+        reader.TryReadBoolean(out var value);
+        return value;
+    }
+
+    /// <summary>
+    /// Readable, in the style of the capture comments: <c>1234567</c>, <c>3.25</c>, <c>true</c>,
+    /// <c>'text'</c>, <c>bin[3]:00ff10</c>; long strings and binaries are cut after 64 characters/bytes.
+    /// </summary>
+    public override string ToString()
+    {
+        var reader = new MessagePackReader(EncodedArray);
+        switch (Kind)
+        {
+            case DhtValueKind.Integer:
+                reader.TryReadInteger(out var integer);
+                return integer.ToString(CultureInfo.InvariantCulture);
+            case DhtValueKind.Float:
+                return AsDouble().ToString("R", CultureInfo.InvariantCulture);
+            case DhtValueKind.Boolean:
+                return AsBoolean() ? "true" : "false";
+            case DhtValueKind.String:
+                var text = AsString();
+                if (text.Length <= DisplayLimit)
+                {
+                    return $"'{text}'";
+                }
+
+                var cut = char.IsHighSurrogate(text[DisplayLimit - 1]) ? DisplayLimit - 1 : DisplayLimit;
+                return $"'{text[..cut]}…' ({Encoding.UTF8.GetByteCount(text)} bytes)";
+            default:
+                reader.TryReadBinary(out var bytes);
+                var shown = Convert.ToHexStringLower(bytes[..Math.Min(bytes.Length, DisplayLimit)]);
+                return bytes.Length <= DisplayLimit ? $"bin[{bytes.Length}]:{shown}" : $"bin[{bytes.Length}]:{shown}…";
+        }
+    }
 
     public bool Equals(DhtValue? other) => other is not null && Kind == other.Kind && EncodedArray.AsSpan().SequenceEqual(other.EncodedArray);
 
@@ -66,5 +240,45 @@ public sealed class DhtValue : IEquatable<DhtValue>
         var hash = new HashCode();
         hash.AddBytes(EncodedArray);
         return hash.ToHashCode();
+    }
+
+    private MessagePackReader Reader(DhtValueKind expected)
+    {
+        if (Kind != expected)
+        {
+            throw new InvalidOperationException($"The value is {Kind}, not {expected}.");
+        }
+
+        return new MessagePackReader(EncodedArray);
+    }
+
+    private delegate void WriteAction<T>(MessagePackWriter writer, T value)
+        where T : allows ref struct;
+
+    private static DhtValue Encode<T>(DhtValueKind kind, T value, WriteAction<T> write)
+        where T : allows ref struct
+    {
+        var buffer = new ArrayBufferWriter<byte>(16);
+        write(new MessagePackWriter(buffer), value);
+        return new DhtValue(kind, buffer.WrittenSpan.ToArray());
+    }
+
+    // A str or bin already in its smallest form is copied as is; otherwise (str8 for a short text,
+    // bin32 for a short binary, as some encoders send) it is re-encoded the way Python would.
+    private static DhtValue Canonical(
+        DhtValueKind kind,
+        ReadOnlySpan<byte> original,
+        ReadOnlySpan<byte> payload,
+        WriteAction<ReadOnlySpan<byte>> write)
+    {
+        var canonicalHeader = kind == DhtValueKind.String
+            ? (payload.Length <= 31 ? 1 : payload.Length <= byte.MaxValue ? 2 : payload.Length <= ushort.MaxValue ? 3 : 5)
+            : (payload.Length <= byte.MaxValue ? 2 : payload.Length <= ushort.MaxValue ? 3 : 5);
+        if (original.Length == canonicalHeader + payload.Length)
+        {
+            return new DhtValue(kind, original.ToArray());
+        }
+
+        return Encode(kind, payload, write);
     }
 }

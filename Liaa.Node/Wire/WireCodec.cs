@@ -1,6 +1,409 @@
+using System.Buffers;
+using System.Net;
+using Liaa.Node.Kademlia;
+
 namespace Liaa.Node.Wire;
 
-/// <summary>PLACEHOLDER: the rpcudp datagram codec (issue 2).</summary>
-public static class WireCodec
+/// <summary>
+/// The rpcudp datagram (WIRE.md) as typed messages, plus Liaa's extended forms.
+/// </summary>
+/// <remarks>
+/// <para>Plain form, what Python peers send and must only ever receive: type byte (0x00 request,
+/// 0x01 response), 20-byte message id, MessagePack body (<c>[name, [args]]</c>, or the handler's
+/// return value). <c>WriteRequest</c>/<c>WriteResponse</c> with no header produce exactly the bytes a
+/// Python peer would.</para>
+/// <para>Extended form, Liaa to Liaa only: type byte 0x02/0x03, the id, a MessagePack map (the Liaa
+/// header: <c>v</c> version, <c>tp</c>/<c>ts</c> trace context, <c>pt</c> publication time and
+/// <c>ttl</c> cache TTL in Unix/duration milliseconds; unknown keys skipped), then the same body.</para>
+/// <para>Decoding is strict and never throws: the body must be exactly one value, at most
+/// <see cref="MaxDepth"/> deep, of the exact shape. The whole body is checked structurally (no
+/// allocation) before anything is built, so hostile lengths allocate nothing and valid bodies
+/// allocate in proportion to their size. Writing throws only on records no decoder would accept
+/// (a port of 0, a negative TTL): those are bugs in the caller.</para>
+/// </remarks>
+public static partial class WireCodec
 {
+    /// <summary>The largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP header bytes).</summary>
+    public const int MaxDatagramSize = 65507;
+
+    /// <summary>Python callers refuse to send request bodies (name and arguments) larger than this.</summary>
+    public const int MaxPythonRequestBodySize = 8192;
+
+    /// <summary>Type byte and message id.</summary>
+    public const int PrefixSize = 1 + MessageId.Length;
+
+    /// <summary>Python peers drop anything shorter: the prefix and at least one body byte.</summary>
+    public const int MinDatagramSize = PrefixSize + 1;
+
+    /// <summary>Deepest container nesting accepted in a body or header; Liaa's messages need 2.</summary>
+    public const int MaxDepth = 16;
+
+    /// <summary>Most entries an extended header may have (known and unknown keys together).</summary>
+    public const int MaxHeaderEntries = 16;
+
+    private const byte PlainRequest = 0x00;
+    private const byte PlainResponse = 0x01;
+    private const byte ExtendedRequest = 0x02;
+    private const byte ExtendedResponse = 0x03;
+
+    // DateTimeOffset's range in Unix milliseconds.
+    private const long MinUnixMilliseconds = -62_135_596_800_000;
+    private const long MaxUnixMilliseconds = 253_402_300_799_999;
+    private const long MaxTtlMilliseconds = long.MaxValue / TimeSpan.TicksPerMillisecond;
+
+    /// <summary>
+    /// Reads the type byte, the message id and, in the extended form, the Liaa header. The body is
+    /// not looked at: decode it with <see cref="TryDecodeRequest"/> or <see cref="TryDecodeResponse"/>.
+    /// </summary>
+    public static bool TryReadEnvelope(ReadOnlySpan<byte> datagram, out DatagramEnvelope envelope, out DropReason reason)
+    {
+        envelope = default;
+        if (datagram.Length < MinDatagramSize)
+        {
+            reason = DropReason.TooShort;
+            return false;
+        }
+
+        var type = datagram[0];
+        if (type > ExtendedResponse)
+        {
+            reason = DropReason.UnknownType;
+            return false;
+        }
+
+        var kind = type is PlainRequest or ExtendedRequest ? DatagramKind.Request : DatagramKind.Response;
+        var id = MessageId.Read(datagram[1..]);
+        if (type is PlainRequest or PlainResponse)
+        {
+            envelope = new DatagramEnvelope(kind, id, IsExtended: false, Header: null, PrefixSize);
+            reason = DropReason.None;
+            return true;
+        }
+
+        var reader = new MessagePackReader(datagram[PrefixSize..]);
+        if (!TryReadHeader(ref reader, out var header, out var publishedAt, out var cacheTtl))
+        {
+            reason = DropReason.MalformedHeader;
+            return false;
+        }
+
+        if (reader.End)
+        {
+            reason = DropReason.TooShort;
+            return false;
+        }
+
+        envelope = new DatagramEnvelope(kind, id, IsExtended: true, header, PrefixSize + reader.Position)
+        {
+            PublishedAt = publishedAt,
+            CacheTtl = cacheTtl,
+        };
+        reason = DropReason.None;
+        return true;
+    }
+
+    /// <summary>
+    /// Writes a request datagram: the plain rpcudp form (Python's exact bytes) when
+    /// <paramref name="header"/> is null, else the extended form carrying the header and the store's
+    /// <see cref="StoreRequest.PublishedAt"/> and <see cref="StoreRequest.CacheTtl"/>.
+    /// </summary>
+    public static void WriteRequest(IBufferWriter<byte> output, MessageId id, RpcRequest request, LiaaHeader? header)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(request);
+        WritePrefix(output, header is null ? PlainRequest : ExtendedRequest, id);
+        var writer = new MessagePackWriter(output);
+        if (header is not null)
+        {
+            var store = request as StoreRequest;
+            WriteHeader(writer, header, store?.PublishedAt, store?.CacheTtl);
+        }
+
+        writer.WriteArrayHeader(2);
+        writer.WriteStringUtf8(MethodNameUtf8(request.Method));
+        switch (request)
+        {
+            case PingRequest ping:
+                writer.WriteArrayHeader(1);
+                WriteId(writer, ping.Sender);
+                break;
+            case StoreRequest store:
+                ArgumentNullException.ThrowIfNull(store.Value, nameof(request));
+                writer.WriteArrayHeader(3);
+                WriteId(writer, store.Sender);
+                WriteId(writer, store.Key);
+                writer.WriteRaw(store.Value.EncodedArray);
+                break;
+            case FindNodeRequest findNode:
+                writer.WriteArrayHeader(2);
+                WriteId(writer, findNode.Sender);
+                WriteId(writer, findNode.Target);
+                break;
+            case FindValueRequest findValue:
+                writer.WriteArrayHeader(2);
+                WriteId(writer, findValue.Sender);
+                WriteId(writer, findValue.Key);
+                break;
+            case StunRequest:
+                writer.WriteArrayHeader(0);
+                break;
+            default:
+                throw new ArgumentException($"Unknown request type {request.GetType().Name}.", nameof(request));
+        }
+    }
+
+    /// <summary>
+    /// Writes a response datagram: plain (Python's exact bytes) when <paramref name="header"/> is null,
+    /// else extended, carrying a find_value hit's <see cref="FindValueResponse.PublishedAt"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A find_value response with both a value and contacts, or a contact with port 0.</exception>
+    public static void WriteResponse(IBufferWriter<byte> output, MessageId id, RpcResponse response, LiaaHeader? header)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(response);
+        if (response is FindValueResponse { Value: not null, Contacts.Count: > 0 })
+        {
+            throw new ArgumentException("A find_value response is a value or contacts, not both.", nameof(response));
+        }
+
+        WritePrefix(output, header is null ? PlainResponse : ExtendedResponse, id);
+        var writer = new MessagePackWriter(output);
+        if (header is not null)
+        {
+            var hit = response as FindValueResponse;
+            WriteHeader(writer, header, hit?.IsHit == true ? hit.PublishedAt : null, cacheTtl: null);
+        }
+
+        switch (response)
+        {
+            case PingResponse ping:
+                WriteId(writer, ping.Responder);
+                break;
+            case StoreResponse store:
+                writer.WriteBoolean(store.Stored);
+                break;
+            case FindNodeResponse findNode:
+                WriteContacts(writer, findNode.Contacts);
+                break;
+            case FindValueResponse { Value: { } value }:
+                writer.WriteMapHeader(1);
+                writer.WriteStringUtf8("value"u8);
+                writer.WriteRaw(value.EncodedArray);
+                break;
+            case FindValueResponse miss:
+                WriteContacts(writer, miss.Contacts);
+                break;
+            case StunResponse stun:
+                ArgumentNullException.ThrowIfNull(stun.EndPoint, nameof(response));
+                writer.WriteArrayHeader(2);
+                WriteEndPoint(writer, stun.EndPoint);
+                break;
+            default:
+                throw new ArgumentException($"Unknown response type {response.GetType().Name}.", nameof(response));
+        }
+    }
+
+    /// <summary>The rpcudp name of an RPC (<c>ping</c>, <c>store</c>, <c>find_node</c>, <c>find_value</c>, <c>stun</c>).</summary>
+    public static string MethodName(RpcMethod m) => m switch
+    {
+        RpcMethod.Ping => "ping",
+        RpcMethod.Store => "store",
+        RpcMethod.FindNode => "find_node",
+        RpcMethod.FindValue => "find_value",
+        RpcMethod.Stun => "stun",
+        _ => throw new ArgumentOutOfRangeException(nameof(m), m, "Not an RPC."),
+    };
+
+    /// <summary>The RPC named by <paramref name="utf8Name"/> (exact, case-sensitive, as Python's <c>getattr</c> looks it up).</summary>
+    public static bool TryParseMethod(ReadOnlySpan<byte> utf8Name, out RpcMethod m)
+    {
+        for (var candidate = RpcMethod.Ping; candidate <= RpcMethod.Stun; candidate++)
+        {
+            if (utf8Name.SequenceEqual(MethodNameUtf8(candidate)))
+            {
+                m = candidate;
+                return true;
+            }
+        }
+
+        m = default;
+        return false;
+    }
+
+    private static ReadOnlySpan<byte> MethodNameUtf8(RpcMethod m) => m switch
+    {
+        RpcMethod.Ping => "ping"u8,
+        RpcMethod.Store => "store"u8,
+        RpcMethod.FindNode => "find_node"u8,
+        RpcMethod.FindValue => "find_value"u8,
+        RpcMethod.Stun => "stun"u8,
+        _ => throw new ArgumentOutOfRangeException(nameof(m), m, "Not an RPC."),
+    };
+
+    private static void WritePrefix(IBufferWriter<byte> output, byte type, MessageId id)
+    {
+        var span = output.GetSpan(PrefixSize);
+        span[0] = type;
+        id.WriteTo(span[1..]);
+        output.Advance(PrefixSize);
+    }
+
+    private static void WriteHeader(MessagePackWriter writer, LiaaHeader header, DateTimeOffset? publishedAt, TimeSpan? cacheTtl)
+    {
+        if (cacheTtl < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(cacheTtl), cacheTtl, "A cache TTL cannot be negative.");
+        }
+
+        var count = 1
+            + (header.TraceParent is null ? 0 : 1)
+            + (header.TraceState is null ? 0 : 1)
+            + (publishedAt is null ? 0 : 1)
+            + (cacheTtl is null ? 0 : 1);
+        writer.WriteMapHeader(count);
+        writer.WriteStringUtf8("v"u8);
+        writer.WriteUInt64(header.Version);
+        if (header.TraceParent is { } traceParent)
+        {
+            writer.WriteStringUtf8("tp"u8);
+            writer.WriteString(traceParent);
+        }
+
+        if (header.TraceState is { } traceState)
+        {
+            writer.WriteStringUtf8("ts"u8);
+            writer.WriteString(traceState);
+        }
+
+        if (publishedAt is { } published)
+        {
+            writer.WriteStringUtf8("pt"u8);
+            writer.WriteInt64(published.ToUnixTimeMilliseconds());
+        }
+
+        if (cacheTtl is { } ttl)
+        {
+            writer.WriteStringUtf8("ttl"u8);
+            writer.WriteInt64(ttl.Ticks / TimeSpan.TicksPerMillisecond);
+        }
+    }
+
+    private static bool TryReadHeader(
+        ref MessagePackReader reader,
+        out LiaaHeader? header,
+        out DateTimeOffset? publishedAt,
+        out TimeSpan? cacheTtl)
+    {
+        header = null;
+        publishedAt = null;
+        cacheTtl = null;
+        if (!reader.TryReadMapHeader(out var count) || count > MaxHeaderEntries)
+        {
+            return false;
+        }
+
+        ulong? version = null;
+        string? traceParent = null;
+        string? traceState = null;
+        for (var i = 0; i < count; i++)
+        {
+            if (!reader.TryReadStringSpan(out var key))
+            {
+                return false;
+            }
+
+            if (key.SequenceEqual("v"u8))
+            {
+                if (version is not null || !reader.TryReadUInt64(out var v) || v > byte.MaxValue)
+                {
+                    return false;
+                }
+
+                version = v;
+            }
+            else if (key.SequenceEqual("tp"u8))
+            {
+                if (traceParent is not null || !reader.TryReadString(out traceParent))
+                {
+                    return false;
+                }
+            }
+            else if (key.SequenceEqual("ts"u8))
+            {
+                if (traceState is not null || !reader.TryReadString(out traceState))
+                {
+                    return false;
+                }
+            }
+            else if (key.SequenceEqual("pt"u8))
+            {
+                if (publishedAt is not null || !reader.TryReadInt64(out var ms) || ms is < MinUnixMilliseconds or > MaxUnixMilliseconds)
+                {
+                    return false;
+                }
+
+                publishedAt = DateTimeOffset.FromUnixTimeMilliseconds(ms);
+            }
+            else if (key.SequenceEqual("ttl"u8))
+            {
+                if (cacheTtl is not null || !reader.TryReadInt64(out var ms) || ms is < 0 or > MaxTtlMilliseconds)
+                {
+                    return false;
+                }
+
+                cacheTtl = TimeSpan.FromTicks(ms * TimeSpan.TicksPerMillisecond);
+            }
+            else if (!reader.TrySkip(MaxDepth - 1))
+            {
+                // A key from a newer Liaa is skipped, however shaped, within the depth limit; this one was not skippable.
+                return false;
+            }
+        }
+
+        if (version is not { } known)
+        {
+            return false;
+        }
+
+        header = new LiaaHeader((byte)known, traceParent, traceState);
+        return true;
+    }
+
+    private static void WriteId(MessagePackWriter writer, NodeId id)
+    {
+        Span<byte> bytes = stackalloc byte[NodeId.ByteLength];
+        id.WriteTo(bytes);
+        writer.WriteBinary(bytes);
+    }
+
+    private static void WriteContacts(MessagePackWriter writer, IReadOnlyList<Contact> contacts)
+    {
+        ArgumentNullException.ThrowIfNull(contacts);
+        writer.WriteArrayHeader(contacts.Count);
+        for (var i = 0; i < contacts.Count; i++)
+        {
+            var contact = contacts[i];
+            writer.WriteArrayHeader(3);
+            WriteId(writer, contact.Id);
+            WriteEndPoint(writer, contact.EndPoint);
+        }
+    }
+
+    private static void WriteEndPoint(MessagePackWriter writer, IPEndPoint endPoint)
+    {
+        if (endPoint.Port == 0)
+        {
+            throw new ArgumentException($"{endPoint} has no port; a peer would drop it.", nameof(endPoint));
+        }
+
+        // IPv6 text with a scope is at most 45 + 1 + 10 characters.
+        Span<byte> text = stackalloc byte[64];
+        if (!endPoint.Address.TryFormat(text, out var written))
+        {
+            throw new ArgumentException($"{endPoint.Address} does not format.", nameof(endPoint));
+        }
+
+        writer.WriteStringUtf8(text[..written]);
+        writer.WriteUInt64((ulong)endPoint.Port);
+    }
 }

@@ -1,0 +1,260 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Liaa.Node.Hosting;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Storage;
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Api;
+
+/// <summary>
+/// The HTTP API of a serving node (bound to 127.0.0.1 by default):
+/// <c>GET|PUT /v1/values/{key}</c> through the DHT, <c>GET /v1/node</c>, <c>GET /v1/routing-table</c>,
+/// <c>GET /v1/storage</c>. Errors are problem details with the reason.
+/// </summary>
+/// <remarks>
+/// A key is a string hashed with SHA-1 as the Python peers do, or with <c>?digest=true</c> a
+/// 40-hex-digit digest used as is. A PUT body's content type gives the value's type: <c>text/plain</c>
+/// a string, <c>application/octet-stream</c> bytes, <c>application/json</c> a JSON scalar (integer,
+/// float, boolean or string). A GET answers in the value's own type the same way.
+/// </remarks>
+internal static class NodeApi
+{
+    public static IEndpointRouteBuilder MapNodeApi(this IEndpointRouteBuilder endpoints)
+    {
+        var v1 = endpoints.MapGroup("/v1");
+        v1.MapGet("/node", (NodeHost host, HttpContext http) => NodeInfo(host.Node, http));
+        v1.MapGet("/routing-table", (NodeHost host) => RoutingTable(host.Node));
+        v1.MapGet("/storage", (NodeHost host) => Storage(host.Node));
+        v1.MapGet("/values/{key}", GetValueAsync);
+        v1.MapPut("/values/{key}", PutValueAsync);
+        return endpoints;
+    }
+
+    private static IResult NodeInfo(LiaaNode node, HttpContext http) => Results.Json(new
+    {
+        id = node.Id.ToString(),
+        udp = node.EndPoint.ToString(),
+        http = $"{http.Request.Scheme}://{http.Request.Host}",
+        startedAt = node.StartedAt,
+        uptimeSeconds = Math.Round((node.Options.TimeProvider.GetUtcNow() - node.StartedAt).TotalSeconds, 3),
+        joined = node.IsJoined,
+        contacts = node.GetContacts().Count,
+        k = node.Options.Kademlia.K,
+        alpha = node.Options.Kademlia.Alpha,
+    });
+
+    private static IResult RoutingTable(LiaaNode node)
+    {
+        var buckets = node.GetRoutingTable();
+        return Results.Json(new
+        {
+            self = node.Id.ToString(),
+            size = buckets.Sum(b => b.Contacts.Count),
+            k = node.Options.Kademlia.K,
+            buckets = buckets.Select((b, index) => new
+            {
+                index,
+                low = b.Low.ToString(),
+                high = b.High.ToString(),
+                depth = b.Depth,
+                fill = (double)b.Contacts.Count / node.Options.Kademlia.K,
+                lastLookup = b.LastLookup,
+                contacts = b.Contacts.Select(c => new
+                {
+                    id = c.Contact.Id.ToString(),
+                    address = c.Contact.EndPoint.Address.ToString(),
+                    port = c.Contact.EndPoint.Port,
+                    lastSeen = c.LastSeen,
+                    failures = c.FailureCount,
+                }),
+                replacements = b.Replacements.Select(c => new
+                {
+                    id = c.Contact.Id.ToString(),
+                    address = c.Contact.EndPoint.Address.ToString(),
+                    port = c.Contact.EndPoint.Port,
+                    lastSeen = c.LastSeen,
+                }),
+            }),
+        });
+    }
+
+    private static IResult Storage(LiaaNode node)
+    {
+        var statistics = node.GetStorageStatistics();
+        return Results.Json(new
+        {
+            keys = statistics.Keys,
+            bytes = statistics.Bytes,
+            byOrigin = Enum.GetValues<ValueOrigin>().ToDictionary(
+                o => o.ToString().ToLowerInvariant(),
+                o => ForOrigin(statistics, o)),
+            values = node.GetStoredValues().Take(1000).Select(v => new
+            {
+                key = v.Key.ToString(),
+                kind = v.Value.Kind.ToString().ToLowerInvariant(),
+                size = v.Value.Encoded.Length,
+                origin = v.Origin.ToString().ToLowerInvariant(),
+                publishedAt = v.PublishedAt,
+                expiresAt = v.ExpiresAt,
+            }),
+        });
+    }
+
+    internal static OriginStatistics ForOrigin(StorageStatistics statistics, ValueOrigin origin) => origin switch
+    {
+        ValueOrigin.Own => statistics.Own,
+        ValueOrigin.Replicated => statistics.Replicated,
+        _ => statistics.Cached,
+    };
+
+    private static async Task<IResult> GetValueAsync(string key, bool? digest, NodeHost host, CancellationToken cancellationToken)
+    {
+        if (!TryParseKey(key, digest == true, out var id, out var problem))
+        {
+            return problem;
+        }
+
+        var result = await host.Node.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (result.Value is not { } value)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Key not found", detail: $"No node holds {id}.");
+        }
+
+        return value.Kind switch
+        {
+            DhtValueKind.String => Results.Text(value.AsString(), "text/plain; charset=utf-8"),
+            DhtValueKind.Bytes => Results.Bytes(value.AsBytes(), "application/octet-stream"),
+            DhtValueKind.Boolean => Results.Text(value.AsBoolean() ? "true" : "false", "application/json"),
+            DhtValueKind.Float => Results.Text(JsonSerializer.Serialize(value.AsDouble()), "application/json"),
+            _ => Results.Text(NodeCommandLine.FormatValue(value), "application/json"),
+        };
+    }
+
+    private static async Task<IResult> PutValueAsync(string key, bool? digest, HttpRequest request, NodeHost host, CancellationToken cancellationToken)
+    {
+        if (!TryParseKey(key, digest == true, out var id, out var problem))
+        {
+            return problem;
+        }
+
+        var limit = host.Node.Options.Storage.MaxValueBytes;
+        using var body = new MemoryStream();
+        var buffer = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            body.Write(buffer, 0, read);
+            if (body.Length > limit + 16)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Value too large", detail: $"Values are limited to {limit} bytes.");
+            }
+        }
+
+        if (!TryParseValue(request.ContentType, body.ToArray(), out var value, out var reason))
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid value", detail: reason);
+        }
+
+        var result = await host.Node.PutAsync(id, value, cancellationToken).ConfigureAwait(false);
+        if (!result.IsAccepted)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Value refused", detail: result.Reason);
+        }
+
+        return Results.Json(new { key = id.ToString(), storedAt = result.StoredAt, asked = result.Asked });
+    }
+
+    private static bool TryParseKey(string key, bool isDigest, out NodeId id, out IResult problem)
+    {
+        problem = Results.Empty;
+        if (!isDigest)
+        {
+            id = NodeId.FromKey(key);
+            return true;
+        }
+
+        if (NodeId.TryParse(key, out id))
+        {
+            return true;
+        }
+
+        problem = Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid digest", detail: $"'{key}' is not 40 hexadecimal digits.");
+        return false;
+    }
+
+    internal static bool TryParseValue(string? contentType, byte[] body, out DhtValue value, out string reason)
+    {
+        value = null!;
+        reason = string.Empty;
+        var mediaType = contentType?.Split(';')[0].Trim().ToLowerInvariant() ?? "text/plain";
+        switch (mediaType)
+        {
+            case "application/octet-stream":
+                value = DhtValue.FromBytes(body);
+                return true;
+            case "text/plain":
+                try
+                {
+                    value = DhtValue.FromString(new UTF8Encoding(false, true).GetString(body));
+                    return true;
+                }
+                catch (DecoderFallbackException)
+                {
+                    reason = "A text/plain body must be UTF-8.";
+                    return false;
+                }
+
+            case "application/json":
+                return TryParseJsonValue(body, out value, out reason);
+            default:
+                reason = $"Unsupported content type '{mediaType}': use text/plain, application/octet-stream or application/json.";
+                return false;
+        }
+    }
+
+    private static bool TryParseJsonValue(byte[] body, out DhtValue value, out string reason)
+    {
+        value = null!;
+        reason = string.Empty;
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var element = document.RootElement;
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    value = DhtValue.FromString(element.GetString()!);
+                    return true;
+                case JsonValueKind.True or JsonValueKind.False:
+                    value = DhtValue.FromBoolean(element.GetBoolean());
+                    return true;
+                case JsonValueKind.Number when element.TryGetInt64(out var signed):
+                    value = DhtValue.FromInt64(signed);
+                    return true;
+                case JsonValueKind.Number when element.TryGetUInt64(out var unsigned):
+                    value = DhtValue.FromUInt64(unsigned);
+                    return true;
+                case JsonValueKind.Number when IsInteger(element.GetRawText()):
+                    reason = "Integers must fit in 64 bits.";
+                    return false;
+                case JsonValueKind.Number:
+                    value = DhtValue.FromDouble(element.GetDouble());
+                    return true;
+                default:
+                    reason = $"A JSON value must be a string, number or boolean, not {element.ValueKind.ToString().ToLowerInvariant()} (Python peers cannot hold it).";
+                    return false;
+            }
+        }
+        catch (JsonException ex)
+        {
+            reason = $"Invalid JSON: {ex.Message}";
+            return false;
+        }
+    }
+
+    private static bool IsInteger(string raw) =>
+        !raw.Contains('.', StringComparison.Ordinal) && !raw.Contains('e', StringComparison.OrdinalIgnoreCase)
+        && raw.TrimStart('-').All(char.IsAsciiDigit) && raw.Length > 0 && !double.IsNaN(double.Parse(raw, CultureInfo.InvariantCulture));
+}

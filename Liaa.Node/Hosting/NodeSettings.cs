@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Net;
+using Liaa.Node.Kademlia;
+
+namespace Liaa.Node.Hosting;
+
+/// <summary>
+/// Reads a serving node's configuration (sections <c>Liaa:Node</c>, <c>Liaa:Kademlia</c>,
+/// <c>Liaa:Transport</c>, <c>Liaa:Storage</c> from appsettings.json, environment variables such as
+/// <c>Liaa__Kademlia__K</c>, and the command line) into <see cref="LiaaNodeOptions"/> plus the HTTP
+/// endpoint, collecting every problem at once and naming the key at fault.
+/// </summary>
+internal sealed class NodeSettings
+{
+    public const string NodeSection = "Liaa:Node";
+
+    private NodeSettings(LiaaNodeOptions node, IPEndPoint http, string? name, IReadOnlyList<string> problems)
+    {
+        Node = node;
+        Http = http;
+        Name = name;
+        Problems = problems;
+    }
+
+    public LiaaNodeOptions Node { get; }
+
+    public IPEndPoint Http { get; }
+
+    public string? Name { get; }
+
+    public IReadOnlyList<string> Problems { get; }
+
+    public static NodeSettings Read(IConfiguration configuration)
+    {
+        var problems = new List<string>();
+        var options = new LiaaNodeOptions();
+        var node = configuration.GetSection(NodeSection);
+
+        var address = IPAddress.Any;
+        if (node["Address"] is { Length: > 0 } addressText && !IPAddress.TryParse(addressText, out address!))
+        {
+            problems.Add($"{NodeSection}:Address: '{addressText}' is not an IP address.");
+            address = IPAddress.Any;
+        }
+
+        var port = ReadInt(node, "Port", 8468, 0, 65535, problems);
+        options.EndPoint = new IPEndPoint(address, port);
+
+        foreach (var seed in node.GetSection("Seeds").GetChildren().Select(c => c.Value).Where(v => !string.IsNullOrWhiteSpace(v)))
+        {
+            if (IPEndPoint.TryParse(seed!, out var endPoint) && endPoint.Port != 0)
+            {
+                options.Seeds.Add(endPoint);
+            }
+            else
+            {
+                problems.Add($"{NodeSection}:Seeds: '{seed}' is not IP:PORT.");
+            }
+        }
+
+        if (node["NodeId"] is { Length: > 0 } idText)
+        {
+            if (NodeId.TryParse(idText, out var id))
+            {
+                options.NodeId = id;
+            }
+            else
+            {
+                problems.Add($"{NodeSection}:NodeId: '{idText}' is not 40 hexadecimal digits.");
+            }
+        }
+
+        var http = new IPEndPoint(IPAddress.Loopback, 0);
+        if (node["Http"] is { Length: > 0 } httpText)
+        {
+            if (IPEndPoint.TryParse(httpText.Replace("http://", string.Empty, StringComparison.Ordinal).TrimEnd('/'), out var parsed))
+            {
+                http = parsed;
+            }
+            else
+            {
+                problems.Add($"{NodeSection}:Http: '{httpText}' is not IP:PORT.");
+            }
+        }
+
+        Bind(configuration, "Liaa:Kademlia", options.Kademlia, problems);
+        Bind(configuration, "Liaa:Transport", options.Rpc, problems);
+        Bind(configuration, "Liaa:Storage", options.Storage, problems);
+        if (node["MaintenanceInterval"] is { Length: > 0 } interval)
+        {
+            if (TimeSpan.TryParse(interval, CultureInfo.InvariantCulture, out var parsed))
+            {
+                options.MaintenanceInterval = parsed;
+            }
+            else
+            {
+                problems.Add($"{NodeSection}:MaintenanceInterval: '{interval}' is not a time span (hh:mm:ss).");
+            }
+        }
+
+        problems.AddRange(options.Validate());
+        return new NodeSettings(options, http, node["Name"], problems);
+    }
+
+    private static int ReadInt(IConfigurationSection section, string key, int fallback, int min, int max, List<string> problems)
+    {
+        var text = section[key];
+        if (string.IsNullOrEmpty(text))
+        {
+            return fallback;
+        }
+
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        problems.Add($"{section.Path}:{key}: '{text}' is not a whole number from {min} to {max}.");
+        return fallback;
+    }
+
+    private static void Bind(IConfiguration configuration, string path, object target, List<string> problems)
+    {
+        try
+        {
+            configuration.GetSection(path).Bind(target, o => o.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            problems.Add($"{path}: {ex.Message}");
+        }
+    }
+}

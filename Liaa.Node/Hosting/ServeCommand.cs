@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Globalization;
+using Liaa.Node.Api;
+using Liaa.Node.Telemetry;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Liaa.Node.Hosting;
+
+/// <summary>
+/// <c>serve</c>: a node on UDP with its HTTP API, health, <c>/metrics</c> and OpenTelemetry, until
+/// Ctrl+C. Command-line options override environment variables, which override appsettings.json.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int?>("--port") { Description = "UDP port to listen on (default 8468; 0 picks a free one)." };
+        var address = new Option<string?>("--address") { Description = "IP address to bind the UDP socket to (default 0.0.0.0; :: for dual-stack)." };
+        var seeds = new Option<string[]>("--seed") { Description = "A node to join through, as IP:PORT (repeatable). None starts a new network." };
+        var http = new Option<string?>("--http") { Description = "IP:PORT of the HTTP API, health and /metrics (default 127.0.0.1:0, a free port)." };
+        var name = new Option<string?>("--name") { Description = "A name for logs and the AppHost (e.g. node-0)." };
+        var nodeId = new Option<string?>("--node-id") { Description = "A fixed node id of 40 hexadecimal digits (default: random)." };
+        var command = new Command("serve", "Run a Kademlia node until Ctrl+C.") { port, address, seeds, http, name, nodeId };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            if (parse.GetValue(port) is { } p)
+            {
+                overrides[$"{NodeSettings.NodeSection}:Port"] = p.ToString(CultureInfo.InvariantCulture);
+            }
+
+            Put(overrides, "Address", parse.GetValue(address));
+            Put(overrides, "Http", parse.GetValue(http));
+            Put(overrides, "Name", parse.GetValue(name));
+            Put(overrides, "NodeId", parse.GetValue(nodeId));
+            var seedValues = parse.GetValue(seeds) ?? [];
+            for (var i = 0; i < seedValues.Length; i++)
+            {
+                overrides[$"{NodeSettings.NodeSection}:Seeds:{i}"] = seedValues[i];
+            }
+
+            return RunAsync(overrides, cancellationToken);
+        });
+        return command;
+    }
+
+    private static void Put(Dictionary<string, string?> overrides, string key, string? value)
+    {
+        if (value is not null)
+        {
+            overrides[$"{NodeSettings.NodeSection}:{key}"] = value;
+        }
+    }
+
+    private static async Task<int> RunAsync(Dictionary<string, string?> overrides, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(overrides);
+        var settings = NodeSettings.Read(builder.Configuration);
+        if (settings.Problems.Count > 0)
+        {
+            await Console.Error.WriteLineAsync("error: invalid configuration:").ConfigureAwait(false);
+            foreach (var problem in settings.Problems)
+            {
+                await Console.Error.WriteLineAsync($"  {problem}").ConfigureAwait(false);
+            }
+
+            return NodeCommandLine.Failure;
+        }
+
+        // The id is drawn here so telemetry can carry it as service.instance.id from the first span.
+        settings.Node.NodeId ??= Kademlia.NodeId.NewRandom();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.Http));
+        builder.AddServiceDefaults();
+        builder.Services.AddSingleton(settings.Node);
+        builder.Services.AddSingleton(sp => new NodeMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        builder.Services.AddSingleton<NodeHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeHost>());
+        builder.Services.AddHealthChecks().AddCheck<NodeHost>("kademlia");
+
+        await using var app = builder.Build();
+        app.MapDefaultEndpoints();
+        app.MapNodeApi();
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return NodeCommandLine.Failure;
+        }
+
+        var node = app.Services.GetRequiredService<NodeHost>().Node;
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        Console.WriteLine($"Liaa node {node.Id} listening on udp {node.EndPoint} http {url}");
+        await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        return NodeCommandLine.Success;
+    }
+}

@@ -1,0 +1,55 @@
+namespace Liaa.Node.Kademlia;
+
+/// <summary>What <see cref="RoutingTable.Observe"/> did with a contact.</summary>
+internal enum AddContactStatus
+{
+    /// <summary>The contact is new to its bucket (possibly after splits, or in place of a stale contact).</summary>
+    Added,
+
+    /// <summary>The contact was known: it moved to the tail of its bucket and its failures were reset.</summary>
+    Updated,
+
+    /// <summary>
+    /// The bucket is full and cannot split: the newcomer waits in the replacement cache, and the caller
+    /// should ping <see cref="AddContactResult.ContactToPing"/> (the least-recently seen contact).
+    /// </summary>
+    Full,
+
+    /// <summary>
+    /// The id is known at another endpoint that has not failed: the table keeps the old endpoint,
+    /// remembers the new one, and the caller should ping <see cref="AddContactResult.ContactToPing"/>
+    /// (the old endpoint). If it stays silent, the new endpoint takes over.
+    /// </summary>
+    EndPointConflict,
+
+    /// <summary>The contact was not taken: it carries the table's own id or an unusable endpoint.</summary>
+    Rejected,
+}
+
+/// <summary>The outcome of observing a contact.</summary>
+/// <param name="Status">What happened.</param>
+/// <param name="ContactToPing">For <see cref="AddContactStatus.Full"/> and <see cref="AddContactStatus.EndPointConflict"/>: whom to ping.</param>
+/// <param name="Replaced">For <see cref="AddContactStatus.Added"/>: the stale contact the newcomer replaced, if any.</param>
+internal readonly record struct AddContactResult(AddContactStatus Status, Contact? ContactToPing = null, Contact? Replaced = null);
+
+/// <summary>What <see cref="RoutingTable.RecordFailure"/> did.</summary>
+internal enum FailureStatus
+{
+    /// <summary>The id is not in the table (or only in a replacement cache, from which it was dropped).</summary>
+    NotFound,
+
+    /// <summary>The failure was counted; the contact stays (it may now be stale, see <see cref="FailureResult.IsStale"/>).</summary>
+    Counted,
+
+    /// <summary>The contact was stale and was evicted; <see cref="FailureResult.Promoted"/> took its place if a replacement was waiting.</summary>
+    Evicted,
+
+    /// <summary>The old endpoint was stale and the id's newer endpoint replaced it.</summary>
+    EndPointReplaced,
+}
+
+/// <summary>The outcome of a failed request to a contact.</summary>
+internal readonly record struct FailureResult(FailureStatus Status, int FailureCount = 0, bool IsStale = false, Contact? Promoted = null)
+{
+    public bool IsEvicted => Status == FailureStatus.Evicted;
+}

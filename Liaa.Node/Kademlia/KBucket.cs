@@ -1,0 +1,158 @@
+using System.Net;
+
+namespace Liaa.Node.Kademlia;
+
+/// <summary>
+/// One k-bucket: the contacts whose ids share the first <see cref="Depth"/> bits of <see cref="Low"/>,
+/// at most k of them, least-recently seen first (Kademlia §2.2), plus a bounded replacement cache of
+/// contacts seen while the bucket was full, oldest first (§4.1).
+/// </summary>
+/// <remarks>
+/// Not thread-safe: <see cref="RoutingTable"/> owns every bucket and guards them with its lock. The
+/// bucket only keeps order and bounds; the policy (when to split, evict, promote) is the table's.
+/// </remarks>
+internal sealed class KBucket
+{
+    public KBucket(NodeId low, int depth, DateTimeOffset? lastLookup)
+    {
+        Low = IdPrefix.Lowest(low, depth);
+        Depth = depth;
+        LastLookup = lastLookup;
+    }
+
+    /// <summary>The lowest id of the range (the prefix followed by zeros).</summary>
+    public NodeId Low { get; }
+
+    /// <summary>Number of leading bits every id in the range shares; the root bucket has depth 0.</summary>
+    public int Depth { get; }
+
+    /// <summary>The highest id of the range.</summary>
+    public NodeId High => IdPrefix.Highest(Low, Depth);
+
+    /// <summary>Contacts, least-recently seen at index 0, most recently seen last.</summary>
+    public List<ContactEntry> Contacts { get; } = [];
+
+    /// <summary>Replacement candidates, least-recently seen at index 0; the last is promoted first.</summary>
+    public List<ReplacementEntry> Replacements { get; } = [];
+
+    /// <summary>When a lookup last targeted an id in this range; <c>null</c> when none has yet.</summary>
+    public DateTimeOffset? LastLookup { get; set; }
+
+    public bool Covers(NodeId id) => IdPrefix.Covers(Low, Depth, id);
+
+    public int IndexOf(NodeId id)
+    {
+        for (var i = 0; i < Contacts.Count; i++)
+        {
+            if (Contacts[i].Contact.Id == id)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    public int IndexOfReplacement(NodeId id)
+    {
+        for (var i = 0; i < Replacements.Count; i++)
+        {
+            if (Replacements[i].Contact.Id == id)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Moves the contact at <paramref name="index"/> to the tail (most recently seen).</summary>
+    public void MoveToTail(int index)
+    {
+        var entry = Contacts[index];
+        Contacts.RemoveAt(index);
+        Contacts.Add(entry);
+    }
+
+    /// <summary>
+    /// Records <paramref name="contact"/> as the most recently seen candidate, dropping the oldest when
+    /// more than <paramref name="capacity"/> would remain. Returns the change in the cache's size.
+    /// </summary>
+    public int AddReplacement(Contact contact, DateTimeOffset now, int capacity)
+    {
+        var existing = IndexOfReplacement(contact.Id);
+        if (existing >= 0)
+        {
+            Replacements.RemoveAt(existing);
+        }
+
+        if (capacity <= 0)
+        {
+            return existing >= 0 ? -1 : 0;
+        }
+
+        Replacements.Add(new ReplacementEntry(contact, now));
+        var delta = existing >= 0 ? 0 : 1;
+        while (Replacements.Count > capacity)
+        {
+            Replacements.RemoveAt(0);
+            delta--;
+        }
+
+        return delta;
+    }
+
+    /// <summary>Removes and returns the most recently seen replacement candidate, if any.</summary>
+    public ReplacementEntry? TakeNewestReplacement()
+    {
+        if (Replacements.Count == 0)
+        {
+            return null;
+        }
+
+        var newest = Replacements[^1];
+        Replacements.RemoveAt(Replacements.Count - 1);
+        return newest;
+    }
+
+    /// <summary>
+    /// Splits this bucket into its two halves at depth + 1, each contact and candidate going to the half
+    /// that covers it in the same relative order, and the last-lookup time inherited by both.
+    /// </summary>
+    public (KBucket Zero, KBucket One) Split()
+    {
+        var zero = new KBucket(Low, Depth + 1, LastLookup);
+        var one = new KBucket(Low.FlipBit(Depth), Depth + 1, LastLookup);
+        foreach (var entry in Contacts)
+        {
+            (entry.Contact.Id.GetBit(Depth) ? one : zero).Contacts.Add(entry);
+        }
+
+        foreach (var entry in Replacements)
+        {
+            (entry.Contact.Id.GetBit(Depth) ? one : zero).Replacements.Add(entry);
+        }
+
+        return (zero, one);
+    }
+}
+
+/// <summary>A contact in a bucket with what the table knows about it.</summary>
+internal sealed class ContactEntry(Contact contact, DateTimeOffset lastSeen)
+{
+    public Contact Contact { get; set; } = contact;
+
+    /// <summary>When the last well-formed message from the contact's endpoint arrived.</summary>
+    public DateTimeOffset LastSeen { get; set; } = lastSeen;
+
+    /// <summary>Consecutive failed requests since the last message from the contact.</summary>
+    public int FailureCount { get; set; }
+
+    /// <summary>A different endpoint the same id has sent from while this one was still alive.</summary>
+    public IPEndPoint? PendingEndPoint { get; set; }
+
+    public DateTimeOffset PendingSeen { get; set; }
+}
+
+/// <summary>A replacement candidate and when it was last seen.</summary>
+internal sealed record ReplacementEntry(Contact Contact, DateTimeOffset LastSeen);

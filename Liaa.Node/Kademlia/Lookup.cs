@@ -1,0 +1,448 @@
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Kademlia;
+
+/// <summary>
+/// The iterative node lookup of Kademlia §2.3 as a state machine without I/O or clock: the driver calls
+/// <see cref="Next"/>, sends what it is told, and reports each answer (<see cref="OnResponse"/>,
+/// <see cref="OnValue"/>) or failure (<see cref="OnFailure"/>), passing the time each time.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Parallelism. α requests are kept in flight at all times, not in lock-step rounds: as soon as one is
+/// answered or fails, <see cref="Next"/> sends the closest candidate not yet asked, so a silent node only
+/// holds its own slot. A request unanswered for <see cref="KademliaOptions.SlowRequestThreshold"/> also
+/// frees its slot (its late answer is still used); <see cref="LookupStep.WakeAt"/> says when to look again.
+/// Only candidates among the k closest that have not failed are ever asked.
+/// </para>
+/// <para>
+/// Termination. FIND_NODE, and FIND_VALUE until a value arrives, end when the k closest candidates that
+/// have not failed have all answered (so nothing closer is left to ask). FIND_VALUE stops sending at the
+/// first value, waits for the requests in flight that are not slow (they may carry more copies) and ends.
+/// </para>
+/// <para>
+/// Values. When holders disagree the value returned by most holders wins (as the Python peers decide);
+/// a tie goes to the newest publication time a Liaa holder reported (a value with none counts as oldest),
+/// then to the value seen first. The result also names the outvoted holders, so the caller can repair them.
+/// </para>
+/// <para>
+/// Candidates are deduplicated by id (the first endpoint heard of is kept); the node's own id is never a
+/// candidate; a node whose id is the target is a normal candidate. A failed node is never in the result.
+/// Not thread-safe: one driver owns a lookup.
+/// </para>
+/// </remarks>
+internal sealed class Lookup
+{
+    private readonly KademliaOptions _options;
+    private readonly List<Candidate> _candidates = []; // nearest to the target first
+    private readonly Dictionary<NodeId, Candidate> _byId = [];
+    private readonly List<ValueVote> _votes = [];
+    private readonly List<LookupProgress> _progress = [];
+    private DateTimeOffset? _startedAt;
+    private DateTimeOffset? _finishedAt;
+    private int _nodesContacted;
+    private int _timeouts;
+    private int _ignored;
+
+    public Lookup(LookupKind kind, NodeId self, NodeId target, IEnumerable<Contact> initialContacts, KademliaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(initialContacts);
+        ArgumentNullException.ThrowIfNull(options);
+        options.ThrowIfInvalid();
+        Kind = kind;
+        Self = self;
+        Target = target;
+        _options = options;
+        foreach (var contact in initialContacts)
+        {
+            AddCandidate(contact, depth: 1);
+        }
+    }
+
+    public LookupKind Kind { get; }
+
+    public NodeId Self { get; }
+
+    public NodeId Target { get; }
+
+    public bool IsFinished => _finishedAt is not null;
+
+    /// <summary>Whether a FIND_VALUE has received a value (it sends nothing more).</summary>
+    public bool HasValue => _votes.Count > 0;
+
+    /// <summary>Requests sent and not yet answered or failed, slow ones included.</summary>
+    public int InFlightCount { get; private set; }
+
+    /// <summary>
+    /// What to do now: requests to send (each contact is then in flight until answered or failed), wait,
+    /// or finished. Call it after every answer, failure and wake-up.
+    /// </summary>
+    public LookupStep Next(DateTimeOffset now)
+    {
+        if (IsFinished)
+        {
+            return LookupStep.Finished;
+        }
+
+        if (_startedAt is null)
+        {
+            _startedAt = now;
+            if (ClosestAlive() is { } closest)
+            {
+                _progress.Add(new LookupProgress(now, closest.Distance, 0));
+            }
+        }
+
+        var active = CountActive(now, out var wakeAt);
+        if (HasValue)
+        {
+            return active == 0 ? Finish(now) : LookupStep.Wait(wakeAt);
+        }
+
+        List<Contact>? send = null;
+        var allAnswered = true;
+        var rank = 0;
+        foreach (var candidate in _candidates)
+        {
+            if (candidate.State == CandidateState.Failed)
+            {
+                continue;
+            }
+
+            if (rank++ == _options.K)
+            {
+                break;
+            }
+
+            if (candidate.State == CandidateState.Answered)
+            {
+                continue;
+            }
+
+            allAnswered = false;
+            if (candidate.State == CandidateState.NotQueried && active < _options.Alpha)
+            {
+                candidate.State = CandidateState.InFlight;
+                candidate.SentAt = now;
+                active++;
+                InFlightCount++;
+                _nodesContacted++;
+                (send ??= []).Add(candidate.Contact);
+                if (_options.SlowRequestThreshold is { } slow && (wakeAt is null || now + slow < wakeAt))
+                {
+                    wakeAt = now + slow;
+                }
+            }
+        }
+
+        if (send is not null)
+        {
+            return LookupStep.Send(send);
+        }
+
+        return allAnswered ? Finish(now) : LookupStep.Wait(wakeAt);
+    }
+
+    /// <summary>A node answered with contacts (FIND_NODE, or FIND_VALUE without the value).</summary>
+    public void OnResponse(NodeId from, IReadOnlyList<Contact> contacts, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(contacts);
+        if (!TryComplete(from, out var responder))
+        {
+            return;
+        }
+
+        var before = ClosestAlive()?.Distance;
+        foreach (var contact in contacts)
+        {
+            AddCandidate(contact, responder.Depth + 1);
+        }
+
+        if (ClosestAlive() is { } closest && (before is null || closest.Distance < before.Value))
+        {
+            _progress.Add(new LookupProgress(now, closest.Distance, _nodesContacted));
+        }
+    }
+
+    /// <summary>A node answered a FIND_VALUE with the value (and, from a Liaa peer, its publication time).</summary>
+    public void OnValue(Contact from, DhtValue value, DateTimeOffset? publishedAt, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(value);
+        if (Kind != LookupKind.FindValue)
+        {
+            // A FIND_NODE answered with a value is a confused peer: its request stays in flight until it fails.
+            _ignored++;
+            return;
+        }
+
+        if (!TryComplete(from.Id, out var holder))
+        {
+            return;
+        }
+
+        holder.HasValue = true;
+        var vote = _votes.Find(v => v.Value.Equals(value));
+        if (vote is null)
+        {
+            vote = new ValueVote(value);
+            _votes.Add(vote);
+        }
+
+        vote.Holders.Add(holder.Contact);
+        if (publishedAt is { } published && (vote.NewestPublishedAt is null || published > vote.NewestPublishedAt))
+        {
+            vote.NewestPublishedAt = published;
+        }
+    }
+
+    /// <summary>A request failed (timed out or errored): the node is never used again nor reported.</summary>
+    public void OnFailure(NodeId from, DateTimeOffset now)
+    {
+        if (!_byId.TryGetValue(from, out var candidate) || candidate.State != CandidateState.InFlight)
+        {
+            _ignored++;
+            return;
+        }
+
+        candidate.State = CandidateState.Failed;
+        InFlightCount--;
+        _timeouts++;
+    }
+
+    /// <summary>What the lookup has found so far (final once <see cref="IsFinished"/>).</summary>
+    public LookupResult GetResult()
+    {
+        var closest = new List<Contact>(_options.K);
+        foreach (var candidate in _candidates)
+        {
+            if (candidate.State == CandidateState.Answered)
+            {
+                closest.Add(candidate.Contact);
+                if (closest.Count == _options.K)
+                {
+                    break;
+                }
+            }
+        }
+
+        var rounds = 0;
+        foreach (var candidate in _candidates)
+        {
+            if (candidate.State == CandidateState.Answered)
+            {
+                rounds = Math.Max(rounds, candidate.Depth);
+            }
+        }
+
+        var winner = Majority();
+        var others = new List<Contact>();
+        foreach (var vote in _votes)
+        {
+            if (vote != winner)
+            {
+                others.AddRange(vote.Holders);
+            }
+        }
+
+        Contact? cacheCandidate = null;
+        var nodesBetween = 0;
+        if (winner is not null)
+        {
+            var closer = 0;
+            foreach (var candidate in _candidates)
+            {
+                if (candidate.State == CandidateState.Answered && !candidate.HasValue)
+                {
+                    cacheCandidate = candidate.Contact;
+                    nodesBetween = Math.Max(0, closer - 1);
+                    break;
+                }
+
+                if (candidate.State != CandidateState.Failed)
+                {
+                    closer++;
+                }
+            }
+        }
+
+        return new LookupResult(
+            Kind, Target, closest, winner?.Value, winner?.NewestPublishedAt, winner?.Holders.ToArray() ?? [], others, _votes.Count,
+            cacheCandidate, nodesBetween, rounds, _nodesContacted, _timeouts, _ignored, _progress.ToArray(), _startedAt, _finishedAt);
+    }
+
+    /// <summary>
+    /// TTL of a value cached along a lookup's path (Kademlia §2.3): "exponentially inversely proportional
+    /// to the number of nodes between the current node and the node whose ID is closest to the key", so
+    /// caches far from the key vanish quickly and over-caching cannot pin stale copies across the network.
+    /// </summary>
+    /// <returns><paramref name="baseTtl"/> halved once per node between (at most 30 times), never below
+    /// <paramref name="minimum"/> (default 1 minute) unless <paramref name="baseTtl"/> itself is shorter.</returns>
+    /// <remarks>
+    /// Pass as <paramref name="baseTtl"/> what is left of the value's own lifetime, so a cached copy never
+    /// outlives the original, and <see cref="LookupResult.CacheCandidateNodesBetween"/> as <paramref name="nodesBetween"/>.
+    /// </remarks>
+    public static TimeSpan CacheTtl(TimeSpan baseTtl, int nodesBetween, TimeSpan? minimum = null)
+    {
+        if (baseTtl <= TimeSpan.Zero)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var ttl = TimeSpan.FromTicks(baseTtl.Ticks >> Math.Clamp(nodesBetween, 0, 30));
+        var floor = minimum ?? TimeSpan.FromMinutes(1);
+        return ttl < floor ? (floor < baseTtl ? floor : baseTtl) : ttl;
+    }
+
+    private LookupStep Finish(DateTimeOffset now)
+    {
+        _finishedAt = now;
+        return LookupStep.Finished;
+    }
+
+    private bool TryComplete(NodeId from, out Candidate candidate)
+    {
+        if (IsFinished || !_byId.TryGetValue(from, out candidate!) || candidate.State != CandidateState.InFlight)
+        {
+            _ignored++;
+            candidate = null!;
+            return false;
+        }
+
+        candidate.State = CandidateState.Answered;
+        InFlightCount--;
+        return true;
+    }
+
+    /// <summary>Requests in flight that are not yet slow, and when the first of them turns slow.</summary>
+    private int CountActive(DateTimeOffset now, out DateTimeOffset? wakeAt)
+    {
+        wakeAt = null;
+        var active = 0;
+        foreach (var candidate in _candidates)
+        {
+            if (candidate.State != CandidateState.InFlight)
+            {
+                continue;
+            }
+
+            if (_options.SlowRequestThreshold is { } slow)
+            {
+                var slowAt = candidate.SentAt + slow;
+                if (slowAt <= now)
+                {
+                    continue;
+                }
+
+                if (wakeAt is null || slowAt < wakeAt)
+                {
+                    wakeAt = slowAt;
+                }
+            }
+
+            active++;
+        }
+
+        return active;
+    }
+
+    private Candidate? ClosestAlive()
+    {
+        foreach (var candidate in _candidates)
+        {
+            if (candidate.State != CandidateState.Failed)
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private void AddCandidate(Contact contact, int depth)
+    {
+        if (contact is null || contact.Id == Self)
+        {
+            return;
+        }
+
+        if (_byId.TryGetValue(contact.Id, out var known))
+        {
+            if (known.State == CandidateState.NotQueried && depth < known.Depth)
+            {
+                known.Depth = depth;
+            }
+
+            return;
+        }
+
+        var candidate = new Candidate(contact, contact.Id ^ Target, depth);
+        _byId.Add(contact.Id, candidate);
+        int low = 0, high = _candidates.Count;
+        while (low < high)
+        {
+            var middle = (low + high) >>> 1;
+            if (_candidates[middle].Distance < candidate.Distance)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        _candidates.Insert(low, candidate);
+    }
+
+    private ValueVote? Majority()
+    {
+        ValueVote? best = null;
+        foreach (var vote in _votes)
+        {
+            if (best is null
+                || vote.Holders.Count > best.Holders.Count
+                || (vote.Holders.Count == best.Holders.Count && IsNewer(vote.NewestPublishedAt, best.NewestPublishedAt)))
+            {
+                best = vote;
+            }
+        }
+
+        return best;
+
+        static bool IsNewer(DateTimeOffset? a, DateTimeOffset? b) => a is { } x && (b is not { } y || x > y);
+    }
+
+    private enum CandidateState
+    {
+        NotQueried,
+        InFlight,
+        Answered,
+        Failed,
+    }
+
+    private sealed class Candidate(Contact contact, NodeId distance, int depth)
+    {
+        public Contact Contact { get; } = contact;
+
+        public NodeId Distance { get; } = distance;
+
+        public int Depth { get; set; } = depth;
+
+        public CandidateState State { get; set; }
+
+        public DateTimeOffset SentAt { get; set; }
+
+        public bool HasValue { get; set; }
+    }
+
+    /// <summary>One distinct value and who returned it; votes are kept in first-seen order, which breaks the last ties.</summary>
+    private sealed class ValueVote(DhtValue value)
+    {
+        public DhtValue Value { get; } = value;
+
+        public List<Contact> Holders { get; } = [];
+
+        public DateTimeOffset? NewestPublishedAt { get; set; }
+    }
+}

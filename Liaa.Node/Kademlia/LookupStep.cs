@@ -1,0 +1,37 @@
+namespace Liaa.Node.Kademlia;
+
+/// <summary>The two iterative lookups of Kademlia §2.3.</summary>
+public enum LookupKind
+{
+    /// <summary>FIND_NODE: the k closest nodes to the target.</summary>
+    FindNode,
+
+    /// <summary>FIND_VALUE: the value stored under the target key, or the k closest nodes when there is none.</summary>
+    FindValue,
+}
+
+/// <summary>What the driver of a <see cref="Lookup"/> should do next.</summary>
+internal enum LookupStepKind
+{
+    /// <summary>Send a request to each of <see cref="LookupStep.Contacts"/> now.</summary>
+    Send,
+
+    /// <summary>
+    /// Nothing to send: wait for a response or failure, or until <see cref="LookupStep.WakeAt"/> (when a
+    /// request becomes slow and frees its slot), then call <see cref="Lookup.Next"/> again.
+    /// </summary>
+    Wait,
+
+    /// <summary>The lookup is over: read <see cref="Lookup.GetResult"/>; late answers are ignored.</summary>
+    Finished,
+}
+
+/// <summary>One instruction from <see cref="Lookup.Next"/>.</summary>
+internal readonly record struct LookupStep(LookupStepKind Kind, IReadOnlyList<Contact> Contacts, DateTimeOffset? WakeAt)
+{
+    public static LookupStep Finished { get; } = new(LookupStepKind.Finished, [], null);
+
+    public static LookupStep Send(IReadOnlyList<Contact> contacts) => new(LookupStepKind.Send, contacts, null);
+
+    public static LookupStep Wait(DateTimeOffset? wakeAt) => new(LookupStepKind.Wait, [], wakeAt);
+}

@@ -1,0 +1,183 @@
+using System.Buffers;
+
+namespace Liaa.Node.Kademlia;
+
+/// <summary>The read side of the routing table: closest contacts, refresh, snapshots, hand-off.</summary>
+internal sealed partial class RoutingTable
+{
+    /// <summary>
+    /// The <paramref name="count"/> contacts closest to <paramref name="target"/> by XOR distance, nearest
+    /// first, skipping those <paramref name="exclude"/> matches (called under the table's lock: keep it
+    /// cheap and do not call back into the table) and, unless <paramref name="includeStale"/>, stale ones.
+    /// </summary>
+    /// <remarks>
+    /// Exact, without sorting the table: XOR with the target maps each bucket's prefix range onto an aligned
+    /// range of distances, and those ranges are disjoint. Walking the tree taking the child that matches the
+    /// target's bit first therefore visits buckets in increasing distance, every contact of an earlier bucket
+    /// being closer than any of a later one. Only the visited buckets (≤ k contacts each) are sorted, and the
+    /// walk stops once <paramref name="count"/> contacts are collected.
+    /// Answering another node's FIND_NODE, pass <c>includeStale: false</c> so dead contacts are not handed out.
+    /// </remarks>
+    public IReadOnlyList<Contact> FindClosest(NodeId target, int count, Func<Contact, bool>? exclude = null, bool includeStale = true)
+    {
+        if (count <= 0)
+        {
+            return [];
+        }
+
+        lock (_gate)
+        {
+            count = Math.Min(count, _contacts.Count);
+            if (count == 0)
+            {
+                return [];
+            }
+
+            var buffer = ArrayPool<Candidate>.Shared.Rent(count + _options.K);
+            try
+            {
+                var search = new ClosestSearch(target, count, exclude, includeStale ? int.MaxValue : _options.FailuresBeforeEviction, buffer);
+                search.Visit(_root, 0);
+                var found = Math.Min(search.Length, count);
+                var result = new Contact[found];
+                for (var i = 0; i < found; i++)
+                {
+                    result[i] = buffer[i].Contact;
+                }
+
+                return result;
+            }
+            finally
+            {
+                Array.Clear(buffer, 0, Math.Min(buffer.Length, count + _options.K));
+                ArrayPool<Candidate>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>A lookup for <paramref name="target"/> ran: the bucket covering it is fresh (Kademlia §2.3).</summary>
+    public void MarkLookup(NodeId target, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            FindLeaf(target).Bucket!.LastLookup = now;
+        }
+    }
+
+    /// <summary>
+    /// One random id in the range of every bucket that has had no lookup within
+    /// <see cref="KademliaOptions.BucketRefreshInterval"/> (or none at all), in id order. Looking them up
+    /// refreshes those buckets (Kademlia §2.3); the lookups call <see cref="MarkLookup"/> themselves.
+    /// </summary>
+    public IReadOnlyList<NodeId> GetRefreshTargets(DateTimeOffset now, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        lock (_gate)
+        {
+            var targets = new List<NodeId>();
+            foreach (var bucket in Leaves())
+            {
+                if (bucket.LastLookup is not { } last || now - last >= _options.BucketRefreshInterval)
+                {
+                    targets.Add(IdPrefix.Random(bucket.Low, bucket.Depth, random));
+                }
+            }
+
+            return targets;
+        }
+    }
+
+    /// <summary>A copy of every bucket, in id order.</summary>
+    public IReadOnlyList<BucketSnapshot> GetBuckets()
+    {
+        lock (_gate)
+        {
+            var leaves = Leaves();
+            var snapshots = new BucketSnapshot[leaves.Count];
+            for (var i = 0; i < leaves.Count; i++)
+            {
+                var bucket = leaves[i];
+                var contacts = new ContactSnapshot[bucket.Contacts.Count];
+                for (var j = 0; j < contacts.Length; j++)
+                {
+                    var entry = bucket.Contacts[j];
+                    contacts[j] = new ContactSnapshot(
+                        entry.Contact, entry.LastSeen, entry.FailureCount, entry.FailureCount >= _options.FailuresBeforeEviction, entry.PendingEndPoint);
+                }
+
+                var replacements = new ContactSnapshot[bucket.Replacements.Count];
+                for (var j = 0; j < replacements.Length; j++)
+                {
+                    replacements[j] = new ContactSnapshot(bucket.Replacements[j].Contact, bucket.Replacements[j].LastSeen, 0, false, null);
+                }
+
+                snapshots[i] = new BucketSnapshot(
+                    bucket.Low, bucket.High, bucket.Depth, bucket.Covers(Self), contacts, replacements, bucket.LastLookup,
+                    (double)contacts.Length / _options.K);
+            }
+
+            return snapshots;
+        }
+    }
+
+    /// <summary>
+    /// Whether this node should STORE <paramref name="key"/> at <paramref name="newcomer"/>, which it has
+    /// just learnt of (Kademlia §2.5), judged against the k closest contacts this table knows; see
+    /// <see cref="KeyHandOff.ShouldHandOff"/>.
+    /// </summary>
+    public bool ShouldHandOff(NodeId newcomer, NodeId key) =>
+        KeyHandOff.ShouldHandOff(Self, newcomer, key, FindClosest(key, _options.K, c => c.Id == newcomer), _options.K);
+
+    private readonly record struct Candidate(NodeId Distance, Contact Contact);
+
+    /// <summary>State of one <see cref="FindClosest"/> walk.</summary>
+    private ref struct ClosestSearch(NodeId target, int count, Func<Contact, bool>? exclude, int staleFailures, Candidate[] buffer)
+    {
+        private readonly NodeId _target = target;
+        private readonly int _count = count;
+        private readonly Func<Contact, bool>? _exclude = exclude;
+        private readonly int _staleFailures = staleFailures;
+        private readonly Candidate[] _buffer = buffer;
+
+        public int Length { get; private set; }
+
+        public void Visit(TreeNode node, int depth)
+        {
+            if (node.Bucket is { } bucket)
+            {
+                Take(bucket);
+                return;
+            }
+
+            var (near, far) = _target.GetBit(depth) ? (node.One!, node.Zero!) : (node.Zero!, node.One!);
+            Visit(near, depth + 1);
+            if (Length < _count)
+            {
+                Visit(far, depth + 1);
+            }
+        }
+
+        private void Take(KBucket bucket)
+        {
+            var start = Length;
+            foreach (var entry in bucket.Contacts)
+            {
+                if (entry.FailureCount >= _staleFailures || (_exclude is not null && _exclude(entry.Contact)))
+                {
+                    continue;
+                }
+
+                // Insertion sort of this bucket's segment only: at most k entries, all farther than the earlier segments.
+                var candidate = new Candidate(entry.Contact.Id ^ _target, entry.Contact);
+                var i = Length++;
+                while (i > start && _buffer[i - 1].Distance > candidate.Distance)
+                {
+                    _buffer[i] = _buffer[i - 1];
+                    i--;
+                }
+
+                _buffer[i] = candidate;
+            }
+        }
+    }
+}

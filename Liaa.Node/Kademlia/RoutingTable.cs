@@ -1,0 +1,390 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Liaa.Node.Kademlia;
+
+/// <summary>
+/// A node's routing table: a binary tree of k-buckets whose leaves cover the 160-bit id space exactly
+/// once (Kademlia §2.4), each bucket in least-recently-seen order (§2.2) with a replacement cache (§4.1).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Splitting. A full bucket that must take a newcomer is split in two (depth d → d + 1) when its range
+/// holds the node's own id (§2.4), or when d mod b ≠ 0 with b = <see cref="KademliaOptions.RelaxedSplitDepth"/>
+/// (§4.2). Depth is the number of leading bits every id of the range shares (the root has depth 0). So a
+/// subtree that leaves the own-id path at depth d is split down to the next multiple of b: 2^b − 1 buckets
+/// per b bits of prefix. The §2.4 extra rule for highly unbalanced trees (keep every contact of the
+/// smallest subtree around the own id that holds k nodes) is deliberately not applied: it has no bound,
+/// so crafted ids near ours could grow the table without limit, and relaxed splitting already keeps
+/// 2^(b−1) buckets for the sibling of the own-id bucket.
+/// </para>
+/// <para>
+/// No I/O and no eviction on its own. A full bucket answers <see cref="AddContactStatus.Full"/> with the
+/// least-recently seen contact for the caller to ping; only <see cref="RecordFailure"/> evicts, after
+/// <see cref="KademliaOptions.FailuresBeforeEviction"/> consecutive failures and only when a replacement
+/// is waiting: otherwise the contact is merely flagged stale (§4.1) and the next newcomer takes its place.
+/// </para>
+/// <para>
+/// Endpoints. A known id seen from a new endpoint does not move the contact while the old endpoint is
+/// alive: a datagram with a forged source or a stale NAT mapping must not redirect traffic meant for a
+/// live node. The new endpoint is remembered and the caller is asked to ping the old one; if the old one
+/// becomes stale, the new endpoint replaces it. A stale contact seen at a new endpoint switches at once.
+/// Endpoints are compared as given: the caller normalises IPv4-mapped IPv6 addresses.
+/// </para>
+/// <para>Thread-safe: every member takes one internal lock. Snapshots are copies.</para>
+/// </remarks>
+internal sealed partial class RoutingTable
+{
+    private readonly Lock _gate = new();
+    private readonly KademliaOptions _options;
+    private readonly Dictionary<NodeId, ContactEntry> _contacts = [];
+    private readonly TreeNode _root = new(new KBucket(NodeId.Zero, 0, null));
+    private int _replacementCount;
+    private int _bucketCount = 1;
+
+    public RoutingTable(NodeId self, KademliaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.ThrowIfInvalid();
+        Self = self;
+        _options = options;
+    }
+
+    /// <summary>The node's own id.</summary>
+    public NodeId Self { get; }
+
+    public KademliaOptions Options => _options;
+
+    /// <summary>Number of contacts in buckets (replacement candidates not included).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _contacts.Count;
+            }
+        }
+    }
+
+    /// <summary>Number of replacement candidates over all buckets.</summary>
+    public int ReplacementCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _replacementCount;
+            }
+        }
+    }
+
+    /// <summary>Number of buckets (leaves of the tree).</summary>
+    public int BucketCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _bucketCount;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records a well-formed message from <paramref name="contact"/> (request or response; the endpoint
+    /// is the UDP source): the contact becomes the most recently seen of its bucket, is added, or waits
+    /// in the replacement cache (see the type's remarks for the rules).
+    /// </summary>
+    public AddContactResult Observe(Contact contact, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(contact);
+        if (contact.Id == Self || !IsUsable(contact.EndPoint))
+        {
+            return new AddContactResult(AddContactStatus.Rejected);
+        }
+
+        lock (_gate)
+        {
+            if (_contacts.TryGetValue(contact.Id, out var known))
+            {
+                return ObserveKnown(known, contact, now);
+            }
+
+            while (true)
+            {
+                var leaf = FindLeaf(contact.Id);
+                var bucket = leaf.Bucket!;
+                if (bucket.Contacts.Count < _options.K)
+                {
+                    RemoveReplacement(bucket, contact.Id);
+                    InsertByLastSeen(bucket, new ContactEntry(contact, now));
+                    return new AddContactResult(AddContactStatus.Added);
+                }
+
+                if (CanSplit(bucket))
+                {
+                    Split(leaf);
+                    continue;
+                }
+
+                var stale = IndexOfStalest(bucket);
+                if (stale >= 0)
+                {
+                    var replaced = bucket.Contacts[stale];
+                    bucket.Contacts.RemoveAt(stale);
+                    _contacts.Remove(replaced.Contact.Id);
+                    RemoveReplacement(bucket, contact.Id);
+                    InsertByLastSeen(bucket, new ContactEntry(contact, now));
+                    return new AddContactResult(AddContactStatus.Added, Replaced: replaced.Contact);
+                }
+
+                _replacementCount += bucket.AddReplacement(contact, now, _options.EffectiveReplacementCacheSize);
+                return new AddContactResult(AddContactStatus.Full, ContactToPing: bucket.Contacts[0].Contact);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records a failed request (a timeout) to <paramref name="id"/>. After
+    /// <see cref="KademliaOptions.FailuresBeforeEviction"/> consecutive failures the contact is stale: its
+    /// pending endpoint replaces it if the id has sent from another one, else the newest replacement
+    /// candidate takes its slot, else it stays, flagged. A failed replacement candidate is dropped.
+    /// </summary>
+    public FailureResult RecordFailure(NodeId id, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var bucket = FindLeaf(id).Bucket!;
+            if (!_contacts.TryGetValue(id, out var entry))
+            {
+                RemoveReplacement(bucket, id);
+                return new FailureResult(FailureStatus.NotFound);
+            }
+
+            entry.FailureCount++;
+            if (entry.FailureCount < _options.FailuresBeforeEviction)
+            {
+                return new FailureResult(FailureStatus.Counted, entry.FailureCount);
+            }
+
+            if (entry.PendingEndPoint is { } pending)
+            {
+                bucket.Contacts.Remove(entry);
+                var moved = new ContactEntry(new Contact(id, pending), entry.PendingSeen);
+                _contacts[id] = moved;
+                InsertByLastSeen(bucket, moved);
+                return new FailureResult(FailureStatus.EndPointReplaced, Promoted: moved.Contact);
+            }
+
+            if (bucket.TakeNewestReplacement() is { } replacement)
+            {
+                _replacementCount--;
+                bucket.Contacts.Remove(entry);
+                _contacts.Remove(id);
+                InsertByLastSeen(bucket, new ContactEntry(replacement.Contact, replacement.LastSeen));
+                return new FailureResult(FailureStatus.Evicted, entry.FailureCount, IsStale: true, Promoted: replacement.Contact);
+            }
+
+            return new FailureResult(FailureStatus.Counted, entry.FailureCount, IsStale: true);
+        }
+    }
+
+    /// <summary>The contact with this id, if it is in a bucket.</summary>
+    public Contact? Get(NodeId id)
+    {
+        lock (_gate)
+        {
+            return _contacts.TryGetValue(id, out var entry) ? entry.Contact : null;
+        }
+    }
+
+    /// <summary>Whether the contact with this id is in a bucket and stale (see <see cref="KademliaOptions.FailuresBeforeEviction"/>).</summary>
+    public bool IsStale(NodeId id)
+    {
+        lock (_gate)
+        {
+            return _contacts.TryGetValue(id, out var entry) && entry.FailureCount >= _options.FailuresBeforeEviction;
+        }
+    }
+
+    /// <summary>
+    /// Removes the id from its bucket (the newest replacement candidate takes the slot) or from the
+    /// replacement cache. Returns whether it was found.
+    /// </summary>
+    public bool Remove(NodeId id)
+    {
+        lock (_gate)
+        {
+            var bucket = FindLeaf(id).Bucket!;
+            if (!_contacts.Remove(id, out var entry))
+            {
+                return RemoveReplacement(bucket, id);
+            }
+
+            bucket.Contacts.Remove(entry);
+            if (bucket.TakeNewestReplacement() is { } replacement)
+            {
+                _replacementCount--;
+                InsertByLastSeen(bucket, new ContactEntry(replacement.Contact, replacement.LastSeen));
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Every contact in a bucket, buckets in id order, each least-recently seen first.</summary>
+    public IReadOnlyList<Contact> GetAll()
+    {
+        lock (_gate)
+        {
+            var all = new List<Contact>(_contacts.Count);
+            foreach (var bucket in Leaves())
+            {
+                foreach (var entry in bucket.Contacts)
+                {
+                    all.Add(entry.Contact);
+                }
+            }
+
+            return all;
+        }
+    }
+
+    private AddContactResult ObserveKnown(ContactEntry entry, Contact contact, DateTimeOffset now)
+    {
+        var bucket = FindLeaf(contact.Id).Bucket!;
+        if (!entry.Contact.EndPoint.Equals(contact.EndPoint))
+        {
+            if (entry.FailureCount < _options.FailuresBeforeEviction)
+            {
+                entry.PendingEndPoint = contact.EndPoint;
+                entry.PendingSeen = now;
+                return new AddContactResult(AddContactStatus.EndPointConflict, ContactToPing: entry.Contact);
+            }
+
+            entry.Contact = contact;
+        }
+
+        entry.LastSeen = now;
+        entry.FailureCount = 0;
+        entry.PendingEndPoint = null;
+        bucket.MoveToTail(bucket.Contacts.IndexOf(entry));
+        return new AddContactResult(AddContactStatus.Updated);
+    }
+
+    private bool CanSplit(KBucket bucket) =>
+        bucket.Depth < NodeId.BitLength
+        && (bucket.Covers(Self) || bucket.Depth % _options.RelaxedSplitDepth != 0);
+
+    private void Split(TreeNode leaf)
+    {
+        var (zero, one) = leaf.Bucket!.Split();
+        leaf.Bucket = null;
+        leaf.Zero = new TreeNode(zero);
+        leaf.One = new TreeNode(one);
+        _bucketCount++;
+
+        // Nothing waits in the halves' replacement caches: a bucket's splittability never changes (it depends
+        // on its range only), and only buckets that cannot split park candidates.
+    }
+
+    private int IndexOfStalest(KBucket bucket)
+    {
+        var stalest = -1;
+        for (var i = 0; i < bucket.Contacts.Count; i++)
+        {
+            var failures = bucket.Contacts[i].FailureCount;
+            if (failures >= _options.FailuresBeforeEviction && (stalest < 0 || failures > bucket.Contacts[stalest].FailureCount))
+            {
+                stalest = i;
+            }
+        }
+
+        return stalest;
+    }
+
+    /// <summary>Adds the entry to the bucket and the index, keeping the bucket ordered by last-seen time.</summary>
+    private void InsertByLastSeen(KBucket bucket, ContactEntry entry)
+    {
+        _contacts[entry.Contact.Id] = entry;
+        var index = bucket.Contacts.Count;
+        while (index > 0 && bucket.Contacts[index - 1].LastSeen > entry.LastSeen)
+        {
+            index--;
+        }
+
+        bucket.Contacts.Insert(index, entry);
+    }
+
+    private bool RemoveReplacement(KBucket bucket, NodeId id)
+    {
+        var index = bucket.IndexOfReplacement(id);
+        if (index < 0)
+        {
+            return false;
+        }
+
+        bucket.Replacements.RemoveAt(index);
+        _replacementCount--;
+        return true;
+    }
+
+    private TreeNode FindLeaf(NodeId id)
+    {
+        var node = _root;
+        var depth = 0;
+        while (node.Bucket is null)
+        {
+            node = id.GetBit(depth++) ? node.One! : node.Zero!;
+        }
+
+        return node;
+    }
+
+    private List<KBucket> Leaves()
+    {
+        var leaves = new List<KBucket>(_bucketCount);
+        Collect(_root);
+        return leaves;
+
+        void Collect(TreeNode node)
+        {
+            if (node.Bucket is { } bucket)
+            {
+                leaves.Add(bucket);
+                return;
+            }
+
+            Collect(node.Zero!);
+            Collect(node.One!);
+        }
+    }
+
+    private static bool IsUsable(IPEndPoint? endPoint)
+    {
+        if (endPoint is null || endPoint.Port == 0)
+        {
+            return false;
+        }
+
+        var address = endPoint.Address;
+        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast)
+            || address.Equals(IPAddress.IPv6None) || address.IsIPv6Multicast)
+        {
+            return false;
+        }
+
+        return address.AddressFamily != AddressFamily.InterNetwork || (address.GetAddressBytes()[0] & 0xF0) != 0xE0;
+    }
+
+    /// <summary>A node of the bucket tree: a leaf holds a bucket, an inner node two children split on the next bit.</summary>
+    private sealed class TreeNode(KBucket bucket)
+    {
+        public KBucket? Bucket { get; set; } = bucket;
+
+        public TreeNode? Zero { get; set; }
+
+        public TreeNode? One { get; set; }
+    }
+}

@@ -1,0 +1,199 @@
+using System.Net;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Protocol;
+using Liaa.Node.Rpc;
+using Liaa.Node.Storage;
+using Liaa.Node.Telemetry;
+using Liaa.Node.Wire;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Liaa.Node;
+
+/// <summary>
+/// A Kademlia node, embeddable in any .NET app: start it on a port, bootstrap through seeds, put and
+/// get values by string key or 20-byte digest, read its routing table and store, and stop it.
+/// The <c>serve</c> command and the HTTP API are built on this same type.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var node = await LiaaNode.StartAsync(new LiaaNodeOptions { EndPoint = new(IPAddress.Loopback, 0) });
+/// await node.BootstrapAsync([IPEndPoint.Parse("127.0.0.1:8468")]);
+/// await node.PutAsync("greeting", DhtValue.FromString("hello"));
+/// var result = await node.GetAsync("greeting");
+/// </code>
+/// </example>
+public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
+{
+    private readonly NodeRuntime _node;
+    private readonly DhtOperations _operations;
+    private readonly MaintenanceService? _maintenance;
+    private readonly NodeMetrics _metrics;
+    private readonly bool _ownsMetrics;
+    private int _stopped;
+
+    private LiaaNode(NodeRuntime node, NodeMetrics metrics, bool ownsMetrics)
+    {
+        _node = node;
+        _metrics = metrics;
+        _ownsMetrics = ownsMetrics;
+        _operations = new DhtOperations(node);
+        _maintenance = node.Options.ClientMode ? null : new MaintenanceService(node, _operations);
+        StartedAt = node.Time.GetUtcNow();
+    }
+
+    /// <summary>This node's id.</summary>
+    public NodeId Id => _node.Self;
+
+    /// <summary>The UDP endpoint the node is bound to (with the actual port when 0 was asked).</summary>
+    public IPEndPoint EndPoint => _node.Rpc.LocalEndPoint;
+
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>True once a join reached a seed, or when the node was started without seeds.</summary>
+    public bool IsJoined { get; private set; }
+
+    public LiaaNodeOptions Options => _node.Options;
+
+    /// <summary>Binds the socket (or the given transport) and starts serving and maintenance. Does not join: call <see cref="BootstrapAsync"/>.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message names every problem.</exception>
+    public static async Task<LiaaNode> StartAsync(LiaaNodeOptions options, ILoggerFactory? loggerFactory = null, NodeMetrics? metrics = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid node options: " + string.Join(" ", problems), nameof(options));
+        }
+
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var self = options.NodeId ?? Kademlia.NodeId.NewRandom();
+        var ownsMetrics = metrics is null;
+        metrics ??= new NodeMetrics();
+        var store = new InMemoryValueStore(options.TimeProvider, options.Storage);
+        var runtime = new NodeRuntime(self, options, store, metrics, loggerFactory.CreateLogger("Liaa.Node"));
+        var transport = options.Transport ?? UdpDatagramTransport.Bind(options.EndPoint);
+        var rpcOptions = options.Rpc;
+        rpcOptions.ClientMode = options.ClientMode;
+        runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, rpcOptions, options.TimeProvider, runtime.Random, loggerFactory.CreateLogger<RpcEndpoint>())
+        {
+            Observer = new RpcMetricsObserver(metrics),
+        };
+
+        var node = new LiaaNode(runtime, metrics, ownsMetrics);
+        metrics.Observe(node);
+        runtime.Rpc.Start();
+        if (node._maintenance is not null)
+        {
+            await node._maintenance.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        Log.NodeStarted(runtime.Logger, self, runtime.Rpc.LocalEndPoint);
+        return node;
+    }
+
+    /// <summary>Joins the network through <paramref name="seeds"/> (the options' seeds when null). With no seed the node starts a new network.</summary>
+    public async Task<JoinResult> BootstrapAsync(IEnumerable<IPEndPoint>? seeds = null, CancellationToken cancellationToken = default)
+    {
+        var list = (seeds ?? _node.Options.Seeds).Where(s => !s.Equals(EndPoint)).ToArray();
+        var result = await _operations.JoinAsync(list, cancellationToken).ConfigureAwait(false);
+        if (result.IsJoined)
+        {
+            IsJoined = true;
+            Log.Joined(_node.Logger, result.SeedsReached, result.SeedsTried, result.RoutingTableSize);
+        }
+        else
+        {
+            Log.JoinFailed(_node.Logger, result.SeedsTried);
+        }
+
+        return result;
+    }
+
+    /// <summary>Stores a value under the SHA-1 of <paramref name="key"/> (as Python's <c>set</c>).</summary>
+    public Task<PutResult> PutAsync(string key, DhtValue value, CancellationToken cancellationToken = default) =>
+        PutAsync(NodeId.FromKey(key), value, cancellationToken);
+
+    /// <summary>Stores a value under a 20-byte digest given as is (as Python's <c>set_digest</c>).</summary>
+    public async Task<PutResult> PutAsync(NodeId key, DhtValue value, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var result = await _operations.PutAsync(key, value, cancellationToken).ConfigureAwait(false);
+        if (result.IsAccepted)
+        {
+            Log.PutCompleted(_node.Logger, key, result.StoredAt, result.Asked);
+        }
+
+        return result;
+    }
+
+    /// <summary>Reads the value under the SHA-1 of <paramref name="key"/>.</summary>
+    public Task<GetResult> GetAsync(string key, CancellationToken cancellationToken = default) =>
+        GetAsync(NodeId.FromKey(key), cancellationToken);
+
+    /// <summary>Reads the value under a 20-byte digest.</summary>
+    public async Task<GetResult> GetAsync(NodeId key, CancellationToken cancellationToken = default)
+    {
+        var result = await _operations.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        Log.GetCompleted(_node.Logger, key, result.IsFound ? (result.IsLocal ? "found locally" : "found") : "not found", result.Rounds, result.NodesContacted);
+        return result;
+    }
+
+    /// <summary>An iterative FIND_NODE: the k closest live nodes to <paramref name="target"/> the network knows, nearest first.</summary>
+    public async Task<IReadOnlyList<Contact>> FindClosestNodesAsync(NodeId target, CancellationToken cancellationToken = default)
+    {
+        var result = await _node.Lookups.RunAsync(LookupKind.FindNode, target, cancellationToken).ConfigureAwait(false);
+        return result.ClosestNodes;
+    }
+
+    /// <summary>The k-buckets with their ranges and contacts.</summary>
+    public IReadOnlyList<BucketSnapshot> GetRoutingTable() => _node.Routing.GetBuckets();
+
+    /// <summary>Every contact in the routing table.</summary>
+    public IReadOnlyList<Contact> GetContacts() => _node.Routing.GetAll();
+
+    /// <summary>The values this node holds.</summary>
+    public IReadOnlyList<StoredValue> GetStoredValues() => _node.Store.GetAll();
+
+    public StorageStatistics GetStorageStatistics() => _node.Store.GetStatistics();
+
+    /// <summary>The RPC layer's counters (requests, timeouts, drops by reason).</summary>
+    public RpcCounters RpcCounters => _node.Rpc.Counters;
+
+    /// <summary>Runs one maintenance round now (expiry, refresh, replication, republish); for tests and tools.</summary>
+    public Task RunMaintenanceAsync(CancellationToken cancellationToken = default) =>
+        _maintenance?.RunOnceAsync(cancellationToken) ?? Task.CompletedTask;
+
+    int INodeStateSource.RoutingTableSize => _node.Routing.Count;
+
+    int INodeStateSource.ReplacementCacheSize => _node.Routing.ReplacementCount;
+
+    IReadOnlyList<double> INodeStateSource.GetBucketFill() =>
+        [.. _node.Routing.GetBuckets().Select(b => b.Fill)];
+
+    /// <summary>Stops maintenance and background work, fails pending calls and closes the socket.</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        if (_maintenance is not null)
+        {
+            await _maintenance.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            _maintenance.Dispose();
+        }
+
+        await _node.Rpc.StopAsync().ConfigureAwait(false);
+        await _node.Background.StopAsync().ConfigureAwait(false);
+        await _node.Rpc.DisposeAsync().ConfigureAwait(false);
+        if (_ownsMetrics)
+        {
+            _metrics.Dispose();
+        }
+
+        Log.NodeStopped(_node.Logger, _node.Self);
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+}

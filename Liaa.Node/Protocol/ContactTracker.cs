@@ -1,0 +1,138 @@
+using Liaa.Node.Telemetry;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Rpc;
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Protocol;
+
+/// <summary>
+/// The I/O side of the routing table: every well-formed message from a contact goes through
+/// <see cref="Observe"/>. When a bucket is full the table names its least-recently-seen contact and
+/// this class pings it, evicting only when it stays silent (Kademlia §2.2: live old contacts are
+/// kept over new ones); a newcomer that enters the table is handed the keys it should hold (§2.5).
+/// </summary>
+/// <remarks>
+/// Contacts learned from a third party (FIND_NODE answers) never come through here until they answered
+/// themselves, so nobody can fill our table with contacts that do not exist.
+/// </remarks>
+internal sealed class ContactTracker
+{
+    private readonly NodeRuntime _node;
+    private readonly HashSet<NodeId> _pinging = [];
+    private readonly Lock _gate = new();
+
+    public ContactTracker(NodeRuntime node)
+    {
+        _node = node;
+    }
+
+    /// <summary>A well-formed message came from <paramref name="contact"/> (id from the message, address from the UDP source).</summary>
+    public void Observe(Contact contact)
+    {
+        if (contact.Id == _node.Self)
+        {
+            return;
+        }
+
+        var outcome = _node.Routing.Observe(contact, _node.Time.GetUtcNow());
+        switch (outcome.Status)
+        {
+            case AddContactStatus.Added:
+                _node.Metrics.ContactAdded();
+                _node.Background.Run(ct => HandOffAsync(contact, ct));
+                break;
+            case AddContactStatus.Full or AddContactStatus.EndPointConflict when outcome.ContactToPing is { } stale:
+                lock (_gate)
+                {
+                    if (!_pinging.Add(stale.Id))
+                    {
+                        return;
+                    }
+                }
+
+                _node.Background.Run(ct => PingStaleAsync(stale, ct));
+                break;
+        }
+    }
+
+    /// <summary>An RPC to <paramref name="contact"/> timed out: one failure more (one lost datagram does not evict).</summary>
+    public void Failed(Contact contact)
+    {
+        if (_node.Routing.RecordFailure(contact.Id, _node.Time.GetUtcNow()).IsEvicted)
+        {
+            _node.Metrics.ContactEvicted();
+            Log.ContactEvicted(_node.Logger, contact.Id, contact.EndPoint);
+        }
+    }
+
+    private async Task PingStaleAsync(Contact stale, CancellationToken cancellationToken)
+    {
+        try
+        {
+            for (var attempt = 0; attempt < _node.Options.Kademlia.FailuresBeforeEviction; attempt++)
+            {
+                var result = await _node.Rpc.SendAsync(stale.EndPoint, new PingRequest(_node.Self), null, cancellationToken).ConfigureAwait(false);
+                if (result.Status == RpcStatus.Ok && result.Response is PingResponse ping && ping.Responder == stale.Id)
+                {
+                    _node.Routing.Observe(stale, _node.Time.GetUtcNow());
+                    return;
+                }
+
+                if (result.Status is not RpcStatus.Timeout)
+                {
+                    return;
+                }
+
+                if (_node.Routing.RecordFailure(stale.Id, _node.Time.GetUtcNow()).Status is FailureStatus.Evicted or FailureStatus.EndPointReplaced)
+                {
+                    _node.Metrics.ContactEvicted();
+                    Log.ContactEvicted(_node.Logger, stale.Id, stale.EndPoint);
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _pinging.Remove(stale.Id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Kademlia §2.5: "for each key-value pair, the node determines whether the new node is among the k
+    /// closest to the key; if so, and if this node is closer to the key than any of the others it knows,
+    /// it stores the pair at the newcomer". The key is compared as it is, not hashed again.
+    /// </summary>
+    private async Task HandOffAsync(Contact newcomer, CancellationToken cancellationToken)
+    {
+        var handedOff = 0;
+        foreach (var stored in _node.Store.GetAll())
+        {
+            if (!_node.Routing.ShouldHandOff(newcomer.Id, stored.Key))
+            {
+                continue;
+            }
+
+            var request = new StoreRequest(_node.Self, stored.Key, stored.Value) { PublishedAt = stored.PublishedAt };
+            var result = await _node.Rpc.SendAsync(newcomer.EndPoint, request, null, cancellationToken).ConfigureAwait(false);
+            if (result.Status != RpcStatus.Ok)
+            {
+                if (result.Status == RpcStatus.Timeout)
+                {
+                    Failed(newcomer);
+                }
+
+                break;
+            }
+
+            handedOff++;
+        }
+
+        if (handedOff > 0)
+        {
+            Log.HandedOff(_node.Logger, handedOff, newcomer.Id);
+        }
+    }
+}

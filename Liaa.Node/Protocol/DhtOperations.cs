@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Net;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Rpc;
+using Liaa.Node.Storage;
+using Liaa.Node.Telemetry;
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Protocol;
+
+/// <summary>
+/// What a node does for its user and for the network: join (§2.5), put (STORE at the k closest),
+/// get (FIND_VALUE, then a cache STORE at the closest node that lacked the value, §2.3), and the
+/// periodic jobs: bucket refresh, hourly replication and the original publisher's republish (§2.5,
+/// §4.1). Each operation is one span that parents the lookup and RPC spans beneath it.
+/// </summary>
+internal sealed class DhtOperations
+{
+    private readonly NodeRuntime _node;
+
+    public DhtOperations(NodeRuntime node)
+    {
+        _node = node;
+    }
+
+    /// <summary>
+    /// Joins through <paramref name="seeds"/>: pings each (learning its id), looks up the own id, then
+    /// refreshes every bucket further away than the closest neighbour (§2.3). With no seed, or none
+    /// answering, the node stands alone as the start of a new network.
+    /// </summary>
+    public async Task<JoinResult> JoinAsync(IReadOnlyList<IPEndPoint> seeds, CancellationToken cancellationToken)
+    {
+        using var activity = LiaaDiagnostics.ActivitySource.StartActivity("join");
+        activity?.SetTag("liaa.join.seeds", seeds.Count);
+        var pings = seeds.Select(seed => _node.Rpc.SendAsync(seed, new PingRequest(_node.Self), null, cancellationToken)).ToArray();
+        var results = await Task.WhenAll(pings).ConfigureAwait(false);
+        var reached = 0;
+        for (var i = 0; i < seeds.Count; i++)
+        {
+            if (results[i] is { Status: RpcStatus.Ok, Response: PingResponse ping } && ping.Responder != _node.Self)
+            {
+                _node.Contacts.Observe(new Contact(ping.Responder, seeds[i]));
+                reached++;
+            }
+        }
+
+        if (reached > 0)
+        {
+            await _node.Lookups.RunAsync(LookupKind.FindNode, _node.Self, cancellationToken).ConfigureAwait(false);
+            await RefreshAsync(RefreshScope.BeyondClosestNeighbour, cancellationToken).ConfigureAwait(false);
+        }
+
+        activity?.SetTag("liaa.join.reached", reached);
+        activity?.SetTag("liaa.routing.size", _node.Routing.Count);
+        return new JoinResult(seeds.Count, reached, _node.Routing.Count);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="value"/> under <paramref name="key"/> at the k closest nodes, and always
+    /// locally as this node's own value (so the original publisher can republish it, and a lone node
+    /// still holds what it was given: the Python ancestor stores nothing when it has no neighbours).
+    /// </summary>
+    public async Task<PutResult> PutAsync(NodeId key, DhtValue value, CancellationToken cancellationToken)
+    {
+        using var activity = LiaaDiagnostics.ActivitySource.StartActivity("put");
+        activity?.SetTag("liaa.key", key.ToString());
+        var publishedAt = _node.Time.GetUtcNow();
+        var local = _node.Store.Put(key, value, ValueOrigin.Own, publishedAt);
+        if (!local.IsAccepted)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, local.Reason);
+            return new PutResult(key, false, 0, 0, local.Reason);
+        }
+
+        var (stored, asked) = await StoreAtClosestAsync(key, value, publishedAt, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag("liaa.put.stored", stored);
+        activity?.SetTag("liaa.put.asked", asked);
+        return new PutResult(key, true, stored, asked, null);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="key"/>: the local store first, then a FIND_VALUE lookup. A value found by
+    /// lookup is cached at the closest node that answered without it, for a TTL that shrinks with its
+    /// distance from the key (§2.3).
+    /// </summary>
+    public async Task<GetResult> GetAsync(NodeId key, CancellationToken cancellationToken)
+    {
+        using var activity = LiaaDiagnostics.ActivitySource.StartActivity("get");
+        activity?.SetTag("liaa.key", key.ToString());
+        if (_node.Store.TryGet(key, out var local))
+        {
+            activity?.SetTag("liaa.get.source", "local");
+            return new GetResult(key, local.Value, local.PublishedAt, IsLocal: true, Rounds: 0, NodesContacted: 0);
+        }
+
+        var lookup = await _node.Lookups.RunAsync(LookupKind.FindValue, key, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag("liaa.get.found", lookup.Value is not null);
+        if (lookup.Value is { } value && lookup.CacheCandidate is { } cacheAt)
+        {
+            var ttl = Lookup.CacheTtl(_node.Options.Storage.Ttl, lookup.CacheCandidateNodesBetween);
+            var request = new StoreRequest(_node.Self, key, value) { PublishedAt = lookup.PublishedAt, CacheTtl = ttl };
+            _node.Background.Run(ct => _node.Rpc.SendAsync(cacheAt.EndPoint, request, null, ct));
+        }
+
+        return new GetResult(key, lookup.Value, lookup.PublishedAt, IsLocal: false, lookup.Rounds, lookup.NodesContacted);
+    }
+
+    /// <summary>Looks up a random id in every bucket that saw no lookup for an hour (or, on join, every bucket beyond the closest neighbour).</summary>
+    public async Task<int> RefreshAsync(RefreshScope scope, CancellationToken cancellationToken)
+    {
+        var targets = scope == RefreshScope.Stale
+            ? _node.Routing.GetRefreshTargets(_node.Time.GetUtcNow(), _node.Random)
+            : TargetsBeyondClosestNeighbour();
+        if (targets.Count == 0)
+        {
+            return 0;
+        }
+
+        using var activity = LiaaDiagnostics.ActivitySource.StartActivity("refresh");
+        activity?.SetTag("liaa.refresh.buckets", targets.Count);
+        foreach (var target in targets)
+        {
+            await _node.Lookups.RunAsync(LookupKind.FindNode, target, cancellationToken).ConfigureAwait(false);
+        }
+
+        _node.Metrics.Refreshed(targets.Count);
+        return targets.Count;
+    }
+
+    /// <summary>
+    /// Hourly replication (§2.5): every held value not received in the last interval is stored again
+    /// at the k closest nodes, with its original publication time so it still expires on schedule.
+    /// </summary>
+    public async Task<int> ReplicateAsync(CancellationToken cancellationToken)
+    {
+        var due = _node.Store.GetDueForReplication(_node.Options.Storage.ReplicateInterval);
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+
+        using var activity = LiaaDiagnostics.ActivitySource.StartActivity("replicate");
+        activity?.SetTag("liaa.replicate.keys", due.Count);
+        foreach (var stored in due)
+        {
+            await StoreAtClosestAsync(stored.Key, stored.Value, stored.PublishedAt, cancellationToken).ConfigureAwait(false);
+            _node.Store.MarkReplicated(stored.Key);
+        }
+
+        _node.Metrics.Replicated(due.Count);
+        return due.Count;
+    }
+
+    /// <summary>The original publisher's republish every 24 hours (§2.5), with a new publication time: it keeps the value alive.</summary>
+    public async Task<int> RepublishAsync(CancellationToken cancellationToken)
+    {
+        var due = _node.Store.GetOwnDueForRepublish(_node.Options.Storage.RepublishInterval);
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+
+        using var activity = LiaaDiagnostics.ActivitySource.StartActivity("republish");
+        activity?.SetTag("liaa.republish.keys", due.Count);
+        foreach (var stored in due)
+        {
+            var publishedAt = _node.Time.GetUtcNow();
+            _node.Store.Put(stored.Key, stored.Value, ValueOrigin.Own, publishedAt);
+            await StoreAtClosestAsync(stored.Key, stored.Value, publishedAt, cancellationToken).ConfigureAwait(false);
+        }
+
+        _node.Metrics.Republished(due.Count);
+        return due.Count;
+    }
+
+    /// <summary>A random id in every bucket that does not hold the own id: on join, those are further away than the closest neighbour.</summary>
+    private List<NodeId> TargetsBeyondClosestNeighbour()
+    {
+        var targets = new List<NodeId>();
+        foreach (var bucket in _node.Routing.GetBuckets())
+        {
+            if (!bucket.ContainsSelf)
+            {
+                targets.Add(IdPrefix.Random(bucket.Low, bucket.Depth, _node.Random));
+            }
+        }
+
+        return targets;
+    }
+
+    private async Task<(int Stored, int Asked)> StoreAtClosestAsync(NodeId key, DhtValue value, DateTimeOffset publishedAt, CancellationToken cancellationToken)
+    {
+        var lookup = await _node.Lookups.RunAsync(LookupKind.FindNode, key, cancellationToken).ConfigureAwait(false);
+        var targets = lookup.ClosestNodes;
+        var request = new StoreRequest(_node.Self, key, value) { PublishedAt = publishedAt };
+        var calls = targets.Select(c => _node.Rpc.SendAsync(c.EndPoint, request, null, cancellationToken)).ToArray();
+        var results = await Task.WhenAll(calls).ConfigureAwait(false);
+        var stored = 0;
+        for (var i = 0; i < results.Length; i++)
+        {
+            switch (results[i].Status)
+            {
+                case RpcStatus.Ok:
+                    _node.Contacts.Observe(targets[i]);
+                    if (results[i].Response is StoreResponse { Stored: true })
+                    {
+                        stored++;
+                    }
+
+                    break;
+                case RpcStatus.Timeout:
+                    _node.Contacts.Failed(targets[i]);
+                    break;
+            }
+        }
+
+        return (stored, targets.Count);
+    }
+}
+
+/// <summary>Which buckets a refresh covers.</summary>
+internal enum RefreshScope
+{
+    /// <summary>Buckets with no lookup within the refresh interval.</summary>
+    Stale,
+
+    /// <summary>On join: every bucket further away than the closest neighbour (§2.3).</summary>
+    BeyondClosestNeighbour,
+}

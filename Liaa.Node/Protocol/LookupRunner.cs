@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Rpc;
+using Liaa.Node.Telemetry;
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Protocol;
+
+/// <summary>
+/// Drives a <see cref="Lookup"/> state machine over the RPC layer: keeps α requests in flight at all
+/// times (a silent node costs one slot for one timeout, never a whole round), feeds answers and
+/// timeouts back, and records the lookup as one span that parents its RPC spans, with an event each
+/// time the closest node got closer.
+/// </summary>
+/// <remarks>
+/// Every answering node is observed into the routing table (an answer is a message from it); a
+/// timeout counts one failure against it. Requests still in flight when the lookup has its answer
+/// are not awaited: they complete at their timeout as tracked background work, and their outcome
+/// still updates the routing table.
+/// </remarks>
+internal sealed class LookupRunner
+{
+    private readonly NodeRuntime _node;
+
+    public LookupRunner(NodeRuntime node)
+    {
+        _node = node;
+    }
+
+    public async Task<LookupResult> RunAsync(LookupKind kind, NodeId target, CancellationToken cancellationToken)
+    {
+        var name = kind == LookupKind.FindValue ? "lookup FIND_VALUE" : "lookup FIND_NODE";
+        using var activity = LiaaDiagnostics.ActivitySource.StartActivity(name, ActivityKind.Internal);
+        activity?.SetTag("liaa.lookup.target", target.ToString());
+
+        var started = _node.Time.GetTimestamp();
+        _node.Routing.MarkLookup(target, _node.Time.GetUtcNow());
+        var lookup = new Lookup(kind, _node.Self, target, _node.Routing.FindClosest(target, _node.Options.Kademlia.K, includeStale: false), _node.Options.Kademlia);
+        var inFlight = new Dictionary<Task<RpcResult>, Contact>();
+        while (true)
+        {
+            var step = lookup.Next(_node.Time.GetUtcNow());
+            if (step.Kind == LookupStepKind.Send)
+            {
+                foreach (var contact in step.Contacts)
+                {
+                    RpcRequest request = kind == LookupKind.FindValue
+                        ? new FindValueRequest(_node.Self, target)
+                        : new FindNodeRequest(_node.Self, target);
+                    inFlight.Add(_node.Rpc.SendAsync(contact.EndPoint, request, null, cancellationToken), contact);
+                }
+
+                continue;
+            }
+
+            if (step.Kind == LookupStepKind.Finished || (inFlight.Count == 0 && step.WakeAt is null))
+            {
+                break;
+            }
+
+            await WaitAsync(inFlight.Keys, step.WakeAt, cancellationToken).ConfigureAwait(false);
+            foreach (var completed in inFlight.Keys.Where(t => t.IsCompleted).ToArray())
+            {
+                var from = inFlight[completed];
+                inFlight.Remove(completed);
+                Apply(lookup, from, await completed.ConfigureAwait(false), cancellationToken);
+            }
+        }
+
+        foreach (var (task, contact) in inFlight)
+        {
+            _node.Background.Run(_ => FinishLateAsync(task, contact));
+        }
+
+        var outcome = lookup.GetResult();
+        _node.Metrics.LookupCompleted(kind, _node.Time.GetElapsedTime(started), outcome.Rounds, outcome.Value is not null);
+        if (activity is not null)
+        {
+            Describe(activity, kind, outcome);
+        }
+
+        return outcome;
+    }
+
+    private void Apply(Lookup lookup, Contact from, RpcResult result, CancellationToken cancellationToken)
+    {
+        var now = _node.Time.GetUtcNow();
+        switch (result.Status)
+        {
+            case RpcStatus.Ok:
+                _node.Contacts.Observe(from);
+                switch (result.Response)
+                {
+                    case FindValueResponse { Value: { } value } hit:
+                        lookup.OnValue(from, value, hit.PublishedAt, now);
+                        break;
+                    case FindValueResponse miss:
+                        lookup.OnResponse(from.Id, miss.Contacts, now);
+                        break;
+                    case FindNodeResponse nodes:
+                        lookup.OnResponse(from.Id, nodes.Contacts, now);
+                        break;
+                    default:
+                        lookup.OnFailure(from.Id, now);
+                        break;
+                }
+
+                break;
+            case RpcStatus.Timeout:
+                _node.Contacts.Failed(from);
+                lookup.OnFailure(from.Id, now);
+                break;
+            case RpcStatus.Stopped or RpcStatus.Cancelled:
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new OperationCanceledException("The node is stopping.");
+            default:
+                lookup.OnFailure(from.Id, now);
+                break;
+        }
+    }
+
+    /// <summary>Until a request completes, or until <paramref name="wakeAt"/> when a slow request frees its slot.</summary>
+    private async Task WaitAsync(IEnumerable<Task<RpcResult>> inFlight, DateTimeOffset? wakeAt, CancellationToken cancellationToken)
+    {
+        var anyCompleted = Task.WhenAny(inFlight);
+        if (wakeAt is not { } wake)
+        {
+            await anyCompleted.ConfigureAwait(false);
+            return;
+        }
+
+        var delay = wake - _node.Time.GetUtcNow();
+        if (delay <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var wakeUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timer = Task.Delay(delay, _node.Time, wakeUp.Token);
+        await Task.WhenAny(anyCompleted, timer).ConfigureAwait(false);
+        await wakeUp.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private static void Describe(Activity activity, LookupKind kind, LookupResult outcome)
+    {
+        activity.SetTag("liaa.lookup.rounds", outcome.Rounds);
+        activity.SetTag("liaa.lookup.contacted", outcome.NodesContacted);
+        activity.SetTag("liaa.lookup.timeouts", outcome.Timeouts);
+        activity.SetTag("liaa.lookup.closest_found", outcome.ClosestNodes.Count);
+        if (kind == LookupKind.FindValue)
+        {
+            activity.SetTag("liaa.lookup.found", outcome.Value is not null);
+            activity.SetTag("liaa.lookup.values_distinct", outcome.DistinctValues);
+        }
+
+        foreach (var progress in outcome.Progress)
+        {
+            activity.AddEvent(new ActivityEvent("closest improved", progress.At, new ActivityTagsCollection
+            {
+                ["liaa.lookup.closest_distance_bits"] = NodeId.BitLength - progress.ClosestDistance.LeadingZeroCount(),
+                ["liaa.lookup.contacted"] = progress.NodesContacted,
+            }));
+        }
+    }
+
+    private async Task FinishLateAsync(Task<RpcResult> pending, Contact contact)
+    {
+        var result = await pending.ConfigureAwait(false);
+        if (result.Status == RpcStatus.Ok)
+        {
+            _node.Contacts.Observe(contact);
+        }
+        else if (result.Status == RpcStatus.Timeout)
+        {
+            _node.Contacts.Failed(contact);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Liaa.Node.Kademlia;
+using Liaa.Node.Rpc;
+using Liaa.Node.Storage;
+using Liaa.Node.Telemetry;
+
+namespace Liaa.Node.Protocol;
+
+/// <summary>
+/// The state one node's protocol parts share: identity, routing table, store, RPC endpoint, clock,
+/// randomness and telemetry. Built once by <see cref="LiaaNode"/>; the parts reach each other
+/// through it, which keeps their constructors small and the wiring in one place.
+/// </summary>
+internal sealed class NodeRuntime
+{
+    public NodeRuntime(NodeId self, LiaaNodeOptions options, IValueStore store, NodeMetrics metrics, ILogger logger)
+    {
+        Self = self;
+        Options = options;
+        Time = options.TimeProvider;
+        Random = options.Random ?? Random.Shared;
+        Routing = new RoutingTable(self, options.Kademlia);
+        Store = store;
+        Metrics = metrics;
+        Logger = logger;
+        Background = new BackgroundWork(logger);
+        Contacts = new ContactTracker(this);
+        Lookups = new LookupRunner(this);
+        Handler = new RequestHandler(this);
+    }
+
+    public NodeId Self { get; }
+
+    public LiaaNodeOptions Options { get; }
+
+    public TimeProvider Time { get; }
+
+    public Random Random { get; }
+
+    public RoutingTable Routing { get; }
+
+    public IValueStore Store { get; }
+
+    public NodeMetrics Metrics { get; }
+
+    public ILogger Logger { get; }
+
+    public BackgroundWork Background { get; }
+
+    public ContactTracker Contacts { get; }
+
+    public LookupRunner Lookups { get; }
+
+    public RequestHandler Handler { get; }
+
+    /// <summary>Set once, right after the endpoint is built around <see cref="Handler"/>.</summary>
+    public RpcEndpoint Rpc { get; set; } = null!;
+}

@@ -1,0 +1,86 @@
+using Liaa.Node.Telemetry;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Rpc;
+using Liaa.Node.Storage;
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Protocol;
+
+/// <summary>
+/// Serves the five RPCs exactly as the Python peers expect (WIRE.md), and observes every sender into
+/// the routing table with the address its datagram came from, except Liaa clients that asked not to
+/// be (client mode).
+/// </summary>
+internal sealed class RequestHandler : IRpcHandler
+{
+    private readonly NodeRuntime _node;
+
+    public RequestHandler(NodeRuntime node)
+    {
+        _node = node;
+    }
+
+    public ValueTask<RpcResponse?> HandleAsync(RpcRequest request, RpcRequestContext context, CancellationToken cancellationToken)
+    {
+        var sender = request switch
+        {
+            PingRequest ping => ping.Sender,
+            StoreRequest store => store.Sender,
+            FindNodeRequest findNode => findNode.Sender,
+            FindValueRequest findValue => findValue.Sender,
+            _ => (NodeId?)null,
+        };
+
+        if (sender is { } id && !context.IsClientMode)
+        {
+            _node.Contacts.Observe(new Contact(id, context.Remote));
+        }
+
+        RpcResponse? response = request switch
+        {
+            PingRequest => new PingResponse(_node.Self),
+            StoreRequest store => Store(store, context),
+            FindNodeRequest findNode => new FindNodeResponse(Closest(findNode.Target, context)),
+            FindValueRequest findValue => FindValue(findValue, context),
+            StunRequest => new StunResponse(context.Remote),
+            _ => null,
+        };
+        return ValueTask.FromResult(response);
+    }
+
+    private StoreResponse Store(StoreRequest request, RpcRequestContext context)
+    {
+        var now = _node.Time.GetUtcNow();
+        var origin = request.CacheTtl is null ? ValueOrigin.Replicated : ValueOrigin.Cached;
+
+        // A publication time from the future (a skewed or lying clock) would keep the value alive
+        // past its TTL: clamp it to now. Python peers send none; their store counts from now.
+        var publishedAt = request.PublishedAt is { } at && at <= now ? at : now;
+        var result = _node.Store.Put(request.Key, request.Value, origin, publishedAt, request.CacheTtl);
+        _node.Metrics.StoreReceived(result.IsAccepted);
+        if (!result.IsAccepted)
+        {
+            Log.StoreRefused(_node.Logger, request.Key, context.Remote, result.Reason);
+        }
+
+        return new StoreResponse(result.IsAccepted);
+    }
+
+    private FindValueResponse FindValue(FindValueRequest request, RpcRequestContext context)
+    {
+        if (_node.Store.TryGet(request.Key, out var stored))
+        {
+            return FindValueResponse.Hit(stored.Value, stored.PublishedAt);
+        }
+
+        return FindValueResponse.Miss(Closest(request.Key, context));
+    }
+
+    /// <summary>Up to k contacts nearest to the target, without the requester (by endpoint) and without a node whose id is the target, as Python does; contacts that stopped answering are not handed out.</summary>
+    private IReadOnlyList<Contact> Closest(NodeId target, RpcRequestContext context) =>
+        _node.Routing.FindClosest(
+            target,
+            _node.Options.Kademlia.K,
+            contact => contact.Id == target || contact.EndPoint.Equals(context.Remote),
+            includeStale: false);
+}

@@ -1,0 +1,17 @@
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Rpc;
+
+/// <summary>
+/// Serves the requests an <see cref="RpcEndpoint"/> receives (the node's Kademlia logic). Called
+/// concurrently, on thread-pool threads, only with well-formed requests.
+/// </summary>
+public interface IRpcHandler
+{
+    /// <summary>
+    /// Answers <paramref name="request"/>. Return <see langword="null"/> to send no reply (what Python
+    /// peers do when a handler fails); the response must be of the request's method. An exception is
+    /// logged, counted and treated as no reply. <paramref name="cancellationToken"/> fires when the endpoint stops.
+    /// </summary>
+    ValueTask<RpcResponse?> HandleAsync(RpcRequest request, RpcRequestContext context, CancellationToken cancellationToken);
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net;
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Rpc;
+
+// The server side: dispatching well-formed requests to the handler and sending its reply.
+public sealed partial class RpcEndpoint
+{
+    // On the receive loop: decode, then hand over to the thread pool so the loop goes back to receiving.
+    private void OnRequest(ReadOnlySpan<byte> body, in DatagramEnvelope envelope, IPEndPoint remote)
+    {
+        if (!WireCodec.TryDecodeRequest(body, envelope, out var request, out var reason) || request is null)
+        {
+            Drop(reason == DropReason.None ? DropReason.MalformedBody : reason, remote);
+            return;
+        }
+
+        var active = Interlocked.Increment(ref _activeRequests);
+        if (active > _options.MaxConcurrentRequests)
+        {
+            Interlocked.Decrement(ref _activeRequests);
+            RpcLog.TooManyRequests(_logger, request.Method, remote, active - 1);
+            Drop(DropReason.Overloaded, remote);
+            return;
+        }
+
+        Counters.AddRequestReceived();
+        Observer?.OnServerRequest(request.Method);
+
+        // Unsafe: the loop's execution context carries nothing a handler should see.
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static work => _ = work.Endpoint.ServeAsync(work.Request, work.Context),
+            new ServeWork(this, request, new RpcRequestContext(remote, envelope.Id, envelope.Header)),
+            preferLocal: false);
+    }
+
+    private async Task ServeAsync(RpcRequest request, RpcRequestContext context)
+    {
+        var method = request.Method;
+        using var activity = RpcTelemetry.StartServer(request, context);
+        try
+        {
+            RpcResponse? response;
+            try
+            {
+                response = await _handler.HandleAsync(request, context, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                RpcTelemetry.CompleteServer(activity, "stopped", 0, failed: false);
+                return;
+            }
+            catch (Exception ex)
+            {
+                Counters.AddHandlerError();
+                RpcLog.HandlerFailed(_logger, method, context.Remote, ex);
+                RpcTelemetry.CompleteServer(activity, "error", 0, failed: true);
+                return;
+            }
+
+            if (response is null)
+            {
+                // Python peers stay silent when a handler cannot answer; the caller sees its timeout.
+                Counters.AddRequestUnanswered();
+                RpcTelemetry.CompleteServer(activity, "no_reply", 0, failed: false);
+                return;
+            }
+
+            if (response.Method != method)
+            {
+                Counters.AddHandlerError();
+                RpcLog.WrongResponseMethod(_logger, method, response.Method);
+                RpcTelemetry.CompleteServer(activity, "error", 0, failed: true);
+                return;
+            }
+
+            await ReplyAsync(response, context, activity).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _activeRequests) == 0 && Volatile.Read(ref _state) == Stopped)
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    private async ValueTask ReplyAsync(RpcResponse response, RpcRequestContext context, Activity? activity)
+    {
+        using var writer = new PooledBufferWriter();
+        try
+        {
+            // A marked id means a Liaa requester: only it ever receives the extended form.
+            WireCodec.WriteResponse(writer, context.MessageId, response, context.IsLiaaPeer ? LiaaHeader.Current : null);
+        }
+        catch (Exception ex)
+        {
+            Counters.AddHandlerError();
+            RpcLog.EncodeFailed(_logger, response.Method, context.Remote, ex);
+            RpcTelemetry.CompleteServer(activity, "error", 0, failed: true);
+            return;
+        }
+
+        try
+        {
+            await _transport.SendAsync(writer.WrittenMemory, context.Remote, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Counters.AddSendError();
+            RpcLog.ResponseSendFailed(_logger, response.Method, context.Remote, ex);
+            RpcTelemetry.CompleteServer(activity, "error", writer.WrittenCount, failed: true);
+            return;
+        }
+
+        Counters.AddRequestServed();
+        RpcTelemetry.CompleteServer(activity, "ok", writer.WrittenCount, failed: false);
+    }
+
+    private readonly record struct ServeWork(RpcEndpoint Endpoint, RpcRequest Request, RpcRequestContext Context);
+}

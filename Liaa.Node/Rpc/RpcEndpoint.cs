@@ -1,0 +1,272 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using Liaa.Node.Wire;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Liaa.Node.Rpc;
+
+/// <summary>
+/// The rpcudp engine of one node: sends requests and matches their responses (client side), and
+/// serves incoming requests through an <see cref="IRpcHandler"/> (server side), over one
+/// <see cref="IDatagramTransport"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Wire behaviour follows WIRE.md, with two deliberate departures from Python's rpcudp that only make
+/// Liaa stricter: a response counts only when it comes from the endpoint the request went to and
+/// carries the pending id (Python matches by id alone), and late, duplicate, unexpected or malformed
+/// datagrams are dropped and counted by <see cref="DropReason"/>, never answered.
+/// </para>
+/// <para>
+/// Liaa peers (DESIGN.md, "carry more between Liaa nodes"): every request id is Liaa-marked, so a Liaa
+/// responder answers in the extended form; a peer that did so is remembered (bounded) and later
+/// requests to it use the extended form with the W3C trace context of the client span. Python peers
+/// only ever see plain rpcudp datagrams. A timed-out extended request forgets the peer, so an endpoint
+/// taken over by a non-Liaa node costs one timeout, not all of them.
+/// </para>
+/// <para>
+/// Threading: one receive loop reads the transport with one reused buffer; responses are matched and
+/// decoded on it; requests are decoded on it and then served on the thread pool, so a slow handler
+/// never holds up other requests or responses. Nothing thrown by a handler, the codec or the transport
+/// ends the loop. The transport belongs to the caller: stopping the endpoint does not dispose it.
+/// </para>
+/// </remarks>
+public sealed partial class RpcEndpoint : IAsyncDisposable
+{
+    private const int Created = 0;
+    private const int Running = 1;
+    private const int Stopped = 2;
+
+    // A transport failing this many times in a row is broken, not noisy.
+    private const int MaxConsecutiveReceiveFailures = 1000;
+
+    private readonly IDatagramTransport _transport;
+    private readonly IRpcHandler _handler;
+    private readonly RpcOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly Lock _randomGate = new();
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<MessageId, PendingCall> _pending = new();
+    private readonly KnownLiaaPeers _knownLiaaPeers;
+    private readonly CompletedCallIds _completedCalls;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly LiaaIdFlags _idFlags;
+    private readonly Lock _lifecycleGate = new();
+    private Task? _receiveLoop;
+    private Task? _stopTask;
+    private int _state;
+    private int _pendingCount;
+    private int _activeRequests;
+
+    public RpcEndpoint(
+        IDatagramTransport transport,
+        IRpcHandler handler,
+        RpcOptions options,
+        TimeProvider time,
+        Random random,
+        ILogger<RpcEndpoint>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(random);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", problems), nameof(options));
+        }
+
+        _transport = transport;
+        _handler = handler;
+        _options = options;
+        _time = time;
+        _random = random;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _knownLiaaPeers = new KnownLiaaPeers(options.KnownLiaaPeersCapacity);
+        _completedCalls = new CompletedCallIds(options.CompletedCallMemory);
+        _idFlags = options.ClientMode ? LiaaIdFlags.ClientMode : LiaaIdFlags.None;
+    }
+
+    /// <summary>The endpoint the transport is bound to.</summary>
+    public IPEndPoint LocalEndPoint => _transport.LocalEndPoint;
+
+    /// <summary>Running totals: drops by reason, calls by outcome, requests served.</summary>
+    public RpcCounters Counters { get; } = new();
+
+    /// <summary>Optional metrics hooks; set before <see cref="Start"/>.</summary>
+    public IRpcObserver? Observer { get; init; }
+
+    /// <summary>Calls waiting for a response.</summary>
+    public int PendingCallCount => Volatile.Read(ref _pendingCount);
+
+    /// <summary>Requests being served.</summary>
+    public int ActiveRequestCount => Volatile.Read(ref _activeRequests);
+
+    /// <summary>
+    /// Whether <paramref name="endPoint"/> answered in the extended form, i.e. is a Liaa node: only such
+    /// a peer may be sent what Python peers cannot take (arrays, maps or nil as values, WIRE.md).
+    /// </summary>
+    public bool IsKnownLiaaPeer(IPEndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        return _knownLiaaPeers.Contains(UdpDatagramTransport.Normalize(endPoint));
+    }
+
+    /// <summary>Starts the receive loop. Once only.</summary>
+    public void Start()
+    {
+        lock (_lifecycleGate)
+        {
+            if (_state != Created)
+            {
+                throw new InvalidOperationException("The RPC endpoint was already started or stopped.");
+            }
+
+            // The loop must not inherit the caller's ambient span or other async-locals.
+            using (ExecutionContext.SuppressFlow())
+            {
+                _receiveLoop = Task.Run(ReceiveLoopAsync);
+            }
+
+            Volatile.Write(ref _state, Running);
+        }
+
+        RpcLog.Started(_logger, LocalEndPoint);
+    }
+
+    /// <summary>
+    /// Stops receiving, ends every pending call with <see cref="RpcStatus.Stopped"/>, cancels the
+    /// handlers' token and waits for the requests being served to finish. Idempotent: every caller
+    /// gets the same task.
+    /// </summary>
+    public Task StopAsync()
+    {
+        lock (_lifecycleGate)
+        {
+            return _stopTask ??= StopCoreAsync();
+        }
+    }
+
+    private async Task StopCoreAsync()
+    {
+        Interlocked.Exchange(ref _state, Stopped);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_receiveLoop is { } receiveLoop)
+        {
+            await receiveLoop.ConfigureAwait(false);
+        }
+
+        var ended = 0;
+        foreach (var call in _pending.Values)
+        {
+            if (call.TryComplete(RpcStatus.Stopped))
+            {
+                ended++;
+            }
+        }
+
+        // No request can be dispatched any more; wait for those in progress (their token is cancelled).
+        if (Volatile.Read(ref _activeRequests) > 0)
+        {
+            await _drained.Task.ConfigureAwait(false);
+        }
+
+        RpcLog.Stopped(_logger, LocalEndPoint, ended);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var token = _stopping.Token;
+
+        // Room for the largest UDP datagram and one byte more, so a longer (truncated) one shows as oversized.
+        var buffer = ArrayPool<byte>.Shared.Rent(WireCodec.MaxDatagramSize + 1);
+        var failures = 0;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                ReceivedDatagram received;
+                try
+                {
+                    received = await _transport.ReceiveAsync(buffer, token).ConfigureAwait(false);
+                    failures = 0;
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (ObjectDisposedException)
+                {
+                    break;
+                }
+                catch (Exception ex)
+                {
+                    RpcLog.ReceiveFailed(_logger, LocalEndPoint, ex);
+                    if (++failures >= MaxConsecutiveReceiveFailures)
+                    {
+                        RpcLog.ReceiveLoopAbandoned(_logger, LocalEndPoint);
+                        break;
+                    }
+
+                    continue;
+                }
+
+                try
+                {
+                    OnDatagram(buffer.AsSpan(0, received.Length), received.Remote);
+                }
+                catch (Exception ex)
+                {
+                    // A bug in decoding or matching must cost one datagram, never the node.
+                    RpcLog.ProcessingFailed(_logger, received.Remote, ex);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void OnDatagram(ReadOnlySpan<byte> datagram, IPEndPoint remote)
+    {
+        if (datagram.Length > WireCodec.MaxDatagramSize)
+        {
+            Drop(DropReason.Oversized, remote);
+            return;
+        }
+
+        if (!WireCodec.TryReadEnvelope(datagram, out var envelope, out var reason))
+        {
+            Drop(reason, remote);
+            return;
+        }
+
+        var body = datagram[envelope.BodyOffset..];
+        if (envelope.Kind == DatagramKind.Response)
+        {
+            OnResponse(body, envelope, remote, datagram.Length);
+        }
+        else
+        {
+            OnRequest(body, envelope, remote);
+        }
+    }
+
+    private void Drop(DropReason reason, IPEndPoint remote)
+    {
+        Counters.AddDrop(reason);
+        Observer?.OnDropped(reason);
+        RpcLog.Dropped(_logger, remote, reason);
+    }
+}

@@ -1,0 +1,435 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Storage;
+
+/// <summary>
+/// The values a node holds, in memory: one dictionary of compact struct entries (times as UTC ticks), so a
+/// million 100-byte values cost about 300 bytes each all told. Thread-safe through one lock.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Lifetime. A value expires <see cref="StorageOptions.Ttl"/> after its publication time, which travels
+/// with the value between Liaa nodes: replication refreshes <see cref="StoredValue.ReceivedAt"/> but not the
+/// expiry, so two holders cannot keep a value alive forever; only the publisher's republish (a newer
+/// publication time) extends it. A publication time in the future is clamped to now, so a peer's fast clock
+/// can neither lengthen a value's life nor win precedence. An expired value is absent from every read.
+/// </para>
+/// <para>
+/// Precedence, for a key already held:
+/// a local put (<see cref="ValueOrigin.Own"/>) always wins;
+/// otherwise a store published before the held copy, or at the same time with another value, is refused
+/// (<see cref="StoreStatus.Stale"/>): the newer publication wins whatever the origins.
+/// The resulting origin is the highest of held and incoming (Own, then Replicated, then Cached), so a cache
+/// store never downgrades an own or replicated value and a STORE upgrades a cached one; except that an own
+/// value superseded by a newer, different value becomes Replicated: its publisher is someone else now and
+/// this node must stop republishing the old one. An own value re-stored with the same value keeps its own
+/// publication time (this node renews it). A cache TTL (<c>ttlOverride</c>) applies only when the store
+/// decides the entry's origin: a cache store landing on a replica does not shorten it.
+/// </para>
+/// <para>
+/// Limits. A value over <see cref="StorageOptions.MaxValueBytes"/> is refused. When <see cref="StorageOptions.MaxKeys"/>
+/// or <see cref="StorageOptions.MaxTotalBytes"/> would be exceeded, cached values (expendable by nature)
+/// are dropped to make room for an own or replicated value; otherwise the store is refused with the limit
+/// named. Bytes are the encoded value's.
+/// </para>
+/// </remarks>
+internal sealed class InMemoryValueStore : IValueStore
+{
+    private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
+    private readonly StorageOptions _options;
+    private readonly Dictionary<NodeId, Entry> _entries = [];
+    private readonly HashSet<NodeId> _cachedKeys = [];
+    private readonly int[] _keysByOrigin = new int[3];
+    private readonly long[] _bytesByOrigin = new long[3];
+    private long _totalBytes;
+    private long _cachedEvicted;
+
+    public InMemoryValueStore(TimeProvider time, StorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid storage options: " + string.Join(" ", problems), nameof(options));
+        }
+
+        _time = time;
+        _options = options;
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
+    public StoreResult Put(NodeId key, DhtValue value, ValueOrigin origin, DateTimeOffset publishedAt, TimeSpan? ttlOverride = null)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var now = _time.GetUtcNow();
+        var size = value.Encoded.Length;
+        if (size > _options.MaxValueBytes)
+        {
+            return new StoreResult(StoreStatus.TooLarge, $"The value is {size} bytes; the limit is {_options.MaxValueBytes} ({StorageOptions.SectionName}:{nameof(StorageOptions.MaxValueBytes)}).");
+        }
+
+        if (publishedAt > now)
+        {
+            publishedAt = now;
+        }
+
+        var standardExpiry = publishedAt + _options.Ttl;
+        var expiresAt = ttlOverride is { } ttl && now + ttl < standardExpiry ? now + ttl : standardExpiry;
+        if (expiresAt <= now)
+        {
+            return new StoreResult(StoreStatus.Expired, $"The value was published at {publishedAt:O} and expired at {expiresAt:O}.");
+        }
+
+        lock (_gate)
+        {
+            ref var held = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
+            if (!Unsafe.IsNullRef(ref held) && held.ExpiresTicks <= now.UtcTicks)
+            {
+                RemoveEntry(key);
+                held = ref Unsafe.NullRef<Entry>();
+            }
+
+            return Unsafe.IsNullRef(ref held)
+                ? Insert(key, value, origin, publishedAt, expiresAt, now)
+                : Update(key, ref held, value, origin, publishedAt, expiresAt, standardExpiry, now);
+        }
+    }
+
+    public bool TryGet(NodeId key, [MaybeNullWhen(false)] out StoredValue value)
+    {
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(key, out var entry))
+            {
+                if (entry.ExpiresTicks > now.UtcTicks)
+                {
+                    value = entry.ToStoredValue(key);
+                    return true;
+                }
+
+                RemoveEntry(key);
+            }
+
+            value = null;
+            return false;
+        }
+    }
+
+    public bool Remove(NodeId key)
+    {
+        lock (_gate)
+        {
+            return RemoveEntry(key);
+        }
+    }
+
+    public IReadOnlyList<StoredValue> GetDueForReplication(TimeSpan interval)
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        var due = now - interval.Ticks;
+        lock (_gate)
+        {
+            var values = new List<StoredValue>();
+            foreach (var (key, entry) in _entries)
+            {
+                if (entry.Origin != ValueOrigin.Cached && entry.ExpiresTicks > now
+                    && Math.Max(entry.ReceivedTicks, entry.ReplicatedTicks) <= due)
+                {
+                    values.Add(entry.ToStoredValue(key));
+                }
+            }
+
+            return values;
+        }
+    }
+
+    public IReadOnlyList<StoredValue> GetOwnDueForRepublish(TimeSpan interval)
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        var due = now - interval.Ticks;
+        lock (_gate)
+        {
+            var values = new List<StoredValue>();
+            foreach (var (key, entry) in _entries)
+            {
+                if (entry.Origin == ValueOrigin.Own && entry.ExpiresTicks > now && entry.PublishedTicks <= due)
+                {
+                    values.Add(entry.ToStoredValue(key));
+                }
+            }
+
+            return values;
+        }
+    }
+
+    public bool MarkReplicated(NodeId key)
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        lock (_gate)
+        {
+            ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
+            if (Unsafe.IsNullRef(ref entry) || entry.ExpiresTicks <= now)
+            {
+                return false;
+            }
+
+            entry.ReplicatedTicks = now;
+            return true;
+        }
+    }
+
+    public bool MarkRepublished(NodeId key)
+    {
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
+            if (Unsafe.IsNullRef(ref entry) || entry.Origin != ValueOrigin.Own || entry.ExpiresTicks <= now.UtcTicks)
+            {
+                return false;
+            }
+
+            entry.PublishedTicks = now.UtcTicks;
+            entry.ReceivedTicks = now.UtcTicks;
+            entry.ReplicatedTicks = now.UtcTicks;
+            entry.ExpiresTicks = (now + _options.Ttl).UtcTicks;
+            return true;
+        }
+    }
+
+    public int RemoveExpired()
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        lock (_gate)
+        {
+            var expired = new List<NodeId>();
+            foreach (var (key, entry) in _entries)
+            {
+                if (entry.ExpiresTicks <= now)
+                {
+                    expired.Add(key);
+                }
+            }
+
+            foreach (var key in expired)
+            {
+                RemoveEntry(key);
+            }
+
+            return expired.Count;
+        }
+    }
+
+    public StorageStatistics GetStatistics()
+    {
+        lock (_gate)
+        {
+            return new StorageStatistics(
+                _entries.Count,
+                _totalBytes,
+                Statistics(ValueOrigin.Own),
+                Statistics(ValueOrigin.Replicated),
+                Statistics(ValueOrigin.Cached),
+                _cachedEvicted,
+                _options.MaxKeys,
+                _options.MaxTotalBytes);
+        }
+
+        OriginStatistics Statistics(ValueOrigin origin) => new(_keysByOrigin[(int)origin], _bytesByOrigin[(int)origin]);
+    }
+
+    public IReadOnlyList<StoredValue> GetAll()
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        lock (_gate)
+        {
+            var values = new List<StoredValue>(_entries.Count);
+            foreach (var (key, entry) in _entries)
+            {
+                if (entry.ExpiresTicks > now)
+                {
+                    values.Add(entry.ToStoredValue(key));
+                }
+            }
+
+            return values;
+        }
+    }
+
+    private StoreResult Insert(NodeId key, DhtValue value, ValueOrigin origin, DateTimeOffset publishedAt, DateTimeOffset expiresAt, DateTimeOffset now)
+    {
+        var size = value.Encoded.Length;
+        if (_entries.Count >= _options.MaxKeys && !MakeRoom(key, origin, keys: 1, bytes: 0))
+        {
+            return new StoreResult(StoreStatus.KeyLimit, $"{_entries.Count} keys are held; the limit is {_options.MaxKeys} ({StorageOptions.SectionName}:{nameof(StorageOptions.MaxKeys)}).");
+        }
+
+        if (_totalBytes + size > _options.MaxTotalBytes && !MakeRoom(key, origin, keys: 0, bytes: size))
+        {
+            return ByteLimit(size);
+        }
+
+        var entry = new Entry
+        {
+            Value = value,
+            Origin = origin,
+            PublishedTicks = publishedAt.UtcTicks,
+            ReceivedTicks = now.UtcTicks,
+            ExpiresTicks = expiresAt.UtcTicks,
+        };
+        _entries.Add(key, entry);
+        Tally(key, entry, +1);
+        return new StoreResult(StoreStatus.Stored);
+    }
+
+    private StoreResult Update(
+        NodeId key, ref Entry held, DhtValue value, ValueOrigin origin, DateTimeOffset publishedAt, DateTimeOffset expiresAt, DateTimeOffset standardExpiry, DateTimeOffset now)
+    {
+        var sameValue = held.Value.Equals(value);
+        if (origin != ValueOrigin.Own)
+        {
+            if (publishedAt.UtcTicks < held.PublishedTicks)
+            {
+                return new StoreResult(StoreStatus.Stale, $"The held copy was published later ({new DateTimeOffset(held.PublishedTicks, TimeSpan.Zero):O}) than this one ({publishedAt:O}).");
+            }
+
+            if (publishedAt.UtcTicks == held.PublishedTicks && !sameValue)
+            {
+                return new StoreResult(StoreStatus.Stale, $"The held copy has the same publication time ({publishedAt:O}) and another value: the first one stored is kept.");
+            }
+        }
+
+        if (held.Origin == ValueOrigin.Own && origin != ValueOrigin.Own && sameValue)
+        {
+            // Our own value came back (a replica of it, or a cache store): we stay its publisher and renew it ourselves.
+            held.ReceivedTicks = now.UtcTicks;
+            return new StoreResult(StoreStatus.Updated);
+        }
+
+        var resulting = origin == ValueOrigin.Own ? ValueOrigin.Own
+            : held.Origin == ValueOrigin.Own ? ValueOrigin.Replicated
+            : (ValueOrigin)Math.Min((int)held.Origin, (int)origin);
+        var sizeDelta = value.Encoded.Length - held.Value.Encoded.Length;
+        if (sizeDelta > 0 && _totalBytes + sizeDelta > _options.MaxTotalBytes)
+        {
+            if (!MakeRoom(key, resulting, keys: 0, bytes: sizeDelta))
+            {
+                return ByteLimit(sizeDelta);
+            }
+
+            // Making room changed the dictionary: the reference may be stale.
+            held = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
+        }
+
+        Tally(key, held, -1);
+        held.Value = value;
+        held.Origin = resulting;
+        held.PublishedTicks = publishedAt.UtcTicks;
+        held.ReceivedTicks = now.UtcTicks;
+        held.ExpiresTicks = (resulting == origin ? expiresAt : standardExpiry).UtcTicks;
+        Tally(key, held, +1);
+        return new StoreResult(StoreStatus.Updated);
+    }
+
+    private StoreResult ByteLimit(long size) =>
+        new(StoreStatus.ByteLimit, $"{_totalBytes} bytes are held and {size} more would pass the limit of {_options.MaxTotalBytes} ({StorageOptions.SectionName}:{nameof(StorageOptions.MaxTotalBytes)}).");
+
+    /// <summary>Drops cached values (never <paramref name="key"/>) until the store has room, when the incoming value is not itself a cache.</summary>
+    private bool MakeRoom(NodeId key, ValueOrigin origin, int keys, long bytes)
+    {
+        if (origin == ValueOrigin.Cached)
+        {
+            return false;
+        }
+
+        while (_entries.Count + keys > _options.MaxKeys || _totalBytes + bytes > _options.MaxTotalBytes)
+        {
+            var victim = default(NodeId?);
+            foreach (var cached in _cachedKeys)
+            {
+                if (cached != key)
+                {
+                    victim = cached;
+                    break;
+                }
+            }
+
+            if (victim is not { } evict)
+            {
+                return false;
+            }
+
+            RemoveEntry(evict);
+            _cachedEvicted++;
+        }
+
+        return true;
+    }
+
+    private bool RemoveEntry(NodeId key)
+    {
+        if (!_entries.Remove(key, out var entry))
+        {
+            return false;
+        }
+
+        Tally(key, entry, -1);
+        return true;
+    }
+
+    private void Tally(NodeId key, in Entry entry, int sign)
+    {
+        var size = entry.Value.Encoded.Length;
+        _keysByOrigin[(int)entry.Origin] += sign;
+        _bytesByOrigin[(int)entry.Origin] += sign * size;
+        _totalBytes += sign * size;
+        if (entry.Origin == ValueOrigin.Cached)
+        {
+            if (sign > 0)
+            {
+                _cachedKeys.Add(key);
+            }
+            else
+            {
+                _cachedKeys.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>One held value: 8 bytes of reference, four tick counts and the origin.</summary>
+    private struct Entry
+    {
+        public DhtValue Value;
+        public long PublishedTicks;
+        public long ReceivedTicks;
+        public long ExpiresTicks;
+        public long ReplicatedTicks; // 0: never
+        public ValueOrigin Origin;
+
+        public readonly StoredValue ToStoredValue(NodeId key) => new(
+            key,
+            Value,
+            Origin,
+            new DateTimeOffset(PublishedTicks, TimeSpan.Zero),
+            new DateTimeOffset(ReceivedTicks, TimeSpan.Zero),
+            new DateTimeOffset(ExpiresTicks, TimeSpan.Zero),
+            ReplicatedTicks == 0 ? null : new DateTimeOffset(ReplicatedTicks, TimeSpan.Zero));
+    }
+}

@@ -1,0 +1,45 @@
+using System.Net;
+using Liaa.Node.Kademlia;
+
+namespace Liaa.Node.Telemetry;
+
+/// <summary>
+/// Every log line the node writes, as source-generated <see cref="LoggerMessageAttribute"/> methods.
+/// EventIds: 1000s node lifecycle, 2000s routing, 3000s storage, 4000s maintenance, 5000s hosting.
+/// Expected network failures log at Debug; Warning means an operator should act.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "Liaa node {NodeId} listening on udp {EndPoint}")]
+    public static partial void NodeStarted(ILogger logger, NodeId nodeId, IPEndPoint endPoint);
+
+    [LoggerMessage(1001, LogLevel.Information, "Joined through {SeedsReached} of {SeedsTried} seeds; routing table holds {Contacts} contacts")]
+    public static partial void Joined(ILogger logger, int seedsReached, int seedsTried, int contacts);
+
+    [LoggerMessage(1002, LogLevel.Warning, "No seed answered ({SeedsTried} tried): the node stands alone until one does")]
+    public static partial void JoinFailed(ILogger logger, int seedsTried);
+
+    [LoggerMessage(1003, LogLevel.Information, "Liaa node {NodeId} stopped")]
+    public static partial void NodeStopped(ILogger logger, NodeId nodeId);
+
+    [LoggerMessage(1004, LogLevel.Error, "Background work failed")]
+    public static partial void BackgroundWorkFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2000, LogLevel.Debug, "Evicted contact {NodeId} at {EndPoint} after repeated failures")]
+    public static partial void ContactEvicted(ILogger logger, NodeId nodeId, IPEndPoint endPoint);
+
+    [LoggerMessage(2001, LogLevel.Debug, "Handed {Count} keys to newcomer {NodeId}")]
+    public static partial void HandedOff(ILogger logger, int count, NodeId nodeId);
+
+    [LoggerMessage(3000, LogLevel.Debug, "Refused STORE of {Key} from {EndPoint}: {Reason}")]
+    public static partial void StoreRefused(ILogger logger, NodeId key, IPEndPoint endPoint, string? reason);
+
+    [LoggerMessage(3001, LogLevel.Information, "Put {Key}: stored at {StoredAt} of {Asked} closest nodes")]
+    public static partial void PutCompleted(ILogger logger, NodeId key, int storedAt, int asked);
+
+    [LoggerMessage(3002, LogLevel.Information, "Get {Key}: {Outcome} after {Rounds} rounds, {Contacted} nodes contacted")]
+    public static partial void GetCompleted(ILogger logger, NodeId key, string outcome, int rounds, int contacted);
+
+    [LoggerMessage(4000, LogLevel.Error, "Maintenance round failed")]
+    public static partial void MaintenanceFailed(ILogger logger, Exception exception);
+}

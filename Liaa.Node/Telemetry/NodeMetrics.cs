@@ -1,0 +1,201 @@
+using System.Diagnostics.Metrics;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Storage;
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Telemetry;
+
+/// <summary>
+/// The node's instruments, on meter <c>Liaa.Node</c>. Names are lowercase and dotted under
+/// <c>liaa.</c> with OpenTelemetry units, so the Prometheus exporter derives
+/// <c>liaa_rpc_client_duration_seconds</c> and friends. Tags stay low-cardinality: method, outcome,
+/// origin, bucket index, drop reason; never a node id or a key.
+/// </summary>
+/// <remarks>
+/// Gauges (routing table, buckets, storage) are observed from a <see cref="INodeStateSource"/> at
+/// collection time, so they cost nothing between scrapes.
+/// </remarks>
+public sealed class NodeMetrics : IDisposable
+{
+    private static readonly double[] SecondsBuckets =
+        [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private static readonly int[] RoundBuckets = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20];
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Histogram<double> _rpcClientDuration;
+    private readonly Counter<long> _rpcClientTimeouts;
+    private readonly Counter<long> _rpcServerRequests;
+    private readonly Counter<long> _datagramsDropped;
+    private readonly Counter<long> _storesReceived;
+    private readonly Histogram<double> _lookupDuration;
+    private readonly Histogram<int> _lookupRounds;
+    private readonly Counter<long> _lookups;
+    private readonly Counter<long> _replicated;
+    private readonly Counter<long> _republished;
+    private readonly Counter<long> _refreshed;
+    private readonly Counter<long> _expired;
+    private readonly Counter<long> _contactsAdded;
+    private readonly Counter<long> _contactsEvicted;
+    private volatile INodeStateSource? _state;
+
+    /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>, or on a meter of its own when null.</summary>
+    public NodeMetrics(IMeterFactory? meterFactory = null)
+    {
+        if (meterFactory is null)
+        {
+            _meter = new Meter(LiaaDiagnostics.Name);
+            _ownsMeter = true;
+        }
+        else
+        {
+            _meter = meterFactory.Create(LiaaDiagnostics.Name);
+        }
+
+        _rpcClientDuration = _meter.CreateHistogram(
+            "liaa.rpc.client.duration", "s", "Duration of RPCs this node sent, by method and outcome.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+        _rpcClientTimeouts = _meter.CreateCounter<long>("liaa.rpc.client.timeouts", "{request}", "RPCs this node sent that timed out.");
+        _rpcServerRequests = _meter.CreateCounter<long>("liaa.rpc.server.requests", "{request}", "RPC requests this node served, by method.");
+        _datagramsDropped = _meter.CreateCounter<long>("liaa.datagrams.dropped", "{datagram}", "Datagrams dropped without reply, by reason.");
+        _storesReceived = _meter.CreateCounter<long>("liaa.store.received", "{request}", "STORE requests received, by outcome.");
+        _lookupDuration = _meter.CreateHistogram(
+            "liaa.lookup.duration", "s", "Duration of iterative lookups, by kind.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+        _lookupRounds = _meter.CreateHistogram(
+            "liaa.lookup.rounds", "{round}", "Hops (rounds) of iterative lookups, by kind.",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = RoundBuckets });
+        _lookups = _meter.CreateCounter<long>("liaa.lookups", "{lookup}", "Lookups completed, by kind and whether a value was found.");
+        _replicated = _meter.CreateCounter<long>("liaa.replication.values", "{value}", "Values replicated to the k closest nodes.");
+        _republished = _meter.CreateCounter<long>("liaa.republish.values", "{value}", "Own values republished by this node as original publisher.");
+        _refreshed = _meter.CreateCounter<long>("liaa.refresh.buckets", "{bucket}", "Buckets refreshed by a lookup of a random id in their range.");
+        _expired = _meter.CreateCounter<long>("liaa.storage.expired", "{value}", "Stored values dropped at expiry.");
+        _contactsAdded = _meter.CreateCounter<long>("liaa.routing.contacts.added", "{contact}", "Contacts added to the routing table.");
+        _contactsEvicted = _meter.CreateCounter<long>("liaa.routing.contacts.evicted", "{contact}", "Contacts evicted after repeated failures.");
+
+        _meter.CreateObservableGauge("liaa.routing.contacts", () => Observe(s => s.RoutingTableSize), "{contact}", "Contacts in the routing table.");
+        _meter.CreateObservableGauge("liaa.routing.replacement_cache.size", () => Observe(s => s.ReplacementCacheSize), "{contact}", "Contacts waiting in replacement caches.");
+        _meter.CreateObservableGauge("liaa.routing.bucket.fill", ObserveBucketFill, "1", "Fill of each k-bucket (contacts / k), by bucket index.");
+        _meter.CreateObservableGauge("liaa.storage.keys", () => ObserveStorage(false), "{key}", "Stored keys, by origin (own, replicated, cached).");
+        _meter.CreateObservableGauge("liaa.storage.bytes", () => ObserveStorage(true), "By", "Bytes of stored values, by origin.");
+    }
+
+    /// <summary>Connects the gauges to a node's state.</summary>
+    public void Observe(INodeStateSource state) => _state = state;
+
+    public void RpcClientCompleted(RpcMethod method, string outcome, TimeSpan elapsed)
+    {
+        var methodTag = new KeyValuePair<string, object?>("rpc.method", WireCodec.MethodName(method));
+        _rpcClientDuration.Record(elapsed.TotalSeconds, methodTag, new KeyValuePair<string, object?>("liaa.rpc.outcome", outcome));
+        if (outcome == "timeout")
+        {
+            _rpcClientTimeouts.Add(1, methodTag);
+        }
+    }
+
+    public void RpcServed(RpcMethod method) => _rpcServerRequests.Add(1, new KeyValuePair<string, object?>("rpc.method", WireCodec.MethodName(method)));
+
+    public void DatagramDropped(DropReason reason) => _datagramsDropped.Add(1, new KeyValuePair<string, object?>("liaa.drop.reason", DropReasonName(reason)));
+
+    public void StoreReceived(bool stored) => _storesReceived.Add(1, new KeyValuePair<string, object?>("liaa.store.outcome", stored ? "stored" : "refused"));
+
+    public void LookupCompleted(LookupKind kind, TimeSpan elapsed, int rounds, bool found)
+    {
+        var kindTag = new KeyValuePair<string, object?>("liaa.lookup.kind", kind == LookupKind.FindValue ? "FIND_VALUE" : "FIND_NODE");
+        _lookupDuration.Record(elapsed.TotalSeconds, kindTag);
+        _lookupRounds.Record(rounds, kindTag);
+        _lookups.Add(1, kindTag, new KeyValuePair<string, object?>("liaa.lookup.found", found));
+    }
+
+    public void Replicated(int count) => _replicated.Add(count);
+
+    public void Republished(int count) => _republished.Add(count);
+
+    public void Refreshed(int buckets) => _refreshed.Add(buckets);
+
+    public void Expired(int count) => _expired.Add(count);
+
+    public void ContactAdded() => _contactsAdded.Add(1);
+
+    public void ContactEvicted() => _contactsEvicted.Add(1);
+
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+
+    /// <summary>snake_case of a drop reason, as the metric label.</summary>
+    public static string DropReasonName(DropReason reason) => reason switch
+    {
+        DropReason.TooShort => "too_short",
+        DropReason.UnknownType => "unknown_type",
+        DropReason.MalformedBody => "malformed_body",
+        DropReason.TrailingBytes => "trailing_bytes",
+        DropReason.TooDeep => "too_deep",
+        DropReason.WrongShape => "wrong_shape",
+        DropReason.UnknownMethod => "unknown_method",
+        DropReason.WrongArgumentType => "wrong_argument_type",
+        DropReason.WrongIdLength => "wrong_id_length",
+        DropReason.InvalidAddress => "invalid_address",
+        DropReason.InvalidValue => "invalid_value",
+        DropReason.MalformedHeader => "malformed_header",
+        DropReason.UnexpectedResponse => "unexpected_response",
+        DropReason.WrongSource => "wrong_source",
+        DropReason.LateOrDuplicate => "late_or_duplicate",
+        DropReason.Oversized => "oversized",
+        _ => reason.ToString().ToLowerInvariant(),
+    };
+
+    private int Observe(Func<INodeStateSource, int> read) => _state is { } state ? read(state) : 0;
+
+    private IEnumerable<Measurement<double>> ObserveBucketFill()
+    {
+        if (_state is not { } state)
+        {
+            yield break;
+        }
+
+        var fills = state.GetBucketFill();
+        for (var i = 0; i < fills.Count; i++)
+        {
+            yield return new Measurement<double>(fills[i], new KeyValuePair<string, object?>("liaa.bucket", i));
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveStorage(bool bytes)
+    {
+        if (_state is not { } state)
+        {
+            yield break;
+        }
+
+        var statistics = state.GetStorageStatistics();
+        foreach (var origin in Enum.GetValues<ValueOrigin>())
+        {
+            var held = origin switch
+            {
+                ValueOrigin.Own => statistics.Own,
+                ValueOrigin.Replicated => statistics.Replicated,
+                _ => statistics.Cached,
+            };
+            yield return new Measurement<long>(bytes ? held.Bytes : held.Keys, new KeyValuePair<string, object?>("liaa.origin", origin.ToString().ToLowerInvariant()));
+        }
+    }
+}
+
+/// <summary>What the gauges read from a node at collection time.</summary>
+public interface INodeStateSource
+{
+    int RoutingTableSize { get; }
+
+    int ReplacementCacheSize { get; }
+
+    /// <summary>Contacts / k for each bucket, by bucket index (0 = the bucket covering the most distant half).</summary>
+    IReadOnlyList<double> GetBucketFill();
+
+    StorageStatistics GetStorageStatistics();
+}

@@ -1,0 +1,358 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using System.Net.Sockets;
+using Liaa.Node.Kademlia;
+
+namespace Liaa.Node.Wire;
+
+public static partial class WireCodec
+{
+    // The least a contact can take on the wire: fixarray, bin8 of 20, "::" as fixstr, a fixint port.
+    // Used only to size the contact array without trusting the count; the decoder does not depend on it.
+    private const int MinContactSize = 1 + 22 + 3 + 1;
+
+    // Longest ip text accepted: IPv6 (45 characters) with a scope such as "%eth0" or "%4294967295".
+    private const int MaxAddressTextLength = 64;
+
+    /// <summary>
+    /// Decodes a request body (<c>envelope.GetBody(datagram)</c>) into a typed request. A store read
+    /// from an extended datagram gets the header's publication time and cache TTL.
+    /// </summary>
+    public static bool TryDecodeRequest(
+        ReadOnlySpan<byte> body,
+        in DatagramEnvelope envelope,
+        [NotNullWhen(true)] out RpcRequest? request,
+        out DropReason reason)
+    {
+        request = null;
+        if (envelope.Kind != DatagramKind.Request)
+        {
+            reason = DropReason.UnknownType;
+            return false;
+        }
+
+        if (!TryCheckStructure(body, out reason))
+        {
+            return false;
+        }
+
+        var reader = new MessagePackReader(body);
+        if (!reader.TryReadArrayHeader(out var count) || count != 2 || !reader.TryReadStringSpan(out var name))
+        {
+            reason = DropReason.WrongShape;
+            return false;
+        }
+
+        if (!TryParseMethod(name, out var method))
+        {
+            reason = DropReason.UnknownMethod;
+            return false;
+        }
+
+        if (!reader.TryReadArrayHeader(out var arguments) || arguments != ArgumentCount(method))
+        {
+            reason = DropReason.WrongShape;
+            return false;
+        }
+
+        NodeId sender = default, second = default;
+        if (method != RpcMethod.Stun
+            && (!TryReadId(ref reader, out sender, out reason)
+                || (arguments > 1 && !TryReadId(ref reader, out second, out reason))))
+        {
+            return false;
+        }
+
+        switch (method)
+        {
+            case RpcMethod.Ping:
+                request = new PingRequest(sender);
+                break;
+            case RpcMethod.Store:
+                if (!DhtValue.TryRead(ref reader, out var value))
+                {
+                    reason = DropReason.InvalidValue;
+                    return false;
+                }
+
+                request = new StoreRequest(sender, second, value)
+                {
+                    PublishedAt = envelope.PublishedAt,
+                    CacheTtl = envelope.CacheTtl,
+                };
+                break;
+            case RpcMethod.FindNode:
+                request = new FindNodeRequest(sender, second);
+                break;
+            case RpcMethod.FindValue:
+                request = new FindValueRequest(sender, second);
+                break;
+            default:
+                request = new StunRequest();
+                break;
+        }
+
+        reason = DropReason.None;
+        return true;
+    }
+
+    /// <summary>
+    /// Decodes a response body (<c>envelope.GetBody(datagram)</c>) as the answer to a
+    /// <paramref name="method"/> request: the body alone does not say which RPC it answers.
+    /// </summary>
+    public static bool TryDecodeResponse(
+        RpcMethod method,
+        ReadOnlySpan<byte> body,
+        in DatagramEnvelope envelope,
+        [NotNullWhen(true)] out RpcResponse? response,
+        out DropReason reason)
+    {
+        response = null;
+        if (envelope.Kind != DatagramKind.Response)
+        {
+            reason = DropReason.UnknownType;
+            return false;
+        }
+
+        if (!TryCheckStructure(body, out reason))
+        {
+            return false;
+        }
+
+        var reader = new MessagePackReader(body);
+        switch (method)
+        {
+            case RpcMethod.Ping:
+                if (!TryReadId(ref reader, out var responder, out reason))
+                {
+                    return false;
+                }
+
+                response = new PingResponse(responder);
+                break;
+            case RpcMethod.Store:
+                if (!reader.TryReadBoolean(out var stored))
+                {
+                    reason = DropReason.WrongArgumentType;
+                    return false;
+                }
+
+                response = new StoreResponse(stored);
+                break;
+            case RpcMethod.FindNode:
+                if (!TryReadContacts(ref reader, out var contacts, out reason))
+                {
+                    return false;
+                }
+
+                response = new FindNodeResponse(contacts);
+                break;
+            case RpcMethod.FindValue:
+                if (!TryReadFindValue(ref reader, envelope, out var findValue, out reason))
+                {
+                    return false;
+                }
+
+                response = findValue;
+                break;
+            case RpcMethod.Stun:
+                // Python answers with its socket's peer address tuple: (ip, port) over IPv4,
+                // (ip, port, flowinfo, scope_id) over IPv6. The ip text carries any scope already.
+                if (!reader.TryReadArrayHeader(out var count) || count is not (2 or 4))
+                {
+                    reason = DropReason.WrongShape;
+                    return false;
+                }
+
+                // flowinfo and scope_id are checked first, so nothing is built for a datagram that fails.
+                var extras = reader;
+                if (count == 4 && !(extras.TrySkip() && extras.TrySkip() && extras.TryReadInteger(out _) && extras.TryReadInteger(out _)))
+                {
+                    reason = DropReason.WrongArgumentType;
+                    return false;
+                }
+
+                if (!TryReadEndPoint(ref reader, out var endPoint, out reason))
+                {
+                    return false;
+                }
+
+                response = new StunResponse(endPoint);
+                break;
+            default:
+                reason = DropReason.UnknownMethod;
+                return false;
+        }
+
+        reason = DropReason.None;
+        return true;
+    }
+
+    private static int ArgumentCount(RpcMethod method) => method switch
+    {
+        RpcMethod.Ping => 1,
+        RpcMethod.Store => 3,
+        RpcMethod.Stun => 0,
+        _ => 2,
+    };
+
+    // One pass over the whole body before anything is built: it must be exactly one well-formed
+    // value, not too deep. Afterwards every count and length is known to fit, and allocation can
+    // only follow from bytes that are really there.
+    private static bool TryCheckStructure(ReadOnlySpan<byte> body, out DropReason reason)
+    {
+        var reader = new MessagePackReader(body);
+        if (!reader.TrySkip(MaxDepth, out var tooDeep))
+        {
+            reason = tooDeep ? DropReason.TooDeep : DropReason.MalformedBody;
+            return false;
+        }
+
+        reason = reader.End ? DropReason.None : DropReason.TrailingBytes;
+        return reader.End;
+    }
+
+    private static bool TryReadId(ref MessagePackReader reader, out NodeId id, out DropReason reason)
+    {
+        id = default;
+        if (!reader.TryReadBinary(out var bytes))
+        {
+            reason = DropReason.WrongArgumentType;
+            return false;
+        }
+
+        if (!NodeId.TryFromBytes(bytes, out id))
+        {
+            reason = DropReason.WrongIdLength;
+            return false;
+        }
+
+        reason = DropReason.None;
+        return true;
+    }
+
+    private static bool TryReadFindValue(
+        ref MessagePackReader reader,
+        in DatagramEnvelope envelope,
+        [NotNullWhen(true)] out FindValueResponse? response,
+        out DropReason reason)
+    {
+        response = null;
+        reader.TryPeekType(out var type);
+        if (type == MessagePackType.Array)
+        {
+            if (!TryReadContacts(ref reader, out var contacts, out reason))
+            {
+                return false;
+            }
+
+            response = FindValueResponse.Miss(contacts);
+            return true;
+        }
+
+        if (type != MessagePackType.Map
+            || !reader.TryReadMapHeader(out var count)
+            || count != 1
+            || !reader.TryReadStringSpan(out var key)
+            || !key.SequenceEqual("value"u8))
+        {
+            reason = DropReason.WrongShape;
+            return false;
+        }
+
+        if (!DhtValue.TryRead(ref reader, out var value))
+        {
+            reason = DropReason.InvalidValue;
+            return false;
+        }
+
+        response = FindValueResponse.Hit(value, envelope.PublishedAt);
+        reason = DropReason.None;
+        return true;
+    }
+
+    private static bool TryReadContacts(ref MessagePackReader reader, out Contact[] contacts, out DropReason reason)
+    {
+        contacts = [];
+        if (!reader.TryReadArrayHeader(out var count))
+        {
+            reason = DropReason.WrongShape;
+            return false;
+        }
+
+        // The count is only bounded by the bytes; size the array by what could really be contacts.
+        var result = count == 0 ? [] : new Contact[Math.Min(count, (reader.Remaining / MinContactSize) + 1)];
+        for (var i = 0; i < count; i++)
+        {
+            if (!reader.TryReadArrayHeader(out var fields) || fields != 3)
+            {
+                reason = DropReason.WrongShape;
+                return false;
+            }
+
+            if (!TryReadId(ref reader, out var id, out reason) || !TryReadEndPoint(ref reader, out var endPoint, out reason))
+            {
+                return false;
+            }
+
+            if (i == result.Length)
+            {
+                Array.Resize(ref result, Math.Min(count, result.Length * 2));
+            }
+
+            result[i] = new Contact(id, endPoint);
+        }
+
+        contacts = result;
+        reason = DropReason.None;
+        return true;
+    }
+
+    private static bool TryReadEndPoint(ref MessagePackReader reader, [NotNullWhen(true)] out IPEndPoint? endPoint, out DropReason reason)
+    {
+        endPoint = null;
+        if (!reader.TryReadStringSpan(out var text) || !reader.TryReadInteger(out var port))
+        {
+            reason = DropReason.WrongArgumentType;
+            return false;
+        }
+
+        // The port first: the address is the one allocation, made only for a usable endpoint.
+        if (port < IPEndPoint.MinPort + 1 || port > IPEndPoint.MaxPort || !TryParseAddress(text, out var address))
+        {
+            reason = DropReason.InvalidAddress;
+            return false;
+        }
+
+        endPoint = new IPEndPoint(address, (int)port);
+        reason = DropReason.None;
+        return true;
+    }
+
+    /// <summary>
+    /// IPv4 must be the dotted quad Python writes (no "127.1", octal or hex forms that IPAddress
+    /// tolerates); IPv6 is taken as IPAddress parses it, since formatting details (scope names,
+    /// compression) differ between stacks, but never with brackets or a port.
+    /// </summary>
+    private static bool TryParseAddress(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out IPAddress? address)
+    {
+        address = null;
+        if (utf8.IsEmpty || utf8.Length > MaxAddressTextLength || utf8.IndexOfAny("[]/ \t\r\n"u8) >= 0
+            || !IPAddress.TryParse(utf8, out var parsed))
+        {
+            return false;
+        }
+
+        if (parsed.AddressFamily == AddressFamily.InterNetwork)
+        {
+            Span<byte> canonical = stackalloc byte[16];
+            if (!parsed.TryFormat(canonical, out var written) || !utf8.SequenceEqual(canonical[..written]))
+            {
+                return false;
+            }
+        }
+
+        address = parsed;
+        return true;
+    }
+}

@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Rpc;
+using Liaa.Node.Telemetry;
+using Liaa.Node.Wire;
+
+namespace Liaa.Tests.Rpc;
+
+public sealed class RpcEndpointLiaaPeerTests
+{
+    private static readonly IPEndPoint ServerAddress = new(IPAddress.Parse("10.1.0.1"), 8468);
+    private static readonly IPEndPoint ClientAddress = new(IPAddress.Parse("10.1.0.2"), 8468);
+    private static readonly NodeId ServerId = NodeId.FromKey("liaa-peer-server");
+    private static readonly NodeId ClientId = NodeId.FromKey("liaa-peer-client");
+
+    [Fact]
+    public async Task LiaaPeers_ExchangePlainFirstThenExtended_WithTheServerSpanAChildOfTheClientSpan()
+    {
+        using var spans = new SpanRecorder();
+        await using var net = new RpcTestNetwork();
+        var wire = new ConcurrentQueue<byte[]>();
+        net.Network.Tap = (_, _, datagram) => wire.Enqueue(datagram.ToArray());
+        var handler = new TestHandler(ServerId);
+        net.AddEndpoint(ServerAddress, handler);
+        var client = net.AddEndpoint(ClientAddress, new TestHandler(ClientId));
+        var ct = TestContext.Current.CancellationToken;
+
+        using var root = new Activity("test-root").Start();
+        var firstServerSpan = spans.WaitFor(a => a.Kind == ActivityKind.Server && Equals(a.GetTagItem(RpcTelemetry.PeerIdTag), ClientId.ToString()));
+        var first = await client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: ct).Bounded();
+        var firstServer = await firstServerSpan;
+        var secondServerSpan = spans.WaitFor(a => a.Kind == ActivityKind.Server && a.TraceId == root.TraceId);
+        var second = await client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: ct).Bounded();
+        var secondServer = await secondServerSpan;
+        root.Stop();
+
+        Assert.Equal([0x00, 0x03, 0x02, 0x03], wire.Select(d => d[0]));
+        Assert.True(first.PeerIsLiaa);
+        Assert.True(second.PeerIsLiaa);
+        Assert.True(client.IsKnownLiaaPeer(ServerAddress));
+
+        var clientSpans = spans.Stopped.Where(a => a.Kind == ActivityKind.Client && a.TraceId == root.TraceId).ToArray();
+        Assert.Equal(2, clientSpans.Length);
+        var secondClient = clientSpans[1];
+        var contexts = handler.Received.Select(r => r.Context).ToArray();
+        Assert.Null(contexts[0].Header);
+        Assert.Equal(secondClient.Id, contexts[1].Header?.TraceParent);
+        Assert.Equal(MessageId.LiaaProtocolVersion, contexts[1].Header?.Version);
+
+        Assert.Equal(secondClient.SpanId, secondServer.ParentSpanId);
+        Assert.Equal(root.TraceId, secondServer.TraceId);
+        Assert.Equal(default, firstServer.ParentSpanId);
+        Assert.NotEqual(root.TraceId, firstServer.TraceId);
+    }
+
+    [Fact]
+    public async Task Spans_CarryTheRpcConventionTags_OnBothSides()
+    {
+        using var spans = new SpanRecorder();
+        await using var net = new RpcTestNetwork();
+        net.AddEndpoint(ServerAddress, new TestHandler(ServerId));
+        var client = net.AddEndpoint(ClientAddress, new TestHandler(ClientId));
+
+        using var root = new Activity("test-root").Start();
+        await client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: TestContext.Current.CancellationToken).Bounded();
+        var serverSpan = spans.WaitFor(a => a.Kind == ActivityKind.Server && a.TraceId == root.TraceId);
+        var result = await client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: TestContext.Current.CancellationToken).Bounded();
+        var server = await serverSpan;
+
+        var clientSpan = spans.Stopped.Last(a => a.Kind == ActivityKind.Client && a.TraceId == root.TraceId);
+        Assert.Equal("kademlia/PING", clientSpan.DisplayName);
+        Assert.Equal(
+            new Dictionary<string, object?>
+            {
+                ["rpc.system"] = "kademlia",
+                ["rpc.method"] = "PING",
+                ["server.address"] = "10.1.0.1",
+                ["server.port"] = 8468,
+                ["network.transport"] = "udp",
+                ["liaa.peer.id"] = ServerId.ToString(),
+                ["liaa.rpc.outcome"] = "ok",
+                ["liaa.rpc.response.size"] = result.ResponseBytes,
+            },
+            clientSpan.TagObjects.ToDictionary(t => t.Key, t => t.Value));
+        Assert.Equal("kademlia/PING", server.DisplayName);
+        Assert.Equal(
+            new Dictionary<string, object?>
+            {
+                ["rpc.system"] = "kademlia",
+                ["rpc.method"] = "PING",
+                ["client.address"] = "10.1.0.2",
+                ["client.port"] = 8468,
+                ["network.transport"] = "udp",
+                ["liaa.peer.id"] = ClientId.ToString(),
+                ["liaa.rpc.outcome"] = "ok",
+                ["liaa.rpc.response.size"] = result.ResponseBytes,
+            },
+            server.TagObjects.ToDictionary(t => t.Key, t => t.Value));
+    }
+
+    [Fact]
+    public async Task TimedOutExtendedRequest_ForgetsThePeer_SoTheNextRequestIsPlain()
+    {
+        using var spans = new SpanRecorder();
+        await using var net = new RpcTestNetwork();
+        var wire = new ConcurrentQueue<byte[]>();
+        net.Network.Tap = (_, _, datagram) => wire.Enqueue(datagram.ToArray());
+        var handler = new TestHandler(ServerId);
+        net.AddEndpoint(ServerAddress, handler);
+        var client = net.AddEndpoint(ClientAddress, new TestHandler(ClientId));
+        var ct = TestContext.Current.CancellationToken;
+
+        using var root = new Activity("test-root").Start();
+        await client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: ct).Bounded();
+        var declined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        handler.Override = (_, _, _) =>
+        {
+            declined.SetResult();
+            return ValueTask.FromResult<RpcResponse?>(null);
+        };
+        var silent = client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: ct);
+        await declined.Task.Bounded();
+        net.Time.Advance(TimeSpan.FromSeconds(5));
+        var timedOut = await silent.Bounded();
+        handler.Override = null;
+        await client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: ct).Bounded();
+
+        Assert.Equal(RpcStatus.Timeout, timedOut.Status);
+        Assert.False(timedOut.PeerIsLiaa);
+        Assert.Equal([0x00, 0x03, 0x02, 0x00, 0x03], wire.Select(d => d[0]));
+        var timeoutSpan = spans.Stopped.Where(a => a.Kind == ActivityKind.Client && a.TraceId == root.TraceId).ElementAt(1);
+        Assert.Equal("timeout", timeoutSpan.GetTagItem(RpcTelemetry.OutcomeTag));
+        Assert.Equal(ActivityStatusCode.Error, timeoutSpan.Status);
+    }
+
+    [Fact]
+    public async Task FindValueHit_CarriesThePublicationTime_BetweenLiaaPeers()
+    {
+        await using var net = new RpcTestNetwork();
+        var publishedAt = new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero);
+        var value = DhtValue.FromString("v");
+        var handler = new TestHandler(ServerId)
+        {
+            Override = (_, _, _) => ValueTask.FromResult<RpcResponse?>(FindValueResponse.Hit(value, publishedAt)),
+        };
+        net.AddEndpoint(ServerAddress, handler);
+        var client = net.AddEndpoint(ClientAddress, new TestHandler(ClientId));
+        var request = new FindValueRequest(ClientId, NodeId.FromKey("k"));
+
+        var result = await client.SendAsync(ServerAddress, request, cancellationToken: TestContext.Current.CancellationToken).Bounded();
+
+        var hit = Assert.IsType<FindValueResponse>(result.Response);
+        Assert.Equal(value, hit.Value);
+        Assert.Equal(publishedAt, hit.PublishedAt);
+    }
+
+    /// <summary>Listens to Liaa's activity source for one test; other tests' spans are filtered out by trace id.</summary>
+    private sealed class SpanRecorder : IDisposable
+    {
+        private readonly ActivityListener _listener;
+        private readonly List<(Func<Activity, bool> Match, TaskCompletionSource<Activity> Signal)> _waiters = [];
+        private readonly Lock _gate = new();
+
+        public SpanRecorder()
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == LiaaDiagnostics.Name,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = OnStopped,
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public ConcurrentQueue<Activity> Stopped { get; } = new();
+
+        public Task<Activity> WaitFor(Func<Activity, bool> match)
+        {
+            var signal = new TaskCompletionSource<Activity>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
+            {
+                _waiters.Add((match, signal));
+            }
+
+            return signal.Task.Bounded();
+        }
+
+        public void Dispose() => _listener.Dispose();
+
+        private void OnStopped(Activity activity)
+        {
+            Stopped.Enqueue(activity);
+            lock (_gate)
+            {
+                foreach (var waiter in _waiters.Where(w => w.Match(activity)).ToArray())
+                {
+                    _waiters.Remove(waiter);
+                    waiter.Signal.TrySetResult(activity);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Sockets;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Rpc;
+using Liaa.Node.Wire;
+
+namespace Liaa.Tests.Rpc;
+
+[Trait("Category", "Integration")]
+public sealed class UdpRpcTests
+{
+    private static readonly NodeId ServerId = NodeId.FromKey("udp-server");
+    private static readonly NodeId ClientId = NodeId.FromKey("udp-client");
+
+    /// <summary>Server bind address, client bind address; "::" is a dual-stack socket.</summary>
+    public static TheoryData<string, string> Pairs => new()
+    {
+        { "127.0.0.1", "127.0.0.1" },
+        { "::1", "::1" },
+        { "::", "127.0.0.1" },
+        { "::", "::1" },
+        { "127.0.0.1", "::" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Pairs))]
+    public async Task Endpoints_RoundTripPingFindNodeAndStun_OverRealUdp(string serverBind, string clientBind)
+    {
+        await using var serverTransport = BindOrSkip(serverBind);
+        await using var clientTransport = BindOrSkip(clientBind);
+        var contacts = new[] { new Contact(NodeId.FromKey("c"), new IPEndPoint(IPAddress.Parse("192.0.2.7"), 8468)) };
+        var handler = new TestHandler(ServerId) { Contacts = contacts };
+        await using var server = new RpcEndpoint(serverTransport, handler, new RpcOptions(), TimeProvider.System, new Random(1));
+        await using var client = new RpcEndpoint(clientTransport, new TestHandler(ClientId), new RpcOptions(), TimeProvider.System, new Random(2));
+        server.Start();
+        client.Start();
+
+        // Each side is reached at the loopback of the family the other side speaks.
+        var ipv4 = clientBind == "127.0.0.1" || serverBind == "127.0.0.1";
+        var loopback = ipv4 ? IPAddress.Loopback : IPAddress.IPv6Loopback;
+        var serverAt = new IPEndPoint(loopback, serverTransport.LocalEndPoint.Port);
+        var clientSeenAs = new IPEndPoint(loopback, clientTransport.LocalEndPoint.Port);
+        var ct = TestContext.Current.CancellationToken;
+
+        var ping = await client.SendAsync(serverAt, new PingRequest(ClientId), cancellationToken: ct).Bounded();
+        var findNode = await client.SendAsync(serverAt, new FindNodeRequest(ClientId, ServerId), cancellationToken: ct).Bounded();
+        var stun = await client.SendAsync(serverAt, new StunRequest(), cancellationToken: ct).Bounded();
+
+        Assert.Equal((RpcStatus.Ok, new PingResponse(ServerId)), (ping.Status, ping.Response));
+        Assert.True(ping.PeerIsLiaa);
+        Assert.Equal(contacts, Assert.IsType<FindNodeResponse>(findNode.Response).Contacts);
+        Assert.Equal(clientSeenAs, Assert.IsType<StunResponse>(stun.Response).EndPoint);
+        Assert.All(handler.Received, r => Assert.Equal(clientSeenAs, r.Context.Remote));
+        Assert.Equal(3, handler.Received.Count);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public async Task Endpoint_AnswersAHandBuiltPythonPing_WithExactlyThePythonBytes(string address)
+    {
+        await using var serverTransport = BindOrSkip(address);
+        await using var server = new RpcEndpoint(serverTransport, new TestHandler(ServerId), new RpcOptions(), TimeProvider.System, new Random(1));
+        server.Start();
+        var ip = IPAddress.Parse(address);
+        using var socket = new Socket(ip.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(ip, 0));
+        var id = HandBuilt.PythonId(5);
+        var ct = TestContext.Current.CancellationToken;
+
+        await socket.SendToAsync(HandBuilt.Ping(id, ClientId), SocketFlags.None, serverTransport.LocalEndPoint, ct);
+        var buffer = new byte[2048];
+        var received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(ip, 0), ct).AsTask().Bounded();
+
+        Assert.Equal([0x01, .. id, 0xc4, 0x14, .. ServerId.ToByteArray()], buffer[..received.ReceivedBytes]);
+        Assert.Equal(serverTransport.LocalEndPoint, received.RemoteEndPoint);
+    }
+
+    [Fact]
+    public async Task DualStackTransport_ReportsIPv4PeersAsIPv4_AndReusesTheirEndPoint()
+    {
+        await using var transport = BindOrSkip("::");
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var to = new IPEndPoint(IPAddress.Loopback, transport.LocalEndPoint.Port);
+        var ct = TestContext.Current.CancellationToken;
+        var buffer = new byte[100];
+
+        await socket.SendToAsync(new byte[] { 1, 2 }, SocketFlags.None, to, ct);
+        await socket.SendToAsync(new byte[] { 3 }, SocketFlags.None, to, ct);
+        var first = await transport.ReceiveAsync(buffer, ct).AsTask().Bounded();
+        var second = await transport.ReceiveAsync(buffer, ct).AsTask().Bounded();
+
+        Assert.True(transport.IsDualStack);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, ((IPEndPoint)socket.LocalEndPoint!).Port), first.Remote);
+        Assert.Equal(AddressFamily.InterNetwork, first.Remote.AddressFamily);
+        Assert.Equal((2, 1), (first.Length, second.Length));
+        Assert.Same(first.Remote, second.Remote);
+    }
+
+    [Fact]
+    public async Task Transport_KeepsReceiving_AfterSendingToAClosedPort()
+    {
+        await using var transport = BindOrSkip("127.0.0.1");
+        await using var peer = BindOrSkip("127.0.0.1");
+        IPEndPoint closed;
+        using (var gone = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            gone.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            closed = (IPEndPoint)gone.LocalEndPoint!;
+        }
+
+        var ct = TestContext.Current.CancellationToken;
+
+        // Each of these draws an ICMP port unreachable, which some stacks report on the next socket call.
+        for (var i = 0; i < 3; i++)
+        {
+            await transport.SendAsync(new byte[] { 0 }, closed, ct);
+        }
+
+        await peer.SendAsync(new byte[] { 42 }, transport.LocalEndPoint, ct);
+        var buffer = new byte[10];
+        var received = await transport.ReceiveAsync(buffer, ct).AsTask().Bounded();
+
+        Assert.Equal((1, (byte)42), (received.Length, buffer[0]));
+        Assert.Equal(peer.LocalEndPoint, received.Remote);
+    }
+
+    private static UdpDatagramTransport BindOrSkip(string address)
+    {
+        try
+        {
+            return UdpDatagramTransport.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
+        }
+        catch (SocketException ex) when (address.Contains(':'))
+        {
+            Assert.Skip($"IPv6 is not available here: {ex.SocketErrorCode}");
+            throw;
+        }
+    }
+}
