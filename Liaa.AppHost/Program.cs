@@ -1,1 +1,2 @@
-Console.WriteLine("Liaa.AppHost: the cluster orchestrator arrives with issue 5.");
+// Composition only: the command line and the run loop live in Orchestration/.
+return await Liaa.AppHost.Orchestration.AppHostCommandLine.RunAsync(args);
