@@ -28,7 +28,7 @@ public sealed class OtlpReceiverProtocolTests
             StartTimeUnixNano = 1_735_689_600_000_000_000,
             EndTimeUnixNano = 1_735_689_600_500_000_000,
         };
-        var resource = new AppHost.Otlp.Protocol.Resource();
+        var resource = new global::Liaa.AppHost.Otlp.Protocol.Resource();
         resource.Attributes.Add(new KeyValue { Key = "service.name", Value = new AnyValue { StringValue = serviceName } });
         var resourceSpans = new ResourceSpans { Resource = resource };
         resourceSpans.ScopeSpans.Add(new ScopeSpans { Scope = new InstrumentationScope { Name = "Liaa.Node" }, Spans = { span } });
