@@ -369,13 +369,17 @@ internal sealed partial class RoutingTable
         }
 
         var address = endPoint.Address;
-        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast)
-            || address.Equals(IPAddress.IPv6None) || address.IsIPv6Multicast)
+        if (address.AddressFamily == AddressFamily.InterNetwork)
         {
-            return false;
+            Span<byte> bytes = stackalloc byte[4];
+            address.TryWriteBytes(bytes, out _);
+            var first = bytes[0];
+
+            // 0.0.0.0/8 ("this network"), 224.0.0.0/4 multicast and 255.255.255.255 broadcast are never a peer.
+            return first != 0 && (first & 0xF0) != 0xE0 && !address.Equals(IPAddress.Broadcast);
         }
 
-        return address.AddressFamily != AddressFamily.InterNetwork || (address.GetAddressBytes()[0] & 0xF0) != 0xE0;
+        return !address.Equals(IPAddress.IPv6Any) && !address.IsIPv6Multicast;
     }
 
     /// <summary>A node of the bucket tree: a leaf holds a bucket, an inner node two children split on the next bit.</summary>
