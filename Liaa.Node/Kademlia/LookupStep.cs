@@ -1,15 +1,5 @@
 namespace Liaa.Node.Kademlia;
 
-/// <summary>The two iterative lookups of Kademlia §2.3.</summary>
-public enum LookupKind
-{
-    /// <summary>FIND_NODE: the k closest nodes to the target.</summary>
-    FindNode,
-
-    /// <summary>FIND_VALUE: the value stored under the target key, or the k closest nodes when there is none.</summary>
-    FindValue,
-}
-
 /// <summary>What the driver of a <see cref="Lookup"/> should do next.</summary>
 internal enum LookupStepKind
 {

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace Liaa.Node.Kademlia;
 
 /// <summary>
@@ -99,7 +96,7 @@ internal sealed partial class RoutingTable
     public AddContactResult Observe(Contact contact, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(contact);
-        if (contact.Id == Self || !IsUsable(contact.EndPoint))
+        if (contact.Id == Self || !PeerEndPoint.IsUsable(contact.EndPoint))
         {
             return new AddContactResult(AddContactStatus.Rejected);
         }
@@ -359,27 +356,6 @@ internal sealed partial class RoutingTable
             Collect(node.Zero!);
             Collect(node.One!);
         }
-    }
-
-    private static bool IsUsable(IPEndPoint? endPoint)
-    {
-        if (endPoint is null || endPoint.Port == 0)
-        {
-            return false;
-        }
-
-        var address = endPoint.Address;
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            Span<byte> bytes = stackalloc byte[4];
-            address.TryWriteBytes(bytes, out _);
-            var first = bytes[0];
-
-            // 0.0.0.0/8 ("this network"), 224.0.0.0/4 multicast and 255.255.255.255 broadcast are never a peer.
-            return first != 0 && (first & 0xF0) != 0xE0 && !address.Equals(IPAddress.Broadcast);
-        }
-
-        return !address.Equals(IPAddress.IPv6Any) && !address.IsIPv6Multicast;
     }
 
     /// <summary>A node of the bucket tree: a leaf holds a bucket, an inner node two children split on the next bit.</summary>
