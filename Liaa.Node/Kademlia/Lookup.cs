@@ -25,8 +25,8 @@ namespace Liaa.Node.Kademlia;
 /// </para>
 /// <para>
 /// Candidates are deduplicated by id (the first endpoint heard of is kept); the node's own id and unusable
-/// endpoints (<see cref="PeerEndPoint"/>) are never candidates; a node whose id is the target is a normal one. A failed node is never in the result.
-/// Not thread-safe: one driver owns a lookup.
+/// endpoints (<see cref="PeerEndPoint"/>) are never candidates; a node whose id is the target is a normal
+/// one. A failed node is never in the result. Not thread-safe: one driver owns a lookup.
 /// </para>
 /// </remarks>
 internal sealed partial class Lookup
@@ -135,7 +135,7 @@ internal sealed partial class Lookup
 
         if (send is not null)
         {
-            return LookupStep.Send(send);
+            return LookupStep.Send(send, wakeAt);
         }
 
         return allAnswered ? Finish(now) : LookupStep.Wait(wakeAt);

@@ -69,12 +69,13 @@ public sealed class LookupTests
     public void Next_FreesSlotOfSlowRequest_AndStillTakesItsLateAnswer()
     {
         var lookup = NewLookup(LookupKind.FindNode, Options(k: 5, slow: TimeSpan.FromSeconds(1)), 1, 2, 3, 4, 5, 6);
-        lookup.Next(Start);
+        Assert.Equal(Start.AddSeconds(1), lookup.Next(Start).WakeAt);
         Assert.Equal(LookupStep.Wait(Start.AddSeconds(1)), lookup.Next(Start.AddMilliseconds(500)));
 
         var afterSlow = lookup.Next(Start.AddSeconds(1));
 
         AssertSend(afterSlow, C(4), C(5));
+        Assert.Equal(Start.AddSeconds(2), afterSlow.WakeAt);
         Assert.Equal(5, lookup.InFlightCount);
         Assert.Equal(LookupStep.Wait(Start.AddSeconds(2)), lookup.Next(Start.AddSeconds(1)));
 
