@@ -217,9 +217,13 @@ public sealed class DhtValue : IEquatable<DhtValue>
                 return AsBoolean() ? "true" : "false";
             case DhtValueKind.String:
                 var text = AsString();
-                return text.Length <= DisplayLimit
-                    ? $"'{text}'"
-                    : $"'{text[..DisplayLimit]}…' ({Encoding.UTF8.GetByteCount(text)} bytes)";
+                if (text.Length <= DisplayLimit)
+                {
+                    return $"'{text}'";
+                }
+
+                var cut = char.IsHighSurrogate(text[DisplayLimit - 1]) ? DisplayLimit - 1 : DisplayLimit;
+                return $"'{text[..cut]}…' ({Encoding.UTF8.GetByteCount(text)} bytes)";
             default:
                 reader.TryReadBinary(out var bytes);
                 var shown = Convert.ToHexStringLower(bytes[..Math.Min(bytes.Length, DisplayLimit)]);

@@ -164,14 +164,16 @@ public static partial class WireCodec
                     return false;
                 }
 
-                if (!TryReadEndPoint(ref reader, out var endPoint, out reason))
+                // flowinfo and scope_id are checked first, so nothing is built for a datagram that fails.
+                var extras = reader;
+                if (count == 4 && !(extras.TrySkip() && extras.TrySkip() && extras.TryReadInteger(out _) && extras.TryReadInteger(out _)))
                 {
+                    reason = DropReason.WrongArgumentType;
                     return false;
                 }
 
-                if (count == 4 && !(reader.TryReadInteger(out _) && reader.TryReadInteger(out _)))
+                if (!TryReadEndPoint(ref reader, out var endPoint, out reason))
                 {
-                    reason = DropReason.WrongArgumentType;
                     return false;
                 }
 
@@ -309,25 +311,14 @@ public static partial class WireCodec
     private static bool TryReadEndPoint(ref MessagePackReader reader, [NotNullWhen(true)] out IPEndPoint? endPoint, out DropReason reason)
     {
         endPoint = null;
-        if (!reader.TryReadStringSpan(out var text))
+        if (!reader.TryReadStringSpan(out var text) || !reader.TryReadInteger(out var port))
         {
             reason = DropReason.WrongArgumentType;
             return false;
         }
 
-        if (!TryParseAddress(text, out var address))
-        {
-            reason = DropReason.InvalidAddress;
-            return false;
-        }
-
-        if (!reader.TryReadInteger(out var port))
-        {
-            reason = DropReason.WrongArgumentType;
-            return false;
-        }
-
-        if (port < IPEndPoint.MinPort + 1 || port > IPEndPoint.MaxPort)
+        // The port first: the address is the one allocation, made only for a usable endpoint.
+        if (port < IPEndPoint.MinPort + 1 || port > IPEndPoint.MaxPort || !TryParseAddress(text, out var address))
         {
             reason = DropReason.InvalidAddress;
             return false;
