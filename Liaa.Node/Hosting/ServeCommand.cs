@@ -80,6 +80,9 @@ internal static class ServeCommand
         builder.Services.AddHealthChecks().AddCheck<NodeHost>("kademlia");
 
         await using var app = builder.Build();
+
+        // Under the AppHost: exit with it, however it dies (its pipe to our stdin closes).
+        using var parentWatcher = ParentWatcher.StartIfRequested(app.Lifetime);
         app.MapDefaultEndpoints();
         app.MapNodeApi();
         try
