@@ -1,5 +1,3 @@
-using Liaa.Node.Wire;
-
 namespace Liaa.Node.Kademlia;
 
 /// <summary>
@@ -26,12 +24,12 @@ namespace Liaa.Node.Kademlia;
 /// then to the value seen first. The result also names the outvoted holders, so the caller can repair them.
 /// </para>
 /// <para>
-/// Candidates are deduplicated by id (the first endpoint heard of is kept); the node's own id is never a
-/// candidate; a node whose id is the target is a normal candidate. A failed node is never in the result.
-/// Not thread-safe: one driver owns a lookup.
+/// Candidates are deduplicated by id (the first endpoint heard of is kept); the node's own id and unusable
+/// endpoints (<see cref="PeerEndPoint"/>) are never candidates; a node whose id is the target is a normal
+/// one. A failed node is never in the result. Not thread-safe: one driver owns a lookup.
 /// </para>
 /// </remarks>
-internal sealed class Lookup
+internal sealed partial class Lookup
 {
     private readonly KademliaOptions _options;
     private readonly List<Candidate> _candidates = []; // nearest to the target first
@@ -137,7 +135,7 @@ internal sealed class Lookup
 
         if (send is not null)
         {
-            return LookupStep.Send(send);
+            return LookupStep.Send(send, wakeAt);
         }
 
         return allAnswered ? Finish(now) : LookupStep.Wait(wakeAt);
@@ -161,38 +159,6 @@ internal sealed class Lookup
         if (ClosestAlive() is { } closest && (before is null || closest.Distance < before.Value))
         {
             _progress.Add(new LookupProgress(now, closest.Distance, _nodesContacted));
-        }
-    }
-
-    /// <summary>A node answered a FIND_VALUE with the value (and, from a Liaa peer, its publication time).</summary>
-    public void OnValue(Contact from, DhtValue value, DateTimeOffset? publishedAt, DateTimeOffset now)
-    {
-        ArgumentNullException.ThrowIfNull(from);
-        ArgumentNullException.ThrowIfNull(value);
-        if (Kind != LookupKind.FindValue)
-        {
-            // A FIND_NODE answered with a value is a confused peer: its request stays in flight until it fails.
-            _ignored++;
-            return;
-        }
-
-        if (!TryComplete(from.Id, out var holder))
-        {
-            return;
-        }
-
-        holder.HasValue = true;
-        var vote = _votes.Find(v => v.Value.Equals(value));
-        if (vote is null)
-        {
-            vote = new ValueVote(value);
-            _votes.Add(vote);
-        }
-
-        vote.Holders.Add(holder.Contact);
-        if (publishedAt is { } published && (vote.NewestPublishedAt is null || published > vote.NewestPublishedAt))
-        {
-            vote.NewestPublishedAt = published;
         }
     }
 
@@ -271,29 +237,6 @@ internal sealed class Lookup
             cacheCandidate, nodesBetween, rounds, _nodesContacted, _timeouts, _ignored, _progress.ToArray(), _startedAt, _finishedAt);
     }
 
-    /// <summary>
-    /// TTL of a value cached along a lookup's path (Kademlia §2.3): "exponentially inversely proportional
-    /// to the number of nodes between the current node and the node whose ID is closest to the key", so
-    /// caches far from the key vanish quickly and over-caching cannot pin stale copies across the network.
-    /// </summary>
-    /// <returns><paramref name="baseTtl"/> halved once per node between (at most 30 times), never below
-    /// <paramref name="minimum"/> (default 1 minute) unless <paramref name="baseTtl"/> itself is shorter.</returns>
-    /// <remarks>
-    /// Pass as <paramref name="baseTtl"/> what is left of the value's own lifetime, so a cached copy never
-    /// outlives the original, and <see cref="LookupResult.CacheCandidateNodesBetween"/> as <paramref name="nodesBetween"/>.
-    /// </remarks>
-    public static TimeSpan CacheTtl(TimeSpan baseTtl, int nodesBetween, TimeSpan? minimum = null)
-    {
-        if (baseTtl <= TimeSpan.Zero)
-        {
-            return TimeSpan.Zero;
-        }
-
-        var ttl = TimeSpan.FromTicks(baseTtl.Ticks >> Math.Clamp(nodesBetween, 0, 30));
-        var floor = minimum ?? TimeSpan.FromMinutes(1);
-        return ttl < floor ? (floor < baseTtl ? floor : baseTtl) : ttl;
-    }
-
     private LookupStep Finish(DateTimeOffset now)
     {
         _finishedAt = now;
@@ -361,7 +304,7 @@ internal sealed class Lookup
 
     private void AddCandidate(Contact contact, int depth)
     {
-        if (contact is null || contact.Id == Self)
+        if (contact is null || contact.Id == Self || !PeerEndPoint.IsUsable(contact.EndPoint))
         {
             return;
         }
@@ -395,24 +338,6 @@ internal sealed class Lookup
         _candidates.Insert(low, candidate);
     }
 
-    private ValueVote? Majority()
-    {
-        ValueVote? best = null;
-        foreach (var vote in _votes)
-        {
-            if (best is null
-                || vote.Holders.Count > best.Holders.Count
-                || (vote.Holders.Count == best.Holders.Count && IsNewer(vote.NewestPublishedAt, best.NewestPublishedAt)))
-            {
-                best = vote;
-            }
-        }
-
-        return best;
-
-        static bool IsNewer(DateTimeOffset? a, DateTimeOffset? b) => a is { } x && (b is not { } y || x > y);
-    }
-
     private enum CandidateState
     {
         NotQueried,
@@ -434,15 +359,5 @@ internal sealed class Lookup
         public DateTimeOffset SentAt { get; set; }
 
         public bool HasValue { get; set; }
-    }
-
-    /// <summary>One distinct value and who returned it; votes are kept in first-seen order, which breaks the last ties.</summary>
-    private sealed class ValueVote(DhtValue value)
-    {
-        public DhtValue Value { get; } = value;
-
-        public List<Contact> Holders { get; } = [];
-
-        public DateTimeOffset? NewestPublishedAt { get; set; }
     }
 }

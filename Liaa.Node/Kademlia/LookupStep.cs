@@ -1,19 +1,12 @@
 namespace Liaa.Node.Kademlia;
 
-/// <summary>The two iterative lookups of Kademlia §2.3.</summary>
-public enum LookupKind
-{
-    /// <summary>FIND_NODE: the k closest nodes to the target.</summary>
-    FindNode,
-
-    /// <summary>FIND_VALUE: the value stored under the target key, or the k closest nodes when there is none.</summary>
-    FindValue,
-}
-
 /// <summary>What the driver of a <see cref="Lookup"/> should do next.</summary>
 internal enum LookupStepKind
 {
-    /// <summary>Send a request to each of <see cref="LookupStep.Contacts"/> now.</summary>
+    /// <summary>
+    /// Send a request to each of <see cref="LookupStep.Contacts"/> now, then carry on as for <see cref="Wait"/>
+    /// (calling <see cref="Lookup.Next"/> again at once is fine: it answers Wait).
+    /// </summary>
     Send,
 
     /// <summary>
@@ -31,7 +24,7 @@ internal readonly record struct LookupStep(LookupStepKind Kind, IReadOnlyList<Co
 {
     public static LookupStep Finished { get; } = new(LookupStepKind.Finished, [], null);
 
-    public static LookupStep Send(IReadOnlyList<Contact> contacts) => new(LookupStepKind.Send, contacts, null);
+    public static LookupStep Send(IReadOnlyList<Contact> contacts, DateTimeOffset? wakeAt) => new(LookupStepKind.Send, contacts, wakeAt);
 
     public static LookupStep Wait(DateTimeOffset? wakeAt) => new(LookupStepKind.Wait, [], wakeAt);
 }

@@ -128,6 +128,63 @@ internal sealed partial class RoutingTable
     public bool ShouldHandOff(NodeId newcomer, NodeId key) =>
         KeyHandOff.ShouldHandOff(Self, newcomer, key, FindClosest(key, _options.K, c => c.Id == newcomer), _options.K);
 
+    /// <summary>
+    /// The keys among <paramref name="keys"/> that this node should STORE at <paramref name="newcomer"/>
+    /// (<see cref="ShouldHandOff"/> for each), cheaply enough to scan a whole store per new node.
+    /// </summary>
+    /// <remarks>
+    /// Most keys fail "no other node is closer to the key than this one", and that test is exact and O(1)
+    /// per key: self is closer to a key than contact c exactly when bit hb(self ⊕ c) of self ⊕ key is 0
+    /// (the two distances agree above that bit and differ at it). So self is the closest old node exactly
+    /// when self ⊕ key has a 0 at each such position, and there are at most 160 of them, usually one per
+    /// level of the own-id path. Only keys passing it pay for a <see cref="FindClosest"/>.
+    /// </remarks>
+    public IReadOnlyList<NodeId> SelectKeysToHandOff(NodeId newcomer, IEnumerable<NodeId> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (newcomer == Self)
+        {
+            return [];
+        }
+
+        int[] positions;
+        lock (_gate)
+        {
+            var seen = new bool[NodeId.BitLength];
+            foreach (var id in _contacts.Keys)
+            {
+                if (id != newcomer)
+                {
+                    seen[(Self ^ id).LeadingZeroCount()] = true;
+                }
+            }
+
+            positions = [.. Enumerable.Range(0, NodeId.BitLength).Where(i => seen[i])];
+        }
+
+        var selected = new List<NodeId>();
+        foreach (var key in keys)
+        {
+            var distance = Self ^ key;
+            var selfIsClosest = true;
+            foreach (var position in positions)
+            {
+                if (distance.GetBit(position))
+                {
+                    selfIsClosest = false;
+                    break;
+                }
+            }
+
+            if (selfIsClosest && ShouldHandOff(newcomer, key))
+            {
+                selected.Add(key);
+            }
+        }
+
+        return selected;
+    }
+
     private readonly record struct Candidate(NodeId Distance, Contact Contact);
 
     /// <summary>State of one <see cref="FindClosest"/> walk.</summary>

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace Liaa.Node.Kademlia;
 
 /// <summary>
@@ -14,9 +11,9 @@ namespace Liaa.Node.Kademlia;
 /// (§4.2). Depth is the number of leading bits every id of the range shares (the root has depth 0). So a
 /// subtree that leaves the own-id path at depth d is split down to the next multiple of b: 2^b − 1 buckets
 /// per b bits of prefix. The §2.4 extra rule for highly unbalanced trees (keep every contact of the
-/// smallest subtree around the own id that holds k nodes) is deliberately not applied: it has no bound,
-/// so crafted ids near ours could grow the table without limit, and relaxed splitting already keeps
-/// 2^(b−1) buckets for the sibling of the own-id bucket.
+/// smallest subtree around the own id that holds k nodes) is deliberately not applied: it has no bound
+/// (crafted ids next to ours could grow the table without limit), and relaxed splitting already gives the
+/// neighbourhood of the own id finer buckets.
 /// </para>
 /// <para>
 /// No I/O and no eviction on its own. A full bucket answers <see cref="AddContactStatus.Full"/> with the
@@ -53,6 +50,7 @@ internal sealed partial class RoutingTable
     /// <summary>The node's own id.</summary>
     public NodeId Self { get; }
 
+    /// <summary>The options in use; read on every call, so do not change them while the table is in use.</summary>
     public KademliaOptions Options => _options;
 
     /// <summary>Number of contacts in buckets (replacement candidates not included).</summary>
@@ -99,7 +97,7 @@ internal sealed partial class RoutingTable
     public AddContactResult Observe(Contact contact, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(contact);
-        if (contact.Id == Self || !IsUsable(contact.EndPoint))
+        if (contact.Id == Self || !PeerEndPoint.IsUsable(contact.EndPoint))
         {
             return new AddContactResult(AddContactStatus.Rejected);
         }
@@ -359,23 +357,6 @@ internal sealed partial class RoutingTable
             Collect(node.Zero!);
             Collect(node.One!);
         }
-    }
-
-    private static bool IsUsable(IPEndPoint? endPoint)
-    {
-        if (endPoint is null || endPoint.Port == 0)
-        {
-            return false;
-        }
-
-        var address = endPoint.Address;
-        if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast)
-            || address.Equals(IPAddress.IPv6None) || address.IsIPv6Multicast)
-        {
-            return false;
-        }
-
-        return address.AddressFamily != AddressFamily.InterNetwork || (address.GetAddressBytes()[0] & 0xF0) != 0xE0;
     }
 
     /// <summary>A node of the bucket tree: a leaf holds a bucket, an inner node two children split on the next bit.</summary>

@@ -4,14 +4,14 @@ namespace Liaa.Node.Rpc;
 
 /// <summary>
 /// The ids of the last N finished calls, so a response that arrives after its call ended (timed out,
-/// cancelled, or already answered) is told apart from one nobody asked for.
+/// cancelled, or already answered) is told apart from one nobody asked for. Grows with use up to its
+/// capacity, so an idle simulated node costs nothing.
 /// </summary>
 internal sealed class CompletedCallIds(int capacity)
 {
     private readonly Lock _gate = new();
-    private readonly MessageId[] _ring = new MessageId[capacity];
-    private readonly HashSet<MessageId> _set = new(capacity);
-    private int _next;
+    private readonly Queue<MessageId> _order = new();
+    private readonly HashSet<MessageId> _set = [];
 
     public void Add(MessageId id)
     {
@@ -22,15 +22,15 @@ internal sealed class CompletedCallIds(int capacity)
 
         lock (_gate)
         {
-            if (_set.Count == capacity)
+            if (!_set.Add(id))
             {
-                _set.Remove(_ring[_next]);
+                return;
             }
 
-            if (_set.Add(id))
+            _order.Enqueue(id);
+            if (_order.Count > capacity)
             {
-                _ring[_next] = id;
-                _next = (_next + 1) % capacity;
+                _set.Remove(_order.Dequeue());
             }
         }
     }

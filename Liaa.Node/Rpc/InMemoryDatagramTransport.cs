@@ -10,7 +10,7 @@ namespace Liaa.Node.Rpc;
 /// datagrams waiting in a bounded queue until received. Created by <see cref="InMemoryNetwork.Bind"/>;
 /// disposing it unbinds the endpoint, so later datagrams to it vanish.
 /// </summary>
-public sealed class InMemoryDatagramTransport : IDatagramTransport
+public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatagramSource
 {
     private readonly InMemoryNetwork _network;
     private readonly Channel<Inbound> _inbox;
@@ -81,6 +81,21 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    ValueTask<bool> IQueuedDatagramSource.WaitToReadAsync(CancellationToken cancellationToken) =>
+        _inbox.Reader.WaitToReadAsync(cancellationToken);
+
+    bool IQueuedDatagramSource.TryRead(out byte[] pooledBuffer, out int length, out IPEndPoint remote)
+    {
+        if (_inbox.Reader.TryRead(out var item))
+        {
+            (pooledBuffer, length, remote) = (item.Buffer, item.Length, item.From);
+            return true;
+        }
+
+        (pooledBuffer, length, remote) = ([], 0, LocalEndPoint);
+        return false;
     }
 
     internal bool TryEnqueue(Inbound datagram) => _inbox.Writer.TryWrite(datagram);

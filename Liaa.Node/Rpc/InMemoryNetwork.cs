@@ -207,17 +207,22 @@ public sealed class InMemoryNetwork
         }
 
         var options = Options;
-        long delayTicks;
-        lock (_gate)
-        {
-            if (options.LossRate > 0 && _random.NextDouble() < options.LossRate)
-            {
-                Interlocked.Increment(ref _lost);
-                return;
-            }
+        var delayTicks = options.MinDelay.Ticks;
+        var spread = options.MaxDelay.Ticks - delayTicks;
 
-            var spread = options.MaxDelay.Ticks - options.MinDelay.Ticks;
-            delayTicks = options.MinDelay.Ticks + (spread > 0 ? _random.NextInt64(spread + 1) : 0);
+        // A perfect network draws nothing, so it needs no lock (many nodes send at once in a simulation).
+        if (options.LossRate > 0 || spread > 0)
+        {
+            lock (_gate)
+            {
+                if (options.LossRate > 0 && _random.NextDouble() < options.LossRate)
+                {
+                    Interlocked.Increment(ref _lost);
+                    return;
+                }
+
+                delayTicks += spread > 0 ? _random.NextInt64(spread + 1) : 0;
+            }
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(datagram.Length, 1));

@@ -184,7 +184,10 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task ReceiveLoopAsync()
+    private Task ReceiveLoopAsync() =>
+        _transport is IQueuedDatagramSource queued ? ReadQueueLoopAsync(queued) : ReceiveIntoBufferLoopAsync();
+
+    private async Task ReceiveIntoBufferLoopAsync()
     {
         var token = _stopping.Token;
 
@@ -221,20 +224,50 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
                     continue;
                 }
 
-                try
-                {
-                    OnDatagram(buffer.AsSpan(0, received.Length), received.Remote);
-                }
-                catch (Exception ex)
-                {
-                    // A bug in decoding or matching must cost one datagram, never the node.
-                    RpcLog.ProcessingFailed(_logger, received.Remote, ex);
-                }
+                Process(buffer.AsSpan(0, received.Length), received.Remote);
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task ReadQueueLoopAsync(IQueuedDatagramSource source)
+    {
+        var token = _stopping.Token;
+        try
+        {
+            while (await source.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                while (!token.IsCancellationRequested && source.TryRead(out var datagram, out var length, out var remote))
+                {
+                    try
+                    {
+                        Process(datagram.AsSpan(0, length), remote);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(datagram);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Process(ReadOnlySpan<byte> datagram, IPEndPoint remote)
+    {
+        try
+        {
+            OnDatagram(datagram, remote);
+        }
+        catch (Exception ex)
+        {
+            // A bug in decoding or matching must cost one datagram, never the node.
+            RpcLog.ProcessingFailed(_logger, remote, ex);
         }
     }
 

@@ -4,7 +4,7 @@ using Liaa.Node.Wire;
 namespace Liaa.Node.Rpc;
 
 /// <summary>Where a request came from and what its datagram said beside the body.</summary>
-/// <param name="Remote">The UDP source (the address a reply goes to; Kademlia takes the contact's address from here).</param>
+/// <param name="Remote">The UDP source (the address a reply goes to; Kademlia takes the contact's address from here). Shared with the transport's endpoint cache: do not mutate it.</param>
 /// <param name="MessageId">The request's id, echoed by the response.</param>
 /// <param name="Header">The Liaa header of an extended request; null for the plain rpcudp form.</param>
 public sealed record RpcRequestContext(IPEndPoint Remote, MessageId MessageId, LiaaHeader? Header)

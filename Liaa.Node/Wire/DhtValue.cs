@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics;
@@ -33,6 +32,10 @@ public sealed class DhtValue : IEquatable<DhtValue>
 {
     private const int DisplayLimit = 64;
 
+    // Immutable, so the two booleans are shared.
+    private static readonly DhtValue True = new(DhtValueKind.Boolean, [MessagePackCode.True]);
+    private static readonly DhtValue False = new(DhtValueKind.Boolean, [MessagePackCode.False]);
+
     private DhtValue(DhtValueKind kind, byte[] encoded)
     {
         Kind = kind;
@@ -50,28 +53,42 @@ public sealed class DhtValue : IEquatable<DhtValue>
     public static DhtValue FromString(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        return Encode(DhtValueKind.String, value, static (writer, text) => writer.WriteString(text));
+        var utf8 = MessagePackWriter.StrictUtf8;
+        var byteCount = utf8.GetByteCount(value);
+        var encoded = new byte[MessagePackWriter.StringHeaderSize(byteCount) + byteCount];
+        var header = MessagePackWriter.EncodeStringHeader(encoded, byteCount);
+        utf8.GetBytes(value, encoded.AsSpan(header));
+        return new DhtValue(DhtValueKind.String, encoded);
     }
 
     public static DhtValue FromBytes(ReadOnlySpan<byte> value)
     {
-        var buffer = new ArrayBufferWriter<byte>(value.Length + 5);
-        new MessagePackWriter(buffer).WriteBinary(value);
-        return new DhtValue(DhtValueKind.Bytes, buffer.WrittenSpan.ToArray());
+        var encoded = new byte[MessagePackWriter.BinaryHeaderSize(value.Length) + value.Length];
+        var header = MessagePackWriter.EncodeBinaryHeader(encoded, value.Length);
+        value.CopyTo(encoded.AsSpan(header));
+        return new DhtValue(DhtValueKind.Bytes, encoded);
     }
 
-    public static DhtValue FromInt64(long value) =>
-        Encode(DhtValueKind.Integer, value, static (writer, v) => writer.WriteInt64(v));
+    public static DhtValue FromInt64(long value)
+    {
+        Span<byte> encoded = stackalloc byte[MessagePackWriter.MaxScalarSize];
+        return new DhtValue(DhtValueKind.Integer, encoded[..MessagePackWriter.EncodeInt64(encoded, value)].ToArray());
+    }
 
-    public static DhtValue FromUInt64(ulong value) =>
-        Encode(DhtValueKind.Integer, value, static (writer, v) => writer.WriteUInt64(v));
+    public static DhtValue FromUInt64(ulong value)
+    {
+        Span<byte> encoded = stackalloc byte[MessagePackWriter.MaxScalarSize];
+        return new DhtValue(DhtValueKind.Integer, encoded[..MessagePackWriter.EncodeUInt64(encoded, value)].ToArray());
+    }
 
     /// <summary>A float64, bits as given (NaN payload and the sign of zero are kept).</summary>
-    public static DhtValue FromDouble(double value) =>
-        Encode(DhtValueKind.Float, value, static (writer, v) => writer.WriteDouble(v));
+    public static DhtValue FromDouble(double value)
+    {
+        Span<byte> encoded = stackalloc byte[MessagePackWriter.MaxScalarSize];
+        return new DhtValue(DhtValueKind.Float, encoded[..MessagePackWriter.EncodeDouble(encoded, value)].ToArray());
+    }
 
-    public static DhtValue FromBoolean(bool value) =>
-        Encode(DhtValueKind.Boolean, value, static (writer, v) => writer.WriteBoolean(v));
+    public static DhtValue FromBoolean(bool value) => value ? True : False;
 
     /// <summary>An integer value, when <paramref name="value"/> lies in -2^63 .. 2^64-1 (what MessagePack can carry).</summary>
     public static bool TryFromInteger(BigInteger value, [NotNullWhen(true)] out DhtValue? result)
@@ -126,10 +143,10 @@ public sealed class DhtValue : IEquatable<DhtValue>
                 value = FromBoolean(flag);
                 break;
             case MessagePackType.String when probe.TryReadStringSpan(out var utf8) && Utf8.IsValid(utf8):
-                value = Canonical(DhtValueKind.String, source[..(probe.Position - reader.Position)], utf8, static (w, s) => w.WriteStringUtf8(s));
+                value = Canonical(DhtValueKind.String, source[..(probe.Position - reader.Position)], utf8);
                 break;
             case MessagePackType.Binary when probe.TryReadBinary(out var bytes):
-                value = Canonical(DhtValueKind.Bytes, source[..(probe.Position - reader.Position)], bytes, static (w, s) => w.WriteBinary(s));
+                value = Canonical(DhtValueKind.Bytes, source[..(probe.Position - reader.Position)], bytes);
                 break;
             default:
                 value = null;
@@ -252,33 +269,23 @@ public sealed class DhtValue : IEquatable<DhtValue>
         return new MessagePackReader(EncodedArray);
     }
 
-    private delegate void WriteAction<T>(MessagePackWriter writer, T value)
-        where T : allows ref struct;
-
-    private static DhtValue Encode<T>(DhtValueKind kind, T value, WriteAction<T> write)
-        where T : allows ref struct
-    {
-        var buffer = new ArrayBufferWriter<byte>(16);
-        write(new MessagePackWriter(buffer), value);
-        return new DhtValue(kind, buffer.WrittenSpan.ToArray());
-    }
-
     // A str or bin already in its smallest form is copied as is; otherwise (str8 for a short text,
-    // bin32 for a short binary, as some encoders send) it is re-encoded the way Python would.
-    private static DhtValue Canonical(
-        DhtValueKind kind,
-        ReadOnlySpan<byte> original,
-        ReadOnlySpan<byte> payload,
-        WriteAction<ReadOnlySpan<byte>> write)
+    // bin32 for a short binary, as some encoders send) it gets the header Python would have used.
+    private static DhtValue Canonical(DhtValueKind kind, ReadOnlySpan<byte> original, ReadOnlySpan<byte> payload)
     {
-        var canonicalHeader = kind == DhtValueKind.String
-            ? (payload.Length <= 31 ? 1 : payload.Length <= byte.MaxValue ? 2 : payload.Length <= ushort.MaxValue ? 3 : 5)
-            : (payload.Length <= byte.MaxValue ? 2 : payload.Length <= ushort.MaxValue ? 3 : 5);
-        if (original.Length == canonicalHeader + payload.Length)
+        var header = kind == DhtValueKind.String
+            ? MessagePackWriter.StringHeaderSize(payload.Length)
+            : MessagePackWriter.BinaryHeaderSize(payload.Length);
+        if (original.Length == header + payload.Length)
         {
             return new DhtValue(kind, original.ToArray());
         }
 
-        return Encode(kind, payload, write);
+        var encoded = new byte[header + payload.Length];
+        _ = kind == DhtValueKind.String
+            ? MessagePackWriter.EncodeStringHeader(encoded, payload.Length)
+            : MessagePackWriter.EncodeBinaryHeader(encoded, payload.Length);
+        payload.CopyTo(encoded.AsSpan(header));
+        return new DhtValue(kind, encoded);
     }
 }

@@ -12,13 +12,18 @@ namespace Liaa.Node.Wire;
 /// peer would send for a value are the bytes this writer sends.
 /// </summary>
 /// <remarks>
-/// Allocation-free: each token asks the output for a span and advances it. Arguments a well-behaved
-/// caller never passes (negative counts, strings with lone surrogates) throw: they are bugs, not input.
+/// Allocation-free: each token asks the output for one span and advances it. The static
+/// <c>Encode*</c> methods write a single token into a caller's span (for exact-size arrays).
+/// Arguments a well-behaved caller never passes (negative counts, strings with lone surrogates)
+/// throw: they are bugs, not input.
 /// </remarks>
 internal readonly ref struct MessagePackWriter
 {
+    /// <summary>The longest integer or float token, in bytes.</summary>
+    public const int MaxScalarSize = 9;
+
     // Lone surrogates have no UTF-8 form; Python refuses to pack them too. Throw rather than send U+FFFD.
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    internal static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly IBufferWriter<byte> _output;
 
@@ -32,92 +37,12 @@ internal readonly ref struct MessagePackWriter
 
     public void WriteBoolean(bool value) => WriteByte(value ? MessagePackCode.True : MessagePackCode.False);
 
-    public void WriteInt64(long value)
-    {
-        if (value >= 0)
-        {
-            WriteUInt64((ulong)value);
-            return;
-        }
+    public void WriteInt64(long value) => _output.Advance(EncodeInt64(_output.GetSpan(MaxScalarSize), value));
 
-        if (value >= -32)
-        {
-            WriteByte((byte)(sbyte)value);
-        }
-        else if (value >= sbyte.MinValue)
-        {
-            var span = _output.GetSpan(2);
-            span[0] = MessagePackCode.Int8;
-            span[1] = (byte)(sbyte)value;
-            _output.Advance(2);
-        }
-        else if (value >= short.MinValue)
-        {
-            var span = _output.GetSpan(3);
-            span[0] = MessagePackCode.Int16;
-            BinaryPrimitives.WriteInt16BigEndian(span[1..], (short)value);
-            _output.Advance(3);
-        }
-        else if (value >= int.MinValue)
-        {
-            var span = _output.GetSpan(5);
-            span[0] = MessagePackCode.Int32;
-            BinaryPrimitives.WriteInt32BigEndian(span[1..], (int)value);
-            _output.Advance(5);
-        }
-        else
-        {
-            var span = _output.GetSpan(9);
-            span[0] = MessagePackCode.Int64;
-            BinaryPrimitives.WriteInt64BigEndian(span[1..], value);
-            _output.Advance(9);
-        }
-    }
-
-    public void WriteUInt64(ulong value)
-    {
-        if (value <= MessagePackCode.MaxPositiveFixInt)
-        {
-            WriteByte((byte)value);
-        }
-        else if (value <= byte.MaxValue)
-        {
-            var span = _output.GetSpan(2);
-            span[0] = MessagePackCode.UInt8;
-            span[1] = (byte)value;
-            _output.Advance(2);
-        }
-        else if (value <= ushort.MaxValue)
-        {
-            var span = _output.GetSpan(3);
-            span[0] = MessagePackCode.UInt16;
-            BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)value);
-            _output.Advance(3);
-        }
-        else if (value <= uint.MaxValue)
-        {
-            var span = _output.GetSpan(5);
-            span[0] = MessagePackCode.UInt32;
-            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)value);
-            _output.Advance(5);
-        }
-        else
-        {
-            var span = _output.GetSpan(9);
-            span[0] = MessagePackCode.UInt64;
-            BinaryPrimitives.WriteUInt64BigEndian(span[1..], value);
-            _output.Advance(9);
-        }
-    }
+    public void WriteUInt64(ulong value) => _output.Advance(EncodeUInt64(_output.GetSpan(MaxScalarSize), value));
 
     /// <summary>float64 (<c>cb</c>), bits as given: NaN payloads and -0.0 are kept.</summary>
-    public void WriteDouble(double value)
-    {
-        var span = _output.GetSpan(9);
-        span[0] = MessagePackCode.Float64;
-        BinaryPrimitives.WriteDoubleBigEndian(span[1..], value);
-        _output.Advance(9);
-    }
+    public void WriteDouble(double value) => _output.Advance(EncodeDouble(_output.GetSpan(MaxScalarSize), value));
 
     /// <summary>float32 (<c>ca</c>): only when a caller explicitly wants the short form.</summary>
     public void WriteSingle(float value)
@@ -133,9 +58,8 @@ internal readonly ref struct MessagePackWriter
     public void WriteString(ReadOnlySpan<char> value)
     {
         var byteCount = StrictUtf8.GetByteCount(value);
-        var header = StringHeaderSize(byteCount);
-        var span = _output.GetSpan(header + byteCount);
-        WriteStringHeader(span, byteCount);
+        var span = _output.GetSpan(StringHeaderSize(byteCount) + byteCount);
+        var header = EncodeStringHeader(span, byteCount);
         StrictUtf8.GetBytes(value, span[header..]);
         _output.Advance(header + byteCount);
     }
@@ -143,33 +67,16 @@ internal readonly ref struct MessagePackWriter
     /// <summary>A str whose payload is <paramref name="utf8"/>, which the caller vouches is UTF-8.</summary>
     public void WriteStringUtf8(ReadOnlySpan<byte> utf8)
     {
-        var header = StringHeaderSize(utf8.Length);
-        var span = _output.GetSpan(header + utf8.Length);
-        WriteStringHeader(span, utf8.Length);
+        var span = _output.GetSpan(StringHeaderSize(utf8.Length) + utf8.Length);
+        var header = EncodeStringHeader(span, utf8.Length);
         utf8.CopyTo(span[header..]);
         _output.Advance(header + utf8.Length);
     }
 
     public void WriteBinary(ReadOnlySpan<byte> value)
     {
-        var header = value.Length <= byte.MaxValue ? 2 : value.Length <= ushort.MaxValue ? 3 : 5;
-        var span = _output.GetSpan(header + value.Length);
-        switch (header)
-        {
-            case 2:
-                span[0] = MessagePackCode.Bin8;
-                span[1] = (byte)value.Length;
-                break;
-            case 3:
-                span[0] = MessagePackCode.Bin16;
-                BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)value.Length);
-                break;
-            default:
-                span[0] = MessagePackCode.Bin32;
-                BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)value.Length);
-                break;
-        }
-
+        var span = _output.GetSpan(BinaryHeaderSize(value.Length) + value.Length);
+        var header = EncodeBinaryHeader(span, value.Length);
         value.CopyTo(span[header..]);
         _output.Advance(header + value.Length);
     }
@@ -182,54 +89,149 @@ internal readonly ref struct MessagePackWriter
     /// <summary>Copies bytes that already are MessagePack (a <see cref="DhtValue"/>'s encoding).</summary>
     public void WriteRaw(ReadOnlySpan<byte> messagePack)
     {
-        var span = _output.GetSpan(messagePack.Length);
-        messagePack.CopyTo(span);
+        messagePack.CopyTo(_output.GetSpan(messagePack.Length));
         _output.Advance(messagePack.Length);
     }
 
-    private static int StringHeaderSize(int byteCount) =>
+    public static int EncodeInt64(Span<byte> destination, long value)
+    {
+        if (value >= 0)
+        {
+            return EncodeUInt64(destination, (ulong)value);
+        }
+
+        if (value >= -32)
+        {
+            destination[0] = (byte)(sbyte)value;
+            return 1;
+        }
+
+        if (value >= sbyte.MinValue)
+        {
+            destination[0] = MessagePackCode.Int8;
+            destination[1] = (byte)(sbyte)value;
+            return 2;
+        }
+
+        if (value >= short.MinValue)
+        {
+            destination[0] = MessagePackCode.Int16;
+            BinaryPrimitives.WriteInt16BigEndian(destination[1..], (short)value);
+            return 3;
+        }
+
+        if (value >= int.MinValue)
+        {
+            destination[0] = MessagePackCode.Int32;
+            BinaryPrimitives.WriteInt32BigEndian(destination[1..], (int)value);
+            return 5;
+        }
+
+        destination[0] = MessagePackCode.Int64;
+        BinaryPrimitives.WriteInt64BigEndian(destination[1..], value);
+        return 9;
+    }
+
+    public static int EncodeUInt64(Span<byte> destination, ulong value)
+    {
+        if (value <= MessagePackCode.MaxPositiveFixInt)
+        {
+            destination[0] = (byte)value;
+            return 1;
+        }
+
+        if (value <= byte.MaxValue)
+        {
+            destination[0] = MessagePackCode.UInt8;
+            destination[1] = (byte)value;
+            return 2;
+        }
+
+        if (value <= ushort.MaxValue)
+        {
+            destination[0] = MessagePackCode.UInt16;
+            BinaryPrimitives.WriteUInt16BigEndian(destination[1..], (ushort)value);
+            return 3;
+        }
+
+        if (value <= uint.MaxValue)
+        {
+            destination[0] = MessagePackCode.UInt32;
+            BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)value);
+            return 5;
+        }
+
+        destination[0] = MessagePackCode.UInt64;
+        BinaryPrimitives.WriteUInt64BigEndian(destination[1..], value);
+        return 9;
+    }
+
+    public static int EncodeDouble(Span<byte> destination, double value)
+    {
+        destination[0] = MessagePackCode.Float64;
+        BinaryPrimitives.WriteDoubleBigEndian(destination[1..], value);
+        return 9;
+    }
+
+    public static int StringHeaderSize(int byteCount) =>
         byteCount <= 31 ? 1 : byteCount <= byte.MaxValue ? 2 : byteCount <= ushort.MaxValue ? 3 : 5;
 
-    private static void WriteStringHeader(Span<byte> span, int byteCount)
+    public static int BinaryHeaderSize(int length) =>
+        length <= byte.MaxValue ? 2 : length <= ushort.MaxValue ? 3 : 5;
+
+    public static int EncodeStringHeader(Span<byte> destination, int byteCount)
     {
         if (byteCount <= 31)
         {
-            span[0] = (byte)(MessagePackCode.MinFixStr | byteCount);
+            destination[0] = (byte)(MessagePackCode.MinFixStr | byteCount);
+            return 1;
         }
-        else if (byteCount <= byte.MaxValue)
+
+        return EncodeLength(destination, MessagePackCode.Str8, byteCount);
+    }
+
+    public static int EncodeBinaryHeader(Span<byte> destination, int length) =>
+        EncodeLength(destination, MessagePackCode.Bin8, length);
+
+    // The 8-, 16- and 32-bit length forms of str and bin follow each other: code8, code8 + 1, code8 + 2.
+    private static int EncodeLength(Span<byte> destination, byte code8, int length)
+    {
+        if (length <= byte.MaxValue)
         {
-            span[0] = MessagePackCode.Str8;
-            span[1] = (byte)byteCount;
+            destination[0] = code8;
+            destination[1] = (byte)length;
+            return 2;
         }
-        else if (byteCount <= ushort.MaxValue)
+
+        if (length <= ushort.MaxValue)
         {
-            span[0] = MessagePackCode.Str16;
-            BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)byteCount);
+            destination[0] = (byte)(code8 + 1);
+            BinaryPrimitives.WriteUInt16BigEndian(destination[1..], (ushort)length);
+            return 3;
         }
-        else
-        {
-            span[0] = MessagePackCode.Str32;
-            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)byteCount);
-        }
+
+        destination[0] = (byte)(code8 + 2);
+        BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)length);
+        return 5;
     }
 
     private void WriteContainerHeader(int count, byte fixMin, byte code16)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var span = _output.GetSpan(5);
         if (count <= 15)
         {
-            WriteByte((byte)(fixMin | count));
+            span[0] = (byte)(fixMin | count);
+            _output.Advance(1);
         }
         else if (count <= ushort.MaxValue)
         {
-            var span = _output.GetSpan(3);
             span[0] = code16;
             BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)count);
             _output.Advance(3);
         }
         else
         {
-            var span = _output.GetSpan(5);
             span[0] = (byte)(code16 + 1);
             BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)count);
             _output.Advance(5);
@@ -238,8 +240,7 @@ internal readonly ref struct MessagePackWriter
 
     private void WriteByte(byte value)
     {
-        var span = _output.GetSpan(1);
-        span[0] = value;
+        _output.GetSpan(1)[0] = value;
         _output.Advance(1);
     }
 }

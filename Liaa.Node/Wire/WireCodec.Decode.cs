@@ -330,29 +330,74 @@ public static partial class WireCodec
     }
 
     /// <summary>
-    /// IPv4 must be the dotted quad Python writes (no "127.1", octal or hex forms that IPAddress
-    /// tolerates); IPv6 is taken as IPAddress parses it, since formatting details (scope names,
-    /// compression) differ between stacks, but never with brackets or a port.
+    /// IPv4 must be the dotted quad Python writes (no "127.1", leading zeros, octal or hex forms that
+    /// IPAddress tolerates), and is parsed here without IPAddress's general parser, since contacts
+    /// are most of a find_node response. IPv6 is taken as IPAddress parses it, since formatting
+    /// details (scope names, compression) differ between stacks, but never with brackets or a port.
     /// </summary>
     private static bool TryParseAddress(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out IPAddress? address)
     {
         address = null;
-        if (utf8.IsEmpty || utf8.Length > MaxAddressTextLength || utf8.IndexOfAny("[]/ \t\r\n"u8) >= 0
-            || !IPAddress.TryParse(utf8, out var parsed))
+        if (utf8.IsEmpty || utf8.Length > MaxAddressTextLength)
         {
             return false;
         }
 
-        if (parsed.AddressFamily == AddressFamily.InterNetwork)
+        if (utf8.IndexOf((byte)':') < 0)
         {
-            Span<byte> canonical = stackalloc byte[16];
-            if (!parsed.TryFormat(canonical, out var written) || !utf8.SequenceEqual(canonical[..written]))
+            Span<byte> octets = stackalloc byte[4];
+            if (!TryParseDottedQuad(utf8, octets))
             {
                 return false;
             }
+
+            address = new IPAddress(octets);
+            return true;
+        }
+
+        if (utf8.IndexOfAny("[]/ \t\r\n"u8) >= 0 || !IPAddress.TryParse(utf8, out var parsed)
+            || parsed.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return false;
         }
 
         address = parsed;
         return true;
+    }
+
+    /// <summary>Four decimal octets 0..255 separated by dots, without leading zeros.</summary>
+    private static bool TryParseDottedQuad(ReadOnlySpan<byte> text, Span<byte> octets)
+    {
+        var octet = 0;
+        var position = 0;
+        while (true)
+        {
+            var start = position;
+            var value = 0;
+            while (position < text.Length && position - start < 3 && (uint)(text[position] - '0') <= 9)
+            {
+                value = (value * 10) + (text[position] - '0');
+                position++;
+            }
+
+            var digits = position - start;
+            if (digits == 0 || value > byte.MaxValue || (digits > 1 && text[start] == '0'))
+            {
+                return false;
+            }
+
+            octets[octet++] = (byte)value;
+            if (octet == 4)
+            {
+                return position == text.Length;
+            }
+
+            if (position == text.Length || text[position] != '.')
+            {
+                return false;
+            }
+
+            position++;
+        }
     }
 }

@@ -46,11 +46,6 @@ public static partial class WireCodec
     private const byte ExtendedRequest = 0x02;
     private const byte ExtendedResponse = 0x03;
 
-    // DateTimeOffset's range in Unix milliseconds.
-    private const long MinUnixMilliseconds = -62_135_596_800_000;
-    private const long MaxUnixMilliseconds = 253_402_300_799_999;
-    private const long MaxTtlMilliseconds = long.MaxValue / TimeSpan.TicksPerMillisecond;
-
     /// <summary>
     /// Reads the type byte, the message id and, in the extended form, the Liaa header. The body is
     /// not looked at: decode it with <see cref="TryDecodeRequest"/> or <see cref="TryDecodeResponse"/>.
@@ -81,7 +76,7 @@ public static partial class WireCodec
         }
 
         var reader = new MessagePackReader(datagram[PrefixSize..]);
-        if (!TryReadHeader(ref reader, out var header, out var publishedAt, out var cacheTtl))
+        if (!LiaaHeaderCodec.TryRead(ref reader, out var header, out var publishedAt, out var cacheTtl))
         {
             reason = DropReason.MalformedHeader;
             return false;
@@ -107,16 +102,33 @@ public static partial class WireCodec
     /// <paramref name="header"/> is null, else the extended form carrying the header and the store's
     /// <see cref="StoreRequest.PublishedAt"/> and <see cref="StoreRequest.CacheTtl"/>.
     /// </summary>
+    /// <exception cref="ArgumentException">An unknown request type or a negative cache TTL; thrown before anything is written.</exception>
     public static void WriteRequest(IBufferWriter<byte> output, MessageId id, RpcRequest request, LiaaHeader? header)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(request);
+        var store = request as StoreRequest;
+        switch (request)
+        {
+            case PingRequest or FindNodeRequest or FindValueRequest or StunRequest:
+                break;
+            case StoreRequest:
+                ArgumentNullException.ThrowIfNull(store!.Value, nameof(request));
+                if (header is not null)
+                {
+                    LiaaHeaderCodec.Validate(store.CacheTtl);
+                }
+
+                break;
+            default:
+                throw new ArgumentException($"Unknown request type {request.GetType().Name}.", nameof(request));
+        }
+
         WritePrefix(output, header is null ? PlainRequest : ExtendedRequest, id);
         var writer = new MessagePackWriter(output);
         if (header is not null)
         {
-            var store = request as StoreRequest;
-            WriteHeader(writer, header, store?.PublishedAt, store?.CacheTtl);
+            LiaaHeaderCodec.Write(writer, header, store?.PublishedAt, store?.CacheTtl);
         }
 
         writer.WriteArrayHeader(2);
@@ -127,10 +139,9 @@ public static partial class WireCodec
                 writer.WriteArrayHeader(1);
                 WriteId(writer, ping.Sender);
                 break;
-            case StoreRequest store:
-                ArgumentNullException.ThrowIfNull(store.Value, nameof(request));
+            case StoreRequest:
                 writer.WriteArrayHeader(3);
-                WriteId(writer, store.Sender);
+                WriteId(writer, store!.Sender);
                 WriteId(writer, store.Key);
                 writer.WriteRaw(store.Value.EncodedArray);
                 break;
@@ -144,11 +155,9 @@ public static partial class WireCodec
                 WriteId(writer, findValue.Sender);
                 WriteId(writer, findValue.Key);
                 break;
-            case StunRequest:
+            default: // StunRequest
                 writer.WriteArrayHeader(0);
                 break;
-            default:
-                throw new ArgumentException($"Unknown request type {request.GetType().Name}.", nameof(request));
         }
     }
 
@@ -156,22 +165,19 @@ public static partial class WireCodec
     /// Writes a response datagram: plain (Python's exact bytes) when <paramref name="header"/> is null,
     /// else extended, carrying a find_value hit's <see cref="FindValueResponse.PublishedAt"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">A find_value response with both a value and contacts, or a contact with port 0.</exception>
+    /// <exception cref="ArgumentException">A find_value response with both a value and contacts, or an endpoint with port 0; thrown before anything is written.</exception>
     public static void WriteResponse(IBufferWriter<byte> output, MessageId id, RpcResponse response, LiaaHeader? header)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(response);
-        if (response is FindValueResponse { Value: not null, Contacts.Count: > 0 })
-        {
-            throw new ArgumentException("A find_value response is a value or contacts, not both.", nameof(response));
-        }
+        ThrowIfUnwritable(response);
 
         WritePrefix(output, header is null ? PlainResponse : ExtendedResponse, id);
         var writer = new MessagePackWriter(output);
         if (header is not null)
         {
             var hit = response as FindValueResponse;
-            WriteHeader(writer, header, hit?.IsHit == true ? hit.PublishedAt : null, cacheTtl: null);
+            LiaaHeaderCodec.Write(writer, header, hit?.IsHit == true ? hit.PublishedAt : null, cacheTtl: null);
         }
 
         switch (response)
@@ -193,13 +199,10 @@ public static partial class WireCodec
             case FindValueResponse miss:
                 WriteContacts(writer, miss.Contacts);
                 break;
-            case StunResponse stun:
-                ArgumentNullException.ThrowIfNull(stun.EndPoint, nameof(response));
-                writer.WriteArrayHeader(2);
-                WriteEndPoint(writer, stun.EndPoint);
-                break;
             default:
-                throw new ArgumentException($"Unknown response type {response.GetType().Name}.", nameof(response));
+                writer.WriteArrayHeader(2);
+                WriteEndPoint(writer, ((StunResponse)response).EndPoint);
+                break;
         }
     }
 
@@ -248,125 +251,46 @@ public static partial class WireCodec
         output.Advance(PrefixSize);
     }
 
-    private static void WriteHeader(MessagePackWriter writer, LiaaHeader header, DateTimeOffset? publishedAt, TimeSpan? cacheTtl)
+    // Checked before the first byte is written, so a refused response leaves the output untouched.
+    private static void ThrowIfUnwritable(RpcResponse response)
     {
-        if (cacheTtl < TimeSpan.Zero)
+        switch (response)
         {
-            throw new ArgumentOutOfRangeException(nameof(cacheTtl), cacheTtl, "A cache TTL cannot be negative.");
-        }
-
-        var count = 1
-            + (header.TraceParent is null ? 0 : 1)
-            + (header.TraceState is null ? 0 : 1)
-            + (publishedAt is null ? 0 : 1)
-            + (cacheTtl is null ? 0 : 1);
-        writer.WriteMapHeader(count);
-        writer.WriteStringUtf8("v"u8);
-        writer.WriteUInt64(header.Version);
-        if (header.TraceParent is { } traceParent)
-        {
-            writer.WriteStringUtf8("tp"u8);
-            writer.WriteString(traceParent);
-        }
-
-        if (header.TraceState is { } traceState)
-        {
-            writer.WriteStringUtf8("ts"u8);
-            writer.WriteString(traceState);
-        }
-
-        if (publishedAt is { } published)
-        {
-            writer.WriteStringUtf8("pt"u8);
-            writer.WriteInt64(published.ToUnixTimeMilliseconds());
-        }
-
-        if (cacheTtl is { } ttl)
-        {
-            writer.WriteStringUtf8("ttl"u8);
-            writer.WriteInt64(ttl.Ticks / TimeSpan.TicksPerMillisecond);
+            case FindValueResponse { Value: not null, Contacts.Count: > 0 }:
+                throw new ArgumentException("A find_value response is a value or contacts, not both.", nameof(response));
+            case FindValueResponse { Value: not null } or PingResponse or StoreResponse:
+                break;
+            case FindValueResponse { Contacts: var contacts }:
+                ThrowIfUnwritable(contacts);
+                break;
+            case FindNodeResponse { Contacts: var contacts }:
+                ThrowIfUnwritable(contacts);
+                break;
+            case StunResponse { EndPoint: var endPoint }:
+                ThrowIfUnwritable(endPoint);
+                break;
+            default:
+                throw new ArgumentException($"Unknown response type {response.GetType().Name}.", nameof(response));
         }
     }
 
-    private static bool TryReadHeader(
-        ref MessagePackReader reader,
-        out LiaaHeader? header,
-        out DateTimeOffset? publishedAt,
-        out TimeSpan? cacheTtl)
+    private static void ThrowIfUnwritable(IReadOnlyList<Contact> contacts)
     {
-        header = null;
-        publishedAt = null;
-        cacheTtl = null;
-        if (!reader.TryReadMapHeader(out var count) || count > MaxHeaderEntries)
+        ArgumentNullException.ThrowIfNull(contacts);
+        for (var i = 0; i < contacts.Count; i++)
         {
-            return false;
+            ArgumentNullException.ThrowIfNull(contacts[i], nameof(contacts));
+            ThrowIfUnwritable(contacts[i].EndPoint);
         }
+    }
 
-        ulong? version = null;
-        string? traceParent = null;
-        string? traceState = null;
-        for (var i = 0; i < count; i++)
+    private static void ThrowIfUnwritable(IPEndPoint? endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        if (endPoint.Port == 0)
         {
-            if (!reader.TryReadStringSpan(out var key))
-            {
-                return false;
-            }
-
-            if (key.SequenceEqual("v"u8))
-            {
-                if (version is not null || !reader.TryReadUInt64(out var v) || v > byte.MaxValue)
-                {
-                    return false;
-                }
-
-                version = v;
-            }
-            else if (key.SequenceEqual("tp"u8))
-            {
-                if (traceParent is not null || !reader.TryReadString(out traceParent))
-                {
-                    return false;
-                }
-            }
-            else if (key.SequenceEqual("ts"u8))
-            {
-                if (traceState is not null || !reader.TryReadString(out traceState))
-                {
-                    return false;
-                }
-            }
-            else if (key.SequenceEqual("pt"u8))
-            {
-                if (publishedAt is not null || !reader.TryReadInt64(out var ms) || ms is < MinUnixMilliseconds or > MaxUnixMilliseconds)
-                {
-                    return false;
-                }
-
-                publishedAt = DateTimeOffset.FromUnixTimeMilliseconds(ms);
-            }
-            else if (key.SequenceEqual("ttl"u8))
-            {
-                if (cacheTtl is not null || !reader.TryReadInt64(out var ms) || ms is < 0 or > MaxTtlMilliseconds)
-                {
-                    return false;
-                }
-
-                cacheTtl = TimeSpan.FromTicks(ms * TimeSpan.TicksPerMillisecond);
-            }
-            else if (!reader.TrySkip(MaxDepth - 1))
-            {
-                // A key from a newer Liaa is skipped, however shaped, within the depth limit; this one was not skippable.
-                return false;
-            }
+            throw new ArgumentException($"{endPoint} has no port; a peer would drop it.", nameof(endPoint));
         }
-
-        if (version is not { } known)
-        {
-            return false;
-        }
-
-        header = new LiaaHeader((byte)known, traceParent, traceState);
-        return true;
     }
 
     private static void WriteId(MessagePackWriter writer, NodeId id)
@@ -378,7 +302,6 @@ public static partial class WireCodec
 
     private static void WriteContacts(MessagePackWriter writer, IReadOnlyList<Contact> contacts)
     {
-        ArgumentNullException.ThrowIfNull(contacts);
         writer.WriteArrayHeader(contacts.Count);
         for (var i = 0; i < contacts.Count; i++)
         {
@@ -391,11 +314,6 @@ public static partial class WireCodec
 
     private static void WriteEndPoint(MessagePackWriter writer, IPEndPoint endPoint)
     {
-        if (endPoint.Port == 0)
-        {
-            throw new ArgumentException($"{endPoint} has no port; a peer would drop it.", nameof(endPoint));
-        }
-
         // IPv6 text with a scope is at most 45 + 1 + 10 characters.
         Span<byte> text = stackalloc byte[64];
         if (!endPoint.Address.TryFormat(text, out var written))

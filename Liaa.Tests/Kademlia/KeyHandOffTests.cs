@@ -52,6 +52,31 @@ public sealed class KeyHandOffTests
     }
 
     [Fact]
+    public void SelectKeysToHandOff_EqualsPerKeyRule_OnRandomTables()
+    {
+        var random = new Random(37);
+        var selected = 0;
+        for (var t = 0; t < 30; t++)
+        {
+            var table = FindClosestTests.RandomTable(random, random.Next(0, 400), new[] { 1, 4, 20 }[random.Next(3)], 5);
+            var contacts = table.GetAll();
+            var keys = Enumerable.Range(0, 300)
+                .Select(i => i % 2 == 0 ? NodeId.Random(random) : Near(table.Self, random.Next(1, 12), random))
+                .ToList();
+            foreach (var newcomer in new[] { NodeId.Random(random), Near(table.Self, random.Next(1, 14), random) }
+                .Concat(contacts.Take(2).Select(c => c.Id)))
+            {
+                var actual = table.SelectKeysToHandOff(newcomer, keys);
+
+                Assert.Equal(keys.Where(key => table.ShouldHandOff(newcomer, key)), actual);
+                selected += actual.Count;
+            }
+        }
+
+        Assert.True(selected > 100, $"only {selected} keys selected: the test needs positive cases");
+    }
+
+    [Fact]
     public void ShouldHandOff_ComparesKeyAsIs_NotHashedAgain()
     {
         var self = Exact("0000");

@@ -64,7 +64,8 @@ internal sealed class RecordingObserver : IRpcObserver
 /// <summary>An in-memory network on a manual clock, with RPC endpoints and raw transports on it.</summary>
 internal sealed class RpcTestNetwork : IAsyncDisposable
 {
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly List<RpcEndpoint> _endpoints = [];
+    private readonly List<InMemoryDatagramTransport> _transports = [];
 
     public RpcTestNetwork(InMemoryNetworkOptions? options = null)
     {
@@ -79,7 +80,7 @@ internal sealed class RpcTestNetwork : IAsyncDisposable
     {
         var transport = Bind(local);
         var endpoint = new RpcEndpoint(transport, handler, options ?? new RpcOptions(), Time, new Random(seed)) { Observer = observer };
-        _owned.Insert(0, endpoint);
+        _endpoints.Add(endpoint);
         endpoint.Start();
         return endpoint;
     }
@@ -87,15 +88,17 @@ internal sealed class RpcTestNetwork : IAsyncDisposable
     public InMemoryDatagramTransport Bind(IPEndPoint local)
     {
         var transport = Network.Bind(local);
-        _owned.Add(transport);
+        _transports.Add(transport);
         return transport;
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var owned in _owned)
+        // Endpoints first, all at once: each stop waits for its receive loop.
+        await Task.WhenAll(_endpoints.Select(e => e.DisposeAsync().AsTask()));
+        foreach (var transport in _transports)
         {
-            await owned.DisposeAsync();
+            await transport.DisposeAsync();
         }
     }
 }

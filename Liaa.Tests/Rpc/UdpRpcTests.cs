@@ -126,6 +126,20 @@ public sealed class UdpRpcTests
         Assert.Equal(peer.LocalEndPoint, received.Remote);
     }
 
+    [Fact]
+    public async Task SendAsync_ReturnsError_WhenTheTransportCannotReachTheAddressFamily()
+    {
+        await using var transport = BindOrSkip("127.0.0.1");
+        await using var client = new RpcEndpoint(transport, new TestHandler(ClientId), new RpcOptions(), TimeProvider.System, new Random(2));
+        client.Start();
+
+        var result = await client.SendAsync(new IPEndPoint(IPAddress.IPv6Loopback, 8468), new PingRequest(ClientId), cancellationToken: TestContext.Current.CancellationToken).Bounded();
+
+        Assert.Equal(RpcStatus.Error, result.Status);
+        Assert.Equal((1, 1), (client.Counters.Snapshot().SendErrors, client.Counters.Snapshot().CallsFailed));
+        Assert.Equal(0, client.PendingCallCount);
+    }
+
     private static UdpDatagramTransport BindOrSkip(string address)
     {
         try

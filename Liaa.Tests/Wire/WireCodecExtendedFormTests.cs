@@ -167,8 +167,19 @@ public sealed class WireCodecExtendedFormTests
         Assert.Throws<ArgumentException>(() => WireCodec.WriteResponse(output, Id, both, null));
         var noPort = new FindNodeResponse([new Contact(Sender, new IPEndPoint(IPAddress.Loopback, 0))]);
         Assert.Throws<ArgumentException>(() => WireCodec.WriteResponse(output, Id, noPort, null));
+        var stunNoPort = new StunResponse(new IPEndPoint(IPAddress.Loopback, 0));
+        Assert.Throws<ArgumentException>(() => WireCodec.WriteResponse(output, Id, stunNoPort, LiaaHeader.Current));
         var negativeTtl = new StoreRequest(Sender, Key, DhtValue.FromInt64(1)) { CacheTtl = TimeSpan.FromSeconds(-1) };
         Assert.Throws<ArgumentOutOfRangeException>(() => WireCodec.WriteRequest(output, Id, negativeTtl, LiaaHeader.Current));
+        Assert.Throws<ArgumentException>(() => WireCodec.WriteRequest(output, Id, new UnknownRequest(), null));
+        Assert.Throws<ArgumentException>(() => WireCodec.WriteResponse(output, Id, new UnknownResponse(), null));
+
+        // Refused before the first byte, so the buffer can be reused as is.
+        Assert.Equal(0, output.WrittenCount);
+
+        // The plain form carries no TTL, so a negative one does not matter there.
+        WireCodec.WriteRequest(output, Id, negativeTtl, header: null);
+        Assert.Equal(WireAssert.Request(Id, negativeTtl with { CacheTtl = null }), output.WrittenSpan.ToArray());
     }
 
     [Fact]
@@ -183,6 +194,16 @@ public sealed class WireCodecExtendedFormTests
 
         Assert.False(WireCodec.TryParseMethod("Ping"u8, out _));
         Assert.False(WireCodec.TryParseMethod("ping\0"u8, out _));
+    }
+
+    private sealed record UnknownRequest : RpcRequest
+    {
+        public override RpcMethod Method => RpcMethod.Ping;
+    }
+
+    private sealed record UnknownResponse : RpcResponse
+    {
+        public override RpcMethod Method => RpcMethod.Ping;
     }
 
     private static byte[] Extended(string headerHex, string bodyHex) =>

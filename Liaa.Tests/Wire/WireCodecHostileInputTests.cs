@@ -149,6 +149,47 @@ public sealed class WireCodecHostileInputTests
         Assert.Equal(DropReason.None, WireAssert.ResponseDropReason(method, Datagram(0x01, body)));
     }
 
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("0.0.0.0", true)]
+    [InlineData("255.255.255.255", true)]
+    [InlineData("10.20.30.40", true)]
+    [InlineData("::1", true)]
+    [InlineData("2001:db8::8a2e:370:7334", true)]
+    [InlineData("::ffff:192.0.2.1", true)]
+    [InlineData("fe80::1%2", true)]
+    [InlineData("256.0.0.1", false)]
+    [InlineData("1.2.3", false)]
+    [InlineData("1.2.3.4.5", false)]
+    [InlineData("1..3.4", false)]
+    [InlineData("1.2.3.4.", false)]
+    [InlineData(".1.2.3.4", false)]
+    [InlineData("01.2.3.4", false)]
+    [InlineData("1.2.3.04", false)]
+    [InlineData("1234.1.1.1", false)]
+    [InlineData("0x7f.0.0.1", false)]
+    [InlineData("127.1", false)]
+    [InlineData("2130706433", false)]
+    [InlineData("1.2.3.-4", false)]
+    [InlineData("1.2.3.4:80", false)]
+    [InlineData("[::1]:80", false)]
+    [InlineData("::1/128", false)]
+    [InlineData(":::", false)]
+    [InlineData("1:2:3:4:5:6:7:8:9", false)]
+    [InlineData("example.com", false)]
+    public void ContactAddress_IsParsedStrictly(string ip, bool accepted)
+    {
+        var text = System.Text.Encoding.UTF8.GetBytes(ip);
+        var body = "9193" + Id + "d9" + text.Length.ToString("x2", System.Globalization.CultureInfo.InvariantCulture) + Convert.ToHexString(text) + PortHex;
+        var datagram = Datagram(0x01, body);
+        Assert.Equal(accepted ? DropReason.None : DropReason.InvalidAddress, WireAssert.ResponseDropReason(RpcMethod.FindNode, datagram));
+        if (accepted)
+        {
+            var (_, response) = WireAssert.DecodeResponse(RpcMethod.FindNode, datagram);
+            Assert.Equal(System.Net.IPAddress.Parse(ip), ((FindNodeResponse)response).Contacts[0].EndPoint.Address);
+        }
+    }
+
     [Fact]
     public void Decode_RefusesTheWrongKind_OfEnvelope()
     {

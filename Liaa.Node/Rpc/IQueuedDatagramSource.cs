@@ -1,0 +1,17 @@
+using System.Net;
+
+namespace Liaa.Node.Rpc;
+
+/// <summary>
+/// A transport whose datagrams already wait in memory (the simulated network): the receive loop can
+/// wait for one without holding a buffer and read it in place. With 10,000 simulated nodes in one
+/// process, a 64 KB receive buffer per node would cost 640 MB; this way only datagrams in flight do.
+/// </summary>
+internal interface IQueuedDatagramSource
+{
+    /// <summary>Completes when a datagram can be read; false once the transport is closed.</summary>
+    ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken);
+
+    /// <summary>Takes the next datagram: its bytes are the first <paramref name="length"/> of a buffer the caller must return to <see cref="System.Buffers.ArrayPool{T}.Shared"/>.</summary>
+    bool TryRead(out byte[] pooledBuffer, out int length, out IPEndPoint remote);
+}

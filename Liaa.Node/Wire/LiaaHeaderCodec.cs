@@ -1,0 +1,144 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace Liaa.Node.Wire;
+
+/// <summary>
+/// The Liaa header of the extended datagram forms: a MessagePack map with short str keys.
+/// <c>v</c> protocol version (int 0..255, required), <c>tp</c> W3C traceparent and <c>ts</c>
+/// tracestate (str), <c>pt</c> publication time (Unix milliseconds) and <c>ttl</c> cache TTL
+/// (milliseconds, non-negative). Keys this version does not know are skipped, whatever their value,
+/// so newer Liaa nodes can add some; the map is bounded in entries and depth, and a known key may
+/// appear once. Times travel at millisecond precision.
+/// </summary>
+internal static class LiaaHeaderCodec
+{
+    // DateTimeOffset's range in Unix milliseconds.
+    private const long MinUnixMilliseconds = -62_135_596_800_000;
+    private const long MaxUnixMilliseconds = 253_402_300_799_999;
+    private const long MaxTtlMilliseconds = long.MaxValue / TimeSpan.TicksPerMillisecond;
+
+    /// <summary>Throws for what <see cref="Write"/> cannot carry, before anything is written.</summary>
+    public static void Validate(TimeSpan? cacheTtl)
+    {
+        if (cacheTtl < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(cacheTtl), cacheTtl, "A cache TTL cannot be negative.");
+        }
+    }
+
+    public static void Write(MessagePackWriter writer, LiaaHeader header, DateTimeOffset? publishedAt, TimeSpan? cacheTtl)
+    {
+        var count = 1
+            + (header.TraceParent is null ? 0 : 1)
+            + (header.TraceState is null ? 0 : 1)
+            + (publishedAt is null ? 0 : 1)
+            + (cacheTtl is null ? 0 : 1);
+        writer.WriteMapHeader(count);
+        writer.WriteStringUtf8("v"u8);
+        writer.WriteUInt64(header.Version);
+        if (header.TraceParent is { } traceParent)
+        {
+            writer.WriteStringUtf8("tp"u8);
+            writer.WriteString(traceParent);
+        }
+
+        if (header.TraceState is { } traceState)
+        {
+            writer.WriteStringUtf8("ts"u8);
+            writer.WriteString(traceState);
+        }
+
+        if (publishedAt is { } published)
+        {
+            writer.WriteStringUtf8("pt"u8);
+            writer.WriteInt64(published.ToUnixTimeMilliseconds());
+        }
+
+        if (cacheTtl is { } ttl)
+        {
+            writer.WriteStringUtf8("ttl"u8);
+            writer.WriteInt64(ttl.Ticks / TimeSpan.TicksPerMillisecond);
+        }
+    }
+
+    public static bool TryRead(
+        ref MessagePackReader reader,
+        [NotNullWhen(true)] out LiaaHeader? header,
+        out DateTimeOffset? publishedAt,
+        out TimeSpan? cacheTtl)
+    {
+        header = null;
+        publishedAt = null;
+        cacheTtl = null;
+        if (!reader.TryReadMapHeader(out var count) || count > WireCodec.MaxHeaderEntries)
+        {
+            return false;
+        }
+
+        ulong? version = null;
+        string? traceParent = null;
+        string? traceState = null;
+        for (var i = 0; i < count; i++)
+        {
+            if (!reader.TryReadStringSpan(out var key))
+            {
+                return false;
+            }
+
+            if (key.SequenceEqual("v"u8))
+            {
+                if (version is not null || !reader.TryReadUInt64(out var v) || v > byte.MaxValue)
+                {
+                    return false;
+                }
+
+                version = v;
+            }
+            else if (key.SequenceEqual("tp"u8))
+            {
+                if (traceParent is not null || !reader.TryReadString(out traceParent))
+                {
+                    return false;
+                }
+            }
+            else if (key.SequenceEqual("ts"u8))
+            {
+                if (traceState is not null || !reader.TryReadString(out traceState))
+                {
+                    return false;
+                }
+            }
+            else if (key.SequenceEqual("pt"u8))
+            {
+                if (publishedAt is not null || !reader.TryReadInt64(out var ms) || ms is < MinUnixMilliseconds or > MaxUnixMilliseconds)
+                {
+                    return false;
+                }
+
+                publishedAt = DateTimeOffset.FromUnixTimeMilliseconds(ms);
+            }
+            else if (key.SequenceEqual("ttl"u8))
+            {
+                if (cacheTtl is not null || !reader.TryReadInt64(out var ms) || ms is < 0 or > MaxTtlMilliseconds)
+                {
+                    return false;
+                }
+
+                cacheTtl = TimeSpan.FromTicks(ms * TimeSpan.TicksPerMillisecond);
+            }
+            else if (!reader.TrySkip(WireCodec.MaxDepth - 1))
+            {
+                // A key from a newer Liaa is skipped, however shaped, within the depth limit; this one was not skippable.
+                return false;
+            }
+        }
+
+        if (version is not { } known)
+        {
+            return false;
+        }
+
+        header = new LiaaHeader((byte)known, traceParent, traceState);
+        return true;
+    }
+}

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Liaa.AppHost.Otlp;
+
+namespace Liaa.Tests.ServiceDefaults;
+
+/// <summary>
+/// <c>AddServiceDefaults</c> with <c>OTEL_EXPORTER_OTLP_*</c> set, exporting to Liaa's receiver:
+/// the per-signal paths are right for <c>http/protobuf</c>, and stopping the host flushes what is
+/// buffered (the metric export interval is 60 s: the points can only come from the final flush).
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class ServiceDefaultsOtlpExportTests
+{
+    private static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(15);
+
+    [Theory]
+    [InlineData("http/protobuf")]
+    [InlineData("grpc")]
+    public async Task StoppingTheHost_ExportsSpansLogsAndMetrics_OverTheConfiguredProtocol(string protocol)
+    {
+        var store = new TelemetryStore();
+        await using var otlp = await OtlpReceiverHost.StartAsync(store, cancellationToken: TestContext.Current.CancellationToken);
+        var serviceName = "sd-export-" + protocol.Replace('/', '-');
+        var app = await ServiceDefaultsTestApp.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["OTEL_SERVICE_NAME"] = serviceName,
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = (protocol == "grpc" ? otlp.GrpcEndpoint : otlp.HttpEndpoint).AbsoluteUri,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol,
+            },
+            o => o.ServiceInstanceId = "c0ffee",
+            TestContext.Current.CancellationToken);
+        string traceId;
+        await using (app)
+        {
+            using var http = new HttpClient { BaseAddress = app.BaseAddress };
+            (await http.GetAsync("/v1/values/exported", TestContext.Current.CancellationToken)).Dispose();
+            (await http.GetAsync("/metrics", TestContext.Current.CancellationToken)).Dispose();
+            var span = await app.Spans.WaitForAsync(s => s.GetTagItem("url.path") as string == "/v1/values/exported", StoreTimeout);
+            traceId = span.TraceId.ToHexString();
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(StoreTimeout);
+        await store.WaitUntilAsync(
+            s => s.GetTrace(traceId).Count > 0
+                && s.GetLogs(new LogQuery(TraceId: traceId)).Count > 0
+                && s.GetMetrics(new MetricQuery(ServiceName: serviceName, Name: "liaa.test.requests")).Count > 0,
+            timeout.Token);
+
+        var server = Assert.Single(store.GetTrace(traceId));
+        Assert.Equal("GET /v1/values/{key}", server.Name);
+        Assert.Equal(ActivityKind.Server, server.Kind);
+        Assert.Equal("/v1/values/{key}", server.Attributes["http.route"]);
+        Assert.Equal(200L, server.Attributes["http.response.status_code"]);
+        Assert.Equal(new ServiceKey(serviceName, "c0ffee"), server.Service);
+        Assert.Equal("opentelemetry", server.Resource.Attributes["telemetry.sdk.name"]);
+
+        var log = Assert.Single(store.GetLogs(new LogQuery(TraceId: traceId)), l => l.ScopeName == "Liaa.Tests.TestApp");
+        Assert.Equal("Value exported requested", log.Body);
+        Assert.Equal(server.SpanId, log.SpanId);
+        Assert.Equal(new ServiceKey(serviceName, "c0ffee"), log.Service);
+
+        var requests = Assert.Single(store.GetMetrics(new MetricQuery(ServiceName: serviceName, Name: "liaa.test.requests", LatestOnly: true)));
+        Assert.Equal(1, requests.Value);
+        Assert.NotEmpty(store.GetMetrics(new MetricQuery(ServiceName: serviceName, Name: "dotnet.process.cpu.time")));
+        Assert.DoesNotContain(store.GetSpans(new SpanQuery(ServiceName: serviceName)), s => s.Attributes.GetValueOrDefault("url.path") is "/metrics");
+    }
+}
