@@ -27,8 +27,9 @@ internal sealed class NodeSupervisor
 {
     private const int StartAttempts = 3;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan FirstPollDelay = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan MaxPollDelay = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan FirstPollDelay = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan MaxPollDelay = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan SilentPollDelay = TimeSpan.FromMilliseconds(500);
 
     private readonly LiaaCluster _cluster;
     private readonly SemaphoreSlim _operation = new(1, 1);
@@ -36,6 +37,7 @@ internal sealed class NodeSupervisor
     private readonly int _fixedUdpPort;
     private SupervisedProcess? _process;
     private Task _exitHandled = Task.CompletedTask;
+    private TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _generation;
     private bool _exitExpected;
     private bool _becameHealthy;
@@ -223,6 +225,7 @@ internal sealed class NodeSupervisor
         lock (_gate)
         {
             generation = ++_generation;
+            _listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
         SupervisedProcess process;
@@ -305,6 +308,8 @@ internal sealed class NodeSupervisor
             {
                 return;
             }
+
+            _listening.TrySetResult();
         }
 
         // The node's own account wins over what the AppHost asked for, except that a wildcard
@@ -330,20 +335,49 @@ internal sealed class NodeSupervisor
         return new IPEndPoint(wildcard ? asked?.Address ?? IPAddress.Loopback : reported.Address, reported.Port);
     }
 
+    /// <remarks>
+    /// Nothing answers before the node prints its startup line (the runtime is still starting and
+    /// JIT-compiling), so until then <c>/health</c> is asked only every half second, in case the line
+    /// never comes; once the node listens, it is asked at short, growing intervals, because healthy
+    /// (joined) is then a few round trips away.
+    /// </remarks>
     private async Task WaitUntilHealthyAsync(SupervisedProcess process, CancellationToken cancellationToken)
     {
+        Task listening;
+        lock (_gate)
+        {
+            listening = _listening.Task;
+        }
+
         var delay = FirstPollDelay;
         while (true)
         {
+            if (!listening.IsCompleted && !process.HasExited)
+            {
+                await Task.WhenAny(listening, process.Exited, Task.Delay(SilentPollDelay, _cluster.TimeProvider, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             if (process.HasExited)
             {
                 throw ExitedBeforeHealthy(process);
             }
 
-            if (Node.Snapshot.HttpEndpoint is { } http
-                && await _cluster.Probe.IsHealthyAsync(http, ProbeTimeout, cancellationToken).ConfigureAwait(false))
+            var http = Node.Snapshot.HttpEndpoint;
+            var health = http is null ? null : await _cluster.Probe.GetHealthAsync(http, ProbeTimeout, cancellationToken).ConfigureAwait(false);
+            if (health == HttpStatusCode.NotFound)
             {
-                var info = await _cluster.Probe.GetNodeInfoAsync(http, ProbeTimeout, cancellationToken).ConfigureAwait(false);
+                // Routes are mapped before Kestrel answers at all: a 404 will not turn into a 200.
+                var message = $"{Node.Name} answers 404 Not Found on {http}health: it does not serve the health endpoint the AppHost waits for.";
+                await KillAsync().ConfigureAwait(false);
+                Node.ConsoleLog.Append(ConsoleStream.AppHost, message);
+                Update(s => s with { LastError = message });
+                throw new NodeStartException(Node.Name, message);
+            }
+
+            if (health == HttpStatusCode.OK)
+            {
+                var info = await _cluster.Probe.GetNodeInfoAsync(http!, ProbeTimeout, cancellationToken).ConfigureAwait(false);
                 if (MarkHealthy(process, info))
                 {
                     return;
@@ -352,9 +386,12 @@ internal sealed class NodeSupervisor
                 throw ExitedBeforeHealthy(process);
             }
 
-            await Task.WhenAny(process.Exited, Task.Delay(delay, _cluster.TimeProvider, cancellationToken)).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 3 / 2, MaxPollDelay.Ticks));
+            if (listening.IsCompleted)
+            {
+                await Task.WhenAny(process.Exited, Task.Delay(delay, _cluster.TimeProvider, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxPollDelay.Ticks));
+            }
         }
     }
 
@@ -419,10 +456,11 @@ internal sealed class NodeSupervisor
 
     private void Update(Func<NodeSnapshot, NodeSnapshot> change)
     {
-        var (before, after) = Node.Update(change);
-        if (before != after)
+        var (before, after, changed) = Node.Update(change);
+        if (changed is not null)
         {
             _cluster.Publish(Node, before, after);
+            changed.TrySetResult();
         }
     }
 }
