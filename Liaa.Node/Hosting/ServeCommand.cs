@@ -80,7 +80,6 @@ internal static class ServeCommand
         builder.Services.AddHealthChecks().AddCheck<NodeHost>("kademlia");
 
         await using var app = builder.Build();
-        ParentWatcher.StartIfRequested(app.Lifetime);
         app.MapDefaultEndpoints();
         app.MapNodeApi();
         try
