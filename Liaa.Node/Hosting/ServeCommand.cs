@@ -72,7 +72,14 @@ internal static class ServeCommand
         // The id is drawn here so telemetry can carry it as service.instance.id from the first span.
         settings.Node.NodeId ??= Kademlia.NodeId.NewRandom();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.Http));
-        builder.AddServiceDefaults();
+        builder.AddServiceDefaults(telemetry =>
+        {
+            telemetry.ServiceInstanceId = settings.Node.NodeId.Value.ToString();
+            if (settings.Name is { } name)
+            {
+                telemetry.ResourceAttributes["liaa.node.name"] = name;
+            }
+        });
         builder.Services.AddSingleton(settings.Node);
         builder.Services.AddSingleton(sp => new NodeMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton<NodeHost>();
@@ -80,6 +87,9 @@ internal static class ServeCommand
         builder.Services.AddHealthChecks().AddCheck<NodeHost>("kademlia");
 
         await using var app = builder.Build();
+
+        // Under the AppHost: exit with it, however it dies (its pipe to our stdin closes).
+        using var parentWatcher = ParentWatcher.StartIfRequested(app.Lifetime);
         app.MapDefaultEndpoints();
         app.MapNodeApi();
         try
