@@ -7,6 +7,7 @@ namespace Liaa.Tests.AppHost;
 /// process of the test, its output, its signals.
 /// </summary>
 [Trait("Category", "Cluster")]
+[Collection(LiveClusterCollection.Name)]
 public sealed class AppHostProcessTests
 {
     private const int Sigint = 2;
