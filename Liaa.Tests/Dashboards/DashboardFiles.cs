@@ -81,6 +81,9 @@ internal sealed record Dashboard(string FileName, JsonObject Json)
 
     public IEnumerable<JsonObject> Variables => Json["templating"]?["list"]?.AsArray().Select(v => v!.AsObject()) ?? [];
 
+    /// <summary>The variables whose values come from a Prometheus query (not the datasource picker).</summary>
+    public IEnumerable<JsonObject> QueryVariables => Variables.Where(v => (string?)v["type"] == "query");
+
     /// <summary>The PromQL-like query of a query variable (<c>label_values(...)</c>).</summary>
     public static string? VariableQuery(JsonObject variable) =>
         variable["query"] switch

@@ -87,7 +87,7 @@ public sealed class DashboardJsonTests
                 Assert.All(panel["targets"]!.AsArray(), t => Assert.True(t!["datasource"] is JsonObject, $"{dashboard}: a target of '{panel["title"]}' names no datasource"));
             }
 
-            foreach (var queryVariable in dashboard.Variables.Where(v => (string?)v["type"] == "query"))
+            foreach (var queryVariable in dashboard.QueryVariables)
             {
                 Assert.True(queryVariable["datasource"] is JsonObject, $"{dashboard}: variable {queryVariable["name"]} names no datasource");
             }
@@ -116,7 +116,7 @@ public sealed class DashboardJsonTests
         {
             var defined = dashboard.Variables.Select(v => (string)v["name"]!).ToHashSet(StringComparer.Ordinal);
             var queries = dashboard.Targets.Select(t => (string)t.Target["expr"]!)
-                .Concat(dashboard.Variables.Select(Dashboard.VariableQuery).OfType<string>());
+                .Concat(dashboard.QueryVariables.Select(Dashboard.VariableQuery).OfType<string>());
             foreach (var query in queries)
             {
                 var unknown = GrafanaVariables.Referenced(query).Where(v => !defined.Contains(v) && !GrafanaVariables.BuiltIn.Contains(v)).ToList();

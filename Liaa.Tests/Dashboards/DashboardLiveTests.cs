@@ -85,7 +85,7 @@ public sealed class DashboardLiveTests
         }
 
         var used = dashboards.SelectMany(d => d.Targets.Select(t => (string)t.Target["expr"]!)).SelectMany(PromQlNames.MetricNames)
-            .Concat(dashboards.SelectMany(d => d.Variables).Select(Dashboard.VariableQuery).OfType<string>().SelectMany(PromQlNames.VariableMetricNames))
+            .Concat(dashboards.SelectMany(d => d.QueryVariables).Select(Dashboard.VariableQuery).OfType<string>().SelectMany(PromQlNames.VariableMetricNames))
             .ToHashSet(StringComparer.Ordinal);
         // `up` is written by Prometheus for every scrape, not by the node.
         Assert.Empty(used.Where(name => name != "up" && !exposed.Contains(name)).Order(StringComparer.Ordinal));
@@ -96,7 +96,7 @@ public sealed class DashboardLiveTests
         var names = cluster.Nodes.Select(n => n.Name).Order(StringComparer.Ordinal).ToList();
         foreach (var dashboard in dashboards)
         {
-            foreach (var variable in dashboard.Variables.Where(v => (string?)v["type"] == "query"))
+            foreach (var variable in dashboard.QueryVariables)
             {
                 var (label, match) = LabelValuesQuery(GrafanaVariables.Fill(Dashboard.VariableQuery(variable)!, values));
                 var expected = label == "node" ? names : ["liaa"];
