@@ -34,6 +34,7 @@ public sealed class LiaaCluster : IAsyncDisposable
     private const int NotStartedPhase = 0;
     private const int StartedPhase = 1;
     private const int DisposedPhase = 2;
+    private const string WorkDirectoryPrefix = "liaa-apphost-";
 
     private readonly Lock _gate = new();
     private readonly List<NodeSupervisor> _supervisors = [];
@@ -635,12 +636,54 @@ public sealed class LiaaCluster : IAsyncDisposable
             if (_workDirectory is null)
             {
                 _ownsWorkDirectory = Options.WorkDirectory is null;
+                if (_ownsWorkDirectory)
+                {
+                    DeleteOrphanedWorkDirectories();
+                }
+
                 _workDirectory = Options.WorkDirectory
-                    ?? Path.Combine(Path.GetTempPath(), $"liaa-apphost-{System.Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..12]}");
+                    ?? Path.Combine(Path.GetTempPath(), $"{WorkDirectoryPrefix}{System.Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..12]}");
                 Directory.CreateDirectory(_workDirectory);
             }
 
             return _workDirectory;
+        }
+    }
+
+    /// <summary>
+    /// Removes work directories left by AppHosts that were killed (<c>kill -9</c> cannot clean up):
+    /// those whose pid, in the name, no longer runs.
+    /// </summary>
+    private void DeleteOrphanedWorkDirectories()
+    {
+        try
+        {
+            foreach (var directory in Directory.EnumerateDirectories(Path.GetTempPath(), WorkDirectoryPrefix + "*"))
+            {
+                var name = Path.GetFileName(directory)[WorkDirectoryPrefix.Length..];
+                var dash = name.IndexOf('-', StringComparison.Ordinal);
+                if (dash > 0 && int.TryParse(name[..dash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid))
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            OrchestrationLog.WorkDirectoryCleanupFailed(Logger, Path.GetTempPath(), exception);
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException)
+        {
+            return false;
         }
     }
 
