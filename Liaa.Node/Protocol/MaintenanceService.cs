@@ -31,6 +31,24 @@ internal sealed class MaintenanceService : BackgroundService
         }
     }
 
+    /// <summary>Saves the routing table's contacts to the data directory, for the next start's join; a failure is logged.</summary>
+    public void SaveContacts()
+    {
+        if (_node.Data is not { } data)
+        {
+            return;
+        }
+
+        try
+        {
+            data.SaveContacts(_node.Routing.GetAll());
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.ContactsNotSaved(_node.Logger, data.Path, ex);
+        }
+    }
+
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         try
@@ -44,6 +62,11 @@ internal sealed class MaintenanceService : BackgroundService
             await _operations.RefreshAsync(RefreshScope.Stale, cancellationToken).ConfigureAwait(false);
             await _operations.ReplicateAsync(cancellationToken).ConfigureAwait(false);
             await _operations.RepublishAsync(cancellationToken).ConfigureAwait(false);
+            if (_node.Data is { } data)
+            {
+                SaveContacts();
+                await data.Values.CompactIfDueAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

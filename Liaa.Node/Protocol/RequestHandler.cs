@@ -25,7 +25,7 @@ internal sealed class RequestHandler : IRpcHandler
         var sender = request switch
         {
             PingRequest ping => ping.Sender,
-            StoreRequest store => store.Sender,
+            StoreRequest storeRequest => storeRequest.Sender,
             FindNodeRequest findNode => findNode.Sender,
             FindValueRequest findValue => findValue.Sender,
             _ => (NodeId?)null,
@@ -36,16 +36,40 @@ internal sealed class RequestHandler : IRpcHandler
             _node.Contacts.Observe(new Contact(id, context.Remote));
         }
 
+        if (request is StoreRequest store)
+        {
+            return StoreAsync(store, context, cancellationToken);
+        }
+
         RpcResponse? response = request switch
         {
             PingRequest => new PingResponse(_node.Self),
-            StoreRequest store => Store(store, context),
             FindNodeRequest findNode => new FindNodeResponse(Closest(findNode.Target, context)),
             FindValueRequest findValue => FindValue(findValue, context),
             StunRequest => new StunResponse(context.Remote),
             _ => null,
         };
         return ValueTask.FromResult(response);
+    }
+
+    /// <summary>Stores, and acknowledges only once the value is durable (at once without a data directory).</summary>
+    private async ValueTask<RpcResponse?> StoreAsync(StoreRequest request, RpcRequestContext context, CancellationToken cancellationToken)
+    {
+        var response = Store(request, context);
+        if (response.Stored)
+        {
+            try
+            {
+                await _node.Store.WhenDurableAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // Served from memory, but not durable: say so (a Python requester ignores the answer anyway).
+                return new StoreResponse(false);
+            }
+        }
+
+        return response;
     }
 
     private StoreResponse Store(StoreRequest request, RpcRequestContext context)
