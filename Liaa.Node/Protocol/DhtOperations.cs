@@ -120,6 +120,41 @@ internal sealed class DhtOperations
         return new GetResult(key, lookup.Value, lookup.PublishedAt, IsLocal: false, lookup.Rounds, lookup.NodesContacted);
     }
 
+    /// <summary>
+    /// Pings every stale contact (one that failed <see cref="Kademlia.KademliaOptions.FailuresBeforeEviction"/>
+    /// times in a row and had no replacement to give way to). Stale contacts are left out of lookups and
+    /// answers, so without this a contact cut off by a partition, or a node whose own link was down, would stay
+    /// unused forever once the network heals; one that answers now is live again, one that still does not
+    /// gets one more failure (and goes if a replacement is waiting).
+    /// </summary>
+    public async Task<int> ProbeStaleAsync(CancellationToken cancellationToken)
+    {
+        var stale = _node.Routing.GetBuckets().SelectMany(b => b.Contacts).Where(c => c.IsStale).Select(c => c.Contact).ToArray();
+        if (stale.Length == 0)
+        {
+            return 0;
+        }
+
+        var pings = stale.Select(c => _node.Rpc.SendAsync(c.EndPoint, new PingRequest(_node.Self), new RpcCallOptions { PeerId = c.Id }, cancellationToken)).ToArray();
+        var results = await Task.WhenAll(pings).ConfigureAwait(false);
+        var revived = 0;
+        for (var i = 0; i < stale.Length; i++)
+        {
+            switch (results[i])
+            {
+                case { Status: RpcStatus.Ok, Response: PingResponse ping }:
+                    _node.Contacts.Observe(new Contact(ping.Responder, stale[i].EndPoint));
+                    revived += ping.Responder == stale[i].Id ? 1 : 0;
+                    break;
+                case { Status: RpcStatus.Timeout }:
+                    _node.Contacts.Failed(stale[i]);
+                    break;
+            }
+        }
+
+        return revived;
+    }
+
     /// <summary>Looks up a random id in every bucket that saw no lookup for an hour (or, on join, every bucket beyond the closest neighbour).</summary>
     public async Task<int> RefreshAsync(RefreshScope scope, CancellationToken cancellationToken)
     {

@@ -4,8 +4,9 @@ namespace Liaa.Node.Protocol;
 
 /// <summary>
 /// The node's periodic work, on one <see cref="PeriodicTimer"/> of the node's clock: drop expired
-/// values, refresh buckets with no lookup for an hour, replicate values not received in the last
-/// hour, and republish this node's own values every 24 hours. Each job decides for itself what is
+/// values, ping stale contacts (so a healed partition reconnects), refresh buckets with no lookup for an
+/// hour, replicate values not received in the last hour, republish this node's own values every 24 hours,
+/// and, with a data directory, save the contacts and compact the value log when due. Each job decides for itself what is
 /// due, so the tick only bounds how late a job can be.
 /// </summary>
 internal sealed class MaintenanceService : BackgroundService
@@ -59,6 +60,7 @@ internal sealed class MaintenanceService : BackgroundService
                 _node.Metrics.Expired(expired);
             }
 
+            await _operations.ProbeStaleAsync(cancellationToken).ConfigureAwait(false);
             await _operations.RefreshAsync(RefreshScope.Stale, cancellationToken).ConfigureAwait(false);
             await _operations.ReplicateAsync(cancellationToken).ConfigureAwait(false);
             await _operations.RepublishAsync(cancellationToken).ConfigureAwait(false);

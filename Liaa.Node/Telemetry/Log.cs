@@ -58,6 +58,9 @@ internal static partial class Log
     [LoggerMessage(3008, LogLevel.Warning, "Could not save the contacts in {Path}")]
     public static partial void ContactsNotSaved(ILogger logger, string path, Exception exception);
 
+    [LoggerMessage(3009, LogLevel.Debug, "Withheld the {Size}-byte value of {Key} from {EndPoint}: too large for its request, and the requester did not prove its address")]
+    public static partial void ValueWithheld(ILogger logger, NodeId key, IPEndPoint endPoint, int size);
+
     [LoggerMessage(4000, LogLevel.Error, "Maintenance round failed")]
     public static partial void MaintenanceFailed(ILogger logger, Exception exception);
 }
