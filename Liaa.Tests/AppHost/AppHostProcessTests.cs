@@ -31,6 +31,33 @@ public sealed class AppHostProcessTests
     }
 
     [Fact]
+    public async Task KillingTheAppHostWithSigkill_AlsoEndsPrometheus()
+    {
+        Assert.SkipWhen(Liaa.AppHost.Orchestration.Prometheus.PrometheusOptions.FindExecutable() is null, "prometheus is not installed");
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        await using var appHost = AppHostProcess.Start(
+            ["--nodes", "1", "--prometheus", "--seed-port", "0"],
+            new Dictionary<string, string?>
+            {
+                [Liaa.AppHost.Orchestration.NodeProgram.NodePathVariable] = StandInNode.ScriptFile,
+                ["Liaa__AppHost__Prometheus__ListenAddress"] = $"127.0.0.1:{port}",
+            });
+        await appHost.WaitReadyAsync(ReadyTimeout, Cancellation);
+        Assert.Contains($"Prometheus: http://127.0.0.1:{port}/", appHost.Lines.Single(l => l.StartsWith("Prometheus: ", StringComparison.Ordinal)), StringComparison.Ordinal);
+        var children = ProcessTable.ChildrenOf(appHost.Id);
+        var everything = children.Concat(children.SelectMany(ProcessTable.ChildrenOf)).ToList();
+        Assert.Contains(everything, pid => ProcessTable.CommandLine(pid).StartsWith("/usr/bin/prometheus --config.file=", StringComparison.Ordinal));
+
+        appHost.KillHard();
+        var survivors = await ProcessTable.WaitUntilGoneAsync(everything, GoneTimeout, Cancellation);
+
+        Assert.Empty(survivors);
+    }
+
+    [Fact]
     public async Task SigintToTheAppHost_StopsEveryNodeAndExitsZero()
     {
         await using var appHost = AppHostProcess.Start(["--nodes", "2", "--no-prometheus", "--seed-port", "0"]);
