@@ -30,7 +30,7 @@ internal static class DhtApi
             try
             {
                 using var table = await dashboard.Nodes.GetJsonAsync(http, "/v1/routing-table", cancellationToken).ConfigureAwait(false);
-                return Results.Json(NameContacts(JsonNode.Parse(table.RootElement.GetRawText())!, dashboard.NodeNamesById(), name), DashboardJson.Options);
+                return Results.Json(NameContacts(JsonNode.Parse(table.RootElement.GetRawText())!, dashboard.Directory().NamesById, name), DashboardJson.Options);
             }
             catch (NodeCallException exception)
             {

@@ -36,31 +36,8 @@ internal sealed class LiaaDashboard(LiaaCluster cluster, TelemetryStore store, N
         return NodeView.From(snapshot, gauges.GetValueOrDefault(snapshot.Name), TimeProvider.GetUtcNow());
     }
 
-    /// <summary>
-    /// Node names by node id: every process the store has heard from (a restart draws a new id, and
-    /// old traces still name the old one), then the cluster's current ids, which win.
-    /// </summary>
-    public IReadOnlyDictionary<string, string> NodeNamesById()
-    {
-        var names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var service in Store.GetServices())
-        {
-            if (service.Service.InstanceId is { } id)
-            {
-                names[id] = service.Service.ServiceName;
-            }
-        }
-
-        foreach (var node in Cluster.Nodes)
-        {
-            if (node.NodeId is { } id)
-            {
-                names[id] = node.Name;
-            }
-        }
-
-        return names;
-    }
+    /// <summary>Names for the node ids and endpoints telemetry mentions (see <see cref="NodeDirectory"/>).</summary>
+    public NodeDirectory Directory() => NodeDirectory.From(Cluster.Nodes.Select(n => n.Snapshot), Store.GetServices());
 
     public bool TryFind(string name, out ClusterNode node)
     {

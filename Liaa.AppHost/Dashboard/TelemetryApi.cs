@@ -9,6 +9,7 @@ namespace Liaa.AppHost.Dashboard;
 internal static class TelemetryApi
 {
     private static readonly TimeSpan ChartStep = TimeSpan.FromSeconds(3);
+    private static readonly HashSet<string> BackgroundRoots = new(["refresh", "replicate", "republish", "GET /v1/node", "GET /health"], StringComparer.Ordinal);
 
     public static void Map(RouteGroupBuilder api, LiaaDashboard dashboard)
     {
@@ -28,11 +29,14 @@ internal static class TelemetryApi
             return DashboardJson.Ok(logs.Reverse().Select(LogView.From).ToList());
         });
 
-        api.MapGet("/traces", (string? node, string? operation, double? minMs, double? maxMs, string? outcome, int? limit) =>
-            DashboardJson.Ok(ListTraces(dashboard.Store, Blank(node), Blank(operation), minMs, maxMs, Blank(outcome), Math.Clamp(limit ?? 100, 1, 1000))));
+        api.MapGet("/traces", (string? node, string? operation, double? minMs, double? maxMs, string? outcome, string? background, int? limit) =>
+            DashboardJson.Ok(ListTraces(
+                dashboard.Store,
+                new TraceFilter(Blank(node), Blank(operation), minMs, maxMs, Blank(outcome), background == "hide"),
+                Math.Clamp(limit ?? 100, 1, 1000))));
 
         api.MapGet("/traces/{traceId}", (string traceId) =>
-            TraceWaterfall.Build(dashboard.Store.GetTrace(traceId), dashboard.NodeNamesById()) is { } waterfall
+            TraceWaterfall.Build(dashboard.Store.GetTrace(traceId), dashboard.Directory()) is { } waterfall
                 ? DashboardJson.Ok(waterfall)
                 : DashboardJson.Problem(StatusCodes.Status404NotFound, "No such trace", $"No span of trace {traceId} is held (yet)."));
 
@@ -54,12 +58,13 @@ internal static class TelemetryApi
             .ToList()));
     }
 
-    internal static TraceList ListTraces(TelemetryStore store, string? node, string? operation, double? minMs, double? maxMs, string? outcome, int limit)
+    internal static TraceList ListTraces(TelemetryStore store, TraceFilter filter, int limit)
     {
-        var summaries = store.ListTraces(new TraceQuery(ServiceName: node, SpanName: operation, OnlyErrors: outcome == "error", Limit: 5000));
+        var summaries = store.ListTraces(new TraceQuery(ServiceName: filter.Node, SpanName: filter.Operation, OnlyErrors: filter.Outcome == "error", Limit: 5000));
         var traces = summaries
-            .Where(t => (minMs is null || t.Duration.TotalMilliseconds >= minMs) && (maxMs is null || t.Duration.TotalMilliseconds <= maxMs))
-            .Where(t => outcome != "ok" || !t.HasError)
+            .Where(t => (filter.MinMs is null || t.Duration.TotalMilliseconds >= filter.MinMs) && (filter.MaxMs is null || t.Duration.TotalMilliseconds <= filter.MaxMs))
+            .Where(t => filter.Outcome != "ok" || !t.HasError)
+            .Where(t => !filter.HideBackground || !IsBackground(t))
             .Take(limit)
             .Select(t => new TraceListItem(
                 t.TraceId,
@@ -78,6 +83,15 @@ internal static class TelemetryApi
             .ToList();
         return new TraceList(traces, operations, summaries.Count);
     }
+
+    /// <summary>
+    /// Work nobody asked for: what every node does on its own timers (bucket refresh, replication,
+    /// republishing), the AppHost's probes of the nodes, and lone inbound RPCs whose requester sent no
+    /// trace context (a first contact is plain rpcudp, see DESIGN.md).
+    /// </summary>
+    internal static bool IsBackground(TraceSummary trace) =>
+        BackgroundRoots.Contains(trace.RootName)
+        || (trace.SpanCount == 1 && trace.RootName.StartsWith("kademlia/", StringComparison.Ordinal));
 
     internal static MetricCharts Charts(LiaaDashboard dashboard, string? node, TimeSpan span)
     {
@@ -129,6 +143,13 @@ internal sealed record LogView(
         string.IsNullOrEmpty(log.SpanId) ? null : log.SpanId,
         log.Attributes);
 }
+
+/// <summary>
+/// Which traces to list: with a span from <c>Node</c>, with a span named <c>Operation</c>, lasting
+/// between <c>MinMs</c> and <c>MaxMs</c>, with <c>Outcome</c> <c>ok</c> (no error span) or
+/// <c>error</c>, and with <c>HideBackground</c> none of the work nobody asked for (see <see cref="TelemetryApi.IsBackground"/>).
+/// </summary>
+internal sealed record TraceFilter(string? Node = null, string? Operation = null, double? MinMs = null, double? MaxMs = null, string? Outcome = null, bool HideBackground = false);
 
 /// <summary>Traces newest first, the span names seen recently (for the operation filter), and how many matched before the duration filter and limit.</summary>
 internal sealed record TraceList(IReadOnlyList<TraceListItem> Traces, IReadOnlyList<string> Operations, int Matched);

@@ -8,8 +8,9 @@ namespace Liaa.AppHost.Dashboard;
 /// A trace laid out for a waterfall: spans in tree order (each parent before its children, siblings
 /// by start), with their depth, offset and duration relative to the trace's start, and what a
 /// Kademlia reader wants on each row: the node that recorded it, the peer it talked to (by name when
-/// the peer is a node of this cluster), the RPC method and outcome, and, below a lookup, how far the
-/// peer is from the lookup's target, so a lookup reads as the path it took through the id space.
+/// the peer is a node of this cluster), the RPC method and outcome, and, below a lookup or a put, how
+/// far the node answering each RPC is from the target, so a lookup reads as the path it took through
+/// the id space.
 /// </summary>
 /// <remarks>
 /// A span whose parent is not held (the parent was evicted, is in a process that exports nothing, or
@@ -29,8 +30,8 @@ internal sealed record TraceWaterfall(
     public const string LookupTargetAttribute = "liaa.lookup.target";
     public const string KeyAttribute = "liaa.key";
 
-    /// <summary>Lays out <paramref name="spans"/> (one trace); <paramref name="nodeNames"/> maps node ids to names.</summary>
-    public static TraceWaterfall? Build(IReadOnlyList<StoredSpan> spans, IReadOnlyDictionary<string, string> nodeNames)
+    /// <summary>Lays out <paramref name="spans"/> (one trace), naming peers through <paramref name="nodes"/>.</summary>
+    public static TraceWaterfall? Build(IReadOnlyList<StoredSpan> spans, NodeDirectory nodes)
     {
         if (spans.Count == 0)
         {
@@ -67,8 +68,9 @@ internal sealed record TraceWaterfall(
                 continue;
             }
 
-            var target = Text(span, LookupTargetAttribute) ?? inheritedTarget;
-            rows.Add(Row(span, depth, start, target, nodeNames));
+            // A lookup names its target; a put's STOREs go to the nodes closest to its key.
+            var target = Text(span, LookupTargetAttribute) ?? Text(span, KeyAttribute) ?? inheritedTarget;
+            rows.Add(Row(span, depth, start, target, nodes));
             if (children.TryGetValue(span.SpanId, out var kids))
             {
                 for (var i = kids.Count - 1; i >= 0; i--)
@@ -90,10 +92,25 @@ internal sealed record TraceWaterfall(
             rows);
     }
 
-    private static WaterfallSpan Row(StoredSpan span, int depth, DateTimeOffset start, string? target, IReadOnlyDictionary<string, string> nodeNames)
+    private static WaterfallSpan Row(StoredSpan span, int depth, DateTimeOffset start, string? target, NodeDirectory nodes)
     {
-        var peerId = Text(span, PeerIdAttribute);
         var peerAddress = Endpoint(span, "server.address", "server.port") ?? Endpoint(span, "client.address", "client.port");
+
+        // Client spans know the peer by address only (its id arrives with the answer, if at all);
+        // server spans carry the requester's id.
+        var peerId = Text(span, PeerIdAttribute);
+        var peerNode = peerId is not null ? nodes.NameOf(peerId) : null;
+        peerNode ??= peerAddress is not null ? nodes.NameAt(peerAddress) : null;
+        peerId ??= peerNode is not null && span.Kind == ActivityKind.Client ? nodes.IdOf(peerNode) : null;
+
+        // How far the node answering this RPC is from the target: the peer for a request this node
+        // sent, this node for one it served. Down the rows of a lookup, it falls round by round.
+        var answering = span.Kind switch
+        {
+            ActivityKind.Client => peerId,
+            ActivityKind.Server when span.Attributes.ContainsKey("rpc.system") => span.Service.InstanceId,
+            _ => null,
+        };
         var outcome = Text(span, "liaa.rpc.outcome")
             ?? (span.StatusCode == ActivityStatusCode.Error ? "error" : span.Attributes.ContainsKey("http.response.status_code") ? Text(span, "http.response.status_code") : null);
         return new WaterfallSpan(
@@ -115,10 +132,10 @@ internal sealed record TraceWaterfall(
             span.StatusMessage,
             Text(span, "rpc.method"),
             peerId,
-            peerId is not null ? nodeNames.GetValueOrDefault(peerId) : null,
+            peerNode,
             peerAddress,
             outcome,
-            peerId is not null ? IdSpace.DistanceBits(peerId, target) : null,
+            answering is not null && target is not null ? IdSpace.DistanceBits(answering, target) : null,
             span.Attributes,
             [.. span.Events.Select(e => new WaterfallEvent(e.Name, Milliseconds(e.Time - start), e.Attributes))]);
     }
@@ -134,9 +151,9 @@ internal sealed record TraceWaterfall(
 
 /// <summary>
 /// One row of a waterfall; times in milliseconds from the trace's start. <c>Node</c> recorded the
-/// span; <c>PeerNode</c> is the peer's name when <c>PeerId</c> is a node of this cluster;
-/// <c>DistanceBits</c>, below a lookup, is the length in bits of the XOR distance from the peer to
-/// the lookup's target.
+/// span; <c>PeerNode</c> is the peer's name when it is a node of this cluster (by id or by UDP
+/// endpoint); <c>DistanceBits</c>, for an RPC below a lookup or a put, is the length in bits of the
+/// XOR distance from the node answering it to the target.
 /// </summary>
 internal sealed record WaterfallSpan(
     string SpanId,
