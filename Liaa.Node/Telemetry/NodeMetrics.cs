@@ -87,6 +87,15 @@ public sealed class NodeMetrics : IDisposable
         _meter.CreateObservableGauge("liaa.routing.bucket.fill", ObserveBucketFill, "1", "Fill of each k-bucket (contacts / k), by bucket index.");
         _meter.CreateObservableGauge("liaa.storage.keys", () => ObserveStorage(false), "{key}", "Stored keys, by origin (own, replicated, cached).");
         _meter.CreateObservableGauge("liaa.storage.bytes", () => ObserveStorage(true), "By", "Bytes of stored values, by origin.");
+        _meter.CreateObservableGauge("liaa.storage.limit.keys", () => ObserveLimit(s => s.MaxKeys), "{key}", "Most keys this node stores (Liaa:Storage:MaxKeys).");
+        _meter.CreateObservableGauge("liaa.storage.limit.bytes", () => ObserveLimit(s => s.MaxTotalBytes), "By", "Most value bytes this node stores (Liaa:Storage:MaxTotalBytes).");
+
+        // Counters of rare events (hourly jobs, evictions) exist from the first scrape, at 0, so
+        // dashboards and alerts can use them before the first event.
+        foreach (var rare in new[] { _replicated, _republished, _refreshed, _expired, _contactsEvicted })
+        {
+            rare.Add(0);
+        }
     }
 
     /// <summary>Connects the gauges to a node's state.</summary>
@@ -171,6 +180,14 @@ public sealed class NodeMetrics : IDisposable
     };
 
     private int Observe(Func<INodeStateSource, int> read) => _state is { } state ? read(state) : 0;
+
+    private IEnumerable<Measurement<long>> ObserveLimit(Func<StorageStatistics, long> read)
+    {
+        if (_state is { } state)
+        {
+            yield return new Measurement<long>(read(state.GetStorageStatistics()));
+        }
+    }
 
     private IEnumerable<Measurement<double>> ObserveBucketFill()
     {
