@@ -89,17 +89,21 @@ public sealed class NodeMetrics : IDisposable
         _meter.CreateObservableGauge("liaa.storage.bytes", () => ObserveStorage(true), "By", "Bytes of stored values, by origin.");
         _meter.CreateObservableGauge("liaa.storage.limit.keys", () => ObserveLimit(s => s.MaxKeys), "{key}", "Most keys this node stores (Liaa:Storage:MaxKeys).");
         _meter.CreateObservableGauge("liaa.storage.limit.bytes", () => ObserveLimit(s => s.MaxTotalBytes), "By", "Most value bytes this node stores (Liaa:Storage:MaxTotalBytes).");
+    }
+
+    /// <summary>Connects the gauges to a node's state.</summary>
+    public void Observe(INodeStateSource state)
+    {
+        _state = state;
 
         // Counters of rare events (hourly jobs, evictions) exist from the first scrape, at 0, so
-        // dashboards and alerts can use them before the first event.
+        // dashboards and alerts can use them before the first event. Recorded here, when the node
+        // starts, because measurements made before a listener subscribed are lost.
         foreach (var rare in new[] { _replicated, _republished, _refreshed, _expired, _contactsEvicted })
         {
             rare.Add(0);
         }
     }
-
-    /// <summary>Connects the gauges to a node's state.</summary>
-    public void Observe(INodeStateSource state) => _state = state;
 
     public void RpcClientCompleted(RpcMethod method, string outcome, TimeSpan elapsed)
     {
