@@ -370,7 +370,11 @@ internal sealed class NodeSupervisor
 
             if (health == HttpStatusCode.OK)
             {
-                var info = await _cluster.Probe.GetNodeInfoAsync(http!, ProbeTimeout, cancellationToken).ConfigureAwait(false);
+                // The startup line normally gave the id already; asking /v1/node costs each node a
+                // noticeable share of its start-up CPU (the JSON path's first use), so only when needed.
+                var info = Node.Snapshot.NodeId is null
+                    ? await _cluster.Probe.GetNodeInfoAsync(http!, ProbeTimeout, cancellationToken).ConfigureAwait(false)
+                    : null;
                 if (MarkHealthy(process, info))
                 {
                     return;
