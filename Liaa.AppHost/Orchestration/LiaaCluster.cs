@@ -1,5 +1,6 @@
 using System.Net;
 using Liaa.AppHost.Orchestration.Prometheus;
+using Liaa.AppHost.Otlp;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Liaa.AppHost.Orchestration;
@@ -42,6 +43,8 @@ public sealed class LiaaCluster : IAsyncDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private readonly int _initialNodes;
     private PrometheusServer? _prometheus;
+    private OtlpReceiverHost? _receiver;
+    private ClusterTelemetry? _ownTelemetry;
     private string? _workDirectory;
     private bool _ownsWorkDirectory;
     private int _phase;
@@ -82,8 +85,18 @@ public sealed class LiaaCluster : IAsyncDisposable
     /// <summary>How nodes are launched (resolved once, at construction).</summary>
     public NodeProgram Program { get; }
 
-    /// <summary>The AppHost's telemetry receiver the nodes export to, if one was given.</summary>
-    public IClusterTelemetry? Telemetry => Options.Telemetry;
+    /// <summary>
+    /// The OTLP receiver the nodes export to: <see cref="LiaaClusterOptions.Telemetry"/> when given,
+    /// else the cluster's own once started (see <see cref="LiaaClusterOptions.ReceiveTelemetry"/>), else null.
+    /// </summary>
+    public IClusterTelemetry? Telemetry => Options.Telemetry ?? _ownTelemetry;
+
+    /// <summary>
+    /// What the nodes' OTLP exporters sent (spans, metric points, logs; bounded, newest kept), when
+    /// they export to a Liaa receiver (<see cref="Telemetry"/> is a <see cref="ClusterTelemetry"/>);
+    /// null when they export elsewhere or nowhere.
+    /// </summary>
+    internal TelemetryStore? TelemetryStore => (Telemetry as ClusterTelemetry)?.Store;
 
     /// <summary>The nodes, in index order; a snapshot of the list (the nodes themselves are live).</summary>
     public IReadOnlyList<ClusterNode> Nodes
@@ -182,6 +195,7 @@ public sealed class LiaaCluster : IAsyncDisposable
         var prometheus = StartPrometheusAsync(start.Token);
         try
         {
+            await StartOwnReceiverAsync(start.Token).ConfigureAwait(false);
             await supervisors[0].StartAsync(start.Token).ConfigureAwait(false);
             await StartAllAsync(supervisors.Skip(1).ToList(), start.Token).ConfigureAwait(false);
         }
@@ -307,6 +321,12 @@ public sealed class LiaaCluster : IAsyncDisposable
         if (_prometheus is not null)
         {
             await _prometheus.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // Last, after the nodes: a node stopped gracefully flushes its telemetry on the way out.
+        if (_receiver is not null)
+        {
+            await _receiver.DisposeAsync().ConfigureAwait(false);
         }
 
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
@@ -486,6 +506,27 @@ public sealed class LiaaCluster : IAsyncDisposable
         {
             OrchestrationLog.PrometheusNotStarted(Logger, exception.Message);
         }
+    }
+
+    /// <summary>
+    /// Starts the cluster's own OTLP receiver (loopback, free ports) unless the nodes are told to
+    /// export elsewhere: a receiver was given, an endpoint was set, or the user's own
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is passed through.
+    /// </summary>
+    private async Task StartOwnReceiverAsync(CancellationToken cancellationToken)
+    {
+        var userEndpoint = System.Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT");
+        if (!Options.ReceiveTelemetry
+            || Options.Telemetry is not null
+            || Options.OtlpEndpoint is not null
+            || (Options.PassThroughUserOtlpEndpoint && !string.IsNullOrWhiteSpace(userEndpoint)))
+        {
+            return;
+        }
+
+        var store = new TelemetryStore(timeProvider: TimeProvider);
+        _receiver = await OtlpReceiverHost.StartAsync(store, cancellationToken: cancellationToken).ConfigureAwait(false);
+        _ownTelemetry = new ClusterTelemetry(_receiver.Receiver, Options.OtlpProtocol);
     }
 
     private void UpdatePrometheusTargets()

@@ -210,7 +210,7 @@ internal sealed class NodeSupervisor
         var udp = new IPEndPoint(IPAddress.Parse(options.Host), _udpPort);
         var http = new Uri($"http://{NodeLaunch.FormatHostPort(options.Host, _httpPort)}");
         var arguments = NodeLaunch.BuildArguments(Node.Name, options.Host, _udpPort, _httpPort, _cluster.SeedsFor(this));
-        var environment = NodeLaunch.BuildEnvironment(Node.Name, options, System.Environment.GetEnvironmentVariable, System.Environment.ProcessId);
+        var environment = NodeLaunch.BuildEnvironment(Node.Name, options, System.Environment.GetEnvironmentVariable, System.Environment.ProcessId, _cluster.Telemetry);
         var startInfo = NodeLaunch.CreateStartInfo(_cluster.Program, arguments, environment);
         Node.ConsoleLog.Append(ConsoleStream.AppHost, $"Starting: {_cluster.Program} {string.Join(' ', arguments)}");
 
