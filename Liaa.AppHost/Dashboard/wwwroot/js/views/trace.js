@@ -87,12 +87,13 @@ export function mount(root, [traceId]) {
 }
 
 // The duration goes right of the bar, or left of it when the bar ends near the right edge.
+// A bar that fills the row gets its label inside, at its right end.
 function durationLabel(span, total) {
+  const start = span.offsetMs / total;
   const end = (span.offsetMs + span.durationMs) / total;
-  const style = end > 0.82
-    ? { right: `calc(${(1 - span.offsetMs / total) * 100}% + 4px)` }
-    : { left: `calc(${end * 100}% + 4px)` };
-  return h('span', { class: 'span-duration', style }, ms(span.durationMs));
+  if (end <= 0.82) return h('span', { class: 'span-duration', style: { left: `calc(${end * 100}% + 4px)` } }, ms(span.durationMs));
+  if (start >= 0.18) return h('span', { class: 'span-duration', style: { right: `calc(${(1 - start) * 100}% + 4px)` } }, ms(span.durationMs));
+  return h('span', { class: 'span-duration inside', style: { right: `calc(${(1 - end) * 100}% + 6px)` } }, ms(span.durationMs));
 }
 
 function fact(label, value) {
