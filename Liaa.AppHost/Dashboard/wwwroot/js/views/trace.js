@@ -30,7 +30,7 @@ export function mount(root, [traceId]) {
     renderHeader(trace);
     renderWaterfall(trace);
     fill(logs, entries.length === 0 ? h('div', { class: 'muted pad' }, 'No log records carry this trace id.') :
-      h('table', { class: 'grid logs' }, h('tbody', {}, entries.map(log => h('tr', {},
+      h('table', { class: 'grid logs' }, h('tbody', {}, [...entries].sort((a, b) => a.time.localeCompare(b.time)).map(log => h('tr', {},
         h('td', { class: 'nowrap' }, time(log.time)), h('td', {}, nodeChip(log.node)),
         h('td', {}, h('span', { class: `pill level-${log.level}` }, log.level)), h('td', { class: 'message' }, log.message ?? ''))))));
   }
