@@ -183,6 +183,9 @@ internal sealed partial class AppHostWebHost : IAsyncDisposable
 
             Receiver.ConfigureListeners(kestrel);
         });
+        // The AppHost handles Ctrl+C itself, and the receiver must outlive the nodes' last flush:
+        // no console lifetime stopping this application on a signal.
+        builder.Services.AddSingleton<IHostLifetime, ExternallyStoppedLifetime>();
         builder.Services.AddSingleton(Cluster);
         builder.Services.AddSingleton(Store);
         builder.Services.AddSingleton(Receiver);
@@ -223,6 +226,14 @@ internal sealed partial class AppHostWebHost : IAsyncDisposable
         }
 
         return app;
+    }
+
+    /// <summary>A host lifetime that ignores signals: <see cref="DisposeAsync"/> is the only way this application stops.</summary>
+    private sealed class ExternallyStoppedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private bool IsOtlpListener(int localPort) =>
