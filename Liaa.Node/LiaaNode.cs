@@ -29,6 +29,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     private readonly MaintenanceService? _maintenance;
     private readonly NodeMetrics _metrics;
     private readonly bool _ownsMetrics;
+    private IReadOnlyList<Contact> _remembered;
     private int _stopped;
 
     private LiaaNode(NodeRuntime node, NodeMetrics metrics, bool ownsMetrics)
@@ -38,6 +39,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
         _ownsMetrics = ownsMetrics;
         _operations = new DhtOperations(node);
         _maintenance = node.Options.ClientMode ? null : new MaintenanceService(node, _operations);
+        _remembered = node.Data?.RememberedContacts ?? [];
         StartedAt = node.Time.GetUtcNow();
     }
 
@@ -56,6 +58,8 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
 
     /// <summary>Binds the socket (or the given transport) and starts serving and maintenance. Does not join: call <see cref="BootstrapAsync"/>.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message names every problem.</exception>
+    /// <exception cref="IOException">The data directory is in use by another node or cannot be written.</exception>
+    /// <exception cref="InvalidDataException">A file in the data directory is not what Liaa wrote.</exception>
     public static async Task<LiaaNode> StartAsync(LiaaNodeOptions options, ILoggerFactory? loggerFactory = null, NodeMetrics? metrics = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -66,18 +70,40 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
         }
 
         loggerFactory ??= NullLoggerFactory.Instance;
-        var self = options.NodeId ?? Kademlia.NodeId.NewRandom();
+        var logger = loggerFactory.CreateLogger("Liaa.Node");
         var ownsMetrics = metrics is null;
         metrics ??= new NodeMetrics();
-        var store = new InMemoryValueStore(options.TimeProvider, options.Storage);
-        var runtime = new NodeRuntime(self, options, store, metrics, loggerFactory.CreateLogger("Liaa.Node"));
-        var transport = options.Transport ?? UdpDatagramTransport.Bind(options.EndPoint);
-        var rpcOptions = options.Rpc;
-        rpcOptions.ClientMode = options.ClientMode;
-        runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, rpcOptions, options.TimeProvider, runtime.Random, loggerFactory.CreateLogger<RpcEndpoint>())
+        NodeDataDirectory? data = null;
+        NodeRuntime runtime;
+        try
         {
-            Observer = new RpcMetricsObserver(metrics),
-        };
+            data = options.DataDirectory is { } directory ? NodeDataDirectory.Open(directory, options.NodeId, logger) : null;
+            var self = data?.NodeId ?? options.NodeId ?? Kademlia.NodeId.NewRandom();
+            var store = new InMemoryValueStore(options.TimeProvider, options.Storage, data?.Values);
+            if (data is not null)
+            {
+                Restore(store, data, logger);
+            }
+
+            runtime = new NodeRuntime(self, options, store, metrics, logger) { Data = data };
+            var transport = options.Transport ?? UdpDatagramTransport.Bind(options.EndPoint);
+            var rpcOptions = options.Rpc;
+            rpcOptions.ClientMode = options.ClientMode;
+            runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, rpcOptions, options.TimeProvider, runtime.Random, loggerFactory.CreateLogger<RpcEndpoint>())
+            {
+                Observer = new RpcMetricsObserver(metrics),
+            };
+        }
+        catch
+        {
+            data?.Dispose();
+            if (ownsMetrics)
+            {
+                metrics.Dispose();
+            }
+
+            throw;
+        }
 
         var node = new LiaaNode(runtime, metrics, ownsMetrics);
         metrics.Observe(node);
@@ -87,17 +113,31 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
             await node._maintenance.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        Log.NodeStarted(runtime.Logger, self, runtime.Rpc.LocalEndPoint);
+        Log.NodeStarted(runtime.Logger, runtime.Self, runtime.Rpc.LocalEndPoint);
         return node;
+    }
+
+    private static void Restore(InMemoryValueStore store, NodeDataDirectory data, ILogger logger)
+    {
+        var restored = store.Restore(data.Recovery.Values);
+        if (restored.Refused > 0)
+        {
+            Log.ValuesNotRestored(logger, restored.Refused, "the storage limits no longer admit them");
+        }
+
+        data.Values.CompactionSource = () => store.CaptureForJournal(() => data.Values.Position);
     }
 
     /// <summary>Joins the network through <paramref name="seeds"/> (the options' seeds when null). With no seed the node starts a new network.</summary>
     public async Task<JoinResult> BootstrapAsync(IEnumerable<IPEndPoint>? seeds = null, CancellationToken cancellationToken = default)
     {
         var list = (seeds ?? _node.Options.Seeds).Where(s => !s.Equals(EndPoint)).ToArray();
-        var result = await _operations.JoinAsync(list, cancellationToken).ConfigureAwait(false);
+        var remembered = Volatile.Read(ref _remembered);
+        var result = await _operations.JoinAsync(list, remembered, cancellationToken).ConfigureAwait(false);
         if (result.IsJoined)
         {
+            // Remembered contacts are pinged until one join succeeds; after that the routing table knows better.
+            Volatile.Write(ref _remembered, []);
             IsJoined = true;
             Log.Joined(_node.Logger, result.SeedsReached, result.SeedsTried, result.RoutingTableSize);
         }
@@ -187,6 +227,12 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
         await _node.Rpc.StopAsync().ConfigureAwait(false);
         await _node.Background.StopAsync().ConfigureAwait(false);
         await _node.Rpc.DisposeAsync().ConfigureAwait(false);
+        if (_node.Data is { } data)
+        {
+            _maintenance?.SaveContacts();
+            data.Dispose();
+        }
+
         if (_ownsMetrics)
         {
             _metrics.Dispose();

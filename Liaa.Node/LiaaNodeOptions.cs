@@ -26,6 +26,13 @@ public sealed class LiaaNodeOptions
     /// </summary>
     public bool ClientMode { get; set; }
 
+    /// <summary>
+    /// A directory where the node keeps its id, its contacts and the values it holds across restarts
+    /// (created when missing; one node at a time). Null keeps everything in memory only.
+    /// </summary>
+    /// <value>Default null (memory only).</value>
+    public string? DataDirectory { get; set; }
+
     /// <summary>How often maintenance runs (expiry, bucket refresh, replication, republish). <value>Default 1 minute.</value></summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -53,6 +60,11 @@ public sealed class LiaaNodeOptions
         if (Rpc.Timeout <= TimeSpan.Zero)
         {
             problems.Add("Liaa:Transport:Timeout must be positive.");
+        }
+
+        if (DataDirectory is not null && string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            problems.Add("Liaa:Node:DataDirectory must name a directory when set.");
         }
 
         if (MaintenanceInterval <= TimeSpan.Zero)

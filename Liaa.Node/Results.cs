@@ -1,4 +1,5 @@
 using Liaa.Node.Kademlia;
+using Liaa.Node.Storage;
 using Liaa.Node.Wire;
 
 namespace Liaa.Node;
@@ -6,12 +7,22 @@ namespace Liaa.Node;
 /// <summary>How a join went: seeds tried and reached, and the routing table size after it.</summary>
 public sealed record JoinResult(int SeedsTried, int SeedsReached, int RoutingTableSize)
 {
-    /// <summary>True when at least one seed answered, or when there was none to try (a new network).</summary>
-    public bool IsJoined => SeedsTried == 0 || SeedsReached > 0;
+    /// <summary>Contacts remembered from the previous run (data directory) that answered a ping.</summary>
+    public int RememberedReached { get; init; }
+
+    /// <summary>True when at least one seed or remembered contact answered, or when there was no seed to try (a new network).</summary>
+    public bool IsJoined => SeedsTried == 0 || SeedsReached > 0 || RememberedReached > 0;
 }
 
 /// <summary>How a put went: <see cref="IsAccepted"/> false with a reason when refused (e.g. too large).</summary>
-public sealed record PutResult(NodeId Key, bool IsAccepted, int StoredAt, int Asked, string? Reason);
+public sealed record PutResult(NodeId Key, bool IsAccepted, int StoredAt, int Asked, string? Reason)
+{
+    /// <summary>Why the local store refused the value; null when accepted, or when it was accepted but could not be made durable.</summary>
+    public StoreStatus? Refusal { get; init; }
+
+    /// <summary>The value was accepted but the data directory could not be written: the put is not acknowledged.</summary>
+    public bool IsStorageFailure { get; init; }
+}
 
 /// <summary>What a get found: <see cref="Value"/> null when the key is not in the DHT.</summary>
 public sealed record GetResult(NodeId Key, DhtValue? Value, DateTimeOffset? PublishedAt, bool IsLocal, int Rounds, int NodesContacted)

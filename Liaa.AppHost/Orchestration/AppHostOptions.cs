@@ -18,7 +18,7 @@ public sealed class AppHostOptions
     /// <value>Default 8468.</value>
     public int SeedPort { get; set; } = LiaaClusterOptions.DefaultSeedPort;
 
-    /// <summary>Reserved for the dashboard (issue 6).</summary>
+    /// <summary>The dashboard's port on 127.0.0.1; 0 picks a free one.</summary>
     /// <value>Default 18888.</value>
     public int DashboardPort { get; set; } = 18888;
 

@@ -18,9 +18,9 @@ namespace Liaa.AppHost.Orchestration;
 /// </para>
 /// <para>
 /// Ports are kept across restarts (other nodes' routing tables and Prometheus keep pointing at the
-/// right place) unless they have been taken meanwhile. A node that exits before it is healthy is
-/// with a failure exit code is launched again on fresh ports, a few times: another process may have
-/// bound a port between the AppHost's probe and the node's own bind. The seed's fixed UDP port is never changed.
+/// right place) unless they have been taken meanwhile. A node that exits with a failure code before
+/// it is healthy is launched again on fresh ports, a few times: another process may have bound a
+/// port between the AppHost's probe and the node's own bind. The seed's fixed UDP port never changes.
 /// </para>
 /// </remarks>
 internal sealed class NodeSupervisor
@@ -152,13 +152,6 @@ internal sealed class NodeSupervisor
         Node.ConsoleLog.Append(ConsoleStream.AppHost, $"Killing pid {process.Id} (SIGKILL).");
         process.Kill();
         await exitHandled.ConfigureAwait(false);
-    }
-
-    /// <summary>Stops the node if it runs, then starts it again and waits until it is healthy.</summary>
-    public async Task RestartAsync(CancellationToken cancellationToken)
-    {
-        await StopAsync(cancellationToken).ConfigureAwait(false);
-        await StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>One periodic <c>/health</c> check of a node that has been healthy: flips it between Healthy and Unhealthy.</summary>
@@ -365,9 +358,11 @@ internal sealed class NodeSupervisor
 
             var http = Node.Snapshot.HttpEndpoint;
             var health = http is null ? null : await _cluster.Probe.GetHealthAsync(http, ProbeTimeout, cancellationToken).ConfigureAwait(false);
-            if (health == HttpStatusCode.NotFound)
+            if (health == HttpStatusCode.NotFound && listening.IsCompleted)
             {
                 // Routes are mapped before Kestrel answers at all: a 404 will not turn into a 200.
+                // Before the node says it listens, a 404 comes from whoever took the port between
+                // its probe and the node's bind; the node then exits and starts again on fresh ports.
                 var message = $"{Node.Name} answers 404 Not Found on {http}health: it does not serve the health endpoint the AppHost waits for.";
                 await KillAsync().ConfigureAwait(false);
                 Node.ConsoleLog.Append(ConsoleStream.AppHost, message);
@@ -377,7 +372,11 @@ internal sealed class NodeSupervisor
 
             if (health == HttpStatusCode.OK)
             {
-                var info = await _cluster.Probe.GetNodeInfoAsync(http!, ProbeTimeout, cancellationToken).ConfigureAwait(false);
+                // The startup line normally gave the id already; asking /v1/node costs each node a
+                // noticeable share of its start-up CPU (the JSON path's first use), so only when needed.
+                var info = Node.Snapshot.NodeId is null
+                    ? await _cluster.Probe.GetNodeInfoAsync(http!, ProbeTimeout, cancellationToken).ConfigureAwait(false)
+                    : null;
                 if (MarkHealthy(process, info))
                 {
                     return;

@@ -14,11 +14,15 @@ internal sealed class NodeSettings
 {
     public const string NodeSection = "Liaa:Node";
 
-    private NodeSettings(LiaaNodeOptions node, IPEndPoint http, string? name, IReadOnlyList<string> problems)
+    /// <summary>The smallest API token accepted: shorter ones are guessable.</summary>
+    public const int MinApiTokenLength = 16;
+
+    private NodeSettings(LiaaNodeOptions node, IPEndPoint http, string? name, string? apiToken, IReadOnlyList<string> problems)
     {
         Node = node;
         Http = http;
         Name = name;
+        ApiToken = apiToken;
         Problems = problems;
     }
 
@@ -27,6 +31,12 @@ internal sealed class NodeSettings
     public IPEndPoint Http { get; }
 
     public string? Name { get; }
+
+    /// <summary>
+    /// The bearer token writes through the HTTP API must carry (<c>Liaa:Node:ApiToken</c>). Required when the
+    /// API listens on anything but a loopback address; when set, required on loopback too.
+    /// </summary>
+    public string? ApiToken { get; }
 
     public IReadOnlyList<string> Problems { get; }
 
@@ -98,8 +108,26 @@ internal sealed class NodeSettings
             }
         }
 
+        if (node["DataDirectory"] is { Length: > 0 } dataDirectory)
+        {
+            options.DataDirectory = dataDirectory;
+        }
+
+        var apiToken = node["ApiToken"] is { Length: > 0 } token ? token : null;
+        if (apiToken is not null && apiToken.Length < MinApiTokenLength)
+        {
+            problems.Add($"{NodeSection}:ApiToken must be at least {MinApiTokenLength} characters long (is {apiToken.Length}).");
+        }
+
+        if (!IPAddress.IsLoopback(http.Address) && apiToken is null)
+        {
+            problems.Add(
+                $"{NodeSection}:Http is {http}, not a loopback address: anyone who can reach it could write to the DHT. "
+                + $"Set {NodeSection}:ApiToken (e.g. the environment variable Liaa__Node__ApiToken) to require it as a bearer token for writes, or bind the API to 127.0.0.1.");
+        }
+
         problems.AddRange(options.Validate());
-        return new NodeSettings(options, http, node["Name"], problems);
+        return new NodeSettings(options, http, node["Name"], apiToken, problems);
     }
 
     private static int ReadInt(IConfigurationSection section, string key, int fallback, int min, int max, List<string> problems)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Liaa.Node.Api;
+using Liaa.Node.Storage;
 using Liaa.Node.Telemetry;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -20,8 +21,12 @@ internal static class ServeCommand
         var seeds = new Option<string[]>("--seed") { Description = "A node to join through, as IP:PORT (repeatable). None starts a new network." };
         var http = new Option<string?>("--http") { Description = "IP:PORT of the HTTP API, health and /metrics (default 127.0.0.1:0, a free port)." };
         var name = new Option<string?>("--name") { Description = "A name for logs and the AppHost (e.g. node-0)." };
-        var nodeId = new Option<string?>("--node-id") { Description = "A fixed node id of 40 hexadecimal digits (default: random)." };
-        var command = new Command("serve", "Run a Kademlia node until Ctrl+C.") { port, address, seeds, http, name, nodeId };
+        var nodeId = new Option<string?>("--node-id") { Description = "A fixed node id of 40 hexadecimal digits (default: random, or the one saved in --data)." };
+        var data = new Option<string?>("--data")
+        {
+            Description = "A directory where the node keeps its id, contacts and values across restarts (default: memory only).",
+        };
+        var command = new Command("serve", "Run a Kademlia node until Ctrl+C.") { port, address, seeds, http, name, nodeId, data };
         command.SetAction((parse, cancellationToken) =>
         {
             var overrides = new Dictionary<string, string?>();
@@ -34,6 +39,7 @@ internal static class ServeCommand
             Put(overrides, "Http", parse.GetValue(http));
             Put(overrides, "Name", parse.GetValue(name));
             Put(overrides, "NodeId", parse.GetValue(nodeId));
+            Put(overrides, "DataDirectory", parse.GetValue(data));
             var seedValues = parse.GetValue(seeds) ?? [];
             for (var i = 0; i < seedValues.Length; i++)
             {
@@ -69,8 +75,19 @@ internal static class ServeCommand
             return NodeCommandLine.Failure;
         }
 
-        // The id is drawn here so telemetry can carry it as service.instance.id from the first span.
-        settings.Node.NodeId ??= Kademlia.NodeId.NewRandom();
+        // The id is settled here so telemetry can carry it as service.instance.id from the first span:
+        // the one saved in the data directory, else a new one (which the node then saves there).
+        try
+        {
+            settings.Node.NodeId ??= (settings.Node.DataDirectory is { } directory ? NodeDataDirectory.ReadNodeId(directory) : null)
+                ?? Kademlia.NodeId.NewRandom();
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return NodeCommandLine.Failure;
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.Http));
         builder.AddServiceDefaults(telemetry =>
         {
@@ -96,7 +113,7 @@ internal static class ServeCommand
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
             return NodeCommandLine.Failure;

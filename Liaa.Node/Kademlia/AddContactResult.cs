@@ -24,10 +24,31 @@ internal enum AddContactStatus
 
     /// <summary>The contact was not taken: it carries the table's own id or an unusable endpoint.</summary>
     Rejected,
+
+    /// <summary>
+    /// The contact was kept out by a defence (<see cref="AddContactResult.Refusal"/>): its network already has
+    /// its share of the table or bucket, or its endpoint belongs to another id. For the latter the caller
+    /// should ping <see cref="AddContactResult.ContactToPing"/> (the id holding the endpoint): if another id
+    /// answers there, the holder is gone.
+    /// </summary>
+    Refused,
+}
+
+/// <summary>Why <see cref="RoutingTable.Observe"/> refused a contact.</summary>
+internal enum ContactRefusal
+{
+    None,
+
+    /// <summary>Its /24 or /48 already has <see cref="KademliaOptions.MaxContactsPerSubnet"/> contacts in the table, or its share of the bucket.</summary>
+    Subnet,
+
+    /// <summary>Another id is in the table at the same address and port: one endpoint is one node.</summary>
+    EndPointTaken,
 }
 
 /// <summary>The outcome of observing a contact.</summary>
 /// <param name="Status">What happened.</param>
-/// <param name="ContactToPing">For <see cref="AddContactStatus.Full"/> and <see cref="AddContactStatus.EndPointConflict"/>: whom to ping.</param>
+/// <param name="ContactToPing">For <see cref="AddContactStatus.Full"/>, <see cref="AddContactStatus.EndPointConflict"/> and an endpoint refusal: whom to ping.</param>
 /// <param name="Replaced">For <see cref="AddContactStatus.Added"/>: the stale contact the newcomer replaced, if any.</param>
-internal readonly record struct AddContactResult(AddContactStatus Status, Contact? ContactToPing = null, Contact? Replaced = null);
+/// <param name="Refusal">For <see cref="AddContactStatus.Refused"/>: why.</param>
+internal readonly record struct AddContactResult(AddContactStatus Status, Contact? ContactToPing = null, Contact? Replaced = null, ContactRefusal Refusal = ContactRefusal.None);

@@ -62,6 +62,26 @@ public sealed class KademliaOptions
     /// <value>Default 1 second. Must be positive when set.</value>
     public TimeSpan? SlowRequestThreshold { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Longest a lookup may run: past it the lookup stops sending, abandons what is in flight and returns what
+    /// it has found so far, so no answer pattern (a hostile node feeding ever-new far contacts, a slow network)
+    /// can keep a put, a get or a refresh going without end. <c>null</c> turns it off.
+    /// </summary>
+    /// <value>Default 1 minute (a healthy lookup takes a few round trips; one stalled by dead nodes, a few timeouts). Must be positive when set.</value>
+    public TimeSpan? MaxLookupDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Most contacts one routing table holds from one /24 (IPv4) or /48 (IPv6) network, so one operator with a
+    /// block of addresses cannot fill the table (an eclipse). Loopback addresses are exempt (local clusters).
+    /// 0 turns the limit off.
+    /// </summary>
+    /// <value>Default 10 contacts.</value>
+    public int MaxContactsPerSubnet { get; set; } = 10;
+
+    /// <summary>As <see cref="MaxContactsPerSubnet"/>, for one k-bucket (and, separately, its replacement cache).</summary>
+    /// <value>Default 2 contacts. 0 turns the limit off.</value>
+    public int MaxContactsPerSubnetPerBucket { get; set; } = 2;
+
     /// <summary>The replacement cache capacity in effect.</summary>
     public int EffectiveReplacementCacheSize => ReplacementCacheSize ?? K;
 
@@ -106,6 +126,21 @@ public sealed class KademliaOptions
         if (SlowRequestThreshold is { } slow && slow <= TimeSpan.Zero)
         {
             problems.Add($"{SectionName}:{nameof(SlowRequestThreshold)} must be positive when set (is {slow}).");
+        }
+
+        if (MaxLookupDuration is { } maxLookup && maxLookup <= TimeSpan.Zero)
+        {
+            problems.Add($"{SectionName}:{nameof(MaxLookupDuration)} must be positive when set (is {maxLookup}).");
+        }
+
+        if (MaxContactsPerSubnet < 0)
+        {
+            problems.Add($"{SectionName}:{nameof(MaxContactsPerSubnet)} must not be negative (is {MaxContactsPerSubnet}).");
+        }
+
+        if (MaxContactsPerSubnetPerBucket < 0)
+        {
+            problems.Add($"{SectionName}:{nameof(MaxContactsPerSubnetPerBucket)} must not be negative (is {MaxContactsPerSubnetPerBucket}).");
         }
 
         return problems;

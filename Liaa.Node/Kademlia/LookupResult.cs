@@ -48,4 +48,8 @@ public sealed record LookupResult(
     int IgnoredResponses,
     IReadOnlyList<LookupProgress> Progress,
     DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt);
+    DateTimeOffset? FinishedAt)
+{
+    /// <summary>The lookup was ended by <see cref="KademliaOptions.MaxLookupDuration"/>: this is what it had found by then.</summary>
+    public bool DeadlineExceeded { get; init; }
+}

@@ -109,12 +109,23 @@ internal sealed partial class RoutingTable
                 return ObserveKnown(known, contact, now);
             }
 
+            // One endpoint is one node: a stale holder of the endpoint (a node restarted with a new id) gives way at once.
+            if (_byEndPoint.TryGetValue(contact.EndPoint, out var holder) && IsStaleLocked(holder))
+            {
+                RemoveLocked(holder);
+            }
+
             while (true)
             {
                 var leaf = FindLeaf(contact.Id);
                 var bucket = leaf.Bucket!;
                 if (bucket.Contacts.Count < _options.K)
                 {
+                    if (CheckAdmission(contact, bucket, leaving: null) is var refusal and not ContactRefusal.None)
+                    {
+                        return Refuse(contact, refusal);
+                    }
+
                     RemoveReplacement(bucket, contact.Id);
                     InsertByLastSeen(bucket, new ContactEntry(contact, now));
                     return new AddContactResult(AddContactStatus.Added);
@@ -130,11 +141,20 @@ internal sealed partial class RoutingTable
                 if (stale >= 0)
                 {
                     var replaced = bucket.Contacts[stale];
-                    bucket.Contacts.RemoveAt(stale);
-                    _contacts.Remove(replaced.Contact.Id);
+                    if (CheckAdmission(contact, bucket, replaced.Contact) is var refusal and not ContactRefusal.None)
+                    {
+                        return Refuse(contact, refusal);
+                    }
+
+                    RemoveFromBucket(bucket, replaced);
                     RemoveReplacement(bucket, contact.Id);
                     InsertByLastSeen(bucket, new ContactEntry(contact, now));
                     return new AddContactResult(AddContactStatus.Added, Replaced: replaced.Contact);
+                }
+
+                if (CheckReplacementAdmission(contact, bucket) is var cacheRefusal and not ContactRefusal.None)
+                {
+                    return Refuse(contact, cacheRefusal);
                 }
 
                 _replacementCount += bucket.AddReplacement(contact, now, _options.EffectiveReplacementCacheSize);
@@ -168,18 +188,19 @@ internal sealed partial class RoutingTable
 
             if (entry.PendingEndPoint is { } pending)
             {
-                bucket.Contacts.Remove(entry);
                 var moved = new ContactEntry(new Contact(id, pending), entry.PendingSeen);
-                _contacts[id] = moved;
-                InsertByLastSeen(bucket, moved);
-                return new FailureResult(FailureStatus.EndPointReplaced, Promoted: moved.Contact);
+                entry.PendingEndPoint = null;
+                if (CheckAdmission(moved.Contact, bucket, entry.Contact) == ContactRefusal.None)
+                {
+                    RemoveFromBucket(bucket, entry);
+                    InsertByLastSeen(bucket, moved);
+                    return new FailureResult(FailureStatus.EndPointReplaced, Promoted: moved.Contact);
+                }
             }
 
-            if (bucket.TakeNewestReplacement() is { } replacement)
+            if (TakeNewestAdmissibleReplacement(bucket, entry.Contact) is { } replacement)
             {
-                _replacementCount--;
-                bucket.Contacts.Remove(entry);
-                _contacts.Remove(id);
+                RemoveFromBucket(bucket, entry);
                 InsertByLastSeen(bucket, new ContactEntry(replacement.Contact, replacement.LastSeen));
                 return new FailureResult(FailureStatus.Evicted, entry.FailureCount, IsStale: true, Promoted: replacement.Contact);
             }
@@ -202,7 +223,7 @@ internal sealed partial class RoutingTable
     {
         lock (_gate)
         {
-            return _contacts.TryGetValue(id, out var entry) && entry.FailureCount >= _options.FailuresBeforeEviction;
+            return IsStaleLocked(id);
         }
     }
 
@@ -214,21 +235,25 @@ internal sealed partial class RoutingTable
     {
         lock (_gate)
         {
-            var bucket = FindLeaf(id).Bucket!;
-            if (!_contacts.Remove(id, out var entry))
-            {
-                return RemoveReplacement(bucket, id);
-            }
-
-            bucket.Contacts.Remove(entry);
-            if (bucket.TakeNewestReplacement() is { } replacement)
-            {
-                _replacementCount--;
-                InsertByLastSeen(bucket, new ContactEntry(replacement.Contact, replacement.LastSeen));
-            }
-
-            return true;
+            return RemoveLocked(id);
         }
+    }
+
+    private bool RemoveLocked(NodeId id)
+    {
+        var bucket = FindLeaf(id).Bucket!;
+        if (!_contacts.TryGetValue(id, out var entry))
+        {
+            return RemoveReplacement(bucket, id);
+        }
+
+        RemoveFromBucket(bucket, entry);
+        if (TakeNewestAdmissibleReplacement(bucket, leaving: null) is { } replacement)
+        {
+            InsertByLastSeen(bucket, new ContactEntry(replacement.Contact, replacement.LastSeen));
+        }
+
+        return true;
     }
 
     /// <summary>Every contact in a bucket, buckets in id order, each least-recently seen first.</summary>
@@ -254,6 +279,12 @@ internal sealed partial class RoutingTable
         var bucket = FindLeaf(contact.Id).Bucket!;
         if (!entry.Contact.EndPoint.Equals(contact.EndPoint))
         {
+            // The new endpoint must be one the contact could take: not another id's, not in a full network.
+            if (CheckAdmission(contact, bucket, entry.Contact) is var refusal and not ContactRefusal.None)
+            {
+                return Refuse(contact, refusal);
+            }
+
             if (entry.FailureCount < _options.FailuresBeforeEviction)
             {
                 entry.PendingEndPoint = contact.EndPoint;
@@ -261,7 +292,9 @@ internal sealed partial class RoutingTable
                 return new AddContactResult(AddContactStatus.EndPointConflict, ContactToPing: entry.Contact);
             }
 
+            Track(entry.Contact, -1);
             entry.Contact = contact;
+            Track(contact, +1);
         }
 
         entry.LastSeen = now;
@@ -306,6 +339,7 @@ internal sealed partial class RoutingTable
     private void InsertByLastSeen(KBucket bucket, ContactEntry entry)
     {
         _contacts[entry.Contact.Id] = entry;
+        Track(entry.Contact, +1);
         var index = bucket.Contacts.Count;
         while (index > 0 && bucket.Contacts[index - 1].LastSeen > entry.LastSeen)
         {
@@ -314,6 +348,16 @@ internal sealed partial class RoutingTable
 
         bucket.Contacts.Insert(index, entry);
     }
+
+    /// <summary>Takes the entry out of its bucket and the indexes.</summary>
+    private void RemoveFromBucket(KBucket bucket, ContactEntry entry)
+    {
+        bucket.Contacts.Remove(entry);
+        _contacts.Remove(entry.Contact.Id);
+        Track(entry.Contact, -1);
+    }
+
+    private bool IsStaleLocked(NodeId id) => _contacts.TryGetValue(id, out var entry) && entry.FailureCount >= _options.FailuresBeforeEviction;
 
     private bool RemoveReplacement(KBucket bucket, NodeId id)
     {

@@ -42,17 +42,31 @@ internal sealed class ContactTracker
                 _node.Background.Run(ct => HandOffAsync(contact, ct));
                 break;
             case AddContactStatus.Full or AddContactStatus.EndPointConflict when outcome.ContactToPing is { } stale:
-                lock (_gate)
+                Ping(stale);
+                break;
+            case AddContactStatus.Refused:
+                _node.Metrics.ContactRefused(outcome.Refusal == ContactRefusal.Subnet ? "subnet" : "endpoint");
+                if (outcome.ContactToPing is { } holder)
                 {
-                    if (!_pinging.Add(stale.Id))
-                    {
-                        return;
-                    }
+                    // Another id claims the holder's endpoint: if the holder no longer answers there as itself, it gives way.
+                    Ping(holder);
                 }
 
-                _node.Background.Run(ct => PingStaleAsync(stale, ct));
                 break;
         }
+    }
+
+    private void Ping(Contact stale)
+    {
+        lock (_gate)
+        {
+            if (!_pinging.Add(stale.Id))
+            {
+                return;
+            }
+        }
+
+        _node.Background.Run(ct => PingStaleAsync(stale, ct));
     }
 
     /// <summary>An RPC to <paramref name="contact"/> timed out: one failure more (one lost datagram does not evict).</summary>
@@ -72,9 +86,22 @@ internal sealed class ContactTracker
             for (var attempt = 0; attempt < _node.Options.Kademlia.FailuresBeforeEviction; attempt++)
             {
                 var result = await _node.Rpc.SendAsync(stale.EndPoint, new PingRequest(_node.Self), null, cancellationToken).ConfigureAwait(false);
-                if (result.Status == RpcStatus.Ok && result.Response is PingResponse ping && ping.Responder == stale.Id)
+                if (result.Status == RpcStatus.Ok && result.Response is PingResponse ping)
                 {
-                    _node.Routing.Observe(stale, _node.Time.GetUtcNow());
+                    if (ping.Responder == stale.Id)
+                    {
+                        _node.Routing.Observe(stale, _node.Time.GetUtcNow());
+                        return;
+                    }
+
+                    // Another node answers at the endpoint now (a restart with a new id): the old id is gone from there.
+                    if (_node.Routing.Remove(stale.Id))
+                    {
+                        _node.Metrics.ContactEvicted();
+                        Log.ContactEvicted(_node.Logger, stale.Id, stale.EndPoint);
+                    }
+
+                    Observe(new Contact(ping.Responder, stale.EndPoint));
                     return;
                 }
 

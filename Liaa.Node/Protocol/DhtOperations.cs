@@ -26,33 +26,37 @@ internal sealed class DhtOperations
     /// <summary>
     /// Joins through <paramref name="seeds"/>: pings each (learning its id), looks up the own id, then
     /// refreshes every bucket further away than the closest neighbour (§2.3). With no seed, or none
-    /// answering, the node stands alone as the start of a new network.
+    /// answering, the node stands alone as the start of a new network. Contacts <paramref name="remembered"/>
+    /// from a previous run are pinged alongside the seeds and enter the routing table only if they answer,
+    /// with the id they answer with: a remembered contact is a hint, never trusted as it was saved.
     /// </summary>
-    public async Task<JoinResult> JoinAsync(IReadOnlyList<IPEndPoint> seeds, CancellationToken cancellationToken)
+    public async Task<JoinResult> JoinAsync(IReadOnlyList<IPEndPoint> seeds, IReadOnlyList<Contact> remembered, CancellationToken cancellationToken)
     {
         using var activity = LiaaDiagnostics.ActivitySource.StartActivity("join");
         activity?.SetTag("liaa.join.seeds", seeds.Count);
-        var pings = seeds.Select(seed => _node.Rpc.SendAsync(seed, new PingRequest(_node.Self), null, cancellationToken)).ToArray();
+        var targets = seeds.Concat(remembered.Select(c => c.EndPoint).Where(e => !seeds.Contains(e))).ToArray();
+        var pings = targets.Select(target => _node.Rpc.SendAsync(target, new PingRequest(_node.Self), null, cancellationToken)).ToArray();
         var results = await Task.WhenAll(pings).ConfigureAwait(false);
-        var reached = 0;
-        for (var i = 0; i < seeds.Count; i++)
+        int reached = 0, rememberedReached = 0;
+        for (var i = 0; i < targets.Length; i++)
         {
             if (results[i] is { Status: RpcStatus.Ok, Response: PingResponse ping } && ping.Responder != _node.Self)
             {
-                _node.Contacts.Observe(new Contact(ping.Responder, seeds[i]));
-                reached++;
+                _node.Contacts.Observe(new Contact(ping.Responder, targets[i]));
+                _ = i < seeds.Count ? reached++ : rememberedReached++;
             }
         }
 
-        if (reached > 0)
+        if (reached + rememberedReached > 0)
         {
             await _node.Lookups.RunAsync(LookupKind.FindNode, _node.Self, cancellationToken).ConfigureAwait(false);
             await RefreshAsync(RefreshScope.BeyondClosestNeighbour, cancellationToken).ConfigureAwait(false);
         }
 
         activity?.SetTag("liaa.join.reached", reached);
+        activity?.SetTag("liaa.join.remembered_reached", rememberedReached);
         activity?.SetTag("liaa.routing.size", _node.Routing.Count);
-        return new JoinResult(seeds.Count, reached, _node.Routing.Count);
+        return new JoinResult(seeds.Count, reached, _node.Routing.Count) { RememberedReached = rememberedReached };
     }
 
     /// <summary>
@@ -69,7 +73,18 @@ internal sealed class DhtOperations
         if (!local.IsAccepted)
         {
             activity?.SetStatus(ActivityStatusCode.Error, local.Reason);
-            return new PutResult(key, false, 0, 0, local.Reason);
+            return new PutResult(key, false, 0, 0, local.Reason) { Refusal = local.Status };
+        }
+
+        try
+        {
+            // Nothing is acknowledged before it is on disk (a data directory), so a crash loses no put that returned.
+            await _node.Store.WhenDurableAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            return new PutResult(key, false, 0, 0, ex.Message) { IsStorageFailure = true };
         }
 
         var (stored, asked) = await StoreAtClosestAsync(key, value, publishedAt, cancellationToken).ConfigureAwait(false);
@@ -107,6 +122,41 @@ internal sealed class DhtOperations
         }
 
         return new GetResult(key, lookup.Value, lookup.PublishedAt, IsLocal: false, lookup.Rounds, lookup.NodesContacted);
+    }
+
+    /// <summary>
+    /// Pings every stale contact (one that failed <see cref="Kademlia.KademliaOptions.FailuresBeforeEviction"/>
+    /// times in a row and had no replacement to give way to). Stale contacts are left out of lookups and
+    /// answers, so without this a contact cut off by a partition, or a node whose own link was down, would stay
+    /// unused forever once the network heals; one that answers now is live again, one that still does not
+    /// gets one more failure (and goes if a replacement is waiting).
+    /// </summary>
+    public async Task<int> ProbeStaleAsync(CancellationToken cancellationToken)
+    {
+        var stale = _node.Routing.GetBuckets().SelectMany(b => b.Contacts).Where(c => c.IsStale).Select(c => c.Contact).ToArray();
+        if (stale.Length == 0)
+        {
+            return 0;
+        }
+
+        var pings = stale.Select(c => _node.Rpc.SendAsync(c.EndPoint, new PingRequest(_node.Self), new RpcCallOptions { PeerId = c.Id }, cancellationToken)).ToArray();
+        var results = await Task.WhenAll(pings).ConfigureAwait(false);
+        var revived = 0;
+        for (var i = 0; i < stale.Length; i++)
+        {
+            switch (results[i])
+            {
+                case { Status: RpcStatus.Ok, Response: PingResponse ping }:
+                    _node.Contacts.Observe(new Contact(ping.Responder, stale[i].EndPoint));
+                    revived += ping.Responder == stale[i].Id ? 1 : 0;
+                    break;
+                case { Status: RpcStatus.Timeout }:
+                    _node.Contacts.Failed(stale[i]);
+                    break;
+            }
+        }
+
+        return revived;
     }
 
     /// <summary>Looks up a random id in every bucket that saw no lookup for an hour (or, on join, every bucket beyond the closest neighbour).</summary>

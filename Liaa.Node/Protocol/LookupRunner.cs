@@ -16,7 +16,10 @@ namespace Liaa.Node.Protocol;
 /// Every answering node is observed into the routing table (an answer is a message from it); a
 /// timeout counts one failure against it. Requests still in flight when the lookup has its answer
 /// are not awaited: they complete at their timeout as tracked background work, and their outcome
-/// still updates the routing table.
+/// still updates the routing table. A lookup never outlives <see cref="KademliaOptions.MaxLookupDuration"/>:
+/// then its requests are cancelled and it returns what it has (<see cref="LookupResult.DeadlineExceeded"/>).
+/// Only contacts that answered themselves reach the routing table: the contacts an answer lists feed the
+/// lookup's shortlist only, so no node can fill our table with contacts that do not exist.
 /// </remarks>
 internal sealed class LookupRunner
 {
@@ -37,6 +40,39 @@ internal sealed class LookupRunner
         _node.Routing.MarkLookup(target, _node.Time.GetUtcNow());
         var lookup = new Lookup(kind, _node.Self, target, _node.Routing.FindClosest(target, _node.Options.Kademlia.K, includeStale: false), _node.Options.Kademlia);
         var inFlight = new Dictionary<Task<RpcResult>, Contact>();
+
+        // The deadline cancels the lookup's own requests and waits, never the caller's token.
+        using var deadline = _node.Options.Kademlia.MaxLookupDuration is { } max ? new CancellationTokenSource(max, _node.Time) : null;
+        using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var token = linked?.Token ?? cancellationToken;
+        var deadlineExceeded = false;
+        try
+        {
+            await DriveAsync(kind, target, lookup, inFlight, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
+        {
+            deadlineExceeded = true;
+            _node.Metrics.LookupDeadlineExceeded(kind);
+        }
+
+        foreach (var (task, contact) in inFlight)
+        {
+            _node.Background.Run(_ => FinishLateAsync(task, contact));
+        }
+
+        var outcome = lookup.GetResult() with { DeadlineExceeded = deadlineExceeded };
+        _node.Metrics.LookupCompleted(kind, _node.Time.GetElapsedTime(started), outcome.Rounds, outcome.Value is not null);
+        if (activity is not null)
+        {
+            Describe(activity, kind, outcome);
+        }
+
+        return outcome;
+    }
+
+    private async Task DriveAsync(LookupKind kind, NodeId target, Lookup lookup, Dictionary<Task<RpcResult>, Contact> inFlight, CancellationToken cancellationToken)
+    {
         while (true)
         {
             var step = lookup.Next(_node.Time.GetUtcNow());
@@ -55,7 +91,7 @@ internal sealed class LookupRunner
 
             if (step.Kind == LookupStepKind.Finished || (inFlight.Count == 0 && step.WakeAt is null))
             {
-                break;
+                return;
             }
 
             await WaitAsync(inFlight.Keys, step.WakeAt, cancellationToken).ConfigureAwait(false);
@@ -66,20 +102,6 @@ internal sealed class LookupRunner
                 Apply(lookup, from, await completed.ConfigureAwait(false), cancellationToken);
             }
         }
-
-        foreach (var (task, contact) in inFlight)
-        {
-            _node.Background.Run(_ => FinishLateAsync(task, contact));
-        }
-
-        var outcome = lookup.GetResult();
-        _node.Metrics.LookupCompleted(kind, _node.Time.GetElapsedTime(started), outcome.Rounds, outcome.Value is not null);
-        if (activity is not null)
-        {
-            Describe(activity, kind, outcome);
-        }
-
-        return outcome;
     }
 
     private void Apply(Lookup lookup, Contact from, RpcResult result, CancellationToken cancellationToken)
@@ -148,6 +170,11 @@ internal sealed class LookupRunner
         activity.SetTag("liaa.lookup.contacted", outcome.NodesContacted);
         activity.SetTag("liaa.lookup.timeouts", outcome.Timeouts);
         activity.SetTag("liaa.lookup.closest_found", outcome.ClosestNodes.Count);
+        if (outcome.DeadlineExceeded)
+        {
+            activity.SetTag("liaa.lookup.deadline_exceeded", true);
+        }
+
         if (kind == LookupKind.FindValue)
         {
             activity.SetTag("liaa.lookup.found", outcome.Value is not null);

@@ -4,8 +4,9 @@ namespace Liaa.Node.Protocol;
 
 /// <summary>
 /// The node's periodic work, on one <see cref="PeriodicTimer"/> of the node's clock: drop expired
-/// values, refresh buckets with no lookup for an hour, replicate values not received in the last
-/// hour, and republish this node's own values every 24 hours. Each job decides for itself what is
+/// values, ping stale contacts (so a healed partition reconnects), refresh buckets with no lookup for an
+/// hour, replicate values not received in the last hour, republish this node's own values every 24 hours,
+/// and, with a data directory, save the contacts and compact the value log when due. Each job decides for itself what is
 /// due, so the tick only bounds how late a job can be.
 /// </summary>
 internal sealed class MaintenanceService : BackgroundService
@@ -31,6 +32,24 @@ internal sealed class MaintenanceService : BackgroundService
         }
     }
 
+    /// <summary>Saves the routing table's contacts to the data directory, for the next start's join; a failure is logged.</summary>
+    public void SaveContacts()
+    {
+        if (_node.Data is not { } data)
+        {
+            return;
+        }
+
+        try
+        {
+            data.SaveContacts(_node.Routing.GetAll());
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.ContactsNotSaved(_node.Logger, data.Path, ex);
+        }
+    }
+
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         try
@@ -41,9 +60,15 @@ internal sealed class MaintenanceService : BackgroundService
                 _node.Metrics.Expired(expired);
             }
 
+            await _operations.ProbeStaleAsync(cancellationToken).ConfigureAwait(false);
             await _operations.RefreshAsync(RefreshScope.Stale, cancellationToken).ConfigureAwait(false);
             await _operations.ReplicateAsync(cancellationToken).ConfigureAwait(false);
             await _operations.RepublishAsync(cancellationToken).ConfigureAwait(false);
+            if (_node.Data is { } data)
+            {
+                SaveContacts();
+                await data.Values.CompactIfDueAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

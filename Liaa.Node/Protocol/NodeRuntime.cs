@@ -52,6 +52,9 @@ internal sealed class NodeRuntime
 
     public RequestHandler Handler { get; }
 
+    /// <summary>The data directory when the node persists its state; null for a memory-only node.</summary>
+    public NodeDataDirectory? Data { get; init; }
+
     /// <summary>Set once, right after the endpoint is built around <see cref="Handler"/>.</summary>
     public RpcEndpoint Rpc { get; set; } = null!;
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using Liaa.Node.Telemetry;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Rpc;
@@ -13,6 +14,9 @@ namespace Liaa.Node.Protocol;
 /// </summary>
 internal sealed class RequestHandler : IRpcHandler
 {
+    // A value hit's bytes beyond the value: the envelope, a Liaa header with the publication time, {"value": …}.
+    private const int ValueReplyOverhead = 64;
+
     private readonly NodeRuntime _node;
 
     public RequestHandler(NodeRuntime node)
@@ -25,7 +29,7 @@ internal sealed class RequestHandler : IRpcHandler
         var sender = request switch
         {
             PingRequest ping => ping.Sender,
-            StoreRequest store => store.Sender,
+            StoreRequest storeRequest => storeRequest.Sender,
             FindNodeRequest findNode => findNode.Sender,
             FindValueRequest findValue => findValue.Sender,
             _ => (NodeId?)null,
@@ -36,16 +40,42 @@ internal sealed class RequestHandler : IRpcHandler
             _node.Contacts.Observe(new Contact(id, context.Remote));
         }
 
+        switch (request)
+        {
+            case StoreRequest store:
+                return StoreAsync(store, context, cancellationToken);
+            case FindValueRequest findValue:
+                return FindValueAsync(findValue, context, cancellationToken);
+        }
+
         RpcResponse? response = request switch
         {
             PingRequest => new PingResponse(_node.Self),
-            StoreRequest store => Store(store, context),
             FindNodeRequest findNode => new FindNodeResponse(Closest(findNode.Target, context)),
-            FindValueRequest findValue => FindValue(findValue, context),
             StunRequest => new StunResponse(context.Remote),
             _ => null,
         };
         return ValueTask.FromResult(response);
+    }
+
+    /// <summary>Stores, and acknowledges only once the value is durable (at once without a data directory).</summary>
+    private async ValueTask<RpcResponse?> StoreAsync(StoreRequest request, RpcRequestContext context, CancellationToken cancellationToken)
+    {
+        var response = Store(request, context);
+        if (response.Stored)
+        {
+            try
+            {
+                await _node.Store.WhenDurableAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // Served from memory, but not durable: say so (a Python requester ignores the answer anyway).
+                return new StoreResponse(false);
+            }
+        }
+
+        return response;
     }
 
     private StoreResponse Store(StoreRequest request, RpcRequestContext context)
@@ -66,14 +96,33 @@ internal sealed class RequestHandler : IRpcHandler
         return new StoreResponse(result.IsAccepted);
     }
 
-    private FindValueResponse FindValue(FindValueRequest request, RpcRequestContext context)
+    /// <summary>
+    /// The value, or the closest contacts. A value too large for the bound on replies (no amplification,
+    /// <see cref="RpcOptions.MaxReplyBytes"/>) is sent only to a requester that proves its address by
+    /// answering a ping with the id it sent: a forged source address gets a tiny ping, never the value.
+    /// </summary>
+    private async ValueTask<RpcResponse?> FindValueAsync(FindValueRequest request, RpcRequestContext context, CancellationToken cancellationToken)
     {
-        if (_node.Store.TryGet(request.Key, out var stored))
+        if (!_node.Store.TryGet(request.Key, out var stored))
         {
-            return FindValueResponse.Hit(stored.Value, stored.PublishedAt);
+            return FindValueResponse.Miss(Closest(request.Key, context));
         }
 
-        return FindValueResponse.Miss(Closest(request.Key, context));
+        if (_node.Options.Rpc.MaxReplyBytes(context.RequestBytes) is { } limit && stored.Size + ValueReplyOverhead > limit
+            && !await AnswersAsItselfAsync(request.Sender, context.Remote, cancellationToken).ConfigureAwait(false))
+        {
+            _node.Metrics.ReplyWithheld();
+            Log.ValueWithheld(_node.Logger, request.Key, context.Remote, stored.Size);
+            return null;
+        }
+
+        return FindValueResponse.Hit(stored.Value, stored.PublishedAt);
+    }
+
+    private async Task<bool> AnswersAsItselfAsync(NodeId sender, IPEndPoint remote, CancellationToken cancellationToken)
+    {
+        var result = await _node.Rpc.SendAsync(remote, new PingRequest(_node.Self), null, cancellationToken).ConfigureAwait(false);
+        return result is { Status: RpcStatus.Ok, Response: PingResponse ping } && ping.Responder == sender;
     }
 
     /// <summary>Up to k contacts nearest to the target, without the requester (by endpoint) and without a node whose id is the target, as Python does; contacts that stopped answering are not handed out.</summary>

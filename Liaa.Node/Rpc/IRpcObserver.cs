@@ -16,4 +16,9 @@ public interface IRpcObserver
 
     /// <summary>A datagram was dropped without effect.</summary>
     void OnDropped(DropReason reason);
+
+    /// <summary>A reply's contact list was cut so the reply stays within its bound (<see cref="RpcOptions.MaxReplyBytes"/>).</summary>
+    void OnReplyTrimmed(RpcMethod method)
+    {
+    }
 }

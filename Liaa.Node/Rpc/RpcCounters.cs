@@ -23,6 +23,7 @@ public sealed class RpcCounters
     private long _callsStopped;
     private long _callsFailed;
     private long _sendErrors;
+    private long _repliesTrimmed;
 
     /// <summary>Datagrams dropped so far for <paramref name="reason"/>.</summary>
     public long Dropped(DropReason reason) =>
@@ -48,7 +49,10 @@ public sealed class RpcCounters
             Interlocked.Read(ref _callsCancelled),
             Interlocked.Read(ref _callsStopped),
             Interlocked.Read(ref _callsFailed),
-            Interlocked.Read(ref _sendErrors));
+            Interlocked.Read(ref _sendErrors))
+        {
+            RepliesTrimmed = Interlocked.Read(ref _repliesTrimmed),
+        };
     }
 
     internal void AddDrop(DropReason reason)
@@ -70,6 +74,8 @@ public sealed class RpcCounters
     internal void AddCallSent() => Interlocked.Increment(ref _callsSent);
 
     internal void AddSendError() => Interlocked.Increment(ref _sendErrors);
+
+    internal void AddReplyTrimmed() => Interlocked.Increment(ref _repliesTrimmed);
 
     internal void AddCallCompleted(RpcStatus status)
     {
@@ -121,6 +127,9 @@ public sealed record RpcCountersSnapshot(
     long CallsFailed,
     long SendErrors)
 {
+    /// <summary>Replies whose contact list was cut to keep them within their bound (no amplification).</summary>
+    public long RepliesTrimmed { get; init; }
+
     /// <summary>All dropped datagrams, whatever the reason.</summary>
     public long TotalDropped => Drops.Values.Sum();
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Liaa.Node.Kademlia;
 using Liaa.Node.Wire;
 
 namespace Liaa.Node.Rpc;
@@ -13,6 +14,14 @@ public sealed partial class RpcEndpoint
         if (!WireCodec.TryDecodeRequest(body, envelope, out var request, out var reason) || request is null)
         {
             Drop(reason == DropReason.None ? DropReason.MalformedBody : reason, remote);
+            return;
+        }
+
+        // Before anything is spent on it: a flood from one source costs a lookup and a counter.
+        var limited = _rateLimiter.Admit(remote, request.Method);
+        if (limited != DropReason.None)
+        {
+            Drop(limited, remote);
             return;
         }
 
@@ -31,7 +40,7 @@ public sealed partial class RpcEndpoint
         // Unsafe: the loop's execution context carries nothing a handler should see.
         ThreadPool.UnsafeQueueUserWorkItem(
             static work => _ = work.Endpoint.ServeAsync(work.Request, work.Context),
-            new ServeWork(this, request, new RpcRequestContext(remote, envelope.Id, envelope.Header)),
+            new ServeWork(this, request, new RpcRequestContext(remote, envelope.Id, envelope.Header) { RequestBytes = envelope.BodyOffset + body.Length }),
             preferLocal: false);
     }
 
@@ -92,7 +101,13 @@ public sealed partial class RpcEndpoint
         try
         {
             // A marked id means a Liaa requester: only it ever receives the extended form.
-            WireCodec.WriteResponse(writer, context.MessageId, response, context.IsLiaaPeer ? LiaaHeader.Current : null);
+            var header = context.IsLiaaPeer ? LiaaHeader.Current : null;
+            WireCodec.WriteResponse(writer, context.MessageId, response, header);
+            if (_options.MaxReplyBytes(context.RequestBytes) is { } limit && writer.WrittenCount > limit && FitContacts(writer, response, context, header, limit))
+            {
+                Counters.AddReplyTrimmed();
+                Observer?.OnReplyTrimmed(response.Method);
+            }
         }
         catch (Exception ex)
         {
@@ -116,6 +131,40 @@ public sealed partial class RpcEndpoint
 
         Counters.AddRequestServed();
         RpcTelemetry.CompleteServer(activity, "ok", writer.WrittenCount, failed: false);
+    }
+
+    /// <summary>
+    /// Re-encodes a contact list cut to the most contacts (nearest first) that keep the reply within
+    /// <paramref name="limit"/>. False when the response carries no contacts (its size is the handler's business).
+    /// </summary>
+    private static bool FitContacts(PooledBufferWriter writer, RpcResponse response, RpcRequestContext context, LiaaHeader? header, int limit)
+    {
+        var contacts = response switch
+        {
+            FindNodeResponse nodes => nodes.Contacts,
+            FindValueResponse { Value: null } miss => miss.Contacts,
+            _ => null,
+        };
+        if (contacts is not { Count: > 0 })
+        {
+            return false;
+        }
+
+        // Contacts differ in size (IPv4 or IPv6 text), so estimate from the average, then step down until it fits.
+        var count = (int)((long)contacts.Count * limit / writer.WrittenCount);
+        while (true)
+        {
+            IReadOnlyList<Contact> kept = [.. contacts.Take(count)];
+            RpcResponse trimmed = response is FindNodeResponse ? new FindNodeResponse(kept) : FindValueResponse.Miss(kept);
+            writer.Reset();
+            WireCodec.WriteResponse(writer, context.MessageId, trimmed, header);
+            if (writer.WrittenCount <= limit || count == 0)
+            {
+                return true;
+            }
+
+            count--;
+        }
     }
 
     private readonly record struct ServeWork(RpcEndpoint Endpoint, RpcRequest Request, RpcRequestContext Context);

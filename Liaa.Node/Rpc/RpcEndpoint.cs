@@ -19,6 +19,11 @@ namespace Liaa.Node.Rpc;
 /// datagrams are dropped and counted by <see cref="DropReason"/>, never answered.
 /// </para>
 /// <para>
+/// Limits: requests and STOREs per source (<see cref="SourceRateLimiter"/>), requests served at once and
+/// calls pending at once (<see cref="RpcOptions"/>), and no amplification: a contact list that would make a
+/// reply larger than <see cref="RpcOptions.MaxReplyBytes"/> of its request is cut to fit.
+/// </para>
+/// <para>
 /// Liaa peers (DESIGN.md, "carry more between Liaa nodes"): every request id is Liaa-marked, so a Liaa
 /// responder answers in the extended form; a peer that did so is remembered (bounded) and later
 /// requests to it use the extended form with the W3C trace context of the client span. Python peers
@@ -51,6 +56,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private readonly ConcurrentDictionary<MessageId, PendingCall> _pending = new();
     private readonly KnownLiaaPeers _knownLiaaPeers;
     private readonly CompletedCallIds _completedCalls;
+    private readonly SourceRateLimiter _rateLimiter;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly LiaaIdFlags _idFlags;
@@ -88,6 +94,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _knownLiaaPeers = new KnownLiaaPeers(options.KnownLiaaPeersCapacity);
         _completedCalls = new CompletedCallIds(options.CompletedCallMemory);
+        _rateLimiter = new SourceRateLimiter(options, time);
         _idFlags = options.ClientMode ? LiaaIdFlags.ClientMode : LiaaIdFlags.None;
     }
 

@@ -36,6 +36,52 @@ public sealed class RpcOptions
     /// <value>Default 4096 ids.</value>
     public int CompletedCallMemory { get; set; } = 4096;
 
+    /// <summary>
+    /// Requests per second each source (UDP address and port) may send; more are dropped without reply and
+    /// counted as <see cref="Wire.DropReason.RateLimited"/>. Loopback is not exempt. 0 turns the limit off.
+    /// </summary>
+    /// <value>Default 1000 requests per second, with bursts of <see cref="RequestBurstPerSource"/>.</value>
+    public double RequestRatePerSource { get; set; } = 1000;
+
+    /// <summary>Requests a source may send at once above its rate (the bucket's capacity).</summary>
+    /// <value>Default 5000 requests: a node replicating a few thousand keys to a neighbour in one go.</value>
+    public int RequestBurstPerSource { get; set; } = 5000;
+
+    /// <summary>
+    /// STOREs per second each source may send (on top of the request limit); more are dropped without reply
+    /// and counted as <see cref="Wire.DropReason.StoreRateLimited"/>. 0 turns the limit off.
+    /// </summary>
+    /// <value>Default 200 STOREs per second, with bursts of <see cref="StoreBurstPerSource"/>.</value>
+    public double StoreRatePerSource { get; set; } = 200;
+
+    /// <summary>STOREs a source may send at once above its rate.</summary>
+    /// <value>Default 2000 STOREs: a neighbour's hourly replication or a joining node's hand-off.</value>
+    public int StoreBurstPerSource { get; set; } = 2000;
+
+    /// <summary>Sources with a rate-limit bucket of their own; beyond it, untracked sources share one bucket.</summary>
+    /// <value>Default 10,000 sources (about a megabyte).</value>
+    public int MaxTrackedSources { get; set; } = 10_000;
+
+    /// <summary>
+    /// No amplification: a reply may be at most this many times its request's size (plus
+    /// <see cref="ReplyAllowanceBytes"/>). Contact lists are cut to fit; a value larger than that is sent only
+    /// to a requester that proved its address by answering a ping. 0 turns the bound off.
+    /// </summary>
+    /// <value>
+    /// Default 10. With the allowance, a 77-byte <c>find_node</c> (the size of every plain one) may be answered with
+    /// 1794 bytes: k = 20 contacts take about 880 bytes over IPv4 and 1400 over IPv6, so Python peers always get
+    /// their full k; only k above about 23 is cut.
+    /// </value>
+    public int ReplyAmplificationFactor { get; set; } = 10;
+
+    /// <summary>Bytes a reply may have on top of <see cref="ReplyAmplificationFactor"/> times its request.</summary>
+    /// <value>Default 1024 bytes.</value>
+    public int ReplyAllowanceBytes { get; set; } = 1024;
+
+    /// <summary>The largest reply allowed to a request of <paramref name="requestBytes"/>; null when unbounded.</summary>
+    public int? MaxReplyBytes(int requestBytes) =>
+        ReplyAmplificationFactor <= 0 ? null : (int)Math.Min(int.MaxValue, ((long)requestBytes * ReplyAmplificationFactor) + ReplyAllowanceBytes);
+
     /// <summary>Every problem with these settings, each naming its key; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -63,6 +109,41 @@ public sealed class RpcOptions
         if (CompletedCallMemory < 0)
         {
             problems.Add($"{nameof(CompletedCallMemory)} must not be negative (is {CompletedCallMemory}).");
+        }
+
+        if (RequestRatePerSource < 0 || double.IsNaN(RequestRatePerSource))
+        {
+            problems.Add($"{nameof(RequestRatePerSource)} must not be negative (is {RequestRatePerSource}).");
+        }
+
+        if (StoreRatePerSource < 0 || double.IsNaN(StoreRatePerSource))
+        {
+            problems.Add($"{nameof(StoreRatePerSource)} must not be negative (is {StoreRatePerSource}).");
+        }
+
+        if (RequestBurstPerSource < 1)
+        {
+            problems.Add($"{nameof(RequestBurstPerSource)} must be at least 1 (is {RequestBurstPerSource}).");
+        }
+
+        if (StoreBurstPerSource < 1)
+        {
+            problems.Add($"{nameof(StoreBurstPerSource)} must be at least 1 (is {StoreBurstPerSource}).");
+        }
+
+        if (MaxTrackedSources < 1)
+        {
+            problems.Add($"{nameof(MaxTrackedSources)} must be at least 1 (is {MaxTrackedSources}).");
+        }
+
+        if (ReplyAmplificationFactor < 0)
+        {
+            problems.Add($"{nameof(ReplyAmplificationFactor)} must not be negative (is {ReplyAmplificationFactor}).");
+        }
+
+        if (ReplyAllowanceBytes < 0)
+        {
+            problems.Add($"{nameof(ReplyAllowanceBytes)} must not be negative (is {ReplyAllowanceBytes}).");
         }
 
         return problems;

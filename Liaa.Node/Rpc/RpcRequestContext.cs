@@ -9,6 +9,9 @@ namespace Liaa.Node.Rpc;
 /// <param name="Header">The Liaa header of an extended request; null for the plain rpcudp form.</param>
 public sealed record RpcRequestContext(IPEndPoint Remote, MessageId MessageId, LiaaHeader? Header)
 {
+    /// <summary>The request datagram's size in bytes; replies are bounded by it (<see cref="RpcOptions.MaxReplyBytes"/>).</summary>
+    public int RequestBytes { get; init; }
+
     /// <summary>Whether the requester is a Liaa node (its id carries the marker): it is answered in the extended form.</summary>
     public bool IsLiaaPeer => MessageId.IsLiaa;
 

@@ -56,4 +56,11 @@ internal interface IValueStore
 
     /// <summary>A copy of every unexpired value (for the hand-off of §2.5 and the HTTP API).</summary>
     IReadOnlyList<StoredValue> GetAll();
+
+    /// <summary>
+    /// Completes once every change made before the call is on disk (at once for a memory-only store).
+    /// Acknowledge a STORE, or return from a put, only after it.
+    /// </summary>
+    /// <exception cref="IOException">The data directory cannot be written.</exception>
+    Task WhenDurableAsync(CancellationToken cancellationToken);
 }

@@ -30,6 +30,7 @@ internal sealed partial class InMemoryValueStore
         };
         _entries.Add(key, entry);
         Tally(key, entry, +1);
+        Journal(key, entry);
         return new StoreResult(StoreStatus.Stored);
     }
 
@@ -79,6 +80,7 @@ internal sealed partial class InMemoryValueStore
         held.ReceivedTicks = now.UtcTicks;
         held.ExpiresTicks = (resulting == origin ? expiresAt : standardExpiry).UtcTicks;
         Tally(key, held, +1);
+        Journal(key, held);
         return new StoreResult(StoreStatus.Updated);
     }
 

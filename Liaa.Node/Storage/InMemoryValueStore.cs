@@ -36,6 +36,13 @@ namespace Liaa.Node.Storage;
 /// are dropped to make room for an own or replicated value; otherwise the store is refused with the limit
 /// named. Bytes are the encoded value's.
 /// </para>
+/// <para>
+/// Persistence. With an <see cref="IValueJournal"/> every new value, changed value, republish and removal
+/// is recorded under the lock, in order; <see cref="WhenDurableAsync"/> waits until what was recorded is on
+/// disk, and callers acknowledge a STORE or return from a put only after it. Not journaled, because losing
+/// them costs nothing but an early replication: a replication mark, and the reception time refreshed when
+/// an own value comes back from another node.
+/// </para>
 /// </remarks>
 internal sealed partial class InMemoryValueStore : IValueStore
 {
@@ -44,12 +51,13 @@ internal sealed partial class InMemoryValueStore : IValueStore
     private readonly StorageOptions _options;
     private readonly Dictionary<NodeId, Entry> _entries = [];
     private readonly HashSet<NodeId> _cachedKeys = [];
+    private readonly IValueJournal? _journal;
     private readonly int[] _keysByOrigin = new int[3];
     private readonly long[] _bytesByOrigin = new long[3];
     private long _totalBytes;
     private long _cachedEvicted;
 
-    public InMemoryValueStore(TimeProvider time, StorageOptions options)
+    public InMemoryValueStore(TimeProvider time, StorageOptions options, IValueJournal? journal = null)
     {
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(options);
@@ -61,6 +69,7 @@ internal sealed partial class InMemoryValueStore : IValueStore
 
         _time = time;
         _options = options;
+        _journal = journal;
     }
 
     public int Count
@@ -210,6 +219,7 @@ internal sealed partial class InMemoryValueStore : IValueStore
             entry.ReceivedTicks = now.UtcTicks;
             entry.ReplicatedTicks = now.UtcTicks;
             entry.ExpiresTicks = (now + _options.Ttl).UtcTicks;
+            Journal(key, entry);
             return true;
         }
     }
@@ -281,8 +291,12 @@ internal sealed partial class InMemoryValueStore : IValueStore
         }
 
         Tally(key, entry, -1);
+        _journal?.Removed(key);
         return true;
     }
+
+    private void Journal(NodeId key, in Entry entry) =>
+        _journal?.Written(key, entry.Value, entry.Origin, entry.PublishedTicks, entry.ReceivedTicks, entry.ExpiresTicks);
 
     private void Tally(NodeId key, in Entry entry, int sign)
     {

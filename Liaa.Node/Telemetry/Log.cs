@@ -40,6 +40,27 @@ internal static partial class Log
     [LoggerMessage(3002, LogLevel.Information, "Get {Key}: {Outcome} after {Rounds} rounds, {Contacted} nodes contacted")]
     public static partial void GetCompleted(ILogger logger, NodeId key, string outcome, int rounds, int contacted);
 
+    [LoggerMessage(3003, LogLevel.Error, "The value log {Path} cannot be written; no STORE or put is acknowledged until the node restarts")]
+    public static partial void ValueLogFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(3004, LogLevel.Warning, "Compacting the value log {Path} failed; it keeps growing until the next attempt")]
+    public static partial void ValueLogCompactionFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(3005, LogLevel.Information, "Recovered {Values} values from {Records} log records in {Path}")]
+    public static partial void ValueLogRecovered(ILogger logger, int values, int records, string path);
+
+    [LoggerMessage(3006, LogLevel.Warning, "Cut {Bytes} bytes of torn or corrupt records off the end of {Path}")]
+    public static partial void ValueLogTruncated(ILogger logger, long bytes, string path);
+
+    [LoggerMessage(3007, LogLevel.Warning, "{Count} recovered values were not restored: {Reason}")]
+    public static partial void ValuesNotRestored(ILogger logger, int count, string reason);
+
+    [LoggerMessage(3008, LogLevel.Warning, "Could not save the contacts in {Path}")]
+    public static partial void ContactsNotSaved(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(3009, LogLevel.Debug, "Withheld the {Size}-byte value of {Key} from {EndPoint}: too large for its request, and the requester did not prove its address")]
+    public static partial void ValueWithheld(ILogger logger, NodeId key, IPEndPoint endPoint, int size);
+
     [LoggerMessage(4000, LogLevel.Error, "Maintenance round failed")]
     public static partial void MaintenanceFailed(ILogger logger, Exception exception);
 }

@@ -28,6 +28,10 @@ public sealed class NodeMetrics : IDisposable
     private readonly Counter<long> _rpcClientTimeouts;
     private readonly Counter<long> _rpcServerRequests;
     private readonly Counter<long> _datagramsDropped;
+    private readonly Counter<long> _repliesTrimmed;
+    private readonly Counter<long> _repliesWithheld;
+    private readonly Counter<long> _contactsRefused;
+    private readonly Counter<long> _lookupsCutShort;
     private readonly Counter<long> _storesReceived;
     private readonly Histogram<double> _lookupDuration;
     private readonly Histogram<int> _lookupRounds;
@@ -59,6 +63,10 @@ public sealed class NodeMetrics : IDisposable
         _rpcClientTimeouts = _meter.CreateCounter<long>("liaa.rpc.client.timeouts", "{request}", "RPCs this node sent that timed out.");
         _rpcServerRequests = _meter.CreateCounter<long>("liaa.rpc.server.requests", "{request}", "RPC requests this node served, by method.");
         _datagramsDropped = _meter.CreateCounter<long>("liaa.datagrams.dropped", "{datagram}", "Datagrams dropped without reply, by reason.");
+        _repliesTrimmed = _meter.CreateCounter<long>("liaa.replies.trimmed", "{reply}", "Replies whose contact list was cut so the reply stays within a bounded multiple of its request, by method.");
+        _repliesWithheld = _meter.CreateCounter<long>("liaa.replies.withheld", "{reply}", "Values not sent because the reply would exceed its bound and the requester did not prove its address.");
+        _contactsRefused = _meter.CreateCounter<long>("liaa.routing.contacts.refused", "{contact}", "Contacts kept out of the routing table by a defence, by reason (subnet, endpoint).");
+        _lookupsCutShort = _meter.CreateCounter<long>("liaa.lookup.deadline_exceeded", "{lookup}", "Lookups ended by the maximum lookup duration, by kind.");
         _storesReceived = _meter.CreateCounter<long>("liaa.store.received", "{request}", "STORE requests received, by outcome.");
         _lookupDuration = _meter.CreateHistogram(
             "liaa.lookup.duration", "s", "Duration of iterative lookups, by kind.",
@@ -97,6 +105,15 @@ public sealed class NodeMetrics : IDisposable
     public void RpcServed(RpcMethod method) => _rpcServerRequests.Add(1, new KeyValuePair<string, object?>("rpc.method", WireCodec.MethodName(method)));
 
     public void DatagramDropped(DropReason reason) => _datagramsDropped.Add(1, new KeyValuePair<string, object?>("liaa.drop.reason", DropReasonName(reason)));
+
+    public void ReplyTrimmed(RpcMethod method) => _repliesTrimmed.Add(1, new KeyValuePair<string, object?>("rpc.method", WireCodec.MethodName(method)));
+
+    public void ReplyWithheld() => _repliesWithheld.Add(1);
+
+    public void ContactRefused(string reason) => _contactsRefused.Add(1, new KeyValuePair<string, object?>("liaa.refusal.reason", reason));
+
+    public void LookupDeadlineExceeded(LookupKind kind) =>
+        _lookupsCutShort.Add(1, new KeyValuePair<string, object?>("liaa.lookup.kind", kind == LookupKind.FindValue ? "FIND_VALUE" : "FIND_NODE"));
 
     public void StoreReceived(bool stored) => _storesReceived.Add(1, new KeyValuePair<string, object?>("liaa.store.outcome", stored ? "stored" : "refused"));
 
@@ -147,6 +164,9 @@ public sealed class NodeMetrics : IDisposable
         DropReason.WrongSource => "wrong_source",
         DropReason.LateOrDuplicate => "late_or_duplicate",
         DropReason.Oversized => "oversized",
+        DropReason.Overloaded => "overloaded",
+        DropReason.RateLimited => "rate_limited",
+        DropReason.StoreRateLimited => "store_rate_limited",
         _ => reason.ToString().ToLowerInvariant(),
     };
 

@@ -19,4 +19,6 @@ internal sealed class RpcMetricsObserver(NodeMetrics metrics) : IRpcObserver
     public void OnServerRequest(RpcMethod method) => metrics.RpcServed(method);
 
     public void OnDropped(DropReason reason) => metrics.DatagramDropped(reason);
+
+    public void OnReplyTrimmed(RpcMethod method) => metrics.ReplyTrimmed(method);
 }

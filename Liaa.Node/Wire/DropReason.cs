@@ -66,4 +66,10 @@ public enum DropReason
 
     /// <summary>A well-formed request that arrived while <c>RpcOptions.MaxConcurrentRequests</c> were being served.</summary>
     Overloaded,
+
+    /// <summary>A well-formed request from a source (address and port) over <c>RpcOptions.RequestRatePerSource</c>.</summary>
+    RateLimited,
+
+    /// <summary>A well-formed STORE from a source over <c>RpcOptions.StoreRatePerSource</c>.</summary>
+    StoreRateLimited,
 }

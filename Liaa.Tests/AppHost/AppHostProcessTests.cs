@@ -7,6 +7,7 @@ namespace Liaa.Tests.AppHost;
 /// process of the test, its output, its signals.
 /// </summary>
 [Trait("Category", "Cluster")]
+[Collection(LiveClusterCollection.Name)]
 public sealed class AppHostProcessTests
 {
     private const int Sigint = 2;
@@ -18,7 +19,7 @@ public sealed class AppHostProcessTests
     [Fact]
     public async Task KillingTheAppHostWithSigkill_LeavesNoNodeProcess()
     {
-        await using var appHost = AppHostProcess.Start(["--nodes", "3", "--no-prometheus", "--seed-port", "0"]);
+        await using var appHost = AppHostProcess.Start(["--nodes", "3", "--no-prometheus", "--seed-port", "0", "--dashboard-port", "0"]);
         await appHost.WaitReadyAsync(ReadyTimeout, Cancellation);
         var pids = appHost.HealthyPids.Values.ToList();
         Assert.Equal(3, pids.Count);
@@ -39,7 +40,7 @@ public sealed class AppHostProcessTests
         var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
         await using var appHost = AppHostProcess.Start(
-            ["--nodes", "1", "--prometheus", "--seed-port", "0"],
+            ["--nodes", "1", "--prometheus", "--seed-port", "0", "--dashboard-port", "0"],
             new Dictionary<string, string?>
             {
                 [Liaa.AppHost.Orchestration.NodeProgram.NodePathVariable] = StandInNode.ScriptFile,
@@ -60,7 +61,7 @@ public sealed class AppHostProcessTests
     [Fact]
     public async Task SigintToTheAppHost_StopsEveryNodeAndExitsZero()
     {
-        await using var appHost = AppHostProcess.Start(["--nodes", "2", "--no-prometheus", "--seed-port", "0"]);
+        await using var appHost = AppHostProcess.Start(["--nodes", "2", "--no-prometheus", "--seed-port", "0", "--dashboard-port", "0"]);
         await appHost.WaitReadyAsync(ReadyTimeout, Cancellation);
         var pids = appHost.HealthyPids.Values.ToList();
 
