@@ -57,7 +57,8 @@ public sealed class DashboardBrowserTests
         var traceNodes = await page.WaitForAsync(
             $"location.hash === '#/trace/{traceId}' && (() => {{"
             + " const nodes = [...new Set([...document.querySelectorAll('#waterfall tr.span-row')].map(r => r.dataset.node).filter(n => n.startsWith('node-')))].sort();"
-            + $" return nodes.length === {Nodes} && nodes.join(); }})()",
+            + " const server = [...document.querySelectorAll('#waterfall tr.span-row')].some(r => r.textContent.includes('PUT /v1/values/'));"
+            + $" return nodes.length === {Nodes} && server && nodes.join(); }})()",
             StepTimeout,
             cancellationToken);
         Assert.Equal("node-0,node-1,node-2", traceNodes?.GetValue<string>());
@@ -65,6 +66,9 @@ public sealed class DashboardBrowserTests
             "[...document.querySelectorAll('#waterfall tr.span-row')].filter(r => r.textContent.includes('kademlia/STORE') && r.dataset.node !== 'node-1').length",
             cancellationToken);
         Assert.True(storesServed?.GetValue<int>() >= 1, "the trace shows STORE spans served by other nodes");
+        await page.ClickAsync("#waterfall tr.span-row[data-node=\"node-0\"]", cancellationToken);
+        var attributes = await page.WaitForAsync("document.querySelector('#waterfall tr.span-detail table.attributes')?.textContent", StepTimeout, cancellationToken);
+        Assert.Contains("rpc.method", attributes?.GetValue<string>(), StringComparison.Ordinal);
         await ShotAsync("3-trace", fullPage: true);
         Assert.Equal(["node-0", "node-1", "node-2"], host.Store.GetTrace(traceId!).Select(s => s.Service.ServiceName).Where(n => n.StartsWith("node-", StringComparison.Ordinal)).Distinct().Order());
 
