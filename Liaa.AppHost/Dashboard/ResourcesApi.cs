@@ -61,13 +61,14 @@ internal static class ResourcesApi
 
     internal static OverviewView Overview(LiaaDashboard dashboard)
     {
-        var nodes = dashboard.Cluster.Nodes.Select(n => n.State).ToList();
+        var snapshots = dashboard.Cluster.Nodes.Select(n => n.Snapshot).ToList();
+        var nodes = snapshots.Select(n => n.State).ToList();
         var services = dashboard.Store.GetServices();
         return new OverviewView(
             nodes.Count,
             nodes.Count(s => s == NodeState.Healthy),
             nodes.Count(s => s.IsRunning()),
-            dashboard.Cluster.SeedEndpoint?.ToString(),
+            snapshots.FirstOrDefault(n => n.IsSeed)?.UdpEndpoint?.ToString(),
             dashboard.Cluster.PrometheusUrl?.AbsoluteUri,
             services.Sum(s => s.Spans),
             services.Sum(s => s.LogRecords),

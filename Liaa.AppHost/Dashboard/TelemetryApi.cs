@@ -8,7 +8,7 @@ namespace Liaa.AppHost.Dashboard;
 /// </summary>
 internal static class TelemetryApi
 {
-    private static readonly TimeSpan ChartStep = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan MinimumChartStep = TimeSpan.FromSeconds(2);
     private static readonly HashSet<string> BackgroundRoots = new(["refresh", "replicate", "republish", "GET /v1/node", "GET /health"], StringComparer.Ordinal);
 
     public static void Map(RouteGroupBuilder api, LiaaDashboard dashboard)
@@ -41,7 +41,7 @@ internal static class TelemetryApi
                 : DashboardJson.Problem(StatusCodes.Status404NotFound, "No such trace", $"No span of trace {traceId} is held (yet)."));
 
         api.MapGet("/metrics/series", (string? node, int? minutes) =>
-            DashboardJson.Ok(Charts(dashboard, Blank(node), TimeSpan.FromMinutes(Math.Clamp(minutes ?? 5, 1, 60)))));
+            DashboardJson.Ok(Charts(dashboard, Blank(node), TimeSpan.FromMinutes(Math.Clamp(minutes ?? 3, 1, 60)))));
 
         api.MapGet("/metrics/buckets", () =>
         {
@@ -95,7 +95,9 @@ internal static class TelemetryApi
 
     internal static MetricCharts Charts(LiaaDashboard dashboard, string? node, TimeSpan span)
     {
-        var windows = MetricSeries.Windows(dashboard.TimeProvider.GetUtcNow(), ChartStep, (int)(span / ChartStep));
+        // About 90 windows whatever the span, never shorter than a few metric exports.
+        var step = TimeSpan.FromSeconds(Math.Max(MinimumChartStep.TotalSeconds, Math.Round(span.TotalSeconds / 90)));
+        var windows = MetricSeries.Windows(dashboard.TimeProvider.GetUtcNow(), step, (int)(span / step));
         IReadOnlyList<StoredMetricPoint> Points(string name) => dashboard.Store.GetMetrics(new MetricQuery(ServiceName: node, Name: name));
         var byMethod = MetricSeries.ByAttribute("rpc.method");
         var byKind = MetricSeries.ByAttribute("liaa.lookup.kind");

@@ -37,7 +37,9 @@ internal static class TryItApi
             return DashboardJson.Problem(StatusCodes.Status400BadRequest, "Key missing", "Give a key.");
         }
 
-        var name = string.IsNullOrWhiteSpace(request.Node) ? dashboard.Cluster.Seed.Name : request.Node;
+        var name = string.IsNullOrWhiteSpace(request.Node)
+            ? dashboard.Cluster.Nodes.FirstOrDefault(n => n.State.IsRunning())?.Name ?? string.Empty
+            : request.Node;
         if (!dashboard.TryFind(name, out var node))
         {
             return DashboardJson.Problem(StatusCodes.Status404NotFound, "No such node", $"There is no node named '{name}'.");

@@ -99,21 +99,15 @@ internal sealed partial class AppHostWebHost : IAsyncDisposable
 
         _cluster = cluster;
         var dashboardPort = Options.DashboardPort;
-        _app = Build(withDashboard: dashboardPort is not null);
         try
         {
-            await _app.StartAsync(cancellationToken).ConfigureAwait(false);
-            return;
+            await StartAppAsync(withDashboard: dashboardPort is not null, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException) when (dashboardPort is > 0 && Options.ContinueWithoutDashboardPort && IsTaken(Options.Address, dashboardPort.Value))
         {
-            await _app.DisposeAsync().ConfigureAwait(false);
-            _app = null;
+            DashboardProblem = $"port {dashboardPort} on {Options.Address} is in use (choose another with --dashboard-port)";
+            await StartAppAsync(withDashboard: false, cancellationToken).ConfigureAwait(false);
         }
-
-        DashboardProblem = $"port {dashboardPort} on {Options.Address} is in use (choose another with --dashboard-port)";
-        _app = Build(withDashboard: false);
-        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops the application (bounded) and releases its ports. Safe to call more than once.</summary>
@@ -148,6 +142,23 @@ internal sealed partial class AppHostWebHost : IAsyncDisposable
     /// </summary>
     static partial void MapDashboard(WebApplication app, AppHostWebHost host, ref string? startPath);
 
+    /// <summary>Builds and starts the application; one that fails to start is disposed, releasing what it bound.</summary>
+    private async Task StartAppAsync(bool withDashboard, CancellationToken cancellationToken)
+    {
+        var app = Build(withDashboard);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        _app = app;
+    }
+
     private WebApplication Build(bool withDashboard)
     {
         // The content root is the AppHost's output directory, not the current one: `dotnet run
@@ -172,6 +183,9 @@ internal sealed partial class AppHostWebHost : IAsyncDisposable
 
             Receiver.ConfigureListeners(kestrel);
         });
+        // The AppHost handles Ctrl+C itself, and the receiver must outlive the nodes' last flush:
+        // no console lifetime stopping this application on a signal.
+        builder.Services.AddSingleton<IHostLifetime, ExternallyStoppedLifetime>();
         builder.Services.AddSingleton(Cluster);
         builder.Services.AddSingleton(Store);
         builder.Services.AddSingleton(Receiver);
@@ -212,6 +226,14 @@ internal sealed partial class AppHostWebHost : IAsyncDisposable
         }
 
         return app;
+    }
+
+    /// <summary>A host lifetime that ignores signals: <see cref="DisposeAsync"/> is the only way this application stops.</summary>
+    private sealed class ExternallyStoppedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private bool IsOtlpListener(int localPort) =>

@@ -358,9 +358,11 @@ internal sealed class NodeSupervisor
 
             var http = Node.Snapshot.HttpEndpoint;
             var health = http is null ? null : await _cluster.Probe.GetHealthAsync(http, ProbeTimeout, cancellationToken).ConfigureAwait(false);
-            if (health == HttpStatusCode.NotFound)
+            if (health == HttpStatusCode.NotFound && listening.IsCompleted)
             {
                 // Routes are mapped before Kestrel answers at all: a 404 will not turn into a 200.
+                // Before the node says it listens, a 404 comes from whoever took the port between
+                // its probe and the node's bind; the node then exits and starts again on fresh ports.
                 var message = $"{Node.Name} answers 404 Not Found on {http}health: it does not serve the health endpoint the AppHost waits for.";
                 await KillAsync().ConfigureAwait(false);
                 Node.ConsoleLog.Append(ConsoleStream.AppHost, message);

@@ -11,7 +11,8 @@ namespace Liaa.Node.Api;
 /// <summary>
 /// The HTTP API of a serving node (bound to 127.0.0.1 by default):
 /// <c>GET|PUT /v1/values/{key}</c> through the DHT, <c>GET /v1/node</c>, <c>GET /v1/routing-table</c>,
-/// <c>GET /v1/storage</c>. Errors are problem details with the reason.
+/// <c>GET /v1/storage</c>. Errors are problem details with the reason: bad input is always a 4xx
+/// (400 malformed, 401 a write without the token, 413 too large, 415 unsupported type), never a 500.
 /// </summary>
 /// <remarks>
 /// A key is a string hashed with SHA-1 as the Python peers do, or with <c>?digest=true</c> a
@@ -132,8 +133,17 @@ internal static class NodeApi
         };
     }
 
-    private static async Task<IResult> PutValueAsync(string key, bool? digest, HttpRequest request, NodeHost host, CancellationToken cancellationToken)
+    private static async Task<IResult> PutValueAsync(string key, bool? digest, HttpRequest request, NodeHost host, ApiAccess access, CancellationToken cancellationToken)
     {
+        if (!access.MayWrite(request))
+        {
+            request.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
+            return Results.Problem(
+                statusCode: StatusCodes.Status401Unauthorized,
+                title: "Token required",
+                detail: "Writes need the header 'Authorization: Bearer <token>' with the token configured as Liaa:Node:ApiToken.");
+        }
+
         if (!TryParseKey(key, digest == true, out var id, out var problem))
         {
             return problem;
@@ -152,15 +162,25 @@ internal static class NodeApi
             }
         }
 
-        if (!TryParseValue(request.ContentType, body.ToArray(), out var value, out var reason))
+        if (!TryParseValue(request.ContentType, body.ToArray(), out var value, out var reason, out var unsupportedType))
         {
-            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid value", detail: reason);
+            return Results.Problem(
+                statusCode: unsupportedType ? StatusCodes.Status415UnsupportedMediaType : StatusCodes.Status400BadRequest,
+                title: unsupportedType ? "Unsupported content type" : "Invalid value",
+                detail: reason);
         }
 
         var result = await host.Node.PutAsync(id, value, cancellationToken).ConfigureAwait(false);
         if (!result.IsAccepted)
         {
-            return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Value refused", detail: result.Reason);
+            // Too large is the request's fault; a full store or a failing disk is the node's, and says so.
+            var (status, title) = result switch
+            {
+                { IsStorageFailure: true } => (StatusCodes.Status503ServiceUnavailable, "Storage unavailable"),
+                { Refusal: StoreStatus.KeyLimit or StoreStatus.ByteLimit } => (StatusCodes.Status507InsufficientStorage, "Store full"),
+                _ => (StatusCodes.Status413PayloadTooLarge, "Value refused"),
+            };
+            return Results.Problem(statusCode: status, title: title, detail: result.Reason);
         }
 
         return Results.Json(new { key = id.ToString(), storedAt = result.StoredAt, asked = result.Asked });
@@ -184,10 +204,11 @@ internal static class NodeApi
         return false;
     }
 
-    internal static bool TryParseValue(string? contentType, byte[] body, out DhtValue value, out string reason)
+    internal static bool TryParseValue(string? contentType, byte[] body, out DhtValue value, out string reason, out bool unsupportedType)
     {
         value = null!;
         reason = string.Empty;
+        unsupportedType = false;
         var mediaType = contentType?.Split(';')[0].Trim().ToLowerInvariant() ?? "text/plain";
         switch (mediaType)
         {
@@ -210,6 +231,7 @@ internal static class NodeApi
                 return TryParseJsonValue(body, out value, out reason);
             default:
                 reason = $"Unsupported content type '{mediaType}': use text/plain, application/octet-stream or application/json.";
+                unsupportedType = true;
                 return false;
         }
     }

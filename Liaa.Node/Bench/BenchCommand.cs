@@ -50,10 +50,12 @@ internal static class BenchCommand
         var nodes = new Option<int>("--nodes") { Description = "Node processes in the cluster.", DefaultValueFactory = _ => 20 };
         var ops = new Option<int>("--ops") { Description = "Puts (then gets) measured one at a time; the throughput phase runs as many again.", DefaultValueFactory = _ => 300 };
         var inFlight = new Option<int>("--in-flight") { Description = "Operations in flight for the throughput figure.", DefaultValueFactory = _ => 32 };
-        var noOpenDht = new Option<bool>("--no-opendht") { Description = "Skip OpenDHT even when it is installed." };
+        var warmup = new Option<int>("--warmup") { Description = "Puts and gets run (8 in flight) before anything is measured.", DefaultValueFactory = _ => 200 };
+        var only = new Option<string?>("--only") { Description = "Run one system only: liaa or opendht." };
+        only.AcceptOnlyFromAmong("liaa", "opendht");
         var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
         {
-            nodes, ops, inFlight, noOpenDht,
+            nodes, ops, inFlight, warmup, only,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -62,7 +64,9 @@ internal static class BenchCommand
                 Nodes = Positive(parse.GetValue(nodes), "--nodes"),
                 Operations = Positive(parse.GetValue(ops), "--ops"),
                 InFlight = Positive(parse.GetValue(inFlight), "--in-flight"),
-                IncludeOpenDht = !parse.GetValue(noOpenDht),
+                Warmup = Math.Max(0, parse.GetValue(warmup)),
+                IncludeLiaa = parse.GetValue(only) is null or "liaa",
+                IncludeOpenDht = parse.GetValue(only) is null or "opendht",
             };
             await new ClusterBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }));

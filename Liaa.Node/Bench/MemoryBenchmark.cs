@@ -24,7 +24,8 @@ internal sealed record MemoryBenchmarkOptions
 /// </summary>
 /// <remarks>
 /// The node's storage limits (<c>MaxKeys</c>, <c>MaxTotalBytes</c>) are raised to fit the values: the
-/// defaults (100,000 keys, 256 MB) would refuse most of a million. The baseline is taken with the
+/// defaults (100,000 keys, 256 MB) would refuse most of a million; so are the per-source rate limits,
+/// since one client sends every STORE. The baseline is taken with the
 /// node and client already running, so the figure per value is the store's own cost.
 /// </remarks>
 internal sealed class MemoryBenchmark
@@ -51,6 +52,10 @@ internal sealed class MemoryBenchmark
         nodeOptions.Storage.MaxKeys = _options.Values + 1;
         nodeOptions.Storage.MaxTotalBytes = (long)(_options.Values + 1) * (_options.ValueBytes + 8);
         nodeOptions.Storage.MaxValueBytes = Math.Max(nodeOptions.Storage.MaxValueBytes, _options.ValueBytes + 8);
+
+        // One client stores everything: the per-source limits (200 STOREs/s by default) are off.
+        nodeOptions.Rpc.RequestRatePerSource = 0;
+        nodeOptions.Rpc.StoreRatePerSource = 0;
         var node = await LiaaNode.StartAsync(nodeOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var nodeScope = node.ConfigureAwait(false);
         var clientTransport = network.Bind(new IPEndPoint(IPAddress.Loopback, 2));
@@ -119,7 +124,11 @@ internal sealed class MemoryBenchmark
                 $"{elapsed.TotalSeconds:F1} s",
                 BenchOutput.Number(run.Keys / elapsed.TotalSeconds),
             ]]);
-        _output.Line($"goal: at most 400 MB for 1,000,000 values of 100 bytes (GC heap after a full collection): {(run.HeapBytes <= 400L * 1048576 ? "met" : "NOT met")}");
+        if (_options.Values >= 1_000_000 && _options.ValueBytes >= 100)
+        {
+            _output.Line($"goal: at most 400 MB for 1,000,000 values of 100 bytes (GC heap after a full collection): {(run.HeapBytes <= 400L * 1048576 ? "met" : "NOT met")}");
+        }
+
         return run;
     }
 

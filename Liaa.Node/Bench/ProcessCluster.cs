@@ -81,6 +81,11 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         {
             // Console logging of every join and put would be measured too; OpenDHT's nodes log nothing either.
             ["Logging__LogLevel__Default"] = "Warning",
+
+            // Rate limits off, as OpenDHT's perftest runs its nodes: the bench's one putter is one source
+            // storing hundreds of values a second at every node, above the default 200 STOREs/s per source.
+            ["Liaa__Transport__RequestRatePerSource"] = "0",
+            ["Liaa__Transport__StoreRatePerSource"] = "0",
         };
         return cluster.StartAsync(count, progress, index =>
         {

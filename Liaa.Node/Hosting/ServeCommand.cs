@@ -98,6 +98,8 @@ internal static class ServeCommand
             }
         });
         builder.Services.AddSingleton(settings.Node);
+        builder.Services.AddSingleton(new ApiAccess(settings.ApiToken));
+        builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(sp => new NodeMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton<NodeHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeHost>());
@@ -107,6 +109,10 @@ internal static class ServeCommand
 
         // Under the AppHost: exit with it, however it dies (its pipe to our stdin closes).
         using var parentWatcher = ParentWatcher.StartIfRequested(app.Lifetime);
+        // Anything the endpoints do not answer themselves (no route, wrong method, a query that does not bind,
+        // an unexpected exception) still gets problem details with its status, never an empty page.
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
         app.MapDefaultEndpoints();
         app.MapNodeApi();
         try

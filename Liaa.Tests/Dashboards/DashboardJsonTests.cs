@@ -11,7 +11,7 @@ public sealed class DashboardJsonTests
 {
     private const string DatasourceVariable = "${datasource}";
 
-    private static readonly IReadOnlyList<Dashboard> Dashboards = DashboardFiles.LoadDashboards();
+    private static readonly IReadOnlyList<GrafanaDashboard> Dashboards = DashboardFiles.LoadDashboards();
 
     [Fact]
     public void Folder_HoldsTheThreeDashboards()
@@ -116,7 +116,7 @@ public sealed class DashboardJsonTests
         {
             var defined = dashboard.Variables.Select(v => (string)v["name"]!).ToHashSet(StringComparer.Ordinal);
             var queries = dashboard.Targets.Select(t => (string)t.Target["expr"]!)
-                .Concat(dashboard.QueryVariables.Select(Dashboard.VariableQuery).OfType<string>());
+                .Concat(dashboard.QueryVariables.Select(GrafanaDashboard.VariableQuery).OfType<string>());
             foreach (var query in queries)
             {
                 var unknown = GrafanaVariables.Referenced(query).Where(v => !defined.Contains(v) && !GrafanaVariables.BuiltIn.Contains(v)).ToList();
@@ -129,7 +129,7 @@ public sealed class DashboardJsonTests
     public void NodeDashboard_HasANodeVariable_AndShowsBucketFillAsBarGaugeAndHeatmap()
     {
         var node = Assert.Single(Dashboards, d => d.Uid == "liaa-node");
-        Assert.Contains(node.Variables, v => (string?)v["name"] == "node" && Dashboard.VariableQuery(v)!.Contains("node", StringComparison.Ordinal));
+        Assert.Contains(node.Variables, v => (string?)v["name"] == "node" && GrafanaDashboard.VariableQuery(v)!.Contains("node", StringComparison.Ordinal));
         var fillPanels = node.QueryPanels
             .Where(p => p["targets"]!.AsArray().Any(t => PromQlNames.MetricNames((string)t!["expr"]!).Contains("liaa_routing_bucket_fill_ratio")))
             .Select(p => (string)p["type"]!)

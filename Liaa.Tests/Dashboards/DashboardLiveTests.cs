@@ -85,7 +85,7 @@ public sealed class DashboardLiveTests
         }
 
         var used = dashboards.SelectMany(d => d.Targets.Select(t => (string)t.Target["expr"]!)).SelectMany(PromQlNames.MetricNames)
-            .Concat(dashboards.SelectMany(d => d.QueryVariables).Select(Dashboard.VariableQuery).OfType<string>().SelectMany(PromQlNames.VariableMetricNames))
+            .Concat(dashboards.SelectMany(d => d.QueryVariables).Select(GrafanaDashboard.VariableQuery).OfType<string>().SelectMany(PromQlNames.VariableMetricNames))
             .ToHashSet(StringComparer.Ordinal);
         // `up` is written by Prometheus for every scrape, not by the node.
         Assert.Empty(used.Where(name => name != "up" && !exposed.Contains(name)).Order(StringComparer.Ordinal));
@@ -98,7 +98,7 @@ public sealed class DashboardLiveTests
         {
             foreach (var variable in dashboard.QueryVariables)
             {
-                var (label, match) = LabelValuesQuery(GrafanaVariables.Fill(Dashboard.VariableQuery(variable)!, values));
+                var (label, match) = LabelValuesQuery(GrafanaVariables.Fill(GrafanaDashboard.VariableQuery(variable)!, values));
                 var expected = label == "node" ? names : ["liaa"];
                 var listed = await WaitForLabelValuesAsync(prometheus.Api, label, match, expected.Count);
                 Assert.Equal(expected, listed.Order(StringComparer.Ordinal));

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.Json;
 using Liaa.Tests.ServiceDefaults;
 
 namespace Liaa.Tests.Dashboards;
@@ -46,5 +48,17 @@ public sealed class PrometheusConfigTests
             Assert.Contains($"alert: {alert}", rules, StringComparison.Ordinal);
             Assert.Contains($"alertname: {alert}", tests, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void ExampleTargets_AreFileSdGroups_OfOneNodeEach_WithUniqueNodeLabels()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(DashboardFiles.Directory, "prometheus", "targets.example.json")));
+
+        var groups = document.RootElement.EnumerateArray().ToList();
+        Assert.NotEmpty(groups);
+        Assert.All(groups, g => Assert.True(IPEndPoint.TryParse(Assert.Single(g.GetProperty("targets").EnumerateArray()).GetString()!, out var endpoint) && endpoint.Port > 0));
+        var nodes = groups.Select(g => g.GetProperty("labels").GetProperty("node").GetString()).ToList();
+        Assert.Equal(nodes.Count, nodes.Distinct().Count());
     }
 }

@@ -50,7 +50,7 @@ public sealed class HttpApiTests
         using var tooLarge = await SendPutAsync(http, seedHttp, "large", new byte[9000], "application/octet-stream");
         await AssertProblemAsync(tooLarge, HttpStatusCode.RequestEntityTooLarge);
         using var wrongType = await SendPutAsync(http, seedHttp, "xml", Encoding.UTF8.GetBytes("<a/>"), "application/xml");
-        await AssertProblemAsync(wrongType, HttpStatusCode.BadRequest);
+        await AssertProblemAsync(wrongType, HttpStatusCode.UnsupportedMediaType);
 
         using var node = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{otherHttp}/v1/node"), Token));
         Assert.Equal(otherId, node.RootElement.GetProperty("id").GetString());

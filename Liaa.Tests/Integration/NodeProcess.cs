@@ -21,6 +21,16 @@ internal sealed partial class NodeProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Kills the process at once (SIGKILL on Unix: no shutdown code runs) and waits for it, bounded.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
     public IReadOnlyList<string> Output
     {
         get
@@ -32,7 +42,10 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         }
     }
 
-    public static NodeProcess Start(params string[] arguments)
+    public static NodeProcess Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Starts the node with extra environment variables (configuration such as <c>Liaa__Node__ApiToken</c>).</summary>
+    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -49,6 +62,11 @@ internal sealed partial class NodeProcess : IAsyncDisposable
 
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
         var node = new NodeProcess(process);
         process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
@@ -59,9 +77,13 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a short-lived command (put/get) to completion: its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, params string[] arguments)
+    public static Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, params string[] arguments) =>
+        RunAsync(timeout, new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs a command to completion with extra environment variables: its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        await using var command = Start(arguments);
+        await using var command = Start(environment, arguments);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(timeout);
         await command._process.WaitForExitAsync(cts.Token);

@@ -38,10 +38,16 @@ export function lineChart(title, chart, series, unit = '') {
       pen = true;
     });
     if (path) svg.append(s('path', { d: path, stroke: color, class: 'line' }));
+    // A window with no neighbours would draw no line: mark it with a dot.
+    line.values.forEach((value, i) => {
+      const isolated = value !== null && value !== undefined
+        && (line.values[i - 1] ?? null) === null && (line.values[i + 1] ?? null) === null;
+      if (isolated) svg.append(s('circle', { cx: x(i), cy: y(value), r: 2.5, fill: color }));
+    });
   });
 
   const legend = h('div', { class: 'legend' }, series.length === 0
-    ? h('span', { class: 'muted' }, 'no data yet')
+    ? h('span', { class: 'muted' }, 'nothing recorded yet')
     : series.map((line, index) => {
       const last = [...line.values].reverse().find(v => v !== null && v !== undefined);
       return h('span', {}, h('i', { style: { background: lineColors[index % lineColors.length] } }), `${line.name} `,

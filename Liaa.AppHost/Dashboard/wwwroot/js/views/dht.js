@@ -58,7 +58,7 @@ export function mount(root) {
             h('td', { class: 'num' }, n.rank), h('td', {}, nodeChip(n.node)),
             h('td', { class: 'num', title: 'length of the XOR distance in bits' }, n.distanceBits === undefined ? '' : `${n.distanceBits} bits`),
             h('td', {}, n.holds ? '✔' : n.error ? h('span', { class: 'muted' }, n.error) : ''),
-            h('td', {}, n.origin ?? ''), h('td', {}, n.expiresAt ? new Date(n.expiresAt).toLocaleString() : ''))))));
+            h('td', {}, n.origin ?? ''), h('td', { class: 'nowrap' }, n.expiresAt ? new Date(n.expiresAt).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }) : ''))))));
     } catch (error) {
       placement = null;
       fill(keyBox, errorBox(error));

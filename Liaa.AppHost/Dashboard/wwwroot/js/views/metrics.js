@@ -7,7 +7,12 @@ export function mount(root) {
   const params = hashParams();
   let alive = true;
   let node = params.node ?? '';
+  let minutes = params.minutes ?? '3';
   let nodesShown = -1;
+  let series = null;
+  let seriesAt = 0;
+  const span = h('select', { id: 'metrics-minutes' }, ['1', '3', '10', '30'].map(m => h('option', { value: m, selected: m === minutes }, `last ${m} min`)));
+  span.addEventListener('change', () => { minutes = span.value; seriesAt = 0; setHashParams({ node, minutes }); refresh(); });
   const nodePicker = h('span');
   const heatmap = h('div', { class: 'card pad', id: 'bucket-heatmap' });
   const keys = h('div', { class: 'card pad', id: 'stored-keys' });
@@ -17,17 +22,22 @@ export function mount(root) {
     h('div', { class: 'two' },
       h('section', {}, h('h2', {}, 'Bucket fill ', h('span', { class: 'muted' }, '(contacts / k, by bucket index)')), heatmap),
       h('section', {}, h('h2', {}, 'Stored keys per node'), keys)),
-    h('div', { class: 'toolbar' }, h('h2', {}, 'Over the last 5 minutes'), nodePicker),
+    h('div', { class: 'toolbar' }, h('h2', {}, 'Over time'), nodePicker, span,
+      h('span', { class: 'muted' }, 'from the OTLP metrics the nodes export every second; the AppHost keeps the newest points')),
     charts);
 
   async function refresh() {
-    const [nodes, buckets, stored, series] = await Promise.all([
-      api('/nodes'), api('/metrics/buckets'), api('/metrics/keys'), api('/metrics/series' + (node ? `?node=${encodeURIComponent(node)}` : '')),
+    // The charts move in steps of a few seconds: fetching them on every tick would only cost the AppHost.
+    const chartsDue = performance.now() - seriesAt > 2900;
+    const [nodes, buckets, stored, fresh] = await Promise.all([
+      api('/nodes'), api('/metrics/buckets'), api('/metrics/keys'),
+      chartsDue ? api(`/metrics/series?minutes=${minutes}` + (node ? `&node=${encodeURIComponent(node)}` : '')) : null,
     ]);
+    if (fresh) { series = fresh; seriesAt = performance.now(); }
     if (!alive) return;
     if (nodes.length !== nodesShown) {
       const select = nodeSelect('metrics-node', nodes, node, 'whole cluster');
-      select.addEventListener('change', () => { node = select.value; setHashParams({ node }); refresh(); });
+      select.addEventListener('change', () => { node = select.value; seriesAt = 0; setHashParams({ node, minutes }); refresh(); });
       fill(nodePicker, select);
       nodesShown = nodes.length;
     }

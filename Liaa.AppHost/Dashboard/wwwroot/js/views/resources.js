@@ -30,7 +30,7 @@ export function mount(root) {
         h('td', { class: 'num' }, node.pid ?? ''),
         h('td', { title: node.nodeId ?? '' }, h('code', {}, shortId(node.nodeId))),
         h('td', {}, h('code', {}, node.udp ?? '')),
-        h('td', {}, node.http ? h('a', { href: node.http + '/v1/node', target: '_blank' }, node.http.replace('http://127.0.0.1', '')) : ''),
+        h('td', {}, node.http ? h('a', { href: node.http + '/v1/node', target: '_blank' }, node.http.replace('http://', '')) : ''),
         h('td', { class: 'num' }, running ? uptime(node.uptimeSeconds) : ''),
         h('td', { class: 'num' }, node.restartCount),
         h('td', { class: 'num routing' }, running ? node.routingTableSize ?? '…' : ''),
@@ -41,9 +41,9 @@ export function mount(root) {
           button('restart', 'Restart', true),
           button('kill', 'Kill', running)),
         h('td', { class: 'links' },
-          h('a', { href: `#/console/${node.name}`, title: 'console output' }, 'console'), ' ',
-          h('a', { href: `#/logs?node=${node.name}`, title: 'structured logs' }, 'logs'), ' ',
-          h('a', { href: `#/traces?node=${node.name}`, title: 'traces through this node' }, 'traces'), ' ',
+          h('a', { href: `#/console/${node.name}`, title: 'console output' }, 'console'), ' · ',
+          h('a', { href: `#/logs?node=${node.name}`, title: 'structured logs' }, 'logs'), ' · ',
+          h('a', { href: `#/traces?node=${node.name}`, title: 'traces through this node' }, 'traces'), ' · ',
           h('a', { href: `#/dht?node=${node.name}`, title: 'routing table' }, 'table')));
     }));
   }

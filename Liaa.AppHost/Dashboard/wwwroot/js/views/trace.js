@@ -30,7 +30,7 @@ export function mount(root, [traceId]) {
     renderHeader(trace);
     renderWaterfall(trace);
     fill(logs, entries.length === 0 ? h('div', { class: 'muted pad' }, 'No log records carry this trace id.') :
-      h('table', { class: 'grid logs' }, h('tbody', {}, entries.map(log => h('tr', {},
+      h('table', { class: 'grid logs' }, h('tbody', {}, [...entries].sort((a, b) => a.time.localeCompare(b.time)).map(log => h('tr', {},
         h('td', { class: 'nowrap' }, time(log.time)), h('td', {}, nodeChip(log.node)),
         h('td', {}, h('span', { class: `pill level-${log.level}` }, log.level)), h('td', { class: 'message' }, log.message ?? ''))))));
   }
@@ -87,12 +87,13 @@ export function mount(root, [traceId]) {
 }
 
 // The duration goes right of the bar, or left of it when the bar ends near the right edge.
+// A bar that fills the row gets its label inside, at its right end.
 function durationLabel(span, total) {
+  const start = span.offsetMs / total;
   const end = (span.offsetMs + span.durationMs) / total;
-  const style = end > 0.82
-    ? { right: `calc(${(1 - span.offsetMs / total) * 100}% + 4px)` }
-    : { left: `calc(${end * 100}% + 4px)` };
-  return h('span', { class: 'span-duration', style }, ms(span.durationMs));
+  if (end <= 0.82) return h('span', { class: 'span-duration', style: { left: `calc(${end * 100}% + 4px)` } }, ms(span.durationMs));
+  if (start >= 0.18) return h('span', { class: 'span-duration', style: { right: `calc(${(1 - start) * 100}% + 4px)` } }, ms(span.durationMs));
+  return h('span', { class: 'span-duration inside', style: { right: `calc(${(1 - end) * 100}% + 6px)` } }, ms(span.durationMs));
 }
 
 function fact(label, value) {

@@ -76,8 +76,19 @@ function outcome(answer) {
       answer.ok ? h('span', { class: 'pill ok' }, `${answer.status}`) : h('span', { class: 'pill level-error' }, answer.status ? `${answer.status}` : 'no answer'),
       ` in ${ms(answer.elapsedMs)}`),
     answer.operation === 'get' && answer.ok ? h('div', {}, 'value: ', h('code', { id: 'try-value-out' }, answer.value)) : null,
-    answer.operation === 'put' && answer.ok ? h('div', { class: 'muted' }, answer.value) : null,
+    answer.operation === 'put' && answer.ok ? h('div', {}, stored(answer.value)) : null,
     answer.error ? h('div', { class: 'muted' }, answer.error) : null,
     h('div', {}, h('a', { href: `#/trace/${answer.traceId}`, class: 'trace-link big', id: 'try-trace-link' }, 'Open the trace of this request →'),
+      '  ', h('a', { href: `#/dht?key=${encodeURIComponent(answer.key)}` }, 'Which nodes hold it?'),
       h('span', { class: 'muted' }, ` key id ${answer.keyId ?? ''}`)));
+}
+
+// The node answers a put with {key, storedAt, asked}: how many of the closest nodes took the value.
+function stored(body) {
+  try {
+    const result = JSON.parse(body);
+    return `stored on ${result.storedAt} of the ${result.asked} closest nodes asked`;
+  } catch {
+    return body;
+  }
 }
