@@ -65,9 +65,12 @@ public sealed class LiaaClusterOptions
     /// <value>Default 5 seconds.</value>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How often running nodes' <c>/health</c> is checked once they are healthy.</summary>
-    /// <value>Default 2 seconds.</value>
-    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How often running nodes' <c>/health</c> is checked once they are healthy. A crash is seen at
+    /// once whatever this is (the process exit is watched); this only catches a live node turning unhealthy.
+    /// </summary>
+    /// <value>Default 5 seconds.</value>
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How many nodes may be starting at once after the seed; 0 means all of them.</summary>
     /// <value>Default 0.</value>

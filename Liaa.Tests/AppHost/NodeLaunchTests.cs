@@ -47,6 +47,8 @@ public sealed class NodeLaunchTests
         Assert.Equal("http://127.0.0.1:4318", environment["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         Assert.Equal("http/protobuf", environment["OTEL_EXPORTER_OTLP_PROTOCOL"]);
         Assert.Equal("1000", environment["OTEL_BSP_SCHEDULE_DELAY"]);
+        Assert.Equal("1000", environment["OTEL_BLRP_SCHEDULE_DELAY"]);
+        Assert.Equal("5000", environment["OTEL_METRIC_EXPORT_INTERVAL"]);
         Assert.Equal("0", environment["DOTNET_gcServer"]);
     }
 
