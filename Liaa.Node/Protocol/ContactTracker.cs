@@ -13,7 +13,9 @@ namespace Liaa.Node.Protocol;
 /// </summary>
 /// <remarks>
 /// Contacts learned from a third party (FIND_NODE answers) never come through here until they answered
-/// themselves, so nobody can fill our table with contacts that do not exist.
+/// themselves, so nobody can fill our table with contacts that do not exist. A contact the table refuses
+/// (its network's quota is full, or another id holds its endpoint) is counted by reason; for a taken
+/// endpoint the holder is pinged there, and if another id answers, the holder is gone and gives way.
 /// </remarks>
 internal sealed class ContactTracker
 {
