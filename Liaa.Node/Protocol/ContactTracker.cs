@@ -71,6 +71,24 @@ internal sealed class ContactTracker
         _node.Background.Run(ct => PingStaleAsync(stale, ct));
     }
 
+    /// <summary>Saves the routing table's contacts to the data directory, if any, for the next start's join; a failure is logged.</summary>
+    public void Save()
+    {
+        if (_node.Data is not { } data)
+        {
+            return;
+        }
+
+        try
+        {
+            data.SaveContacts(_node.Routing.GetAll());
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.ContactsNotSaved(_node.Logger, data.Path, ex);
+        }
+    }
+
     /// <summary>An RPC to <paramref name="contact"/> timed out: one failure more (one lost datagram does not evict).</summary>
     public void Failed(Contact contact)
     {
