@@ -55,7 +55,11 @@ public sealed class LiaaTelemetry : IDisposable
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    /// <summary>Exports every span and metric buffered so far; false if the timeout passed first.</summary>
+    /// <summary>
+    /// Exports the spans buffered so far and pushes a metric export to OTLP. Returns whether the spans
+    /// were exported within the timeout (the Prometheus reader only collects when scraped, so the
+    /// meter provider's own flush result is always false and is not reported).
+    /// </summary>
     public bool ForceFlush(TimeSpan timeout)
     {
         if (IsDisposed)
@@ -65,8 +69,8 @@ public sealed class LiaaTelemetry : IDisposable
 
         var milliseconds = (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue);
         var traces = _sdk.TracerProvider.ForceFlush(milliseconds);
-        var metrics = _sdk.MeterProvider.ForceFlush(milliseconds);
-        return traces && metrics;
+        _sdk.MeterProvider.ForceFlush(milliseconds);
+        return traces;
     }
 
     /// <summary>Shuts the providers down, exporting what is buffered. Idempotent.</summary>

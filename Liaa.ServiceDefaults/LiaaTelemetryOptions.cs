@@ -11,9 +11,10 @@ namespace Liaa.ServiceDefaults;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Options are read once, the first time the host needs them: when it builds its logger factory
-/// (the OpenTelemetry logger provider needs the resource) or, at the latest, when the host starts.
-/// Configure them before that, e.g. right after creating the node identity:
+/// Options are read once, the first time the host needs them, which is during <c>builder.Build()</c>:
+/// building the host creates its logger factory, and the OpenTelemetry logger provider in it needs
+/// the resource. Register the configuration before <c>Build()</c> (before or after
+/// <c>AddServiceDefaults</c>), e.g. right after creating the node identity:
 /// <code>
 /// builder.Services.Configure&lt;LiaaTelemetryOptions&gt;(o =&gt; o.ServiceInstanceId = nodeId.ToString());
 /// </code>

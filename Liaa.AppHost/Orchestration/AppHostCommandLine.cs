@@ -76,12 +76,19 @@ internal static class AppHostCommandLine
         RestartCrashedOption,
     };
 
-    /// <summary><c>appsettings.json</c> next to the AppHost (not the current directory), then the environment.</summary>
+    /// <summary>
+    /// The AppHost's <c>appsettings.json</c>, which the build copies next to the AppHost as
+    /// <see cref="SettingsFileName"/> (the node's own <c>appsettings.json</c> lives there too, and
+    /// the nodes read it), then the environment.
+    /// </summary>
     public static IConfiguration LoadConfiguration() =>
         new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, SettingsFileName), optional: true)
             .AddEnvironmentVariables()
             .Build();
+
+    /// <summary>The name of the AppHost's settings file in its output directory.</summary>
+    public const string SettingsFileName = "Liaa.AppHost.settings.json";
 
     /// <summary>Configuration, then the options given on the command line; false with every problem named when invalid.</summary>
     public static bool TryResolve(ParseResult parseResult, IConfiguration configuration, out AppHostOptions? options, out IReadOnlyList<string> problems)

@@ -18,18 +18,18 @@ public sealed class AppHostOptions
     /// <value>Default 8468.</value>
     public int SeedPort { get; set; } = LiaaClusterOptions.DefaultSeedPort;
 
-    /// <summary>Reserved for the dashboard (issue 6).</summary>
+    /// <summary>The dashboard's port on 127.0.0.1; 0 picks a free one.</summary>
     /// <value>Default 18888.</value>
     public int DashboardPort { get; set; } = 18888;
 
     /// <summary>Path to <c>Liaa.Node.dll</c> or its directory; null uses <c>LIAA_NODE_PATH</c> or the build output next to the AppHost.</summary>
     public string? NodePath { get; set; }
 
-    /// <summary>Where nodes export OTLP until the AppHost's own receiver takes over; null exports nothing (unless the user's <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set).</summary>
+    /// <summary>Where nodes export OTLP instead of the AppHost's own receiver; null (the default) uses the receiver. The user's <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, when set, wins over both.</summary>
     public Uri? OtlpEndpoint { get; set; }
 
-    /// <summary>The protocol of <see cref="OtlpEndpoint"/>.</summary>
-    /// <value>Default <c>http/protobuf</c>.</value>
+    /// <summary>The protocol nodes export with, to <see cref="OtlpEndpoint"/> or to the AppHost's receiver (which accepts both).</summary>
+    /// <value>Default <c>http/protobuf</c>; or <c>grpc</c>.</value>
     public string OtlpProtocol { get; set; } = "http/protobuf";
 
     /// <summary>What to do when a node exits unexpectedly.</summary>

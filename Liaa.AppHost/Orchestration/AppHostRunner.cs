@@ -1,14 +1,16 @@
 using System.Runtime.InteropServices;
+using Liaa.AppHost.Hosting;
 
 namespace Liaa.AppHost.Orchestration;
 
 /// <summary>
-/// The AppHost's main loop: start the cluster with progress, print it, report state changes until
+/// The AppHost's main loop: start its web application (the OTLP receiver the nodes export to, and
+/// the dashboard listener), start the cluster with progress, print it, report state changes until
 /// Ctrl+C (or SIGTERM, SIGHUP), then stop everything gracefully. A second Ctrl+C kills at once.
 /// </summary>
 /// <remarks>
-/// TODO(issue 5, item 3 and issue 6): start the OTLP receiver before the cluster and pass it as
-/// <see cref="LiaaClusterOptions.Telemetry"/>; serve the dashboard on <see cref="AppHostOptions.DashboardPort"/>.
+/// The web application (<see cref="AppHostWebHost"/>) starts before the nodes, so their first spans
+/// have somewhere to go, and stops after them, so their last flush arrives.
 /// </remarks>
 internal static class AppHostRunner
 {
@@ -20,20 +22,26 @@ internal static class AppHostRunner
     {
         var timeProvider = TimeProvider.System;
         var console = ClusterConsole.ForCurrentTerminal(timeProvider);
-        using var loggerFactory = LoggerFactory.Create(logging => logging
-            .AddSimpleConsole(simple =>
-            {
-                simple.SingleLine = true;
-                simple.TimestampFormat = "HH:mm:ss ";
-            })
-            .SetMinimumLevel(LogLevel.Warning));
+        using var loggerFactory = LoggerFactory.Create(ConfigureLogging);
+
+        await using var web = new AppHostWebHost(new AppHostWebHostOptions
+        {
+            DashboardPort = options.DashboardPort,
+            ConfigureLogging = ConfigureLogging,
+        });
+        var clusterOptions = options.ToClusterOptions(loggerFactory);
+        if (clusterOptions.OtlpEndpoint is null)
+        {
+            clusterOptions.Telemetry = web.TelemetryFor(options.OtlpProtocol);
+        }
 
         LiaaCluster cluster;
         try
         {
-            cluster = new LiaaCluster(options.ToClusterOptions(loggerFactory));
+            cluster = new LiaaCluster(clusterOptions);
+            await web.StartAsync(cluster).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is FileNotFoundException or ArgumentException)
+        catch (Exception exception) when (exception is FileNotFoundException or ArgumentException or IOException)
         {
             console.Error(exception.Message);
             return 1;
@@ -70,7 +78,7 @@ internal static class AppHostRunner
             console.Starting(cluster);
             var started = timeProvider.GetTimestamp();
             await console.StartAsync(cluster, stopping.Token).ConfigureAwait(false);
-            console.Ready(cluster, timeProvider.GetElapsedTime(started), options);
+            console.Ready(cluster, timeProvider.GetElapsedTime(started), options, DescribeServices(web, clusterOptions));
             cluster.NodeChanged += console.OnNodeChanged;
             reporting = true;
             if (!Console.IsInputRedirected)
@@ -102,6 +110,35 @@ internal static class AppHostRunner
 
         console.Info(exitCode == 0 ? "Stopped." : "Stopped after a failed start.");
         return exitCode;
+    }
+
+    /// <summary>Warnings and errors only, one line each: the console is the cluster's.</summary>
+    private static void ConfigureLogging(ILoggingBuilder logging) => logging
+        .AddSimpleConsole(simple =>
+        {
+            simple.SingleLine = true;
+            simple.TimestampFormat = "HH:mm:ss ";
+        })
+        .SetMinimumLevel(LogLevel.Warning);
+
+    /// <summary>Where the nodes' telemetry goes and where the dashboard is, for the ready message.</summary>
+    internal static IReadOnlyList<string> DescribeServices(AppHostWebHost web, LiaaClusterOptions clusterOptions)
+    {
+        var receiver = $"http/protobuf {web.Receiver.HttpEndpoint.AbsoluteUri.TrimEnd('/')}, grpc {web.Receiver.GrpcEndpoint.AbsoluteUri.TrimEnd('/')}";
+        var userEndpoint = System.Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT");
+        var telemetry = clusterOptions.PassThroughUserOtlpEndpoint && !string.IsNullOrWhiteSpace(userEndpoint)
+            ? $"Telemetry: nodes export to your OTEL_EXPORTER_OTLP_ENDPOINT={userEndpoint}; the AppHost's receiver ({receiver}) gets none."
+            : clusterOptions.Telemetry is { } own
+                ? $"Telemetry: nodes export OTLP over {own.Protocol} to the AppHost's receiver ({receiver})."
+                : $"Telemetry: nodes export OTLP over {clusterOptions.OtlpProtocol} to {clusterOptions.OtlpEndpoint} (Liaa:AppHost:OtlpEndpoint).";
+        var dashboard = web.DashboardUrl is { } url
+            ? $"Dashboard: {url}"
+            : web.DashboardProblem is { } problem
+                ? $"Dashboard: not served: {problem}."
+                : web.DashboardListenerUrl is { } listener
+                    ? $"Dashboard: not built yet (issue 6); {listener} is held for it."
+                    : "Dashboard: off.";
+        return [telemetry, dashboard];
     }
 
     /// <summary>

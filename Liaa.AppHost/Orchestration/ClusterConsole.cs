@@ -77,7 +77,8 @@ internal sealed class ClusterConsole
         await start.ConfigureAwait(false);
     }
 
-    public void Ready(LiaaCluster cluster, TimeSpan elapsed, AppHostOptions options)
+    /// <summary>The cluster table and how to use it; <paramref name="services"/> (telemetry, dashboard) replace the dashboard placeholder line.</summary>
+    public void Ready(LiaaCluster cluster, TimeSpan elapsed, AppHostOptions options, IReadOnlyList<string>? services = null)
     {
         var nodes = cluster.Nodes;
         var seconds = elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
@@ -86,7 +87,7 @@ internal sealed class ClusterConsole
         var prometheus = cluster.PrometheusUrl is { } url
             ? $"Prometheus: {url} (targets: {cluster.PrometheusTargetsPath})"
             : cluster.Options.Prometheus is null ? "Prometheus: off" : "Prometheus: not started (see the warning above)";
-        var dashboard = $"Dashboard: port {options.DashboardPort} is reserved for it (issue 6).";
+        var lines = services ?? [$"Dashboard: port {options.DashboardPort} is reserved for it (issue 6)."];
         lock (_gate)
         {
             if (_rich)
@@ -95,7 +96,11 @@ internal sealed class ClusterConsole
                 AnsiConsole.MarkupLine($"[green]Liaa cluster ready[/]: {nodes.Count} nodes healthy in {seconds} s.");
                 AnsiConsole.MarkupLine($"Seed: [bold]{seed}[/]   try: [grey]{Markup.Escape(put)}[/]");
                 AnsiConsole.MarkupLine(Markup.Escape(prometheus));
-                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(dashboard)}[/]");
+                foreach (var line in lines)
+                {
+                    AnsiConsole.MarkupLine(Markup.Escape(line));
+                }
+
                 AnsiConsole.MarkupLine("Press [bold]Ctrl+C[/] to stop (twice to kill).");
                 return;
             }
@@ -109,7 +114,11 @@ internal sealed class ClusterConsole
 
             _plain.WriteLine($"Seed: {seed}   try: {put}");
             _plain.WriteLine(prometheus);
-            _plain.WriteLine(dashboard);
+            foreach (var line in lines)
+            {
+                _plain.WriteLine(line);
+            }
+
             _plain.WriteLine("Press Ctrl+C to stop (twice to kill).");
             _plain.Flush();
         }

@@ -82,27 +82,26 @@ public sealed class ClusterNode
 
     public override string ToString() => $"{Name} ({State})";
 
-    /// <summary>Applies <paramref name="change"/> atomically; returns the snapshots before and after.</summary>
-    internal (NodeSnapshot Before, NodeSnapshot After) Update(Func<NodeSnapshot, NodeSnapshot> change)
+    /// <summary>
+    /// Applies <paramref name="change"/> atomically; returns the snapshots before and after, and the
+    /// signal that releases <see cref="WaitForAsync"/> callers. The caller completes it after
+    /// publishing the change, so a waiter never runs ahead of the <see cref="LiaaCluster.NodeChanged"/> handlers.
+    /// </summary>
+    internal (NodeSnapshot Before, NodeSnapshot After, TaskCompletionSource? Changed) Update(Func<NodeSnapshot, NodeSnapshot> change)
     {
-        TaskCompletionSource changed;
-        NodeSnapshot before;
-        NodeSnapshot after;
         lock (_gate)
         {
-            before = _snapshot;
-            after = change(before);
+            var before = _snapshot;
+            var after = change(before);
             if (after == before)
             {
-                return (before, after);
+                return (before, after, null);
             }
 
             Volatile.Write(ref _snapshot, after);
-            changed = _changed;
+            var changed = _changed;
             _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return (before, after, changed);
         }
-
-        changed.TrySetResult();
-        return (before, after);
     }
 }

@@ -1,11 +1,11 @@
 namespace Liaa.AppHost.Orchestration;
 
 /// <summary>
-/// The seam between the orchestration and the AppHost's OTLP receiver (<c>Liaa.AppHost/Otlp</c>):
-/// the receiver's store implements it, is handed to the cluster through
-/// <see cref="LiaaClusterOptions.Telemetry"/>, and is read back by the dashboard and the tests through
-/// <see cref="LiaaCluster.Telemetry"/> (cast to the store type for its queries). The orchestration
-/// only needs to know where the nodes should export.
+/// The seam between the orchestration and an OTLP receiver: where the nodes should export. The
+/// AppHost's receiver (<c>Otlp/ClusterTelemetry</c>, hosted by <c>Hosting/AppHostWebHost</c>) is
+/// handed to the cluster through <see cref="LiaaClusterOptions.Telemetry"/>; without one the cluster
+/// runs its own (<see cref="LiaaClusterOptions.ReceiveTelemetry"/>). Either way the dashboard and the
+/// tests read what arrived through <see cref="LiaaCluster.TelemetryStore"/>.
 /// </summary>
 public interface IClusterTelemetry
 {

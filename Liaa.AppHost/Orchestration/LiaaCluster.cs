@@ -1,5 +1,6 @@
 using System.Net;
 using Liaa.AppHost.Orchestration.Prometheus;
+using Liaa.AppHost.Otlp;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Liaa.AppHost.Orchestration;
@@ -34,6 +35,7 @@ public sealed class LiaaCluster : IAsyncDisposable
     private const int NotStartedPhase = 0;
     private const int StartedPhase = 1;
     private const int DisposedPhase = 2;
+    private const string WorkDirectoryPrefix = "liaa-apphost-";
 
     private readonly Lock _gate = new();
     private readonly List<NodeSupervisor> _supervisors = [];
@@ -41,6 +43,8 @@ public sealed class LiaaCluster : IAsyncDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private readonly int _initialNodes;
     private PrometheusServer? _prometheus;
+    private OtlpReceiverHost? _receiver;
+    private ClusterTelemetry? _ownTelemetry;
     private string? _workDirectory;
     private bool _ownsWorkDirectory;
     private int _phase;
@@ -81,8 +85,18 @@ public sealed class LiaaCluster : IAsyncDisposable
     /// <summary>How nodes are launched (resolved once, at construction).</summary>
     public NodeProgram Program { get; }
 
-    /// <summary>The AppHost's telemetry receiver the nodes export to, if one was given.</summary>
-    public IClusterTelemetry? Telemetry => Options.Telemetry;
+    /// <summary>
+    /// The OTLP receiver the nodes export to: <see cref="LiaaClusterOptions.Telemetry"/> when given,
+    /// else the cluster's own once started (see <see cref="LiaaClusterOptions.ReceiveTelemetry"/>), else null.
+    /// </summary>
+    public IClusterTelemetry? Telemetry => Options.Telemetry ?? _ownTelemetry;
+
+    /// <summary>
+    /// What the nodes' OTLP exporters sent (spans, metric points, logs; bounded, newest kept), when
+    /// they export to a Liaa receiver (<see cref="Telemetry"/> is a <see cref="ClusterTelemetry"/>);
+    /// null when they export elsewhere or nowhere.
+    /// </summary>
+    internal TelemetryStore? TelemetryStore => (Telemetry as ClusterTelemetry)?.Store;
 
     /// <summary>The nodes, in index order; a snapshot of the list (the nodes themselves are live).</summary>
     public IReadOnlyList<ClusterNode> Nodes
@@ -181,6 +195,7 @@ public sealed class LiaaCluster : IAsyncDisposable
         var prometheus = StartPrometheusAsync(start.Token);
         try
         {
+            await StartOwnReceiverAsync(start.Token).ConfigureAwait(false);
             await supervisors[0].StartAsync(start.Token).ConfigureAwait(false);
             await StartAllAsync(supervisors.Skip(1).ToList(), start.Token).ConfigureAwait(false);
         }
@@ -306,6 +321,12 @@ public sealed class LiaaCluster : IAsyncDisposable
         if (_prometheus is not null)
         {
             await _prometheus.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // Last, after the nodes: a node stopped gracefully flushes its telemetry on the way out.
+        if (_receiver is not null)
+        {
+            await _receiver.DisposeAsync().ConfigureAwait(false);
         }
 
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
@@ -487,6 +508,27 @@ public sealed class LiaaCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts the cluster's own OTLP receiver (loopback, free ports) unless the nodes are told to
+    /// export elsewhere: a receiver was given, an endpoint was set, or the user's own
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is passed through.
+    /// </summary>
+    private async Task StartOwnReceiverAsync(CancellationToken cancellationToken)
+    {
+        var userEndpoint = System.Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT");
+        if (!Options.ReceiveTelemetry
+            || Options.Telemetry is not null
+            || Options.OtlpEndpoint is not null
+            || (Options.PassThroughUserOtlpEndpoint && !string.IsNullOrWhiteSpace(userEndpoint)))
+        {
+            return;
+        }
+
+        var store = new TelemetryStore(timeProvider: TimeProvider);
+        _receiver = await OtlpReceiverHost.StartAsync(store, cancellationToken: cancellationToken).ConfigureAwait(false);
+        _ownTelemetry = new ClusterTelemetry(_receiver.Receiver, Options.OtlpProtocol);
+    }
+
     private void UpdatePrometheusTargets()
     {
         var prometheus = _prometheus;
@@ -635,12 +677,54 @@ public sealed class LiaaCluster : IAsyncDisposable
             if (_workDirectory is null)
             {
                 _ownsWorkDirectory = Options.WorkDirectory is null;
+                if (_ownsWorkDirectory)
+                {
+                    DeleteOrphanedWorkDirectories();
+                }
+
                 _workDirectory = Options.WorkDirectory
-                    ?? Path.Combine(Path.GetTempPath(), $"liaa-apphost-{System.Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..12]}");
+                    ?? Path.Combine(Path.GetTempPath(), $"{WorkDirectoryPrefix}{System.Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..12]}");
                 Directory.CreateDirectory(_workDirectory);
             }
 
             return _workDirectory;
+        }
+    }
+
+    /// <summary>
+    /// Removes work directories left by AppHosts that were killed (<c>kill -9</c> cannot clean up):
+    /// those whose pid, in the name, no longer runs.
+    /// </summary>
+    private void DeleteOrphanedWorkDirectories()
+    {
+        try
+        {
+            foreach (var directory in Directory.EnumerateDirectories(Path.GetTempPath(), WorkDirectoryPrefix + "*"))
+            {
+                var name = Path.GetFileName(directory)[WorkDirectoryPrefix.Length..];
+                var dash = name.IndexOf('-', StringComparison.Ordinal);
+                if (dash > 0 && int.TryParse(name[..dash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid))
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            OrchestrationLog.WorkDirectoryCleanupFailed(Logger, Path.GetTempPath(), exception);
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException)
+        {
+            return false;
         }
     }
 

@@ -35,6 +35,14 @@ public sealed class LiaaClusterOptions
     /// <summary>The AppHost's OTLP receiver; when set it wins over <see cref="OtlpEndpoint"/>.</summary>
     public IClusterTelemetry? Telemetry { get; set; }
 
+    /// <summary>
+    /// When neither <see cref="Telemetry"/> nor <see cref="OtlpEndpoint"/> is set (and the user's own
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is not passed through), the cluster runs its own OTLP
+    /// receiver on loopback for its nodes, read through <see cref="LiaaCluster.TelemetryStore"/>.
+    /// </summary>
+    /// <value>Default true.</value>
+    public bool ReceiveTelemetry { get; set; } = true;
+
     /// <summary>Where nodes export OTLP when <see cref="Telemetry"/> is null; null exports nothing.</summary>
     public Uri? OtlpEndpoint { get; set; }
 

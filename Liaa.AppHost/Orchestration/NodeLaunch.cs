@@ -38,15 +38,18 @@ internal static class NodeLaunch
 
     /// <summary>
     /// What to change in the inherited environment (a null value removes the variable):
-    /// the parent pid, the service name and instance, the OTLP endpoint unless the user has their own,
+    /// the parent pid, the service name and instance, the OTLP endpoint (<paramref name="telemetry"/>, else
+    /// <see cref="LiaaClusterOptions.Telemetry"/>, else <see cref="LiaaClusterOptions.OtlpEndpoint"/>) unless the user has their own,
     /// Aspire's short export delays for a live dashboard, then <see cref="LiaaClusterOptions.Environment"/>.
     /// </summary>
     public static Dictionary<string, string?> BuildEnvironment(
         string name,
         LiaaClusterOptions options,
         Func<string, string?> inherited,
-        int parentPid)
+        int parentPid,
+        IClusterTelemetry? telemetry = null)
     {
+        telemetry ??= options.Telemetry;
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             [ParentPidVariable] = parentPid.ToString(CultureInfo.InvariantCulture),
@@ -64,11 +67,11 @@ internal static class NodeLaunch
 
         var userEndpoint = inherited("OTEL_EXPORTER_OTLP_ENDPOINT");
         var passThrough = options.PassThroughUserOtlpEndpoint && !string.IsNullOrWhiteSpace(userEndpoint);
-        var endpoint = options.Telemetry?.Endpoint ?? options.OtlpEndpoint;
+        var endpoint = telemetry?.Endpoint ?? options.OtlpEndpoint;
         if (!passThrough && endpoint is not null)
         {
             environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint.ToString().TrimEnd('/');
-            environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = options.Telemetry?.Protocol ?? options.OtlpProtocol;
+            environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = telemetry?.Protocol ?? options.OtlpProtocol;
 
             // Aspire's development defaults: batches leave every second, so the dashboard is live.
             SetUnlessInherited(environment, inherited, "OTEL_BSP_SCHEDULE_DELAY", "1000");

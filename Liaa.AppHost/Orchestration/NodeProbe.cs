@@ -28,17 +28,21 @@ internal sealed class NodeProbe : IDisposable
         };
     }
 
-    public async Task<bool> IsHealthyAsync(Uri baseAddress, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<bool> IsHealthyAsync(Uri baseAddress, TimeSpan timeout, CancellationToken cancellationToken) =>
+        await GetHealthAsync(baseAddress, timeout, cancellationToken).ConfigureAwait(false) == HttpStatusCode.OK;
+
+    /// <summary>The status <c>/health</c> answered (200 healthy, 503 not yet), or null when nothing answered in time.</summary>
+    public async Task<HttpStatusCode?> GetHealthAsync(Uri baseAddress, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var bounded = Bound(timeout, cancellationToken);
         try
         {
             using var response = await _http.GetAsync(new Uri(baseAddress, "/health"), HttpCompletionOption.ResponseHeadersRead, bounded.Token).ConfigureAwait(false);
-            return response.StatusCode == HttpStatusCode.OK;
+            return response.StatusCode;
         }
         catch (Exception exception) when (exception is HttpRequestException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return false;
+            return null;
         }
     }
 

@@ -18,17 +18,18 @@ namespace Liaa.AppHost.Orchestration;
 /// </para>
 /// <para>
 /// Ports are kept across restarts (other nodes' routing tables and Prometheus keep pointing at the
-/// right place) unless they have been taken meanwhile. A node that exits before it is healthy is
-/// with a failure exit code is launched again on fresh ports, a few times: another process may have
-/// bound a port between the AppHost's probe and the node's own bind. The seed's fixed UDP port is never changed.
+/// right place) unless they have been taken meanwhile. A node that exits with a failure code before
+/// it is healthy is launched again on fresh ports, a few times: another process may have bound a
+/// port between the AppHost's probe and the node's own bind. The seed's fixed UDP port never changes.
 /// </para>
 /// </remarks>
 internal sealed class NodeSupervisor
 {
     private const int StartAttempts = 3;
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan FirstPollDelay = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan MaxPollDelay = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan FirstPollDelay = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan MaxPollDelay = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan SilentPollDelay = TimeSpan.FromMilliseconds(500);
 
     private readonly LiaaCluster _cluster;
     private readonly SemaphoreSlim _operation = new(1, 1);
@@ -36,6 +37,7 @@ internal sealed class NodeSupervisor
     private readonly int _fixedUdpPort;
     private SupervisedProcess? _process;
     private Task _exitHandled = Task.CompletedTask;
+    private TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _generation;
     private bool _exitExpected;
     private bool _becameHealthy;
@@ -152,13 +154,6 @@ internal sealed class NodeSupervisor
         await exitHandled.ConfigureAwait(false);
     }
 
-    /// <summary>Stops the node if it runs, then starts it again and waits until it is healthy.</summary>
-    public async Task RestartAsync(CancellationToken cancellationToken)
-    {
-        await StopAsync(cancellationToken).ConfigureAwait(false);
-        await StartAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>One periodic <c>/health</c> check of a node that has been healthy: flips it between Healthy and Unhealthy.</summary>
     public async Task CheckHealthAsync(CancellationToken cancellationToken)
     {
@@ -215,7 +210,7 @@ internal sealed class NodeSupervisor
         var udp = new IPEndPoint(IPAddress.Parse(options.Host), _udpPort);
         var http = new Uri($"http://{NodeLaunch.FormatHostPort(options.Host, _httpPort)}");
         var arguments = NodeLaunch.BuildArguments(Node.Name, options.Host, _udpPort, _httpPort, _cluster.SeedsFor(this));
-        var environment = NodeLaunch.BuildEnvironment(Node.Name, options, System.Environment.GetEnvironmentVariable, System.Environment.ProcessId);
+        var environment = NodeLaunch.BuildEnvironment(Node.Name, options, System.Environment.GetEnvironmentVariable, System.Environment.ProcessId, _cluster.Telemetry);
         var startInfo = NodeLaunch.CreateStartInfo(_cluster.Program, arguments, environment);
         Node.ConsoleLog.Append(ConsoleStream.AppHost, $"Starting: {_cluster.Program} {string.Join(' ', arguments)}");
 
@@ -223,6 +218,7 @@ internal sealed class NodeSupervisor
         lock (_gate)
         {
             generation = ++_generation;
+            _listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
         SupervisedProcess process;
@@ -305,6 +301,8 @@ internal sealed class NodeSupervisor
             {
                 return;
             }
+
+            _listening.TrySetResult();
         }
 
         // The node's own account wins over what the AppHost asked for, except that a wildcard
@@ -330,20 +328,55 @@ internal sealed class NodeSupervisor
         return new IPEndPoint(wildcard ? asked?.Address ?? IPAddress.Loopback : reported.Address, reported.Port);
     }
 
+    /// <remarks>
+    /// Nothing answers before the node prints its startup line (the runtime is still starting and
+    /// JIT-compiling), so until then <c>/health</c> is asked only every half second, in case the line
+    /// never comes; once the node listens, it is asked at short, growing intervals, because healthy
+    /// (joined) is then a few round trips away.
+    /// </remarks>
     private async Task WaitUntilHealthyAsync(SupervisedProcess process, CancellationToken cancellationToken)
     {
+        Task listening;
+        lock (_gate)
+        {
+            listening = _listening.Task;
+        }
+
         var delay = FirstPollDelay;
         while (true)
         {
+            if (!listening.IsCompleted && !process.HasExited)
+            {
+                await Task.WhenAny(listening, process.Exited, Task.Delay(SilentPollDelay, _cluster.TimeProvider, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             if (process.HasExited)
             {
                 throw ExitedBeforeHealthy(process);
             }
 
-            if (Node.Snapshot.HttpEndpoint is { } http
-                && await _cluster.Probe.IsHealthyAsync(http, ProbeTimeout, cancellationToken).ConfigureAwait(false))
+            var http = Node.Snapshot.HttpEndpoint;
+            var health = http is null ? null : await _cluster.Probe.GetHealthAsync(http, ProbeTimeout, cancellationToken).ConfigureAwait(false);
+            if (health == HttpStatusCode.NotFound && listening.IsCompleted)
             {
-                var info = await _cluster.Probe.GetNodeInfoAsync(http, ProbeTimeout, cancellationToken).ConfigureAwait(false);
+                // Routes are mapped before Kestrel answers at all: a 404 will not turn into a 200.
+                // Before the node says it listens, a 404 comes from whoever took the port between
+                // its probe and the node's bind; the node then exits and starts again on fresh ports.
+                var message = $"{Node.Name} answers 404 Not Found on {http}health: it does not serve the health endpoint the AppHost waits for.";
+                await KillAsync().ConfigureAwait(false);
+                Node.ConsoleLog.Append(ConsoleStream.AppHost, message);
+                Update(s => s with { LastError = message });
+                throw new NodeStartException(Node.Name, message);
+            }
+
+            if (health == HttpStatusCode.OK)
+            {
+                // The startup line normally gave the id already; asking /v1/node costs each node a
+                // noticeable share of its start-up CPU (the JSON path's first use), so only when needed.
+                var info = Node.Snapshot.NodeId is null
+                    ? await _cluster.Probe.GetNodeInfoAsync(http!, ProbeTimeout, cancellationToken).ConfigureAwait(false)
+                    : null;
                 if (MarkHealthy(process, info))
                 {
                     return;
@@ -352,9 +385,12 @@ internal sealed class NodeSupervisor
                 throw ExitedBeforeHealthy(process);
             }
 
-            await Task.WhenAny(process.Exited, Task.Delay(delay, _cluster.TimeProvider, cancellationToken)).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 3 / 2, MaxPollDelay.Ticks));
+            if (listening.IsCompleted)
+            {
+                await Task.WhenAny(process.Exited, Task.Delay(delay, _cluster.TimeProvider, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxPollDelay.Ticks));
+            }
         }
     }
 
@@ -419,10 +455,11 @@ internal sealed class NodeSupervisor
 
     private void Update(Func<NodeSnapshot, NodeSnapshot> change)
     {
-        var (before, after) = Node.Update(change);
-        if (before != after)
+        var (before, after, changed) = Node.Update(change);
+        if (changed is not null)
         {
             _cluster.Publish(Node, before, after);
+            changed.TrySetResult();
         }
     }
 }

@@ -61,6 +61,31 @@ internal sealed partial class OtlpReceiver
     /// <summary>URL for <c>OTEL_EXPORTER_OTLP_PROTOCOL=grpc</c>; known once the server started.</summary>
     public Uri GrpcEndpoint => Endpoint(_grpcListener, "grpc");
 
+    /// <summary>
+    /// The variables that point a node's <c>AddServiceDefaults</c> (or any OpenTelemetry SDK) at this
+    /// receiver: endpoint and protocol (<c>grpc</c> or <c>http/protobuf</c>), plus export intervals
+    /// short enough for a live dashboard (spans and logs every second, metrics every
+    /// <paramref name="metricExportInterval"/>; the SDK defaults are 5 s and 60 s).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ExporterEnvironment(string protocol = "grpc", TimeSpan? metricExportInterval = null)
+    {
+        var endpoint = protocol switch
+        {
+            "grpc" => GrpcEndpoint,
+            "http/protobuf" => HttpEndpoint,
+            _ => throw new ArgumentException($"OTLP protocol '{protocol}' is not 'grpc' or 'http/protobuf'.", nameof(protocol)),
+        };
+        var interval = (long)(metricExportInterval ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint.AbsoluteUri.TrimEnd('/'),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol,
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "1000",
+            ["OTEL_BLRP_SCHEDULE_DELAY"] = "1000",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = interval.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
     /// <summary>Adds the two listeners: HTTP/1.1 for <c>http/protobuf</c>, HTTP/2-only for <c>grpc</c>.</summary>
     public void ConfigureListeners(KestrelServerOptions kestrel)
     {

@@ -112,7 +112,11 @@ internal sealed class DhtOperations
         activity?.SetTag("liaa.get.found", lookup.Value is not null);
         if (lookup.Value is { } value && lookup.CacheCandidate is { } cacheAt)
         {
-            var ttl = Lookup.CacheTtl(_node.Options.Storage.Ttl, lookup.CacheCandidateNodesBetween);
+            // §2.3: the cached copy lives for what remains of the value's life, shortened with distance.
+            var remaining = lookup.PublishedAt is { } published
+                ? published + _node.Options.Storage.Ttl - _node.Time.GetUtcNow()
+                : _node.Options.Storage.Ttl;
+            var ttl = Lookup.CacheTtl(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, lookup.CacheCandidateNodesBetween);
             var request = new StoreRequest(_node.Self, key, value) { PublishedAt = lookup.PublishedAt, CacheTtl = ttl };
             _node.Background.Run(ct => _node.Rpc.SendAsync(cacheAt.EndPoint, request, null, ct));
         }

@@ -87,10 +87,23 @@ public sealed class NodeMetrics : IDisposable
         _meter.CreateObservableGauge("liaa.routing.bucket.fill", ObserveBucketFill, "1", "Fill of each k-bucket (contacts / k), by bucket index.");
         _meter.CreateObservableGauge("liaa.storage.keys", () => ObserveStorage(false), "{key}", "Stored keys, by origin (own, replicated, cached).");
         _meter.CreateObservableGauge("liaa.storage.bytes", () => ObserveStorage(true), "By", "Bytes of stored values, by origin.");
+        _meter.CreateObservableGauge("liaa.storage.limit.keys", () => ObserveLimit(s => s.MaxKeys), "{key}", "Most keys this node stores (Liaa:Storage:MaxKeys).");
+        _meter.CreateObservableGauge("liaa.storage.limit.bytes", () => ObserveLimit(s => s.MaxTotalBytes), "By", "Most value bytes this node stores (Liaa:Storage:MaxTotalBytes).");
     }
 
     /// <summary>Connects the gauges to a node's state.</summary>
-    public void Observe(INodeStateSource state) => _state = state;
+    public void Observe(INodeStateSource state)
+    {
+        _state = state;
+
+        // Counters of rare events (hourly jobs, evictions) exist from the first scrape, at 0, so
+        // dashboards and alerts can use them before the first event. Recorded here, when the node
+        // starts, because measurements made before a listener subscribed are lost.
+        foreach (var rare in new[] { _replicated, _republished, _refreshed, _expired, _contactsEvicted })
+        {
+            rare.Add(0);
+        }
+    }
 
     public void RpcClientCompleted(RpcMethod method, string outcome, TimeSpan elapsed)
     {
@@ -171,6 +184,14 @@ public sealed class NodeMetrics : IDisposable
     };
 
     private int Observe(Func<INodeStateSource, int> read) => _state is { } state ? read(state) : 0;
+
+    private IEnumerable<Measurement<long>> ObserveLimit(Func<StorageStatistics, long> read)
+    {
+        if (_state is { } state)
+        {
+            yield return new Measurement<long>(read(state.GetStorageStatistics()));
+        }
+    }
 
     private IEnumerable<Measurement<double>> ObserveBucketFill()
     {

@@ -33,10 +33,13 @@ public sealed class AppHostCommandLineTests
     }
 
     [Fact]
-    public void ShippedAppSettings_LoadWithTheDocumentedDefaults()
+    public void ShippedAppSettings_AreCopiedUnderTheirOwnName_WithTheDocumentedDefaults()
     {
-        var options = Resolve(new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build());
+        var path = Path.Combine(AppContext.BaseDirectory, AppHostCommandLine.SettingsFileName);
+        var section = new ConfigurationBuilder().AddJsonFile(path).Build().GetSection(AppHostOptions.SectionName);
+        var options = Resolve(new ConfigurationBuilder().AddJsonFile(path).Build());
 
+        Assert.Equal(["DashboardPort", "Nodes", "Prometheus", "RestartPolicy", "SeedPort"], section.GetChildren().Select(c => c.Key).Order());
         Assert.Equal(5, options.Nodes);
         Assert.Equal(8468, options.SeedPort);
         Assert.Equal(TimeSpan.FromSeconds(5), options.Prometheus.ScrapeInterval);

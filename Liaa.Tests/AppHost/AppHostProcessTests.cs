@@ -7,6 +7,7 @@ namespace Liaa.Tests.AppHost;
 /// process of the test, its output, its signals.
 /// </summary>
 [Trait("Category", "Cluster")]
+[Collection(LiveClusterCollection.Name)]
 public sealed class AppHostProcessTests
 {
     private const int Sigint = 2;
@@ -18,7 +19,7 @@ public sealed class AppHostProcessTests
     [Fact]
     public async Task KillingTheAppHostWithSigkill_LeavesNoNodeProcess()
     {
-        await using var appHost = AppHostProcess.Start(["--nodes", "3", "--no-prometheus", "--seed-port", "0"]);
+        await using var appHost = AppHostProcess.Start(["--nodes", "3", "--no-prometheus", "--seed-port", "0", "--dashboard-port", "0"]);
         await appHost.WaitReadyAsync(ReadyTimeout, Cancellation);
         var pids = appHost.HealthyPids.Values.ToList();
         Assert.Equal(3, pids.Count);
@@ -31,9 +32,36 @@ public sealed class AppHostProcessTests
     }
 
     [Fact]
+    public async Task KillingTheAppHostWithSigkill_AlsoEndsPrometheus()
+    {
+        Assert.SkipWhen(Liaa.AppHost.Orchestration.Prometheus.PrometheusOptions.FindExecutable() is null, "prometheus is not installed");
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        await using var appHost = AppHostProcess.Start(
+            ["--nodes", "1", "--prometheus", "--seed-port", "0", "--dashboard-port", "0"],
+            new Dictionary<string, string?>
+            {
+                [Liaa.AppHost.Orchestration.NodeProgram.NodePathVariable] = StandInNode.ScriptFile,
+                ["Liaa__AppHost__Prometheus__ListenAddress"] = $"127.0.0.1:{port}",
+            });
+        await appHost.WaitReadyAsync(ReadyTimeout, Cancellation);
+        Assert.Contains($"Prometheus: http://127.0.0.1:{port}/", appHost.Lines.Single(l => l.StartsWith("Prometheus: ", StringComparison.Ordinal)), StringComparison.Ordinal);
+        var children = ProcessTable.ChildrenOf(appHost.Id);
+        var everything = children.Concat(children.SelectMany(ProcessTable.ChildrenOf)).ToList();
+        Assert.Contains(everything, pid => ProcessTable.CommandLine(pid).StartsWith("/usr/bin/prometheus --config.file=", StringComparison.Ordinal));
+
+        appHost.KillHard();
+        var survivors = await ProcessTable.WaitUntilGoneAsync(everything, GoneTimeout, Cancellation);
+
+        Assert.Empty(survivors);
+    }
+
+    [Fact]
     public async Task SigintToTheAppHost_StopsEveryNodeAndExitsZero()
     {
-        await using var appHost = AppHostProcess.Start(["--nodes", "2", "--no-prometheus", "--seed-port", "0"]);
+        await using var appHost = AppHostProcess.Start(["--nodes", "2", "--no-prometheus", "--seed-port", "0", "--dashboard-port", "0"]);
         await appHost.WaitReadyAsync(ReadyTimeout, Cancellation);
         var pids = appHost.HealthyPids.Values.ToList();
 

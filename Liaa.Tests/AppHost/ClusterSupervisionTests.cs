@@ -197,6 +197,23 @@ public sealed class ClusterSupervisionTests
     }
 
     [Fact]
+    public async Task StartAsync_FailsFast_WhenTheNodeHasNoHealthEndpoint()
+    {
+        var options = TestClusters.Options(1, StandInNode.Program);
+        options.Environment["STANDIN_NO_HEALTH"] = "1";
+        var cluster = new LiaaCluster(options);
+        await using (cluster)
+        {
+            var failure = await Assert.ThrowsAsync<NodeStartException>(() => cluster.StartAsync(Cancellation));
+
+            Assert.Contains("answers 404 Not Found on http://127.0.0.1:", failure.Message, StringComparison.Ordinal);
+            Assert.Equal(NodeState.Stopped, cluster.Seed.State);
+            Assert.False(ProcessTable.IsAlive(cluster.Seed.ProcessId!.Value));
+            Assert.Equal(failure.Message, cluster.Seed.LastError);
+        }
+    }
+
+    [Fact]
     public async Task StartAsync_Fails_WhenTheFixedSeedPortIsTaken()
     {
         using var holder = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Any, 0));

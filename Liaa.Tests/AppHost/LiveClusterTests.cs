@@ -9,6 +9,7 @@ namespace Liaa.Tests.AppHost;
 /// seed port so they run next to a user's cluster on 8468.
 /// </summary>
 [Trait("Category", "Cluster")]
+[Collection(LiveClusterCollection.Name)]
 public sealed class LiveClusterTests
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;

@@ -180,4 +180,21 @@ public sealed class OtlpReceiverProtocolTests
         Assert.Equal(HttpStatusCode.BadRequest, http1OnGrpcListener.StatusCode);
         Assert.Equal(0, store.Version);
     }
+
+    [Fact]
+    public async Task ExporterEnvironment_PointsAtTheBoundListeners()
+    {
+        await using var otlp = await OtlpReceiverHost.StartAsync(new TelemetryStore(), cancellationToken: TestContext.Current.CancellationToken);
+
+        var grpc = otlp.Receiver.ExporterEnvironment();
+        var http = otlp.Receiver.ExporterEnvironment("http/protobuf", TimeSpan.FromSeconds(1));
+
+        Assert.Equal($"http://127.0.0.1:{otlp.GrpcEndpoint.Port}", grpc["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        Assert.Equal("grpc", grpc["OTEL_EXPORTER_OTLP_PROTOCOL"]);
+        Assert.Equal("5000", grpc["OTEL_METRIC_EXPORT_INTERVAL"]);
+        Assert.Equal($"http://127.0.0.1:{otlp.HttpEndpoint.Port}", http["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        Assert.Equal("http/protobuf", http["OTEL_EXPORTER_OTLP_PROTOCOL"]);
+        Assert.Equal("1000", http["OTEL_METRIC_EXPORT_INTERVAL"]);
+        Assert.NotEqual(otlp.HttpEndpoint.Port, otlp.GrpcEndpoint.Port);
+    }
 }

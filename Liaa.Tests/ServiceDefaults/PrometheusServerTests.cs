@@ -72,7 +72,7 @@ public sealed class PrometheusServerTests
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         deadline.CancelAfter(ScrapeDeadline);
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250), TimeProvider.System);
         var uri = "/api/v1/query?query=" + Uri.EscapeDataString(query);
         string lastAnswer = "no answer";
         do

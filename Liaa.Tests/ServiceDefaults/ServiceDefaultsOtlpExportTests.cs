@@ -36,7 +36,7 @@ public sealed class ServiceDefaultsOtlpExportTests
             using var http = new HttpClient { BaseAddress = app.BaseAddress };
             (await http.GetAsync("/v1/values/exported", TestContext.Current.CancellationToken)).Dispose();
             (await http.GetAsync("/metrics", TestContext.Current.CancellationToken)).Dispose();
-            var span = await app.Spans.WaitForAsync(s => s.GetTagItem("url.path") as string == "/v1/values/exported", StoreTimeout);
+            var span = await app.WaitForServerSpanAsync("/v1/values/exported", StoreTimeout);
             traceId = span.TraceId.ToHexString();
         }
 

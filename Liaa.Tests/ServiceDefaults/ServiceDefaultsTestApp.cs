@@ -79,6 +79,16 @@ internal sealed class ServiceDefaultsTestApp : IAsyncDisposable
         return testApp;
     }
 
+    /// <summary>
+    /// Waits for this app's server span for <paramref name="path"/>. The port matters: the
+    /// <c>Microsoft.AspNetCore</c> source is process-wide, so the collector also sees the server
+    /// spans of other test apps running in parallel.
+    /// </summary>
+    public Task<Activity> WaitForServerSpanAsync(string path, TimeSpan timeout) =>
+        Spans.WaitForAsync(
+            s => s.GetTagItem("url.path") as string == path && s.GetTagItem("server.port") is int port && port == BaseAddress.Port,
+            timeout);
+
     public async ValueTask DisposeAsync()
     {
         await App.StopAsync(CancellationToken.None);

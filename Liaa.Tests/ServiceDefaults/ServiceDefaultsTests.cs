@@ -48,7 +48,7 @@ public sealed class ServiceDefaultsTests
             TestContext.Current.CancellationToken);
         using var http = new HttpClient { BaseAddress = app.BaseAddress };
         (await http.GetAsync("/v1/values/a", TestContext.Current.CancellationToken)).Dispose();
-        await app.Spans.WaitForAsync(s => s.GetTagItem("url.path") as string == "/v1/values/a", SignalTimeout);
+        await app.WaitForServerSpanAsync("/v1/values/a", SignalTimeout);
 
         using var response = await http.GetAsync("/metrics", TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
@@ -74,7 +74,7 @@ public sealed class ServiceDefaultsTests
         using var http = new HttpClient { BaseAddress = app.BaseAddress };
 
         (await http.GetAsync("/v1/values/abc", TestContext.Current.CancellationToken)).Dispose();
-        var span = await app.Spans.WaitForAsync(s => s.GetTagItem("url.path") as string == "/v1/values/abc", SignalTimeout);
+        var span = await app.WaitForServerSpanAsync("/v1/values/abc", SignalTimeout);
 
         Assert.Equal("GET /v1/values/{key}", span.DisplayName);
         Assert.Equal(ActivityKind.Server, span.Kind);
@@ -96,7 +96,7 @@ public sealed class ServiceDefaultsTests
         using var http = new HttpClient { BaseAddress = app.BaseAddress };
 
         using var response = await http.GetAsync("/fail", TestContext.Current.CancellationToken);
-        var span = await app.Spans.WaitForAsync(s => s.GetTagItem("url.path") as string == "/fail", SignalTimeout);
+        var span = await app.WaitForServerSpanAsync("/fail", SignalTimeout);
 
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Equal("GET /fail", span.DisplayName);
@@ -116,7 +116,7 @@ public sealed class ServiceDefaultsTests
             (await http.GetAsync(path, TestContext.Current.CancellationToken)).Dispose();
         }
 
-        await app.Spans.WaitForAsync(s => s.GetTagItem("url.path") as string == "/v1/values/marker", SignalTimeout);
+        await app.WaitForServerSpanAsync("/v1/values/marker", SignalTimeout);
         var serverSpans = app.Spans.Snapshot()
             .Where(s => s.Kind == ActivityKind.Server && s.GetTagItem("server.port") is int port && port == app.BaseAddress.Port)
             .Select(s => s.DisplayName)

@@ -58,7 +58,7 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
         return new AppHostProcess(Process.Start(startInfo)!);
     }
 
-    /// <summary>Waits until the AppHost prints that the cluster is ready; fails with its output if it exits first.</summary>
+    /// <summary>Waits until the AppHost has printed its whole ready report; fails with its output if it exits first.</summary>
     public async Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var exited = _process.WaitForExitAsync(cancellationToken);
@@ -104,7 +104,8 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
                 _healthyPids[healthy.Groups["name"].Value] = int.Parse(healthy.Groups["pid"].Value, CultureInfo.InvariantCulture);
             }
 
-            if (line.StartsWith("Liaa cluster ready:", StringComparison.Ordinal))
+            // The last line of the ready report: the table, seed and Prometheus lines are in by then.
+            if (line.StartsWith("Press Ctrl+C to stop", StringComparison.Ordinal))
             {
                 _ready.TrySetResult();
             }

@@ -9,7 +9,7 @@ namespace Liaa.Tests.TestSupport;
 /// <c>LIAA_PARENT_PID</c> is set. It starts in a fraction of the time of a .NET node, so tests of the
 /// process management itself (crash detection, kill, stop timeouts) stay fast; it is no DHT.
 /// Knobs by environment: <c>STANDIN_EXIT_AFTER_SECONDS</c> (exit with code 3 after that long),
-/// <c>STANDIN_IGNORE_STOP=1</c> (ignore SIGTERM and end of input), <c>STANDIN_UNHEALTHY_FILE</c> (503 while that file exists).
+/// <c>STANDIN_IGNORE_STOP=1</c> (ignore SIGTERM and end of input), <c>STANDIN_UNHEALTHY_FILE</c> (503 while that file exists), <c>STANDIN_NO_HEALTH=1</c> (no <c>/health</c>: 404).
 /// </summary>
 internal static class StandInNode
 {
@@ -50,7 +50,8 @@ internal static class StandInNode
             def do_GET(self):
                 unhealthy = os.environ.get("STANDIN_UNHEALTHY_FILE")
                 if self.path == "/health":
-                    if unhealthy and os.path.exists(unhealthy): self.reply(503, "Unhealthy")
+                    if os.environ.get("STANDIN_NO_HEALTH") == "1": self.reply(404, "")
+                    elif unhealthy and os.path.exists(unhealthy): self.reply(503, "Unhealthy")
                     else: self.reply(200, "Healthy")
                 elif self.path == "/alive": self.reply(200, "Healthy")
                 elif self.path == "/metrics": self.reply(200, "# TYPE standin_up gauge\nstandin_up 1\n")

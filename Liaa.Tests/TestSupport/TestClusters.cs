@@ -15,7 +15,7 @@ internal static class TestClusters
         Nodes = nodes,
         SeedPort = 0,
         Program = program,
-        StartTimeout = TimeSpan.FromSeconds(90),
+        StartTimeout = TimeSpan.FromSeconds(150),
         StopTimeout = TimeSpan.FromSeconds(3),
         HealthCheckInterval = TimeSpan.FromMilliseconds(500),
     };

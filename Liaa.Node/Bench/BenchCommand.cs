@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.Globalization;
+using Liaa.Node.Hosting;
+
+namespace Liaa.Node.Bench;
+
+/// <summary>
+/// <c>bench</c>: Liaa's performance figures, printed with a progress display and summary tables
+/// (plain text when redirected). <c>rpc</c> (round trips against raw UDP, tracing overhead),
+/// <c>cluster</c> (a loopback cluster of node processes, beside OpenDHT when installed), <c>sim</c>
+/// (the node code on an in-memory network of thousands of nodes) and <c>memory</c> (one node
+/// holding a million values). BENCHMARKS.md has the commands and the figures.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create() => new("bench", "Measure Liaa: RPC round trips, live clusters, large simulations, memory.")
+    {
+        CreateRpcCommand(),
+        CreateClusterCommand(),
+        CreateSimCommand(),
+        CreateMemoryCommand(),
+    };
+
+    private static Command CreateRpcCommand()
+    {
+        var duration = new Option<double>("--duration") { Description = "Seconds measured per figure (split over rounds).", DefaultValueFactory = _ => 3 };
+        var tracing = new Option<bool>("--tracing") { Description = "Also measure with every RPC traced (an ActivityListener sampling all of Liaa.Node) and print the overhead." };
+        var inFlight = new Option<int>("--in-flight") { Description = "Calls in flight for the concurrent figures.", DefaultValueFactory = _ => 32 };
+        var rounds = new Option<int>("--rounds") { Description = "Alternating rounds per figure; the median round is reported.", DefaultValueFactory = _ => 3 };
+        var command = new Command("rpc", "PING and FIND_NODE round trips per second between two Liaa endpoints on 127.0.0.1, beside raw UDP.")
+        {
+            duration, tracing, inFlight, rounds,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(async output =>
+        {
+            var options = new RpcBenchmarkOptions
+            {
+                Duration = Seconds(parse.GetValue(duration), "--duration"),
+                Tracing = parse.GetValue(tracing),
+                InFlight = Positive(parse.GetValue(inFlight), "--in-flight"),
+                Rounds = Positive(parse.GetValue(rounds), "--rounds"),
+            };
+            await new RpcBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
+        }));
+        return command;
+    }
+
+    private static Command CreateClusterCommand()
+    {
+        var nodes = new Option<int>("--nodes") { Description = "Node processes in the cluster.", DefaultValueFactory = _ => 20 };
+        var ops = new Option<int>("--ops") { Description = "Puts (then gets) measured one at a time; the throughput phase runs as many again.", DefaultValueFactory = _ => 300 };
+        var inFlight = new Option<int>("--in-flight") { Description = "Operations in flight for the throughput figure.", DefaultValueFactory = _ => 32 };
+        var warmup = new Option<int>("--warmup") { Description = "Puts and gets run (8 in flight) before anything is measured.", DefaultValueFactory = _ => 200 };
+        var only = new Option<string?>("--only") { Description = "Run one system only: liaa or opendht." };
+        only.AcceptOnlyFromAmong("liaa", "opendht");
+        var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
+        {
+            nodes, ops, inFlight, warmup, only,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(async output =>
+        {
+            var options = new ClusterBenchmarkOptions
+            {
+                Nodes = Positive(parse.GetValue(nodes), "--nodes"),
+                Operations = Positive(parse.GetValue(ops), "--ops"),
+                InFlight = Positive(parse.GetValue(inFlight), "--in-flight"),
+                Warmup = Math.Max(0, parse.GetValue(warmup)),
+                IncludeLiaa = parse.GetValue(only) is null or "liaa",
+                IncludeOpenDht = parse.GetValue(only) is null or "opendht",
+            };
+            await new ClusterBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
+        }));
+        return command;
+    }
+
+    private static Command CreateSimCommand()
+    {
+        var nodes = new Option<string>("--nodes") { Description = "Network size, or sizes separated by commas for a scaling table (e.g. 1000,10000).", DefaultValueFactory = _ => "10000" };
+        var churn = new Option<string>("--churn") { Description = "Percent of nodes gone, cumulative levels separated by commas.", DefaultValueFactory = _ => "0,10,30" };
+        var lookups = new Option<int>("--lookups") { Description = "FIND_NODE lookups per churn level.", DefaultValueFactory = _ => 200 };
+        var keys = new Option<int>("--keys") { Description = "Values put, then read back at each churn level.", DefaultValueFactory = _ => 100 };
+        var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 1 };
+        var command = new Command("sim", "Lookup rounds, RPCs, quality and churn resistance on a simulated network of the real node code.")
+        {
+            nodes, churn, lookups, keys, seed,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(async output =>
+        {
+            var options = new SimulationBenchmarkOptions
+            {
+                NodeCounts = ParseList(parse.GetValue(nodes)!, "--nodes", minimum: 2),
+                ChurnPercents = ParseList(parse.GetValue(churn)!, "--churn", minimum: 0, maximum: 90),
+                Lookups = Positive(parse.GetValue(lookups), "--lookups"),
+                Keys = Positive(parse.GetValue(keys), "--keys"),
+                Seed = parse.GetValue(seed),
+            };
+            await new SimulationBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
+        }));
+        return command;
+    }
+
+    private static Command CreateMemoryCommand()
+    {
+        var values = new Option<int>("--values") { Description = "Values stored in the node.", DefaultValueFactory = _ => 1_000_000 };
+        var size = new Option<int>("--size") { Description = "Bytes per value.", DefaultValueFactory = _ => 100 };
+        var command = new Command("memory", "Memory of one node holding many values, stored through its STORE RPC.")
+        {
+            values, size,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(async output =>
+        {
+            var options = new MemoryBenchmarkOptions
+            {
+                Values = Positive(parse.GetValue(values), "--values"),
+                ValueBytes = Positive(parse.GetValue(size), "--size"),
+            };
+            await new MemoryBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
+        }));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(Func<BenchOutput, Task> run)
+    {
+        try
+        {
+            await run(BenchOutput.ForConsole()).ConfigureAwait(false);
+            return NodeCommandLine.Success;
+        }
+        catch (CommandLineException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+            return NodeCommandLine.Failure;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("bench: cancelled").ConfigureAwait(false);
+            return NodeCommandLine.Failure;
+        }
+    }
+
+    private static TimeSpan Seconds(double value, string name) =>
+        value > 0 && !double.IsNaN(value) && value < 3600
+            ? TimeSpan.FromSeconds(value)
+            : throw new CommandLineException($"{name} must be a positive number of seconds");
+
+    private static int Positive(int value, string name) =>
+        value > 0 ? value : throw new CommandLineException($"{name} must be positive");
+
+    internal static IReadOnlyList<int> ParseList(string text, string name, int minimum, int maximum = int.MaxValue)
+    {
+        var values = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part.Replace("_", string.Empty, StringComparison.Ordinal), NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var value)
+                || value < minimum || value > maximum)
+            {
+                throw new CommandLineException($"{name}: '{part}' is not a whole number from {minimum} to {maximum}");
+            }
+
+            values.Add(value);
+        }
+
+        return values.Count > 0 ? values : throw new CommandLineException($"{name} needs at least one value");
+    }
+}

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using Liaa.Node.Hosting;
+
+namespace Liaa.Node.Bench;
+
+/// <summary>
+/// A process the bench started (a node of a cluster, the OpenDHT workload): its output read line by
+/// line, each line stamped with the time it arrived, and a kill by PID that is bounded in time.
+/// Standard input is a pipe the bench never writes to: Liaa's <c>serve</c> (with
+/// <c>LIAA_PARENT_PID</c>) and the OpenDHT script both exit when it closes, so nothing outlives a
+/// crashed bench.
+/// </summary>
+internal sealed class ChildProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly Process _process;
+    private readonly Channel<(string Line, long At)> _lines = Channel.CreateUnbounded<(string, long)>();
+    private readonly List<string> _tail = [];
+    private readonly Action<string, long>? _onLine;
+
+    private ChildProcess(Process process, Action<string, long>? onLine)
+    {
+        _process = process;
+        _onLine = onLine;
+    }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines of output, for error messages.</summary>
+    public string Tail
+    {
+        get
+        {
+            lock (_tail)
+            {
+                return string.Join('\n', _tail);
+            }
+        }
+    }
+
+    public static ChildProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, Action<string, long>? onLine = null)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        // Only loopback, and no telemetry export from the nodes under test.
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).ToArray())
+        {
+            info.Environment.Remove(name);
+        }
+
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment[ParentWatcher.ParentPidVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            info.Environment[name] = value;
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"{fileName} did not start");
+        var child = new ChildProcess(process, onLine);
+        process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => child.OnLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>Waits (bounded) for a line matching <paramref name="pattern"/>: the match and when the line arrived.</summary>
+    public async Task<(Match Match, long At)> WaitForLineAsync(Regex pattern, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        try
+        {
+            while (true)
+            {
+                var (line, at) = await _lines.Reader.ReadAsync(cts.Token).ConfigureAwait(false);
+                if (pattern.Match(line) is { Success: true } match)
+                {
+                    return (match, at);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no line matching {pattern} within {timeout.TotalSeconds:F0} s (pid {Pid}); last output:\n{Tail}", ex);
+        }
+    }
+
+    /// <summary>Resident memory of the process now, in bytes (0 once it has exited).</summary>
+    public long WorkingSet()
+    {
+        try
+        {
+            _process.Refresh();
+            return _process.HasExited ? 0 : _process.WorkingSet64;
+        }
+        catch (InvalidOperationException)
+        {
+            return 0;
+        }
+    }
+
+    private void OnLine(string? line)
+    {
+        var at = TimeProvider.System.GetTimestamp();
+        if (line is null)
+        {
+            _lines.Writer.TryComplete();
+            return;
+        }
+
+        lock (_tail)
+        {
+            _tail.Add(line);
+            if (_tail.Count > 20)
+            {
+                _tail.RemoveAt(0);
+            }
+        }
+
+        _onLine?.Invoke(line, at);
+        _lines.Writer.TryWrite((line, at));
+    }
+
+    /// <summary>Kills the process (and anything it started) by PID and waits for it, at most a few seconds.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            using var cts = new CancellationTokenSource(KillTimeout);
+            await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone, or not dying within the bound: nothing more a benchmark can do.
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+}

@@ -1,0 +1,429 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Bench;
+
+/// <summary>Parameters of <c>bench cluster</c>.</summary>
+internal sealed record ClusterBenchmarkOptions
+{
+    public int Nodes { get; init; } = 20;
+
+    /// <summary>Puts, then gets of the same keys, measured one at a time.</summary>
+    public int Operations { get; init; } = 300;
+
+    /// <summary>Operations in flight in the throughput phase.</summary>
+    public int InFlight { get; init; } = 32;
+
+    /// <summary>Puts and gets (8 in flight) run before anything is measured, so both systems are warm (JIT, caches, routing tables).</summary>
+    public int Warmup { get; init; } = 200;
+
+    /// <summary>Run the workload on Liaa.</summary>
+    public bool IncludeLiaa { get; init; } = true;
+
+    /// <summary>Run the same workload on OpenDHT when it is installed.</summary>
+    public bool IncludeOpenDht { get; init; } = true;
+
+    public int ValueBytes { get; init; } = 100;
+
+    /// <summary>How long after the last node started every node may take to know 8 live peers.</summary>
+    public TimeSpan PeersTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Puts (and gets) in the throughput phase: four times the latency phase.</summary>
+    public int ThroughputOperations => Operations * 4;
+}
+
+/// <summary>What one system did in <c>bench cluster</c>.</summary>
+internal sealed record ClusterFigures(
+    string System,
+    int Nodes,
+    LatencySample Puts,
+    int PutsFailed,
+    LatencySample Gets,
+    int GetsFound,
+    double PutsPerSecond,
+    double GetsPerSecond,
+    int BulkGetsFound,
+    int BulkGets,
+    IReadOnlyList<TimeSpan?> TimesToKnowPeers,
+    TimeSpan StartTime,
+    double MeanWorkingSetBytes);
+
+/// <summary>
+/// <c>bench cluster</c>: a real loopback cluster of node processes and a put/get workload through
+/// client nodes in the bench process: latency one at a time (p50, p99), the share of gets that found
+/// the value, operations per second with 32 in flight, and how soon every node of the fresh cluster
+/// knew 8 live peers; then, when Debian's OpenDHT is installed, the same on an OpenDHT cluster of the
+/// same size, and the ratios against the goals of issue 9.
+/// </summary>
+/// <remarks>
+/// Puts go through one client and gets through another, so no get is answered from the putter's own
+/// copy (a Liaa node keeps what it puts; an OpenDHT runner too). Liaa's clients are client-mode nodes
+/// (as the CLI's get/put): the cluster does not add them to routing tables, and each operation is a
+/// full iterative lookup. OpenDHT's are two <c>DhtRunner</c>s in one Python process
+/// (<c>opendht_bench.py workload</c>); its nodes are one runner per Python process with rate
+/// limits off, as OpenDHT's perftest runs them (the <c>dhtnode</c> tool has no switch for that).
+/// </remarks>
+internal sealed partial class ClusterBenchmark
+{
+    private readonly ClusterBenchmarkOptions _options;
+    private readonly BenchOutput _output;
+
+    public ClusterBenchmark(ClusterBenchmarkOptions options, BenchOutput output)
+    {
+        _options = options;
+        _output = output;
+    }
+
+    public async Task<IReadOnlyList<ClusterFigures>> RunAsync(CancellationToken cancellationToken)
+    {
+        _output.Heading($"Cluster of {_options.Nodes} node processes on 127.0.0.1");
+        _output.Line(MachineInfo.Describe());
+        var results = new List<ClusterFigures>();
+        if (_options.IncludeLiaa)
+        {
+            results.Add(await RunLiaaAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        string? openDhtAbsent = null;
+        if (!_options.IncludeOpenDht)
+        {
+            openDhtAbsent = "skipped (--no-opendht)";
+        }
+        else if (FindOpenDht() is { } openDht)
+        {
+            try
+            {
+                results.Add(await RunOpenDhtAsync(openDht.Python, openDht.Script, cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or JsonException or IOException)
+            {
+                openDhtAbsent = $"failed: {ex.Message}";
+            }
+        }
+        else
+        {
+            openDhtAbsent = "not installed (apt-get install dhtnode python3-opendht)";
+        }
+
+        Print(results, openDhtAbsent);
+        return results;
+    }
+
+    private async Task<ClusterFigures> RunLiaaAsync(CancellationToken cancellationToken)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        var cluster = await _output.StepAsync($"Liaa: starting {_options.Nodes} node processes", progress =>
+            ProcessCluster.StartLiaaAsync(_options.Nodes, progress, cancellationToken)).ConfigureAwait(false);
+        await using (cluster.ConfigureAwait(false))
+        {
+            var startTime = TimeProvider.System.GetElapsedTime(started);
+            await _output.StepAsync($"Liaa: every node to know {ProcessCluster.PeersWanted} live peers", progress =>
+                cluster.WaitForPeersAsync(_options.PeersTimeout, progress, cancellationToken)).ConfigureAwait(false);
+
+            var putter = await StartClientAsync(cluster.Seed, cancellationToken).ConfigureAwait(false);
+            await using var putterScope = putter.ConfigureAwait(false);
+            var getter = await StartClientAsync(cluster.Seed, cancellationToken).ConfigureAwait(false);
+            await using var getterScope = getter.ConfigureAwait(false);
+
+            var value = DhtValue.FromBytes(Payload(_options.ValueBytes));
+            var prefix = $"bench-liaa-{Environment.ProcessId}-{TimeProvider.System.GetTimestamp()}";
+            var warm = Enumerable.Range(0, _options.Warmup).Select(i => NodeId.FromKey($"{prefix}-warm-{i}")).ToArray();
+            await _output.StepAsync($"Liaa: warming up ({warm.Length} puts and gets, not measured)", async progress =>
+            {
+                await ConcurrentlyAsync(warm.Length, 8, progress, async i => (await putter.PutAsync(warm[i], value, cancellationToken).ConfigureAwait(false)).StoredAt > 0).ConfigureAwait(false);
+                await ConcurrentlyAsync(warm.Length, 8, progress, async i => (await getter.GetAsync(warm[i], cancellationToken).ConfigureAwait(false)).IsFound).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+            var keys = Enumerable.Range(0, _options.Operations).Select(i => NodeId.FromKey($"{prefix}-seq-{i}")).ToArray();
+
+            var puts = new LatencySample();
+            var putsFailed = await _output.StepAsync($"Liaa: {keys.Length} puts, one at a time", async progress =>
+            {
+                var failed = 0;
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    var begun = TimeProvider.System.GetTimestamp();
+                    var result = await putter.PutAsync(keys[i], value, cancellationToken).ConfigureAwait(false);
+                    puts.Add(TimeProvider.System.GetElapsedTime(begun));
+                    failed += result.StoredAt > 0 ? 0 : 1;
+                    progress.Report((i + 1.0) / keys.Length);
+                }
+
+                return failed;
+            }).ConfigureAwait(false);
+
+            var gets = new LatencySample();
+            var found = await _output.StepAsync($"Liaa: {keys.Length} gets, one at a time", async progress =>
+            {
+                var hits = 0;
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    var begun = TimeProvider.System.GetTimestamp();
+                    var result = await getter.GetAsync(keys[i], cancellationToken).ConfigureAwait(false);
+                    gets.Add(TimeProvider.System.GetElapsedTime(begun));
+                    hits += value.Equals(result.Value) ? 1 : 0;
+                    progress.Report((i + 1.0) / keys.Length);
+                }
+
+                return hits;
+            }).ConfigureAwait(false);
+
+            var bulk = Enumerable.Range(0, _options.ThroughputOperations).Select(i => NodeId.FromKey($"{prefix}-bulk-{i}")).ToArray();
+            var putRate = await _output.StepAsync($"Liaa: {bulk.Length} puts, {_options.InFlight} in flight", progress =>
+                ConcurrentlyAsync(bulk.Length, _options.InFlight, progress, async i =>
+                {
+                    var result = await putter.PutAsync(bulk[i], value, cancellationToken).ConfigureAwait(false);
+                    return result.StoredAt > 0;
+                })).ConfigureAwait(false);
+            var getRate = await _output.StepAsync($"Liaa: {bulk.Length} gets, {_options.InFlight} in flight", progress =>
+                ConcurrentlyAsync(bulk.Length, _options.InFlight, progress, async i =>
+                {
+                    var result = await getter.GetAsync(bulk[i], cancellationToken).ConfigureAwait(false);
+                    return value.Equals(result.Value);
+                })).ConfigureAwait(false);
+
+            return new ClusterFigures(
+                "Liaa", _options.Nodes, puts, putsFailed, gets, found, putRate.PerSecond, getRate.PerSecond,
+                getRate.Succeeded, bulk.Length, cluster.TimesToKnowPeers(), startTime, cluster.MeanWorkingSet());
+        }
+    }
+
+    private static async Task<LiaaNode> StartClientAsync(IPEndPoint seed, CancellationToken cancellationToken)
+    {
+        var options = new LiaaNodeOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), ClientMode = true };
+        var node = await LiaaNode.StartAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var join = await node.BootstrapAsync([seed], cancellationToken).ConfigureAwait(false);
+        if (!join.IsJoined)
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException($"the bench client could not join through {seed}");
+        }
+
+        return node;
+    }
+
+    /// <summary>Runs <paramref name="count"/> operations with <paramref name="inFlight"/> outstanding: operations per second and how many succeeded.</summary>
+    private static async Task<(double PerSecond, int Succeeded)> ConcurrentlyAsync(int count, int inFlight, BenchProgress progress, Func<int, Task<bool>> operation)
+    {
+        var next = -1;
+        var succeeded = 0;
+        var started = TimeProvider.System.GetTimestamp();
+        var workers = Enumerable.Range(0, inFlight).Select(async _ =>
+        {
+            while (true)
+            {
+                var index = Interlocked.Increment(ref next);
+                if (index >= count)
+                {
+                    return;
+                }
+
+                if (await operation(index).ConfigureAwait(false))
+                {
+                    Interlocked.Increment(ref succeeded);
+                }
+
+                if ((index & 31) == 0)
+                {
+                    progress.Report((double)index / count);
+                }
+            }
+        }).ToArray();
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        return (count / TimeProvider.System.GetElapsedTime(started).TotalSeconds, succeeded);
+    }
+
+    private async Task<ClusterFigures> RunOpenDhtAsync(string python, string script, CancellationToken cancellationToken)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        var cluster = await _output.StepAsync($"OpenDHT: starting {_options.Nodes} node processes", progress =>
+            ProcessCluster.StartOpenDhtAsync(_options.Nodes, python, script, progress, cancellationToken)).ConfigureAwait(false);
+        await using (cluster.ConfigureAwait(false))
+        {
+            var startTime = TimeProvider.System.GetElapsedTime(started);
+            await _output.StepAsync($"OpenDHT: every node to know {ProcessCluster.PeersWanted} live peers", progress =>
+                cluster.WaitForPeersAsync(_options.PeersTimeout, progress, cancellationToken)).ConfigureAwait(false);
+
+            var result = await _output.StepAsync($"OpenDHT: the same workload ({_options.Operations} + {_options.Operations} one at a time, {_options.ThroughputOperations} + {_options.ThroughputOperations} with {_options.InFlight} in flight)", async _ =>
+            {
+                string[] arguments =
+                [
+                    script, "workload", "--bootstrap", cluster.Seed.ToString(), "--nodes", _options.Nodes.ToString(CultureInfo.InvariantCulture),
+                    "--ops", _options.Operations.ToString(CultureInfo.InvariantCulture),
+                    "--throughput-ops", _options.ThroughputOperations.ToString(CultureInfo.InvariantCulture),
+                    "--in-flight", _options.InFlight.ToString(CultureInfo.InvariantCulture),
+                    "--size", _options.ValueBytes.ToString(CultureInfo.InvariantCulture),
+                    "--warmup", _options.Warmup.ToString(CultureInfo.InvariantCulture),
+                ];
+                var workload = ChildProcess.Start(python, arguments);
+                await using var workloadScope = workload.ConfigureAwait(false);
+                var (match, _) = await workload.WaitForLineAsync(ResultLine(), TimeSpan.FromMinutes(15), cancellationToken).ConfigureAwait(false);
+                return JsonDocument.Parse(match.Groups["json"].Value);
+            }).ConfigureAwait(false);
+
+            using (result)
+            {
+                var root = result.RootElement;
+                var puts = new LatencySample();
+                foreach (var ms in root.GetProperty("put_ms").EnumerateArray())
+                {
+                    puts.AddMilliseconds(ms.GetDouble());
+                }
+
+                var gets = new LatencySample();
+                foreach (var ms in root.GetProperty("get_ms").EnumerateArray())
+                {
+                    gets.AddMilliseconds(ms.GetDouble());
+                }
+
+                return new ClusterFigures(
+                    "OpenDHT", _options.Nodes, puts, root.GetProperty("put_failed").GetInt32(), gets, root.GetProperty("found").GetInt32(),
+                    root.GetProperty("put_per_s").GetDouble(), root.GetProperty("get_per_s").GetDouble(),
+                    root.GetProperty("bulk_found").GetInt32(), root.GetProperty("bulk").GetInt32(),
+                    cluster.TimesToKnowPeers(), startTime, cluster.MeanWorkingSet());
+            }
+        }
+    }
+
+    /// <summary>Debian's python3 with the opendht module, and the driver script next to this assembly; null when either is missing.</summary>
+    internal static (string Python, string Script)? FindOpenDht()
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "Bench", "opendht_bench.py");
+        if (!File.Exists(script))
+        {
+            return null;
+        }
+
+        // Debian's module is built for the system interpreter; a python3 earlier on PATH may lack it.
+        foreach (var python in new[] { "/usr/bin/python3", "python3" })
+        {
+            if (python.StartsWith('/') && !File.Exists(python))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var probe = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(python, ["-c", "import opendht"])
+                {
+                    RedirectStandardError = true,
+                    RedirectStandardOutput = true,
+                    UseShellExecute = false,
+                });
+                if (probe is not null && probe.WaitForExit(TimeSpan.FromSeconds(20)) && probe.ExitCode == 0)
+                {
+                    return (python, script);
+                }
+
+                if (probe is { HasExited: false })
+                {
+                    probe.Kill();
+                }
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                // No such interpreter.
+            }
+        }
+
+        return null;
+    }
+
+    private static byte[] Payload(int size)
+    {
+        var bytes = new byte[size];
+        for (var i = 0; i < size; i++)
+        {
+            bytes[i] = (byte)(i * 7 % 256);
+        }
+
+        return bytes;
+    }
+
+    private void Print(List<ClusterFigures> results, string? openDhtAbsent)
+    {
+        _output.Table(
+            $"Put/get over {_options.Nodes} node processes ({_options.Operations} one at a time; {_options.ThroughputOperations} with {_options.InFlight} in flight; {_options.ValueBytes}-byte values)",
+            ["system", "put p50", "put p99", "get p50", "get p99", "gets found", "puts/s", "gets/s", "gets found (bulk)", "know 8 peers p50", "know 8 peers max", "memory/node", "start"],
+            results.Select(r => (IReadOnlyList<string>)[
+                r.System,
+                Ms(r.Puts.Percentile(50)),
+                Ms(r.Puts.Percentile(99)),
+                Ms(r.Gets.Percentile(50)),
+                Ms(r.Gets.Percentile(99)),
+                $"{r.GetsFound}/{r.Gets.Count}",
+                BenchOutput.Number(r.PutsPerSecond),
+                BenchOutput.Number(r.GetsPerSecond),
+                $"{r.BulkGetsFound}/{r.BulkGets}",
+                PeersFigure(r.TimesToKnowPeers, 50),
+                PeersFigure(r.TimesToKnowPeers, 100),
+                $"{r.MeanWorkingSetBytes / 1048576:F0} MB",
+                $"{r.StartTime.TotalSeconds:F0} s",
+            ]));
+
+        if (results.FirstOrDefault(r => r.System == "Liaa") is not { } liaa)
+        {
+            _output.Line($"OpenDHT only{(openDhtAbsent is null ? string.Empty : ": " + openDhtAbsent)}.");
+            return;
+        }
+
+        if (results.FirstOrDefault(r => r.System == "OpenDHT") is { } open)
+        {
+            _output.Table(
+                "Liaa / OpenDHT (latency: lower is better; throughput: higher is better)",
+                ["figure", "ratio", "goal", "met"],
+                [
+                    Ratio("put p50", liaa.Puts.Percentile(50), open.Puts.Percentile(50), 0.7, lowerIsBetter: true),
+                    Ratio("get p50", liaa.Gets.Percentile(50), open.Gets.Percentile(50), 0.7, lowerIsBetter: true),
+                    Ratio("put p99", liaa.Puts.Percentile(99), open.Puts.Percentile(99), 1.0, lowerIsBetter: true),
+                    Ratio("get p99", liaa.Gets.Percentile(99), open.Gets.Percentile(99), 1.0, lowerIsBetter: true),
+                    Ratio("puts/s", liaa.PutsPerSecond, open.PutsPerSecond, 1.5, lowerIsBetter: false),
+                    Ratio("gets/s", liaa.GetsPerSecond, open.GetsPerSecond, 1.5, lowerIsBetter: false),
+                ]);
+        }
+        else
+        {
+            _output.Line($"OpenDHT: {openDhtAbsent}; Liaa's figures only.");
+        }
+
+        var peers = liaa.TimesToKnowPeers;
+        var allKnow = peers.All(t => t is { } time && time <= TimeSpan.FromSeconds(1));
+        _output.Line($"goal: every node of a fresh cluster knows {ProcessCluster.PeersWanted} live peers within 1 s: {(allKnow ? "met" : "NOT met")} ({PeersFigure(peers, 100)} at worst, {peers.Count(t => t is null)} never within {_options.PeersTimeout.TotalSeconds:F0} s)");
+        var share = (double)liaa.GetsFound / Math.Max(1, liaa.Gets.Count);
+        _output.Line($"goal: 100 % of gets found: {(liaa.GetsFound == liaa.Gets.Count && liaa.BulkGetsFound == liaa.BulkGets ? "met" : "NOT met")} ({BenchOutput.Percent(share)} one at a time, {liaa.BulkGetsFound}/{liaa.BulkGets} in flight)");
+        _output.Line(MachineInfo.Load());
+    }
+
+    private static IReadOnlyList<string> Ratio(string name, double liaa, double openDht, double goal, bool lowerIsBetter)
+    {
+        var ratio = liaa / openDht;
+        var met = lowerIsBetter ? ratio <= goal : ratio >= goal;
+        return [name, BenchOutput.Number(ratio, 2), (lowerIsBetter ? "<= " : ">= ") + goal.ToString("0.0#", CultureInfo.InvariantCulture), met ? "yes" : "NO"];
+    }
+
+    private static string Ms(double milliseconds) =>
+        double.IsNaN(milliseconds) ? "-" : milliseconds.ToString(milliseconds < 10 ? "F2" : "F1", CultureInfo.InvariantCulture) + " ms";
+
+    private static string PeersFigure(IReadOnlyList<TimeSpan?> times, double percentile)
+    {
+        if (times.Any(t => t is null) && percentile >= 100)
+        {
+            return "never";
+        }
+
+        var sample = new LatencySample();
+        foreach (var time in times)
+        {
+            sample.AddMilliseconds(time is { } t ? t.TotalMilliseconds : double.PositiveInfinity);
+        }
+
+        var value = sample.Percentile(percentile);
+        return double.IsPositiveInfinity(value) ? "never" : Ms(value);
+    }
+
+    [GeneratedRegex(@"^RESULT (?<json>\{.*\})\s*$", RegexOptions.CultureInvariant)]
+    private static partial Regex ResultLine();
+}

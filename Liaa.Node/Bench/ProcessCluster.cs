@@ -1,0 +1,304 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Liaa.Node.Bench;
+
+/// <summary>When a node was first seen knowing the wanted number of live peers (a <see cref="TimeProvider.System"/> timestamp; 0 until then).</summary>
+internal sealed class PeersReached
+{
+    private long _at;
+
+    public long At => Interlocked.Read(ref _at);
+
+    public void Mark(long at) => Interlocked.CompareExchange(ref _at, at, 0);
+}
+
+/// <summary>One node process of a benchmark cluster.</summary>
+internal sealed class ClusterMember(ChildProcess process, string id, IPEndPoint udp, string? http, long startedAt, PeersReached peers)
+{
+    public ChildProcess Process { get; } = process;
+
+    public string Id { get; } = id;
+
+    public IPEndPoint Udp { get; } = udp;
+
+    /// <summary>The HTTP API (Liaa nodes only).</summary>
+    public string? Http { get; } = http;
+
+    /// <summary>When its start line arrived (a <see cref="TimeProvider.System"/> timestamp).</summary>
+    public long StartedAt { get; } = startedAt;
+
+    /// <summary>When it was first seen knowing <see cref="ProcessCluster.PeersWanted"/> live peers; 0 until then.</summary>
+    public long ReachedPeersAt => peers.At;
+
+    public void MarkReachedPeers(long at) => peers.Mark(at);
+}
+
+/// <summary>
+/// A loopback cluster of node processes, Liaa's (<c>Liaa.Node.dll serve</c>) or OpenDHT's (one
+/// <c>DhtRunner</c> per Python process, <c>opendht_bench.py node</c>): node 0 first, then the others
+/// a few at a time, each through node 0; every member is watched until it knows
+/// <see cref="PeersWanted"/> live peers. Disposing kills every process by PID, bounded.
+/// </summary>
+/// <remarks>
+/// How a member's peers are seen: a Liaa node is polled on <c>GET /v1/routing-table</c> every
+/// <see cref="PollInterval"/> (a contact enters a Liaa routing table only once it has answered or
+/// sent a well-formed message, so every one is live); an OpenDHT node prints the number of
+/// <c>[good]</c> nodes of its own routing table whenever it changes, checked as often.
+/// </remarks>
+internal sealed partial class ProcessCluster : IAsyncDisposable
+{
+    public const int PeersWanted = 8;
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly List<ClusterMember> _members = [];
+    private readonly List<ChildProcess> _processes = [];
+    private readonly List<Task> _watchers = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    private ProcessCluster(string system)
+    {
+        System = system;
+    }
+
+    public string System { get; }
+
+    public IReadOnlyList<ClusterMember> Members => _members;
+
+    public IPEndPoint Seed => _members[0].Udp;
+
+    /// <summary>Starts <paramref name="count"/> Liaa node processes from this very build.</summary>
+    public static Task<ProcessCluster> StartLiaaAsync(int count, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        var cluster = new ProcessCluster("Liaa");
+        var dll = typeof(ProcessCluster).Assembly.Location;
+        var host = DotnetHost();
+        var environment = new Dictionary<string, string?>
+        {
+            // Console logging of every join and put would be measured too; OpenDHT's nodes log nothing either.
+            ["Logging__LogLevel__Default"] = "Warning",
+
+            // Rate limits off, as OpenDHT's perftest runs its nodes: the bench's one putter is one source
+            // storing hundreds of values a second at every node, above the default 200 STOREs/s per source.
+            ["Liaa__Transport__RequestRatePerSource"] = "0",
+            ["Liaa__Transport__StoreRatePerSource"] = "0",
+        };
+        return cluster.StartAsync(count, progress, index =>
+        {
+            var arguments = new List<string> { dll, "serve", "--address", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0", "--name", $"bench-{index}" };
+            if (index > 0)
+            {
+                arguments.AddRange(["--seed", cluster.Seed.ToString()]);
+            }
+
+            return (ChildProcess.Start(host, arguments, environment), new PeersReached());
+        }, LiaaStartLine(), cancellationToken);
+    }
+
+    /// <summary>Starts <paramref name="count"/> OpenDHT nodes (Debian's python3-opendht, rate limits off).</summary>
+    public static Task<ProcessCluster> StartOpenDhtAsync(int count, string python, string script, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        var cluster = new ProcessCluster("OpenDHT");
+        return cluster.StartAsync(count, progress, index =>
+        {
+            var arguments = new List<string> { script, "node", "--peers", PeersWanted.ToString(global::System.Globalization.CultureInfo.InvariantCulture) };
+            if (index > 0)
+            {
+                arguments.AddRange(["--bootstrap", cluster.Seed.ToString()]);
+            }
+
+            // The count is printed by the node itself; the flag exists before the process, so no line is missed.
+            var peers = new PeersReached();
+            var process = ChildProcess.Start(python, arguments, onLine: (line, at) =>
+            {
+                if (PeersLine().Match(line) is { Success: true } match
+                    && int.Parse(match.Groups["count"].Value, global::System.Globalization.CultureInfo.InvariantCulture) >= PeersWanted)
+                {
+                    peers.Mark(at);
+                }
+            });
+            return (process, peers);
+        }, OpenDhtStartLine(), cancellationToken);
+    }
+
+    private async Task<ProcessCluster> StartAsync(int count, BenchProgress progress, Func<int, (ChildProcess Process, PeersReached Peers)> start, Regex startLine, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StartMemberAsync(0, start, startLine, cancellationToken).ConfigureAwait(false);
+            progress.Report(1.0 / count, $"1/{count}");
+
+            // A few at a time: on two cores, a hundred runtimes starting at once would mostly measure the scheduler.
+            using var gate = new SemaphoreSlim(Math.Min(4, Environment.ProcessorCount * 2));
+            var started = 1;
+            var rest = Enumerable.Range(1, count - 1).Select(async index =>
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await StartMemberAsync(index, start, startLine, cancellationToken).ConfigureAwait(false);
+                    var now = Interlocked.Increment(ref started);
+                    progress.Report((double)now / count, $"{now}/{count}");
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }).ToArray();
+            await Task.WhenAll(rest).ConfigureAwait(false);
+            return this;
+        }
+        catch
+        {
+            await DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartMemberAsync(int index, Func<int, (ChildProcess Process, PeersReached Peers)> start, Regex startLine, CancellationToken cancellationToken)
+    {
+        ChildProcess process;
+        PeersReached peers;
+        lock (_processes)
+        {
+            (process, peers) = start(index);
+            _processes.Add(process);
+        }
+
+        var (match, at) = await process.WaitForLineAsync(startLine, StartTimeout, cancellationToken).ConfigureAwait(false);
+        var http = match.Groups["http"].Success ? match.Groups["http"].Value : null;
+        var member = new ClusterMember(process, match.Groups["id"].Value, IPEndPoint.Parse(match.Groups["udp"].Value), http, at, peers);
+
+        // Node 0 is awaited before any other starts, so it is always the first member (the seed).
+        lock (_members)
+        {
+            _members.Add(member);
+        }
+
+        if (http is not null)
+        {
+            lock (_watchers)
+            {
+                _watchers.Add(WatchLiaaPeersAsync(member, _stopping.Token));
+            }
+        }
+    }
+
+    private async Task WatchLiaaPeersAsync(ClusterMember member, CancellationToken cancellationToken)
+    {
+        var url = member.Http!.TrimEnd('/') + "/v1/routing-table";
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    using var table = await _http.GetFromJsonAsync<JsonDocument>(url, cancellationToken).ConfigureAwait(false);
+                    if (table is not null && table.RootElement.GetProperty("size").GetInt32() >= PeersWanted)
+                    {
+                        member.MarkReachedPeers(TimeProvider.System.GetTimestamp());
+                        return;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // Not answering yet (or busy): try again at the next tick.
+                }
+
+                await Task.Delay(PollInterval, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Waits until every member knows <see cref="PeersWanted"/> peers, at most <paramref name="timeout"/> after the last one started.</summary>
+    public async Task WaitForPeersAsync(TimeSpan timeout, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        var lastStart = _members.Max(m => m.StartedAt);
+        var deadline = lastStart + (long)(timeout.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        while (TimeProvider.System.GetTimestamp() < deadline)
+        {
+            var reached = _members.Count(m => m.ReachedPeersAt != 0);
+            progress.Report((double)reached / _members.Count, $"{reached}/{_members.Count} know {PeersWanted} peers");
+            if (reached == _members.Count)
+            {
+                return;
+            }
+
+            await Task.Delay(PollInterval, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// For each member, how long after 8 other live nodes first existed for it (its own start, or the
+    /// 9th start of the cluster, whichever is later) it knew 8 of them; null when it never did.
+    /// </summary>
+    public IReadOnlyList<TimeSpan?> TimesToKnowPeers()
+    {
+        var starts = _members.Select(m => m.StartedAt).Order().ToArray();
+        var enoughExist = starts[Math.Min(PeersWanted, starts.Length - 1)];
+        return [.. _members.Select(m =>
+        {
+            if (m.ReachedPeersAt == 0)
+            {
+                return (TimeSpan?)null;
+            }
+
+            var from = Math.Max(m.StartedAt, enoughExist);
+            return TimeSpan.FromSeconds(Math.Max(0, m.ReachedPeersAt - from) / (double)TimeProvider.System.TimestampFrequency);
+        })];
+    }
+
+    /// <summary>Mean resident memory of the member processes.</summary>
+    public double MeanWorkingSet() => _members.Average(m => (double)m.Process.WorkingSet());
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        ChildProcess[] processes;
+        lock (_processes)
+        {
+            processes = [.. _processes];
+            _processes.Clear();
+        }
+
+        await Task.WhenAll(processes.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);
+        Task[] watchers;
+        lock (_watchers)
+        {
+            watchers = [.. _watchers];
+        }
+
+        await Task.WhenAll(watchers).ConfigureAwait(false);
+        _http.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <summary>The <c>dotnet</c> executable running this process, else the one on PATH.</summary>
+    public static string DotnetHost()
+    {
+        var processPath = Environment.ProcessPath;
+        if (processPath is not null && Path.GetFileNameWithoutExtension(processPath) == "dotnet")
+        {
+            return processPath;
+        }
+
+        var hostPath = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        return !string.IsNullOrEmpty(hostPath) && File.Exists(hostPath) ? hostPath : "dotnet";
+    }
+
+    [GeneratedRegex(@"^Liaa node (?<id>[0-9a-fA-F]+) listening on udp (?<udp>\S+) http (?<http>\S+)\s*$", RegexOptions.CultureInvariant)]
+    private static partial Regex LiaaStartLine();
+
+    [GeneratedRegex(@"^OpenDHT node (?<id>[0-9a-fA-F]+) listening on udp (?<udp>\S+)\s*$", RegexOptions.CultureInvariant)]
+    private static partial Regex OpenDhtStartLine();
+
+    [GeneratedRegex(@"^peers (?<count>\d+)\s*$", RegexOptions.CultureInvariant)]
+    private static partial Regex PeersLine();
+}

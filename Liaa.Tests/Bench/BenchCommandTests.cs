@@ -1,0 +1,131 @@
+using Liaa.Node.Bench;
+using Liaa.Node.Hosting;
+using Liaa.Tests.Integration;
+
+namespace Liaa.Tests.Bench;
+
+/// <summary>
+/// Smoke tests of <c>bench</c>: each benchmark runs small and prints its tables. Speed is never
+/// asserted (issue 9: figures are printed by benchmarks, not checked by tests); only that the
+/// benchmark did its work and reported it.
+/// </summary>
+public sealed class BenchCommandTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    [Trait("Category", "Simulation")]
+    public async Task Sim_PrintsTables_For200Nodes()
+    {
+        var writer = new StringWriter();
+        var options = new SimulationBenchmarkOptions { NodeCounts = [200], ChurnPercents = [0, 10], Lookups = 20, Keys = 10, Parallelism = 8, Seed = 3 };
+
+        var runs = await new SimulationBenchmark(options, BenchOutput.Plain(writer)).RunAsync(Token);
+
+        var run = Assert.Single(runs);
+        Assert.Equal(200, run.Nodes);
+        Assert.Equal(new[] { 0, 10 }, run.Levels.Select(l => l.Percent));
+        Assert.Equal(new[] { 200, 180 }, run.Levels.Select(l => l.Running));
+        Assert.All(run.Levels, level => Assert.Equal(20, level.FindNodes.Count));
+        Assert.Equal(10, run.Levels[0].GetsFound);
+        var output = writer.ToString();
+        Assert.Contains("200 nodes: build and memory", output, StringComparison.Ordinal);
+        Assert.Contains("200 nodes: lookups by share of nodes gone", output, StringComparison.Ordinal);
+        Assert.Contains("FIND_NODE rounds", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task Rpc_PrintsFiguresForEveryRow_WithTracing()
+    {
+        var writer = new StringWriter();
+        var options = new RpcBenchmarkOptions { Duration = TimeSpan.FromMilliseconds(300), Rounds = 1, InFlight = 4, Tracing = true };
+
+        var figures = await new RpcBenchmark(options, BenchOutput.Plain(writer)).RunAsync(Token);
+
+        Assert.Equal(new[] { ("PING", 1), ("PING", 4), ("FIND_NODE", 1), ("FIND_NODE", 4) }, figures.Select(f => (f.Method, f.InFlight)));
+        Assert.All(figures, f =>
+        {
+            Assert.True(f.RawPerSecond > 0, $"{f.Method} x{f.InFlight}: no raw round trip");
+            Assert.True(f.LiaaPerSecond > 0, $"{f.Method} x{f.InFlight}: no Liaa round trip");
+            Assert.True(f.TracedPerSecond > 0, $"{f.Method} x{f.InFlight}: no traced round trip");
+        });
+        Assert.True(figures.Single(f => f.Method == "FIND_NODE" && f.InFlight == 1).ResponseBytes > 600, "a FIND_NODE answer carries k contacts");
+        var output = writer.ToString();
+        Assert.Contains("raw UDP rt/s", output, StringComparison.Ordinal);
+        Assert.Contains("tracing overhead", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task Memory_HoldsEveryValueStored()
+    {
+        var writer = new StringWriter();
+
+        var run = await new MemoryBenchmark(new MemoryBenchmarkOptions { Values = 2000, ValueBytes = 100 }, BenchOutput.Plain(writer)).RunAsync(Token);
+
+        Assert.Equal(2000, run.Keys);
+        Assert.Equal(0, run.Refused);
+        Assert.Contains("One node's memory", writer.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Cluster")]
+    public async Task Cluster_FindsEveryValue_OnThreeLiaaProcesses()
+    {
+        var writer = new StringWriter();
+        var options = new ClusterBenchmarkOptions
+        {
+            Nodes = 3,
+            Operations = 4,
+            Warmup = 2,
+            IncludeOpenDht = false,
+            PeersTimeout = TimeSpan.FromSeconds(1),
+        };
+
+        var results = await new ClusterBenchmark(options, BenchOutput.Plain(writer)).RunAsync(Token);
+
+        var liaa = Assert.Single(results);
+        Assert.Equal("Liaa", liaa.System);
+        Assert.Equal(4, liaa.Puts.Count);
+        Assert.Equal(0, liaa.PutsFailed);
+        Assert.Equal(4, liaa.GetsFound);
+        Assert.Equal(16, liaa.BulkGetsFound);
+
+        // Three nodes can never know 8 peers: the figure says so instead of waiting for it.
+        Assert.All(liaa.TimesToKnowPeers, Assert.Null);
+        Assert.Contains("OpenDHT: skipped", writer.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task BenchSim_PrintsPlainTables_WhenOutputIsRedirected()
+    {
+        var (exitCode, output) = await NodeProcess.RunAsync(TimeSpan.FromSeconds(60), "bench", "sim", "--nodes", "50", "--churn", "0", "--lookups", "5", "--keys", "5");
+
+        Assert.Equal(NodeCommandLine.Success, exitCode);
+        Assert.Contains("50 nodes: build and memory", output, StringComparison.Ordinal);
+        Assert.Contains("0 %", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b[", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1000,10000", new[] { 1000, 10000 })]
+    [InlineData(" 0, 10 ,30", new[] { 0, 10, 30 })]
+    [InlineData("10_000", new[] { 10000 })]
+    public void ParseList_ReadsCommaSeparatedCounts(string text, int[] expected)
+    {
+        Assert.Equal(expected, BenchCommand.ParseList(text, "--nodes", minimum: 0));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("ten")]
+    [InlineData("5,-1")]
+    [InlineData("1")]
+    public void ParseList_Refuses_WhenAValueIsMissingOrOutOfRange(string text)
+    {
+        var error = Assert.Throws<CommandLineException>(() => BenchCommand.ParseList(text, "--nodes", minimum: 2));
+        Assert.StartsWith("--nodes", error.Message, StringComparison.Ordinal);
+    }
+}
