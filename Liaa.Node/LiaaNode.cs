@@ -229,7 +229,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
         await _node.Rpc.DisposeAsync().ConfigureAwait(false);
         if (_node.Data is { } data)
         {
-            _maintenance?.SaveContacts();
+            _node.Contacts.Save();
             data.Dispose();
         }
 

@@ -102,19 +102,6 @@ internal sealed class KBucket
         return delta;
     }
 
-    /// <summary>Removes and returns the most recently seen replacement candidate, if any.</summary>
-    public ReplacementEntry? TakeNewestReplacement()
-    {
-        if (Replacements.Count == 0)
-        {
-            return null;
-        }
-
-        var newest = Replacements[^1];
-        Replacements.RemoveAt(Replacements.Count - 1);
-        return newest;
-    }
-
     /// <summary>
     /// Splits this bucket into its two halves at depth + 1, each contact and candidate going to the half
     /// that covers it in the same relative order, and the last-lookup time inherited by both.

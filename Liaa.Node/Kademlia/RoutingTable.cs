@@ -28,6 +28,10 @@ namespace Liaa.Node.Kademlia;
 /// becomes stale, the new endpoint replaces it. A stale contact seen at a new endpoint switches at once.
 /// Endpoints are compared as given: the caller normalises IPv4-mapped IPv6 addresses.
 /// </para>
+/// <para>
+/// Defences (see the Limits part): one id per endpoint, and per-network quotas per bucket and per table, so
+/// neither a flood of ids from one address nor one party's block of addresses can fill the table.
+/// </para>
 /// <para>Thread-safe: every member takes one internal lock. Snapshots are copies.</para>
 /// </remarks>
 internal sealed partial class RoutingTable

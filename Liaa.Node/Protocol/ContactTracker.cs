@@ -13,7 +13,9 @@ namespace Liaa.Node.Protocol;
 /// </summary>
 /// <remarks>
 /// Contacts learned from a third party (FIND_NODE answers) never come through here until they answered
-/// themselves, so nobody can fill our table with contacts that do not exist.
+/// themselves, so nobody can fill our table with contacts that do not exist. A contact the table refuses
+/// (its network's quota is full, or another id holds its endpoint) is counted by reason; for a taken
+/// endpoint the holder is pinged there, and if another id answers, the holder is gone and gives way.
 /// </remarks>
 internal sealed class ContactTracker
 {
@@ -67,6 +69,24 @@ internal sealed class ContactTracker
         }
 
         _node.Background.Run(ct => PingStaleAsync(stale, ct));
+    }
+
+    /// <summary>Saves the routing table's contacts to the data directory, if any, for the next start's join; a failure is logged.</summary>
+    public void Save()
+    {
+        if (_node.Data is not { } data)
+        {
+            return;
+        }
+
+        try
+        {
+            data.SaveContacts(_node.Routing.GetAll());
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.ContactsNotSaved(_node.Logger, data.Path, ex);
+        }
     }
 
     /// <summary>An RPC to <paramref name="contact"/> timed out: one failure more (one lost datagram does not evict).</summary>

@@ -32,24 +32,6 @@ internal sealed class MaintenanceService : BackgroundService
         }
     }
 
-    /// <summary>Saves the routing table's contacts to the data directory, for the next start's join; a failure is logged.</summary>
-    public void SaveContacts()
-    {
-        if (_node.Data is not { } data)
-        {
-            return;
-        }
-
-        try
-        {
-            data.SaveContacts(_node.Routing.GetAll());
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Log.ContactsNotSaved(_node.Logger, data.Path, ex);
-        }
-    }
-
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         try
@@ -66,7 +48,7 @@ internal sealed class MaintenanceService : BackgroundService
             await _operations.RepublishAsync(cancellationToken).ConfigureAwait(false);
             if (_node.Data is { } data)
             {
-                SaveContacts();
+                _node.Contacts.Save();
                 await data.Values.CompactIfDueAsync(cancellationToken).ConfigureAwait(false);
             }
         }

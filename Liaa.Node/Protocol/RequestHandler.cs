@@ -1,6 +1,6 @@
 using System.Net;
-using Liaa.Node.Telemetry;
 using Liaa.Node.Kademlia;
+using Liaa.Node.Telemetry;
 using Liaa.Node.Rpc;
 using Liaa.Node.Storage;
 using Liaa.Node.Wire;
@@ -10,7 +10,8 @@ namespace Liaa.Node.Protocol;
 /// <summary>
 /// Serves the five RPCs exactly as the Python peers expect (WIRE.md), and observes every sender into
 /// the routing table with the address its datagram came from, except Liaa clients that asked not to
-/// be (client mode).
+/// be (client mode). A STORE is acknowledged only once durable (with a data directory); a value too
+/// large for the bound on replies goes only to a requester that proves its address (no amplification).
 /// </summary>
 internal sealed class RequestHandler : IRpcHandler
 {

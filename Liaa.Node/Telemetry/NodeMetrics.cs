@@ -99,7 +99,7 @@ public sealed class NodeMetrics : IDisposable
         // Counters of rare events (hourly jobs, evictions) exist from the first scrape, at 0, so
         // dashboards and alerts can use them before the first event. Recorded here, when the node
         // starts, because measurements made before a listener subscribed are lost.
-        foreach (var rare in new[] { _replicated, _republished, _refreshed, _expired, _contactsEvicted })
+        foreach (var rare in new[] { _replicated, _republished, _refreshed, _expired, _contactsEvicted, _repliesWithheld })
         {
             rare.Add(0);
         }
