@@ -53,7 +53,7 @@ public sealed class NodesByHandTests
         await ClusterTelemetryTests.WaitQuietlyAsync(store, s =>
             ClusterTelemetryTests.IsComplete(s.GetTrace(traceId), "by-hand-c")
             && s.GetTrace(traceId).Count(x => x.Name == "kademlia/STORE" && x.Kind == ActivityKind.Server) == 2
-            && s.GetLogs(new LogQuery(TraceId: traceId)).Count > 0
+            && s.GetLogs(new LogQuery(TraceId: traceId)).Any(l => s.GetTrace(traceId).Any(x => x.SpanId == l.SpanId))
             && Array.TrueForAll(Names, name => s.GetMetrics(new MetricQuery(ServiceName: name, Name: "liaa.routing.contacts")).Count > 0
                 && s.GetLogs(new LogQuery(ServiceName: name)).Count > 0));
         var trace = store.GetTrace(traceId);
