@@ -41,7 +41,7 @@ internal static class BenchCommand
                 Rounds = Positive(parse.GetValue(rounds), "--rounds"),
             };
             await new RpcBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
-        }));
+        }, cancellationToken));
         return command;
     }
 
@@ -69,7 +69,7 @@ internal static class BenchCommand
                 IncludeOpenDht = parse.GetValue(only) is null or "opendht",
             };
             await new ClusterBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
-        }));
+        }, cancellationToken));
         return command;
     }
 
@@ -95,7 +95,7 @@ internal static class BenchCommand
                 Seed = parse.GetValue(seed),
             };
             await new SimulationBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
-        }));
+        }, cancellationToken));
         return command;
     }
 
@@ -115,11 +115,11 @@ internal static class BenchCommand
                 ValueBytes = Positive(parse.GetValue(size), "--size"),
             };
             await new MemoryBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
-        }));
+        }, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(Func<BenchOutput, Task> run)
+    private static async Task<int> RunAsync(Func<BenchOutput, Task> run, CancellationToken cancellationToken)
     {
         try
         {
@@ -131,7 +131,7 @@ internal static class BenchCommand
             await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
             return NodeCommandLine.Failure;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await Console.Error.WriteLineAsync("bench: cancelled").ConfigureAwait(false);
             return NodeCommandLine.Failure;

@@ -204,9 +204,10 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
                         return;
                     }
                 }
-                catch (HttpRequestException)
+                catch (Exception ex) when (ex is HttpRequestException or JsonException
+                    || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
                 {
-                    // Not answering yet (or busy): try again at the next tick.
+                    // Not answering yet, or too busy to answer within the client's timeout: try again at the next tick.
                 }
 
                 await Task.Delay(PollInterval, TimeProvider.System, cancellationToken).ConfigureAwait(false);
@@ -275,7 +276,8 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
             watchers = [.. _watchers];
         }
 
-        await Task.WhenAll(watchers).ConfigureAwait(false);
+        // Each watcher ends on its own or at cancellation; none may fail the disposal.
+        await Task.WhenAll(watchers).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         _http.Dispose();
         _stopping.Dispose();
     }
