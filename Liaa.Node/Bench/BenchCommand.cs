@@ -53,9 +53,15 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Puts and gets run (8 in flight) before anything is measured.", DefaultValueFactory = _ => 200 };
         var only = new Option<string?>("--only") { Description = "Run one system only: liaa or opendht." };
         only.AcceptOnlyFromAmong("liaa", "opendht");
+        var nodeEnvironment = new Option<string[]>("--node-env")
+        {
+            Description = "An environment variable for every Liaa node process, as NAME=VALUE (repeatable), e.g. Liaa__Kademlia__Alpha=5.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var k = new Option<int?>("--k") { Description = "Bucket size and replication factor of Liaa's nodes and clients (default 20; OpenDHT stores at 8)." };
         var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
         {
-            nodes, ops, inFlight, warmup, only,
+            nodes, ops, inFlight, warmup, only, nodeEnvironment, k,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -67,6 +73,8 @@ internal static class BenchCommand
                 Warmup = Math.Max(0, parse.GetValue(warmup)),
                 IncludeLiaa = parse.GetValue(only) is null or "liaa",
                 IncludeOpenDht = parse.GetValue(only) is null or "opendht",
+                NodeEnvironment = ParseEnvironment(parse.GetValue(nodeEnvironment) ?? []),
+                K = parse.GetValue(k) is { } size ? Positive(size, "--k") : null,
             };
             await new ClusterBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));
@@ -145,6 +153,23 @@ internal static class BenchCommand
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new CommandLineException($"{name} must be positive");
+
+    internal static IReadOnlyDictionary<string, string> ParseEnvironment(IEnumerable<string> pairs)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new CommandLineException($"--node-env: '{pair}' is not NAME=VALUE");
+            }
+
+            environment[pair[..equals]] = pair[(equals + 1)..];
+        }
+
+        return environment;
+    }
 
     internal static IReadOnlyList<int> ParseList(string text, string name, int minimum, int maximum = int.MaxValue)
     {

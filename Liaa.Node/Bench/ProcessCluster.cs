@@ -72,7 +72,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     public IPEndPoint Seed => _members[0].Udp;
 
     /// <summary>Starts <paramref name="count"/> Liaa node processes from this very build.</summary>
-    public static Task<ProcessCluster> StartLiaaAsync(int count, BenchProgress progress, CancellationToken cancellationToken)
+    public static Task<ProcessCluster> StartLiaaAsync(int count, IReadOnlyDictionary<string, string> extraEnvironment, BenchProgress progress, CancellationToken cancellationToken)
     {
         var cluster = new ProcessCluster("Liaa");
         var dll = typeof(ProcessCluster).Assembly.Location;
@@ -87,6 +87,11 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
             ["Liaa__Transport__RequestRatePerSource"] = "0",
             ["Liaa__Transport__StoreRatePerSource"] = "0",
         };
+        foreach (var (name, value) in extraEnvironment)
+        {
+            environment[name] = value;
+        }
+
         return cluster.StartAsync(count, progress, index =>
         {
             var arguments = new List<string> { dll, "serve", "--address", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0", "--name", $"bench-{index}" };
