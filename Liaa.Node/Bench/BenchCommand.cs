@@ -50,7 +50,7 @@ internal static class BenchCommand
         var nodes = new Option<int>("--nodes") { Description = "Node processes in the cluster.", DefaultValueFactory = _ => 20 };
         var ops = new Option<int>("--ops") { Description = "Puts (then gets) measured one at a time; the throughput phase runs as many again.", DefaultValueFactory = _ => 300 };
         var inFlight = new Option<int>("--in-flight") { Description = "Operations in flight for the throughput figure.", DefaultValueFactory = _ => 32 };
-        var warmup = new Option<int>("--warmup") { Description = "Puts and gets run (8 in flight) before anything is measured.", DefaultValueFactory = _ => 200 };
+        var warmup = new Option<int>("--warmup") { Description = "Puts and gets run (8 in flight) before anything is measured (JIT, routing tables).", DefaultValueFactory = _ => 2000 };
         var only = new Option<string?>("--only") { Description = "Run one system only: liaa or opendht." };
         only.AcceptOnlyFromAmong("liaa", "opendht");
         var nodeEnvironment = new Option<string[]>("--node-env")

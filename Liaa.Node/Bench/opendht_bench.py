@@ -9,7 +9,7 @@
 #       good nodes in its IPv4 routing table changes, until it reaches --peers. Runs until standard
 #       input closes (the bench process holds the other end, so the node dies with it).
 #
-#   opendht_bench.py workload --bootstrap HOST:PORT --ops N --throughput-ops M [--in-flight 32] [--size 100] [--warmup 200]
+#   opendht_bench.py workload --bootstrap HOST:PORT --ops N --throughput-ops M [--in-flight 32] [--size 100] [--warmup 2000]
 #       Two client runners (a putter and a getter, so no get is answered from the putter's own storage):
 #       --warmup puts and gets not measured, then N puts one at a time, N gets of those keys one at a time, then M puts and M gets with
 #       --in-flight operations outstanding. Prints one line "RESULT <json>" with every latency in ms.
@@ -167,7 +167,7 @@ def main():
     workload.add_argument("--throughput-ops", type=int, default=1200)
     workload.add_argument("--in-flight", type=int, default=32)
     workload.add_argument("--size", type=int, default=100)
-    workload.add_argument("--warmup", type=int, default=200)
+    workload.add_argument("--warmup", type=int, default=2000)
     args = parser.parse_args()
     if args.mode == "node":
         run_node(args)
