@@ -9,7 +9,7 @@
 #       good nodes in its IPv4 routing table changes, until it reaches --peers. Runs until standard
 #       input closes (the bench process holds the other end, so the node dies with it).
 #
-#   opendht_bench.py workload --bootstrap HOST:PORT --ops N --throughput-ops M [--in-flight 32] [--size 100] [--warmup 2000]
+#   opendht_bench.py workload --bootstrap HOST:PORT --ops N --throughput-ops M [--in-flight 32] [--size 100] [--warmup 200]
 #       Two client runners (a putter and a getter, so no get is answered from the putter's own storage):
 #       --warmup puts and gets not measured, then N puts one at a time, N gets of those keys one at a time, then M puts and M gets with
 #       --in-flight operations outstanding. Prints one line "RESULT <json>" with every latency in ms.
@@ -81,7 +81,7 @@ def run_workload(args):
     payload = bytes((i * 7) % 256 for i in range(args.size))
     prefix = f"bench-opendht-{int(time.time() * 1000)}"
 
-    # Not measured: the same warm-up Liaa gets (its runtime needs it more, but both are treated alike).
+    # Not measured: the first searches and routing-table traffic (Liaa's JIT needs a longer one).
     warm = [dht.InfoHash.get(f"{prefix}-warm-{i}") for i in range(args.warmup)]
     concurrent(warm, 8, lambda key, done: putter.put(key, dht.Value(payload), done_cb=lambda ok, nodes: done(ok)))
     concurrent(warm, 8, lambda key, done: getter.get(key, get_cb=lambda v: True, done_cb=lambda ok, nodes: done(ok)))
@@ -167,7 +167,7 @@ def main():
     workload.add_argument("--throughput-ops", type=int, default=1200)
     workload.add_argument("--in-flight", type=int, default=32)
     workload.add_argument("--size", type=int, default=100)
-    workload.add_argument("--warmup", type=int, default=2000)
+    workload.add_argument("--warmup", type=int, default=200)
     args = parser.parse_args()
     if args.mode == "node":
         run_node(args)
