@@ -41,7 +41,7 @@ internal static class BenchCommand
                 Rounds = Positive(parse.GetValue(rounds), "--rounds"),
             };
             await new RpcBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
-        }));
+        }, cancellationToken));
         return command;
     }
 
@@ -50,12 +50,19 @@ internal static class BenchCommand
         var nodes = new Option<int>("--nodes") { Description = "Node processes in the cluster.", DefaultValueFactory = _ => 20 };
         var ops = new Option<int>("--ops") { Description = "Puts (then gets) measured one at a time; the throughput phase runs as many again.", DefaultValueFactory = _ => 300 };
         var inFlight = new Option<int>("--in-flight") { Description = "Operations in flight for the throughput figure.", DefaultValueFactory = _ => 32 };
-        var warmup = new Option<int>("--warmup") { Description = "Puts and gets run (8 in flight) before anything is measured.", DefaultValueFactory = _ => 200 };
+        var warmup = new Option<int>("--warmup") { Description = "Liaa: puts and gets run (8 in flight) before anything is measured, so every node's JIT has settled.", DefaultValueFactory = _ => 2000 };
+        var openDhtWarmup = new Option<int>("--opendht-warmup") { Description = "OpenDHT: the same, fewer (it only slows OpenDHT down: its runners keep announcing every value put).", DefaultValueFactory = _ => 200 };
         var only = new Option<string?>("--only") { Description = "Run one system only: liaa or opendht." };
         only.AcceptOnlyFromAmong("liaa", "opendht");
+        var nodeEnvironment = new Option<string[]>("--node-env")
+        {
+            Description = "An environment variable for every Liaa node process, as NAME=VALUE (repeatable), e.g. Liaa__Kademlia__Alpha=5.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var k = new Option<int?>("--k") { Description = "Bucket size and replication factor of Liaa's nodes and clients (default 20; OpenDHT stores at 8)." };
         var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
         {
-            nodes, ops, inFlight, warmup, only,
+            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -65,11 +72,14 @@ internal static class BenchCommand
                 Operations = Positive(parse.GetValue(ops), "--ops"),
                 InFlight = Positive(parse.GetValue(inFlight), "--in-flight"),
                 Warmup = Math.Max(0, parse.GetValue(warmup)),
+                OpenDhtWarmup = Math.Max(0, parse.GetValue(openDhtWarmup)),
                 IncludeLiaa = parse.GetValue(only) is null or "liaa",
                 IncludeOpenDht = parse.GetValue(only) is null or "opendht",
+                NodeEnvironment = ParseEnvironment(parse.GetValue(nodeEnvironment) ?? []),
+                K = parse.GetValue(k) is { } size ? Positive(size, "--k") : null,
             };
             await new ClusterBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
-        }));
+        }, cancellationToken));
         return command;
     }
 
@@ -95,7 +105,7 @@ internal static class BenchCommand
                 Seed = parse.GetValue(seed),
             };
             await new SimulationBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
-        }));
+        }, cancellationToken));
         return command;
     }
 
@@ -115,11 +125,11 @@ internal static class BenchCommand
                 ValueBytes = Positive(parse.GetValue(size), "--size"),
             };
             await new MemoryBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
-        }));
+        }, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(Func<BenchOutput, Task> run)
+    private static async Task<int> RunAsync(Func<BenchOutput, Task> run, CancellationToken cancellationToken)
     {
         try
         {
@@ -131,7 +141,7 @@ internal static class BenchCommand
             await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
             return NodeCommandLine.Failure;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await Console.Error.WriteLineAsync("bench: cancelled").ConfigureAwait(false);
             return NodeCommandLine.Failure;
@@ -145,6 +155,23 @@ internal static class BenchCommand
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new CommandLineException($"{name} must be positive");
+
+    internal static IReadOnlyDictionary<string, string> ParseEnvironment(IEnumerable<string> pairs)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new CommandLineException($"--node-env: '{pair}' is not NAME=VALUE");
+            }
+
+            environment[pair[..equals]] = pair[(equals + 1)..];
+        }
+
+        return environment;
+    }
 
     internal static IReadOnlyList<int> ParseList(string text, string name, int minimum, int maximum = int.MaxValue)
     {

@@ -72,7 +72,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     public IPEndPoint Seed => _members[0].Udp;
 
     /// <summary>Starts <paramref name="count"/> Liaa node processes from this very build.</summary>
-    public static Task<ProcessCluster> StartLiaaAsync(int count, BenchProgress progress, CancellationToken cancellationToken)
+    public static Task<ProcessCluster> StartLiaaAsync(int count, IReadOnlyDictionary<string, string> extraEnvironment, BenchProgress progress, CancellationToken cancellationToken)
     {
         var cluster = new ProcessCluster("Liaa");
         var dll = typeof(ProcessCluster).Assembly.Location;
@@ -87,6 +87,11 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
             ["Liaa__Transport__RequestRatePerSource"] = "0",
             ["Liaa__Transport__StoreRatePerSource"] = "0",
         };
+        foreach (var (name, value) in extraEnvironment)
+        {
+            environment[name] = value;
+        }
+
         return cluster.StartAsync(count, progress, index =>
         {
             var arguments = new List<string> { dll, "serve", "--address", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0", "--name", $"bench-{index}" };
@@ -204,9 +209,10 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
                         return;
                     }
                 }
-                catch (HttpRequestException)
+                catch (Exception ex) when (ex is HttpRequestException or JsonException
+                    || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
                 {
-                    // Not answering yet (or busy): try again at the next tick.
+                    // Not answering yet, or too busy to answer within the client's timeout: try again at the next tick.
                 }
 
                 await Task.Delay(PollInterval, TimeProvider.System, cancellationToken).ConfigureAwait(false);
@@ -275,7 +281,8 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
             watchers = [.. _watchers];
         }
 
-        await Task.WhenAll(watchers).ConfigureAwait(false);
+        // Each watcher ends on its own or at cancellation; none may fail the disposal.
+        await Task.WhenAll(watchers).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         _http.Dispose();
         _stopping.Dispose();
     }

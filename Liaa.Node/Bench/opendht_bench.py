@@ -81,7 +81,7 @@ def run_workload(args):
     payload = bytes((i * 7) % 256 for i in range(args.size))
     prefix = f"bench-opendht-{int(time.time() * 1000)}"
 
-    # Not measured: the same warm-up Liaa gets (its runtime needs it more, but both are treated alike).
+    # Not measured: the first searches and routing-table traffic (Liaa's JIT needs a longer one).
     warm = [dht.InfoHash.get(f"{prefix}-warm-{i}") for i in range(args.warmup)]
     concurrent(warm, 8, lambda key, done: putter.put(key, dht.Value(payload), done_cb=lambda ok, nodes: done(ok)))
     concurrent(warm, 8, lambda key, done: getter.get(key, get_cb=lambda v: True, done_cb=lambda ok, nodes: done(ok)))

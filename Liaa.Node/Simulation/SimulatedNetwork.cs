@@ -35,6 +35,13 @@ public sealed class SimulationOptions
 /// </remarks>
 public sealed class SimulatedNetwork : IAsyncDisposable
 {
+    // A wait for 2 ms that took this long means the thread pool (or the machine) is starved: work may be
+    // queued that has not run yet, so the network is not known to be quiet.
+    private static readonly TimeSpan StarvedWait = TimeSpan.FromMilliseconds(20);
+
+    // ...but on a machine that is always that slow, waiting for a timely check would stall the simulation.
+    private const int MaxLateChecksIgnored = 25;
+
     private readonly List<LiaaNode> _nodes = [];
     private readonly HashSet<IPEndPoint> _silenced = [];
     private readonly SimulationOptions _options;
@@ -187,22 +194,34 @@ public sealed class SimulatedNetwork : IAsyncDisposable
 
     /// <summary>
     /// Waits (in real time, briefly) until the network has no datagram in flight and <paramref name="work"/>
-    /// has not completed for two consecutive short checks: the simulation is waiting on the clock.
+    /// has not completed for two consecutive short checks, neither of them late: the simulation is
+    /// waiting on the clock.
     /// </summary>
+    /// <remarks>
+    /// A late check (the 2 ms wait took over <see cref="StarvedWait"/>) does not count: on a loaded
+    /// machine, a response can sit unread in a queue, or its continuation wait for a thread, while no
+    /// datagram moves; moving the clock then would time out a call whose answer has already arrived.
+    /// After <see cref="MaxLateChecksIgnored"/> late checks in one wait, lateness is taken as the machine's
+    /// normal pace. (Queues are not inspected: a stopped node's queue never drains.)
+    /// </remarks>
     private async Task<bool> QuiescedAsync(Task work)
     {
         var quietChecks = 0;
+        var lateChecks = 0;
         long lastSent = -1;
         while (quietChecks < 2)
         {
+            var waitStarted = TimeProvider.System.GetTimestamp();
             await Task.WhenAny(work, Task.Delay(2)).ConfigureAwait(false);
             if (work.IsCompleted)
             {
                 return false;
             }
 
+            var late = TimeProvider.System.GetElapsedTime(waitStarted) > StarvedWait && ++lateChecks <= MaxLateChecksIgnored;
             var sent = Network.Counters.Sent;
-            quietChecks = sent == lastSent && Network.InFlightCount == 0 ? quietChecks + 1 : 0;
+            var quiet = !late && sent == lastSent && Network.InFlightCount == 0;
+            quietChecks = quiet ? quietChecks + 1 : 0;
             lastSent = sent;
         }
 
