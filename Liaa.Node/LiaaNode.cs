@@ -86,7 +86,9 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
             }
 
             runtime = new NodeRuntime(self, options, store, metrics, logger) { Data = data };
-            var transport = options.Transport ?? UdpDatagramTransport.Bind(options.EndPoint);
+
+            // A socket this node binds is its own to close; a transport given in the options is the caller's.
+            var transport = options.Transport ?? (runtime.OwnedTransport = UdpDatagramTransport.Bind(options.EndPoint));
             var rpcOptions = options.Rpc;
             rpcOptions.ClientMode = options.ClientMode;
             runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, rpcOptions, options.TimeProvider, runtime.Random, loggerFactory.CreateLogger<RpcEndpoint>())
@@ -227,6 +229,11 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
         await _node.Rpc.StopAsync().ConfigureAwait(false);
         await _node.Background.StopAsync().ConfigureAwait(false);
         await _node.Rpc.DisposeAsync().ConfigureAwait(false);
+        if (_node.OwnedTransport is { } transport)
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_node.Data is { } data)
         {
             _node.Contacts.Save();

@@ -55,6 +55,9 @@ internal sealed class NodeRuntime
     /// <summary>The data directory when the node persists its state; null for a memory-only node.</summary>
     public NodeDataDirectory? Data { get; init; }
 
+    /// <summary>The UDP socket the node bound itself (null when the options gave a transport); closed on stop.</summary>
+    public IDatagramTransport? OwnedTransport { get; set; }
+
     /// <summary>Set once, right after the endpoint is built around <see cref="Handler"/>.</summary>
     public RpcEndpoint Rpc { get; set; } = null!;
 }
