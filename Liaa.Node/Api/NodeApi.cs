@@ -90,7 +90,7 @@ internal static class NodeApi
             bytes = statistics.Bytes,
             byOrigin = Enum.GetValues<ValueOrigin>().ToDictionary(
                 o => o.ToString().ToLowerInvariant(),
-                o => ForOrigin(statistics, o)),
+                o => statistics.For(o)),
             values = node.GetStoredValues().Take(1000).Select(v => new
             {
                 key = v.Key.ToString(),
@@ -102,13 +102,6 @@ internal static class NodeApi
             }),
         });
     }
-
-    internal static OriginStatistics ForOrigin(StorageStatistics statistics, ValueOrigin origin) => origin switch
-    {
-        ValueOrigin.Own => statistics.Own,
-        ValueOrigin.Replicated => statistics.Replicated,
-        _ => statistics.Cached,
-    };
 
     private static async Task<IResult> GetValueAsync(string key, bool? digest, NodeHost host, CancellationToken cancellationToken)
     {

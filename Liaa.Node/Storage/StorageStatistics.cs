@@ -15,4 +15,13 @@ public sealed record StorageStatistics(
     OriginStatistics Cached,
     long CachedEvictedForRoom,
     int MaxKeys,
-    long MaxTotalBytes);
+    long MaxTotalBytes)
+{
+    /// <summary>The keys and bytes held for <paramref name="origin"/>.</summary>
+    public OriginStatistics For(ValueOrigin origin) => origin switch
+    {
+        ValueOrigin.Own => Own,
+        ValueOrigin.Replicated => Replicated,
+        _ => Cached,
+    };
+}

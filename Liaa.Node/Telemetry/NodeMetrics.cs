@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Liaa.Node.Kademlia;
+using Liaa.Node.Rpc;
 using Liaa.Node.Storage;
 using Liaa.Node.Wire;
 
@@ -105,11 +106,11 @@ public sealed class NodeMetrics : IDisposable
         }
     }
 
-    public void RpcClientCompleted(RpcMethod method, string outcome, TimeSpan elapsed)
+    public void RpcClientCompleted(RpcMethod method, RpcStatus status, TimeSpan elapsed)
     {
         var methodTag = new KeyValuePair<string, object?>("rpc.method", WireCodec.MethodName(method));
-        _rpcClientDuration.Record(elapsed.TotalSeconds, methodTag, new KeyValuePair<string, object?>("liaa.rpc.outcome", outcome));
-        if (outcome == "timeout")
+        _rpcClientDuration.Record(elapsed.TotalSeconds, methodTag, new KeyValuePair<string, object?>("liaa.rpc.outcome", RpcTelemetry.OutcomeName(status)));
+        if (status == RpcStatus.Timeout)
         {
             _rpcClientTimeouts.Add(1, methodTag);
         }
@@ -217,12 +218,7 @@ public sealed class NodeMetrics : IDisposable
         var statistics = state.GetStorageStatistics();
         foreach (var origin in Enum.GetValues<ValueOrigin>())
         {
-            var held = origin switch
-            {
-                ValueOrigin.Own => statistics.Own,
-                ValueOrigin.Replicated => statistics.Replicated,
-                _ => statistics.Cached,
-            };
+            var held = statistics.For(origin);
             yield return new Measurement<long>(bytes ? held.Bytes : held.Keys, new KeyValuePair<string, object?>("liaa.origin", origin.ToString().ToLowerInvariant()));
         }
     }

@@ -7,14 +7,7 @@ namespace Liaa.Node.Telemetry;
 internal sealed class RpcMetricsObserver(NodeMetrics metrics) : IRpcObserver
 {
     public void OnClientCompleted(RpcMethod method, RpcStatus status, TimeSpan elapsed, int responseBytes) =>
-        metrics.RpcClientCompleted(method, status switch
-        {
-            RpcStatus.Ok => "ok",
-            RpcStatus.Timeout => "timeout",
-            RpcStatus.Cancelled => "cancelled",
-            RpcStatus.Stopped => "stopped",
-            _ => "error",
-        }, elapsed);
+        metrics.RpcClientCompleted(method, status, elapsed);
 
     public void OnServerRequest(RpcMethod method) => metrics.RpcServed(method);
 
