@@ -1,99 +1,146 @@
+using System.Diagnostics.Metrics;
 using Liaa.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using OpenTelemetry.Logs;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// The .NET Aspire service-defaults entry points, implemented on the OpenTelemetry 1.20 core SDK
-/// (the Aspire and OpenTelemetry.Extensions.Hosting packages are not available here).
+/// The .NET Aspire service defaults, on the OpenTelemetry packages: <c>AddServiceDefaults</c> and
+/// <c>MapDefaultEndpoints</c>, shaped as the Aspire template's, plus the <c>Liaa.Node</c> activity
+/// source and meter, a Prometheus <c>/metrics</c> endpoint, and a health answer that names what failed.
 /// </summary>
 /// <remarks>
-/// <para><c>AddServiceDefaults</c> adds:</para>
-/// <list type="bullet">
-/// <item>tracing (sources <c>Liaa.Node</c>, <c>Microsoft.AspNetCore</c>) and metrics (<c>Liaa.Node</c>,
-/// ASP.NET Core hosting and Kestrel, <c>System.Runtime</c>) in a <see cref="LiaaTelemetry"/> the host
-/// owns: started before the hosted services, shut down (flushing) after they have all stopped;</item>
-/// <item>logs through <c>builder.Logging.AddOpenTelemetry</c> with scopes and formatted messages; each
-/// record carries the trace and span id of the activity current when it was written;</item>
-/// <item>OTLP export of all three when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set
-/// (<c>OTEL_EXPORTER_OTLP_PROTOCOL</c> <c>grpc</c> or <c>http/protobuf</c>), read from the host
-/// configuration when this method runs;</item>
-/// <item>HTTP server spans named after the route, with <c>/metrics</c> and the probes untraced;</item>
-/// <item>health checks: a <c>self</c> check tagged <c>live</c>; the application adds its readiness checks.</item>
-/// </list>
-/// <para>The resource is described on <see cref="LiaaTelemetryOptions"/>, including how a node passes its id.</para>
+/// <para>
+/// Resource: the SDK's own detectors read <c>OTEL_SERVICE_NAME</c> and <c>OTEL_RESOURCE_ATTRIBUTES</c>
+/// from the host's configuration (which includes the environment), so the <c>service.instance.id</c>
+/// Aspire gives is kept. When neither names the service it is <see cref="DefaultServiceName"/>. An
+/// application adds its own attributes with <c>builder.Services.AddOpenTelemetry().ConfigureResource(…)</c>
+/// (a Liaa node adds <c>liaa.node.id</c> and <c>liaa.node.name</c>).
+/// </para>
+/// <para>
+/// Several hosts in one process (tests, simulations) each report only their own meters: every
+/// meter a host's <see cref="IMeterFactory"/> made carries that factory as its scope, and a view drops
+/// instruments from another host's factory (listeners match meters by name across the process).
+/// Activity sources are process-wide and cannot be told apart this way.
+/// </para>
 /// </remarks>
 public static class LiaaServiceDefaultsExtensions
 {
-    /// <summary>Tag of the health checks <c>/alive</c> runs (all checks run for <c>/health</c>).</summary>
+    /// <summary>Tag of the health checks <c>/alive</c> runs (every check runs for <c>/health</c>).</summary>
     public const string LiveTag = "live";
 
-    /// <summary>Adds Liaa's OpenTelemetry and health defaults to the host.</summary>
-    /// <param name="builder">The host builder.</param>
-    /// <param name="configure">Optional telemetry options, e.g. the node id as <c>service.instance.id</c>.</param>
-    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, Action<LiaaTelemetryOptions>? configure = null)
+    /// <summary>The service name when neither <c>OTEL_SERVICE_NAME</c> nor <c>OTEL_RESOURCE_ATTRIBUTES</c> gives one.</summary>
+    public const string DefaultServiceName = "liaa-node";
+
+    /// <summary>Path of readiness: every health check.</summary>
+    public const string HealthPath = "/health";
+
+    /// <summary>Path of liveness: the checks tagged <see cref="LiveTag"/>.</summary>
+    public const string AlivePath = "/alive";
+
+    /// <summary>Path of the Prometheus scrape endpoint.</summary>
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>Name of Liaa's activity source and meter (<c>Liaa.Node.Telemetry.LiaaDiagnostics.Name</c>).</summary>
+    private const string LiaaSourceName = "Liaa.Node";
+
+    /// <summary>
+    /// Adds OpenTelemetry (resource, tracing, metrics and logs, with OTLP export when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set), the Prometheus exporter and a liveness check.
+    /// Calling it again does nothing.
+    /// </summary>
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
-        if (configure is not null)
-        {
-            services.Configure(configure);
-        }
-
-        if (services.Any(d => d.ServiceType == typeof(ServiceDefaultsMarker)))
+        if (builder.Services.Any(d => d.ServiceType == typeof(ServiceDefaultsMarker)))
         {
             return builder;
         }
 
-        services.AddSingleton<ServiceDefaultsMarker>();
-        services.AddOptions<LiaaTelemetryOptions>();
+        builder.Services.AddSingleton<ServiceDefaultsMarker>();
+        builder.ConfigureOpenTelemetry();
+        builder.AddDefaultHealthChecks();
+        return builder;
+    }
 
-        var otlp = OtlpExportSettings.FromConfiguration(builder.Configuration);
-        services.AddSingleton(sp => new HostTelemetryResource(TelemetryResourceFactory.Create(
-            sp.GetRequiredService<IOptions<LiaaTelemetryOptions>>().Value,
-            builder.Configuration)));
-        services.AddSingleton(sp => new LiaaTelemetry(
-            sp.GetRequiredService<IOptions<LiaaTelemetryOptions>>().Value,
-            sp.GetRequiredService<HostTelemetryResource>().Resource,
-            otlp,
-            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
-            sp.GetService<TimeProvider>() ?? TimeProvider.System));
-        services.AddHostedService<TelemetryLifetimeService>();
-
-        builder.Logging.AddOpenTelemetry(o =>
+    /// <summary>The OpenTelemetry part of <see cref="AddServiceDefaults"/>.</summary>
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Logging.AddOpenTelemetry(logging =>
         {
-            o.IncludeScopes = true;
-            o.IncludeFormattedMessage = true;
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
         });
-        services.ConfigureOpenTelemetryLoggerProvider(logging =>
-        {
-            logging.ConfigureResource(r => r.Clear().AddDetector(sp => sp.GetRequiredService<HostTelemetryResource>()));
-            if (otlp is not null)
+
+        var configuration = builder.Configuration;
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource =>
             {
-                logging.AddOtlpExporter(o => otlp.Apply(o, otlp.LogsEndpoint));
+                if (string.IsNullOrWhiteSpace(configuration["OTEL_SERVICE_NAME"])
+                    && !(configuration["OTEL_RESOURCE_ATTRIBUTES"] ?? string.Empty).Contains("service.name=", StringComparison.Ordinal))
+                {
+                    resource.AddAttributes([new("service.name", DefaultServiceName)]);
+                }
+            })
+            .WithTracing(tracing => tracing
+                .AddSource(LiaaSourceName)
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = IsTraced)
+                .AddHttpClientInstrumentation())
+            .WithMetrics(metrics => metrics
+                .AddMeter(LiaaSourceName)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddPrometheusExporter());
+
+        builder.Services.ConfigureOpenTelemetryMeterProvider((services, metrics) =>
+        {
+            var ownFactory = services.GetService<IMeterFactory>();
+            if (ownFactory is not null)
+            {
+                metrics.AddView(instrument =>
+                    instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, ownFactory)
+                        ? MetricStreamConfiguration.Drop
+                        : null);
             }
         });
-        services.ConfigureOpenTelemetryLoggerProvider((sp, logging) =>
-            sp.GetRequiredService<IOptions<LiaaTelemetryOptions>>().Value.ConfigureLogging?.Invoke(logging));
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, HttpServerSpanStartupFilter>());
-        services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        // UseOtlpExporter reads the standard variables itself: OTEL_EXPORTER_OTLP_PROTOCOL (grpc or
+        // http/protobuf, with /v1/traces, /v1/metrics, /v1/logs appended for the latter), the
+        // per-signal endpoints, OTEL_EXPORTER_OTLP_HEADERS and OTEL_METRIC_EXPORT_INTERVAL.
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    /// <summary>A <c>self</c> check tagged <see cref="LiveTag"/>: the process answers. The application adds its readiness checks.</summary>
+    public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         return builder;
     }
 
     /// <summary>
-    /// Maps <c>/health</c> (every check: ready), <c>/alive</c> (checks tagged <c>live</c>), both
-    /// answering <c>Healthy</c> with 200 or <c>Unhealthy</c> with 503 in plain text, and <c>/metrics</c>
-    /// (Prometheus text format 0.0.4).
+    /// Maps <c>/health</c> (every check: ready) and <c>/alive</c> (checks tagged <see cref="LiveTag"/>),
+    /// answering in plain text: <c>Healthy</c> with 200, or <c>Unhealthy</c> with 503 (<c>Degraded</c>
+    /// with 200) followed by one line per check that is not healthy, with its reason; and <c>/metrics</c> (Prometheus text).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
@@ -103,11 +150,21 @@ public static class LiaaServiceDefaultsExtensions
             throw new InvalidOperationException("MapDefaultEndpoints needs builder.AddServiceDefaults() first.");
         }
 
-        app.MapHealthChecks("/health");
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
-        app.MapGet("/metrics", PrometheusEndpoint.HandleAsync);
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(MetricsPath);
+        app.MapHealthChecks(HealthPath, new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync });
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(LiveTag),
+            ResponseWriter = HealthReportWriter.WriteAsync,
+        });
         return app;
     }
+
+    /// <summary>Probes and scrapes would drown the real traffic: they get no server span.</summary>
+    internal static bool IsTraced(HttpContext context) =>
+        !context.Request.Path.StartsWithSegments(HealthPath, StringComparison.OrdinalIgnoreCase)
+        && !context.Request.Path.StartsWithSegments(AlivePath, StringComparison.OrdinalIgnoreCase)
+        && !context.Request.Path.StartsWithSegments(MetricsPath, StringComparison.OrdinalIgnoreCase);
 
     private sealed class ServiceDefaultsMarker;
 }

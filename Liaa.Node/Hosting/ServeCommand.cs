@@ -5,6 +5,7 @@ using Liaa.Node.Storage;
 using Liaa.Node.Telemetry;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using OpenTelemetry.Resources;
 
 namespace Liaa.Node.Hosting;
 
@@ -51,6 +52,19 @@ internal static class ServeCommand
         return command;
     }
 
+    /// <summary>
+    /// What the node adds to the OpenTelemetry resource. <c>service.instance.id</c> stays whatever the
+    /// environment says (Aspire gives one per resource), so the node id travels as an attribute of its own.
+    /// </summary>
+    internal static IEnumerable<KeyValuePair<string, object>> NodeResourceAttributes(NodeSettings settings)
+    {
+        yield return new(LiaaDiagnostics.NodeIdAttribute, settings.Node.NodeId?.ToString() ?? string.Empty);
+        if (settings.Name is { } name)
+        {
+            yield return new(LiaaDiagnostics.NodeNameAttribute, name);
+        }
+    }
+
     private static void Put(Dictionary<string, string?> overrides, string key, string? value)
     {
         if (value is not null)
@@ -75,7 +89,7 @@ internal static class ServeCommand
             return NodeCommandLine.Failure;
         }
 
-        // The id is settled here so telemetry can carry it as service.instance.id from the first span:
+        // The id is settled here so telemetry can carry it as liaa.node.id from the first span:
         // the one saved in the data directory, else a new one (which the node then saves there).
         try
         {
@@ -89,14 +103,8 @@ internal static class ServeCommand
         }
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.Http));
-        builder.AddServiceDefaults(telemetry =>
-        {
-            telemetry.ServiceInstanceId = settings.Node.NodeId.Value.ToString();
-            if (settings.Name is { } name)
-            {
-                telemetry.ResourceAttributes["liaa.node.name"] = name;
-            }
-        });
+        builder.AddServiceDefaults();
+        builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddAttributes(NodeResourceAttributes(settings)));
         builder.Services.AddSingleton(settings.Node);
         builder.Services.AddSingleton(new ApiAccess(settings.ApiToken));
         builder.Services.AddProblemDetails();

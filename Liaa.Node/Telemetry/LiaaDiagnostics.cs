@@ -11,6 +11,12 @@ public static class LiaaDiagnostics
     /// <summary>Name of the activity source and of the meter.</summary>
     public const string Name = "Liaa.Node";
 
+    /// <summary>Resource attribute carrying the node id (hex); <c>service.instance.id</c> is left to the environment.</summary>
+    public const string NodeIdAttribute = "liaa.node.id";
+
+    /// <summary>Resource attribute carrying the node's name (<c>serve --name</c>), when it has one.</summary>
+    public const string NodeNameAttribute = "liaa.node.name";
+
     /// <summary>Value of <c>rpc.system</c> on every RPC span.</summary>
     public const string RpcSystem = "kademlia";
 

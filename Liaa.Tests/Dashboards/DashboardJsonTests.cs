@@ -131,7 +131,7 @@ public sealed class DashboardJsonTests
         var node = Assert.Single(Dashboards, d => d.Uid == "liaa-node");
         Assert.Contains(node.Variables, v => (string?)v["name"] == "node" && GrafanaDashboard.VariableQuery(v)!.Contains("node", StringComparison.Ordinal));
         var fillPanels = node.QueryPanels
-            .Where(p => p["targets"]!.AsArray().Any(t => PromQlNames.MetricNames((string)t!["expr"]!).Contains("liaa_routing_bucket_fill_ratio")))
+            .Where(p => p["targets"]!.AsArray().Any(t => PromQlNames.MetricNames((string)t!["expr"]!).Contains("liaa_routing_bucket_fill")))
             .Select(p => (string)p["type"]!)
             .Order(StringComparer.Ordinal);
         Assert.Equal(["bargauge", "heatmap"], fillPanels);

@@ -89,7 +89,7 @@ public sealed class DashboardLiveTests
             .ToHashSet(StringComparer.Ordinal);
         // `up` is written by Prometheus for every scrape, not by the node.
         Assert.Empty(used.Where(name => name != "up" && !exposed.Contains(name)).Order(StringComparer.Ordinal));
-        Assert.Contains("liaa_routing_bucket_fill_ratio", used);
+        Assert.Contains("liaa_routing_bucket_fill", used);
         Assert.Contains("dotnet_process_cpu_time_seconds_total", used);
 
         var values = Variables("node-1");

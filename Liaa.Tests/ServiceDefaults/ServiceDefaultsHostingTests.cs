@@ -1,71 +1,131 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Liaa.ServiceDefaults;
+using System.Diagnostics.Metrics;
+using Liaa.Node.Hosting;
+using Liaa.Node.Telemetry;
+using Liaa.Node.Wire;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Liaa.Tests.ServiceDefaults;
 
+/// <summary>
+/// <c>AddServiceDefaults</c> on a plain host: the resource every signal carries (what the environment
+/// says, plus what the node adds), logs with trace context, and meters kept apart per host.
+/// </summary>
 public sealed class ServiceDefaultsHostingTests
 {
-    /// <summary>Stands in for the node identity, which exists only once the node has read or made its id.</summary>
-    private sealed class FakeNodeIdentity
-    {
-        public string Id { get; } = "5f3c9a";
-    }
-
-    private static IReadOnlyDictionary<string, object> Attributes(OpenTelemetry.Resources.Resource resource) =>
-        resource.Attributes.ToDictionary(a => a.Key, a => a.Value);
-
-    [Fact]
-    public async Task InstanceId_ReachesTracingMetricsAndLogs_WhenConfiguredFromAServiceAfterAddServiceDefaults()
+    private static HostApplicationBuilder Builder(params (string Key, string Value)[] configuration)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(configuration.Select(c => new KeyValuePair<string, string?>(c.Key, c.Value)));
         builder.AddServiceDefaults();
-        builder.Services.AddSingleton<FakeNodeIdentity>();
-        builder.Services.AddOptions<LiaaTelemetryOptions>().Configure<FakeNodeIdentity>((o, identity) => o.ServiceInstanceId = identity.Id);
-        using var host = builder.Build();
-
-        await host.StartAsync(TestContext.Current.CancellationToken);
-        var telemetry = host.Services.GetRequiredService<LiaaTelemetry>();
-        var loggerResource = host.Services.GetRequiredService<LoggerProvider>().GetResource();
-        await host.StopAsync(TestContext.Current.CancellationToken);
-
-        Assert.Equal("5f3c9a", Attributes(telemetry.Resource)["service.instance.id"]);
-        Assert.Equal("liaa-node", Attributes(telemetry.Resource)["service.name"]);
-        Assert.Equal("5f3c9a", Attributes(loggerResource)["service.instance.id"]);
-        Assert.Equal("liaa-node", Attributes(loggerResource)["service.name"]);
+        return builder;
     }
 
+    private static Dictionary<string, object> Attributes(Resource resource) => resource.Attributes.ToDictionary(a => a.Key, a => a.Value);
+
     [Fact]
-    public async Task Telemetry_IsDisposed_OnceTheHostHasStopped()
+    public void Resource_KeepsServiceNameAndInstanceIdFromEnvironment_AndAddsNodeAttributes_ForTracesAndLogs()
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.AddServiceDefaults().AddServiceDefaults();
+        var builder = Builder(
+            ("OTEL_SERVICE_NAME", "node-3"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "service.name=ignored,service.instance.id=given-by-aspire,deployment.environment=dev"));
+        var settings = NodeSettings.Read(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Liaa:Node:NodeId"] = "00112233445566778899aabbccddeeff00112233",
+            ["Liaa:Node:Name"] = "node-3",
+        }).Build());
+        builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddAttributes(ServeCommand.NodeResourceAttributes(settings)));
         using var host = builder.Build();
 
-        await host.StartAsync(TestContext.Current.CancellationToken);
-        var telemetry = host.Services.GetRequiredService<LiaaTelemetry>();
-        var flushedWhileRunning = telemetry.ForceFlush(TimeSpan.FromSeconds(5));
-        await host.StopAsync(TestContext.Current.CancellationToken);
+        var traces = Attributes(host.Services.GetRequiredService<TracerProvider>().GetResource());
+        var logs = Attributes(host.Services.GetRequiredService<LoggerProvider>().GetResource());
 
-        Assert.True(flushedWhileRunning);
-        Assert.False(telemetry.ForceFlush(TimeSpan.FromSeconds(5)));
-        Assert.Single(host.Services.GetServices<IHostedService>(), s => s.GetType().Name == "TelemetryLifetimeService");
+        foreach (var attributes in new[] { traces, logs })
+        {
+            Assert.Equal("node-3", attributes["service.name"]);
+            Assert.Equal("given-by-aspire", attributes["service.instance.id"]);
+            Assert.Equal("dev", attributes["deployment.environment"]);
+            Assert.Equal("00112233445566778899aabbccddeeff00112233", attributes["liaa.node.id"]);
+            Assert.Equal("node-3", attributes["liaa.node.name"]);
+            Assert.Equal("opentelemetry", attributes["telemetry.sdk.name"]);
+        }
     }
 
     [Fact]
-    public async Task Logs_CarryTraceSpanScopesAndFormattedMessage_ThroughConfigureLogging()
+    public void Resource_NamesTheServiceLiaaNode_AndLeavesNoInstanceId_WhenTheEnvironmentSaysNothing()
+    {
+        using var host = Builder().Build();
+
+        var attributes = Attributes(host.Services.GetRequiredService<TracerProvider>().GetResource());
+
+        Assert.Equal("liaa-node", attributes["service.name"]);
+        Assert.False(attributes.ContainsKey("service.instance.id"));
+    }
+
+    [Fact]
+    public void Resource_TakesServiceNameFromResourceAttributes_WhenNoServiceNameVariableIsSet()
+    {
+        using var host = Builder(("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attributes")).Build();
+
+        var attributes = Attributes(host.Services.GetRequiredService<TracerProvider>().GetResource());
+
+        Assert.Equal("from-attributes", attributes["service.name"]);
+    }
+
+    [Fact]
+    public void AddServiceDefaults_RegistersOnce_WhenCalledTwice()
+    {
+        var builder = Builder();
+        builder.AddServiceDefaults();
+        using var host = builder.Build();
+
+        var checks = host.Services.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations;
+
+        Assert.Equal(["self"], checks.Select(c => c.Name));
+    }
+
+    [Fact]
+    public async Task Metrics_OfTheNodeMeter_ReachTheHostsReaders_ButNotThoseOfAnotherHostInTheProcess()
+    {
+        List<MetricSnapshot> exported = [];
+        var builder = Builder();
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddInMemoryExporter(exported));
+        using var host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        using var otherHost = Builder().Build();
+        using var ours = new NodeMetrics(host.Services.GetRequiredService<IMeterFactory>());
+        using var theirs = new NodeMetrics(otherHost.Services.GetRequiredService<IMeterFactory>());
+
+        ours.RpcServed(RpcMethod.FindNode);
+        ours.RpcServed(RpcMethod.FindNode);
+        theirs.RpcServed(RpcMethod.FindNode);
+        host.Services.GetRequiredService<MeterProvider>().ForceFlush();
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        // Each export appends a snapshot; the sum is cumulative, so the last one holds the total.
+        var served = exported.Last(m => m.Name == "liaa.rpc.server.requests");
+        Assert.Equal("Liaa.Node", served.MeterName);
+        Assert.Equal(2, served.MetricPoints.Sum(p => p.GetSumLong()));
+    }
+
+    [Fact]
+    public async Task Logs_CarryTraceSpanScopesAndFormattedMessage()
     {
         ConcurrentQueue<LogSnapshot> records = new();
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.AddServiceDefaults(o => o.ConfigureLogging = logging => logging.AddProcessor(new CollectingLogProcessor(records)));
+        var builder = Builder();
+        builder.Services.ConfigureOpenTelemetryLoggerProvider(logging => logging.AddProcessor(new CollectingLogProcessor(records)));
         using var host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Liaa.Tests.Logs");

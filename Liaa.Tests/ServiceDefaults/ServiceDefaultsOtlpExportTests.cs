@@ -27,9 +27,9 @@ public sealed class ServiceDefaultsOtlpExportTests
                 ["OTEL_SERVICE_NAME"] = serviceName,
                 ["OTEL_EXPORTER_OTLP_ENDPOINT"] = (protocol == "grpc" ? otlp.GrpcEndpoint : otlp.HttpEndpoint).AbsoluteUri,
                 ["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol,
+                ["OTEL_RESOURCE_ATTRIBUTES"] = "service.instance.id=c0ffee",
             },
-            o => o.ServiceInstanceId = "c0ffee",
-            TestContext.Current.CancellationToken);
+            cancellationToken: TestContext.Current.CancellationToken);
         string traceId;
         await using (app)
         {
@@ -48,7 +48,11 @@ public sealed class ServiceDefaultsOtlpExportTests
                 && s.GetMetrics(new MetricQuery(ServiceName: serviceName, Name: "liaa.test.requests")).Count > 0,
             timeout.Token);
 
-        var server = Assert.Single(store.GetTrace(traceId));
+        // The test's own HttpClient is traced too (HttpClient instrumentation): its span is the server span's parent.
+        var trace = store.GetTrace(traceId);
+        var server = Assert.Single(trace, s => s.Kind == ActivityKind.Server);
+        var client = Assert.Single(trace, s => s.Kind == ActivityKind.Client);
+        Assert.Equal(client.SpanId, server.ParentSpanId);
         Assert.Equal("GET /v1/values/{key}", server.Name);
         Assert.Equal(ActivityKind.Server, server.Kind);
         Assert.Equal("/v1/values/{key}", server.Attributes["http.route"]);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Liaa.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -22,6 +21,8 @@ internal sealed class ServiceDefaultsTestApp : IAsyncDisposable
 {
     public const string ReadyCheckName = "test-ready";
 
+    public const string NotReadyReason = "The test says it is not ready.";
+
     private ServiceDefaultsTestApp(WebApplication app, SpanCollector spans, Uri baseAddress)
     {
         App = app;
@@ -41,7 +42,7 @@ internal sealed class ServiceDefaultsTestApp : IAsyncDisposable
 
     public static async Task<ServiceDefaultsTestApp> StartAsync(
         IReadOnlyDictionary<string, string?>? configuration = null,
-        Action<LiaaTelemetryOptions>? configure = null,
+        Action<WebApplicationBuilder>? configure = null,
         CancellationToken cancellationToken = default)
     {
         var spans = new SpanCollector();
@@ -49,16 +50,14 @@ internal sealed class ServiceDefaultsTestApp : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(configuration ?? new Dictionary<string, string?>());
-        builder.AddServiceDefaults(options =>
-        {
-            options.ConfigureTracing = tracing => tracing.AddProcessor(spans);
-            configure?.Invoke(options);
-        });
+        builder.AddServiceDefaults();
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddProcessor(spans));
+        configure?.Invoke(builder);
 
         ServiceDefaultsTestApp? testApp = null;
         builder.Services.AddHealthChecks().AddCheck(
             ReadyCheckName,
-            () => testApp?.IsReady != false ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy());
+            () => testApp?.IsReady != false ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(NotReadyReason));
 
         var app = builder.Build();
         app.MapDefaultEndpoints();
