@@ -53,15 +53,23 @@ internal static class ServeCommand
     }
 
     /// <summary>
-    /// What the node adds to the OpenTelemetry resource. <c>service.instance.id</c> stays whatever the
-    /// environment says (Aspire gives one per resource), so the node id travels as an attribute of its own.
+    /// What the node adds to the OpenTelemetry resource: the node id as <c>liaa.node.id</c> and its name as
+    /// <c>liaa.node.name</c>. <c>service.instance.id</c> stays whatever <c>OTEL_RESOURCE_ATTRIBUTES</c> says
+    /// (Aspire gives one per resource); a node started by hand, given none, uses its node id.
     /// </summary>
-    internal static IEnumerable<KeyValuePair<string, object>> NodeResourceAttributes(NodeSettings settings)
+    internal static IEnumerable<KeyValuePair<string, object>> NodeResourceAttributes(NodeSettings settings, IConfiguration configuration)
     {
-        yield return new(LiaaDiagnostics.NodeIdAttribute, settings.Node.NodeId?.ToString() ?? string.Empty);
+        var nodeId = settings.Node.NodeId?.ToString() ?? string.Empty;
+        yield return new(LiaaDiagnostics.NodeIdAttribute, nodeId);
         if (settings.Name is { } name)
         {
             yield return new(LiaaDiagnostics.NodeNameAttribute, name);
+        }
+
+        var environment = configuration["OTEL_RESOURCE_ATTRIBUTES"] ?? string.Empty;
+        if (!environment.Split(',').Any(pair => pair.Split('=')[0].Trim() == "service.instance.id"))
+        {
+            yield return new("service.instance.id", nodeId);
         }
     }
 
@@ -104,7 +112,7 @@ internal static class ServeCommand
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.Http));
         builder.AddServiceDefaults();
-        builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddAttributes(NodeResourceAttributes(settings)));
+        builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddAttributes(NodeResourceAttributes(settings, builder.Configuration)));
         builder.Services.AddSingleton(settings.Node);
         builder.Services.AddSingleton(new ApiAccess(settings.ApiToken));
         builder.Services.AddProblemDetails();

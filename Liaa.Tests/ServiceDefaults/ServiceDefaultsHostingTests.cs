@@ -33,6 +33,13 @@ public sealed class ServiceDefaultsHostingTests
         return builder;
     }
 
+    private static NodeSettings NodeSettings() =>
+        Node.Hosting.NodeSettings.Read(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Liaa:Node:NodeId"] = "00112233445566778899aabbccddeeff00112233",
+            ["Liaa:Node:Name"] = "node-3",
+        }).Build());
+
     private static Dictionary<string, object> Attributes(Resource resource) => resource.Attributes.ToDictionary(a => a.Key, a => a.Value);
 
     [Fact]
@@ -41,12 +48,7 @@ public sealed class ServiceDefaultsHostingTests
         var builder = Builder(
             ("OTEL_SERVICE_NAME", "node-3"),
             ("OTEL_RESOURCE_ATTRIBUTES", "service.name=ignored,service.instance.id=given-by-aspire,deployment.environment=dev"));
-        var settings = NodeSettings.Read(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Liaa:Node:NodeId"] = "00112233445566778899aabbccddeeff00112233",
-            ["Liaa:Node:Name"] = "node-3",
-        }).Build());
-        builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddAttributes(ServeCommand.NodeResourceAttributes(settings)));
+        builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddAttributes(ServeCommand.NodeResourceAttributes(NodeSettings(), builder.Configuration)));
         using var host = builder.Build();
 
         var traces = Attributes(host.Services.GetRequiredService<TracerProvider>().GetResource());
@@ -61,6 +63,19 @@ public sealed class ServiceDefaultsHostingTests
             Assert.Equal("node-3", attributes["liaa.node.name"]);
             Assert.Equal("opentelemetry", attributes["telemetry.sdk.name"]);
         }
+    }
+
+    [Fact]
+    public void Resource_UsesTheNodeIdAsInstanceId_WhenTheEnvironmentGivesNone()
+    {
+        var builder = Builder(("OTEL_SERVICE_NAME", "by-hand"), ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=dev"));
+        builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddAttributes(ServeCommand.NodeResourceAttributes(NodeSettings(), builder.Configuration)));
+        using var host = builder.Build();
+
+        var attributes = Attributes(host.Services.GetRequiredService<TracerProvider>().GetResource());
+
+        Assert.Equal("00112233445566778899aabbccddeeff00112233", attributes["service.instance.id"]);
+        Assert.Equal("00112233445566778899aabbccddeeff00112233", attributes["liaa.node.id"]);
     }
 
     [Fact]
