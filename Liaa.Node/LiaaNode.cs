@@ -56,6 +56,18 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
 
     public LiaaNodeOptions Options => _node.Options;
 
+    /// <summary>Whether datagrams still reach the node (false once its socket is closed or keeps failing).</summary>
+    public bool IsReceiving => _node.Rpc.IsReceiving;
+
+    /// <summary>
+    /// Why the data directory's value log cannot be written (a full or failing disk), or null while it can or
+    /// when the node keeps nothing on disk. Once failed, puts are refused (HTTP 503) until the node restarts.
+    /// </summary>
+    public IOException? StorageFailure => _node.Data?.Values.Failure;
+
+    /// <summary>Completes when the node's receive loop has ended (tests await it).</summary>
+    internal Task ReceiveCompletion => _node.Rpc.ReceiveCompletion;
+
     /// <summary>Binds the socket (or the given transport) and starts serving and maintenance. Does not join: call <see cref="BootstrapAsync"/>.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message names every problem.</exception>
     /// <exception cref="IOException">The data directory is in use by another node or cannot be written.</exception>

@@ -56,12 +56,7 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck
         }
     }
 
-    /// <summary>Ready when the socket is bound and the node has joined (or had no seed to join).</summary>
+    /// <summary>Readiness: see <see cref="NodeReadiness"/>.</summary>
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(_node switch
-        {
-            null => HealthCheckResult.Unhealthy("The UDP socket is not bound yet."),
-            { IsJoined: false } => HealthCheckResult.Unhealthy("Not joined: no seed has answered yet."),
-            _ => HealthCheckResult.Healthy($"Joined; {_node.GetContacts().Count} contacts."),
-        });
+        Task.FromResult(NodeReadiness.Check(_node));
 }

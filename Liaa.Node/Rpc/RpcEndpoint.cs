@@ -123,6 +123,15 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         return _knownLiaaPeers.Contains(UdpDatagramTransport.Normalize(endPoint));
     }
 
+    /// <summary>
+    /// Whether datagrams still reach the node: false before <see cref="Start"/>, after a stop, and once the
+    /// receive loop ended on its own (the socket was closed under it, or it failed too often in a row).
+    /// </summary>
+    public bool IsReceiving => Volatile.Read(ref _state) == Running && Volatile.Read(ref _receiveLoop) is { IsCompleted: false };
+
+    /// <summary>Completes when the receive loop has ended, for whatever reason (tests await it).</summary>
+    internal Task ReceiveCompletion => Volatile.Read(ref _receiveLoop) ?? Task.CompletedTask;
+
     /// <summary>Starts the receive loop. Once only.</summary>
     public void Start()
     {

@@ -117,6 +117,18 @@ internal sealed class ValueLog : IValueJournal, IDisposable
         }
     }
 
+    /// <summary>The write error that failed the log, or null while it works.</summary>
+    public IOException? Failure
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _failure;
+            }
+        }
+    }
+
     /// <summary>
     /// Opens (or creates) the log at <paramref name="path"/>, replays it and truncates a torn or corrupt tail.
     /// </summary>
