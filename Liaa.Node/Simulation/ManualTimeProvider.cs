@@ -4,8 +4,11 @@ namespace Liaa.Node.Simulation;
 /// A <see cref="TimeProvider"/> whose clock moves only when <see cref="Advance"/> or
 /// <see cref="SetUtcNow"/> is called: timers, <c>Task.Delay(d, time)</c>, <c>PeriodicTimer</c> and
 /// <c>CancellationTokenSource(delay, time)</c> fire in due order as time passes, on the caller of
-/// <see cref="Advance"/>. Used by unit tests and the simulator (the Microsoft testing package that
-/// ships <c>FakeTimeProvider</c> cannot be restored here).
+/// <see cref="Advance"/>. The simulator's clock: unit tests use <c>FakeTimeProvider</c>
+/// (Microsoft.Extensions.TimeProvider.Testing), which cannot serve here because it does not say when
+/// the next timer is due (<see cref="NextDueAt"/>) or how many are armed (<see cref="ActiveTimerCount"/>):
+/// <see cref="SimulatedNetwork"/> jumps the clock straight to the next due timer instead of stepping
+/// through idle time, and this clock lives in Liaa.Node, which does not reference a testing package.
 /// </summary>
 /// <remarks>
 /// Thread-safe. Callbacks run outside the lock, one at a time, in due-time order (ties in creation

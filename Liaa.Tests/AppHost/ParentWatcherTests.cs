@@ -1,7 +1,7 @@
 using System.IO.Pipes;
 using Liaa.Node.Hosting;
-using Liaa.Node.Simulation;
 using Liaa.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Liaa.Tests.AppHost;
 
@@ -12,7 +12,7 @@ public sealed class ParentWatcherTests
     {
         using var parentEnd = new AnonymousPipeServerStream(PipeDirection.Out);
         using var childEnd = new AnonymousPipeClientStream(PipeDirection.In, parentEnd.ClientSafePipeHandle);
-        using var watcher = ParentWatcher.Start(1, childEnd, _ => true, new ManualTimeProvider());
+        using var watcher = ParentWatcher.Start(1, childEnd, _ => true, new FakeTimeProvider());
         parentEnd.Write([1, 2, 3]);
         parentEnd.Flush();
         Assert.False(watcher.ParentGone.IsCompleted);
@@ -26,7 +26,7 @@ public sealed class ParentWatcherTests
     [Fact]
     public async Task ParentGone_Completes_AtTheFirstPollAfterTheParentPidDisappears()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var parentAlive = true;
         using var watcher = ParentWatcher.Start(4242, input: null, pid => pid == 4242 && parentAlive, time);
 

@@ -1,15 +1,15 @@
 using System.Buffers;
 using System.Net;
-using Liaa.Node;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Protocol;
 using Liaa.Node.Rpc;
-using Liaa.Node.Simulation;
 using Liaa.Node.Storage;
 using Liaa.Node.Telemetry;
 using Liaa.Node.Wire;
+using Liaa.Node;
 using Liaa.Tests.Rpc;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Liaa.Tests.Protocol;
 
@@ -55,7 +55,7 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
     [Fact]
     public async Task Lookup_EndsAtMaxLookupDuration_WithWhatItHas_WhenPeersNeverAnswer()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var network = new InMemoryNetwork(time, new Random(5));
         var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Peer(PeerAddress, new TestHandler(PeerId)

@@ -1,7 +1,7 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using Liaa.Node.Rpc;
-using Liaa.Node.Simulation;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Liaa.Tests.Rpc;
 
@@ -14,7 +14,7 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public async Task Send_DeliversAtOnceWithSourceAndBytes_WhenThereIsNoDelay()
     {
-        var network = new InMemoryNetwork(new ManualTimeProvider(), new Random(1));
+        var network = new InMemoryNetwork(new FakeTimeProvider(), new Random(1));
         await using var a = network.Bind(A);
         await using var b = network.Bind(B);
 
@@ -32,7 +32,7 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public async Task Send_DeliversOnlyWhenTheClockReachesTheDelay_WhenDelayIsFixed()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var network = new InMemoryNetwork(time, new Random(1), new InMemoryNetworkOptions { MinDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(10) });
         await using var a = network.Bind(A);
         await using var b = network.Bind(B);
@@ -66,7 +66,7 @@ public sealed class InMemoryNetworkTests
     public async Task Send_LosesExactlyTheSeededDraws_WhenLossRateIsSet()
     {
         const double lossRate = 0.3;
-        var network = new InMemoryNetwork(new ManualTimeProvider(), new Random(42), new InMemoryNetworkOptions { LossRate = lossRate, ReceiveQueueCapacity = 2000 });
+        var network = new InMemoryNetwork(new FakeTimeProvider(), new Random(42), new InMemoryNetworkOptions { LossRate = lossRate, ReceiveQueueCapacity = 2000 });
         await using var a = network.Bind(A);
         await using var b = network.Bind(B);
         var replica = new Random(42);
@@ -86,7 +86,7 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public async Task Partition_BlocksTrafficBetweenGroupsOnly_UntilHealed()
     {
-        var network = new InMemoryNetwork(new ManualTimeProvider(), new Random(1));
+        var network = new InMemoryNetwork(new FakeTimeProvider(), new Random(1));
         await using var a = network.Bind(A);
         await using var b = network.Bind(B);
         await using var c = network.Bind(C);
@@ -111,7 +111,7 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public async Task Disconnect_BlocksBothDirections_UntilReconnected()
     {
-        var network = new InMemoryNetwork(new ManualTimeProvider(), new Random(1));
+        var network = new InMemoryNetwork(new FakeTimeProvider(), new Random(1));
         await using var a = network.Bind(A);
         await using var b = network.Bind(B);
         var ct = TestContext.Current.CancellationToken;
@@ -131,7 +131,7 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public async Task Send_CountsUnreachable_WhenNobodyIsBoundThere()
     {
-        var network = new InMemoryNetwork(new ManualTimeProvider(), new Random(1));
+        var network = new InMemoryNetwork(new FakeTimeProvider(), new Random(1));
         await using var a = network.Bind(A);
         var b = network.Bind(B);
         await b.DisposeAsync();
@@ -148,7 +148,7 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public async Task Bind_Throws_WhenTheEndPointIsTaken()
     {
-        var network = new InMemoryNetwork(new ManualTimeProvider(), new Random(1));
+        var network = new InMemoryNetwork(new FakeTimeProvider(), new Random(1));
         await using var a = network.Bind(A);
 
         var error = Assert.Throws<SocketException>(() => network.Bind(new IPEndPoint(A.Address, A.Port)));
@@ -159,7 +159,7 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public async Task Bind_PicksDistinctFreePorts_WhenPortIsZero()
     {
-        var network = new InMemoryNetwork(new ManualTimeProvider(), new Random(1));
+        var network = new InMemoryNetwork(new FakeTimeProvider(), new Random(1));
         await using var first = network.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         await using var second = network.Bind(new IPEndPoint(IPAddress.Loopback, 0));
 
@@ -170,7 +170,7 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public async Task Send_CountsOverflow_WhenTheReceiveQueueIsFull()
     {
-        var network = new InMemoryNetwork(new ManualTimeProvider(), new Random(1), new InMemoryNetworkOptions { ReceiveQueueCapacity = 2 });
+        var network = new InMemoryNetwork(new FakeTimeProvider(), new Random(1), new InMemoryNetworkOptions { ReceiveQueueCapacity = 2 });
         await using var a = network.Bind(A);
         await using var b = network.Bind(B);
 
@@ -186,7 +186,7 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public async Task Send_Throws_WhenTheDatagramIsLargerThanUdpAllows()
     {
-        var network = new InMemoryNetwork(new ManualTimeProvider(), new Random(1));
+        var network = new InMemoryNetwork(new FakeTimeProvider(), new Random(1));
         await using var a = network.Bind(A);
 
         var error = await Assert.ThrowsAsync<SocketException>(
@@ -198,7 +198,7 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public async Task ReceiveAsync_Throws_WhenTheTransportIsDisposedWhileWaiting()
     {
-        var network = new InMemoryNetwork(new ManualTimeProvider(), new Random(1));
+        var network = new InMemoryNetwork(new FakeTimeProvider(), new Random(1));
         var a = network.Bind(A);
         var receive = a.ReceiveAsync(new byte[10], TestContext.Current.CancellationToken).AsTask();
 
@@ -210,7 +210,7 @@ public sealed class InMemoryNetworkTests
     [Fact]
     public async Task Tap_SeesEverySentDatagram_EvenLostOnes()
     {
-        var network = new InMemoryNetwork(new ManualTimeProvider(), new Random(1), new InMemoryNetworkOptions { LossRate = 1 });
+        var network = new InMemoryNetwork(new FakeTimeProvider(), new Random(1), new InMemoryNetworkOptions { LossRate = 1 });
         await using var a = network.Bind(A);
         var seen = new List<(IPEndPoint From, IPEndPoint To, byte[] Bytes)>();
         network.Tap = (from, to, datagram) => seen.Add((from, to, datagram.ToArray()));
@@ -225,7 +225,7 @@ public sealed class InMemoryNetworkTests
 
     private static async Task<List<byte>> DeliveryOrderAsync(int seed)
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var network = new InMemoryNetwork(time, new Random(seed), new InMemoryNetworkOptions { MinDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(100) });
         await using var a = network.Bind(A);
         await using var b = network.Bind(B);

@@ -3,8 +3,8 @@ using System.Net;
 using System.Threading.Channels;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Rpc;
-using Liaa.Node.Simulation;
 using Liaa.Node.Wire;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Liaa.Tests.Rpc;
 
@@ -72,7 +72,7 @@ internal sealed class RpcTestNetwork : IAsyncDisposable
         Network = new InMemoryNetwork(Time, new Random(1234), options);
     }
 
-    public ManualTimeProvider Time { get; } = new();
+    public FakeTimeProvider Time { get; } = new();
 
     public InMemoryNetwork Network { get; }
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Liaa.Node.Rpc;
-using Liaa.Node.Simulation;
 using Liaa.Node.Wire;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Liaa.Tests.Rpc;
 
@@ -10,7 +10,7 @@ public sealed class SourceRateLimiterTests
     private static readonly IPEndPoint A = IPEndPoint.Parse("127.0.0.1:5000");
     private static readonly IPEndPoint B = IPEndPoint.Parse("127.0.0.1:5001");
 
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     [Fact]
     public void Admit_AllowsTheBurst_ThenRefillsAtTheRate()

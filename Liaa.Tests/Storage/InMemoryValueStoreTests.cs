@@ -1,6 +1,6 @@
 using Liaa.Node.Kademlia;
-using Liaa.Node.Simulation;
 using Liaa.Node.Storage;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Liaa.Tests.Storage;
 
@@ -11,7 +11,7 @@ public sealed class InMemoryValueStoreTests
     private static readonly NodeId KeyB = NodeId.FromKey("b");
     private static readonly NodeId KeyC = NodeId.FromKey("c");
 
-    private readonly ManualTimeProvider _time = new(T0);
+    private readonly FakeTimeProvider _time = new(T0);
 
     private InMemoryValueStore Store(StorageOptions? options = null) => new(_time, options ?? new StorageOptions());
 

@@ -1,8 +1,8 @@
 using Liaa.Node.Kademlia;
-using Liaa.Node.Simulation;
 using Liaa.Node.Storage;
 using Liaa.Node.Wire;
 using Liaa.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Liaa.Tests.Storage;
 
@@ -131,7 +131,7 @@ public sealed class ValueLogTests : IDisposable
     [Fact]
     public async Task Flush_CompactsToTheLiveValues_AndKeepsWhatWasWrittenDuringCompaction()
     {
-        var time = new ManualTimeProvider(T0);
+        var time = new FakeTimeProvider(T0);
         using var log = ValueLog.Open(LogPath, out _, minCompactionBytes: 4096);
         var store = new InMemoryValueStore(time, new StorageOptions(), log);
         log.CompactionSource = () =>
@@ -203,7 +203,7 @@ public sealed class ValueLogTests : IDisposable
     [Fact]
     public async Task Store_RestoresRecoveredValues_WithTheirOriginAndTimes_AndSkipsExpiredOnes()
     {
-        var time = new ManualTimeProvider(T0);
+        var time = new FakeTimeProvider(T0);
         var options = new StorageOptions { Ttl = TimeSpan.FromHours(2), ReplicateInterval = TimeSpan.FromMinutes(10), RepublishInterval = TimeSpan.FromHours(1) };
         using (var log = ValueLog.Open(LogPath, out _))
         {
