@@ -42,7 +42,9 @@ public sealed class ClusterTelemetryTests(ObservedCluster observed) : IClassFixt
         Assert.Equal("GET /v1/values/{key}", http.Name);
         Assert.Equal(parentId, http.ParentSpanId);
         var lookup = Assert.Single(trace, s => s.Name == "lookup FIND_VALUE");
-        Assert.Equal(new ServiceKey(caller.Name, caller.NodeId), lookup.Service);
+        // service.instance.id is what the orchestrator gives (the resource name); the node id is liaa.node.id.
+        Assert.Equal(new ServiceKey(caller.Name, caller.Name), lookup.Service);
+        Assert.Equal(caller.NodeId, lookup.Resource.Attributes["liaa.node.id"]);
         var clients = trace.Where(s => s.Kind == ActivityKind.Client && s.ParentSpanId == lookup.SpanId).ToList();
         Assert.All(clients, c => Assert.Equal(("kademlia/FIND_VALUE", lookup.Service), (c.Name, c.Service)));
         Assert.Equal(others.Select(n => n.UdpEndpoint!.Port).Order(), clients.Select(c => Convert.ToInt32(c.Attributes["server.port"], CultureInfo.InvariantCulture)).Order());
@@ -53,7 +55,8 @@ public sealed class ClusterTelemetryTests(ObservedCluster observed) : IClassFixt
         {
             var client = Assert.Single(clients, c => c.SpanId == server.ParentSpanId);
             var node = Assert.Single(others, n => n.UdpEndpoint!.Port == Convert.ToInt32(client.Attributes["server.port"], CultureInfo.InvariantCulture));
-            Assert.Equal(new ServiceKey(node.Name, node.NodeId), server.Service);
+            Assert.Equal(new ServiceKey(node.Name, node.Name), server.Service);
+            Assert.Equal(node.NodeId, server.Resource.Attributes["liaa.node.id"]);
             Assert.Equal("kademlia/FIND_VALUE", server.Name);
             Assert.Equal("kademlia", server.Attributes["rpc.system"]);
             Assert.Equal(caller.NodeId, server.Attributes["liaa.peer.id"]);
