@@ -1,9 +1,11 @@
 using System.Net;
+using System.Net.Sockets;
 using Liaa.Node;
 using Liaa.Node.Hosting;
 using Liaa.Node.Rpc;
 using Liaa.Node.Telemetry;
 using Liaa.Node.Wire;
+using Liaa.Tests.Faults;
 using Liaa.Tests.ServiceDefaults;
 using Liaa.Tests.TestSupport;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -103,6 +105,25 @@ public sealed class NodeReadinessTests
         {
             await host.StopAsync(CancellationToken.None);
         }
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task Health_Answers503WithTheReason_WhileASeedIsSilent()
+    {
+        // A socket that receives and never answers: the node's join keeps waiting for it.
+        using var silentSeed = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        await using var node = await LiveNode.StartAsync(null, "--seed", silentSeed.Client.LocalEndPoint!.ToString()!);
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+
+        using var health = await http.GetAsync(new Uri(node.HttpUrl, "/health"), TestContext.Current.CancellationToken);
+        using var alive = await http.GetAsync(new Uri(node.HttpUrl, "/alive"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Equal(
+            "Unhealthy\nkademlia: Unhealthy: Not joined: none of the 1 seeds has answered yet.",
+            await health.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
     }
 
     /// <summary>
