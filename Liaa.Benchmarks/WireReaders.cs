@@ -29,10 +29,16 @@ internal enum ReadOutcome
 /// </summary>
 internal static class WireReaders
 {
-    public static ReadOutcome Liaa(byte[] body)
+    /// <summary>The codec's structural pre-scan: exactly one whole value, at most <see cref="WireCodec.MaxDepth"/> deep.</summary>
+    public static bool IsStructurallySound(byte[] body)
     {
         var scan = new MessagePackReader(body);
-        if (!scan.TrySkip(WireCodec.MaxDepth) || !scan.End)
+        return scan.TrySkip(WireCodec.MaxDepth) && scan.End;
+    }
+
+    public static ReadOutcome Liaa(byte[] body)
+    {
+        if (!IsStructurallySound(body))
         {
             return ReadOutcome.Rejected;
         }
@@ -56,8 +62,7 @@ internal static class WireReaders
 
     public static ReadOutcome Guarded(byte[] body)
     {
-        var scan = new MessagePackReader(body);
-        if (!scan.TrySkip(WireCodec.MaxDepth) || !scan.End)
+        if (!IsStructurallySound(body))
         {
             return ReadOutcome.Rejected;
         }
