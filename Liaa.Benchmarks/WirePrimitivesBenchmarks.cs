@@ -17,10 +17,12 @@ namespace Liaa.Benchmarks;
 /// <para>Writers: each capture's tokens written again (strings from UTF-16, as the vector tests do).
 /// <c>HandWritten</c> is the writer Liaa had (Baseline/), <c>Library</c> the package's writer as is,
 /// <c>Node</c> the node's <see cref="MessagePackWriter"/> (the library plus the lone-surrogate check).
-/// The setup checks that every one of them gives the captured bytes back.</para>
+/// The setup checks that every one of them gives the captured bytes back. "Encode 20 contacts" writes
+/// the codec's largest body (a FIND_NODE answer) the way the codec does, from UTF-8 and binary spans.</para>
 /// <para>Readers: see <see cref="WireReaders"/>. The setup prints how many bodies each reader accepted,
 /// rejected and threw on; the Exceptions column is thrown exceptions per body.</para>
-/// Run: <c>dotnet run -c Release --project Liaa.Benchmarks -- --filter '*WirePrimitives*'</c>.
+/// <para>The figures and the decision they led to: Liaa.Node/Wire/README.md. Run:
+/// <c>dotnet run -c Release --project Liaa.Benchmarks -- --filter '*WirePrimitives*' --iterationCount 10</c>.</para>
 /// </remarks>
 [MemoryDiagnoser]
 [ExceptionDiagnoser]
@@ -28,6 +30,10 @@ namespace Liaa.Benchmarks;
 [CategoriesColumn]
 public class WirePrimitivesBenchmarks
 {
+    private const int ContactCount = 20;
+    private static readonly byte[] ContactId = [.. Enumerable.Range(0, 20).Select(i => (byte)(i * 13))];
+    private static readonly byte[] ContactAddress = "10.0.17.18"u8.ToArray();
+
     private readonly ArrayBufferWriter<byte> _output = new(1 << 16);
     private WireCorpus _corpus = null!;
 
@@ -36,6 +42,14 @@ public class WirePrimitivesBenchmarks
     {
         _corpus = WireCorpus.Load();
         CheckWriters();
+        var handWritten = EncodeContacts_HandWritten();
+        if (EncodeContacts_Node() != handWritten)
+        {
+            throw new InvalidOperationException("The two writers disagree on a contact list.");
+        }
+
+        // A header claiming 2^32 - 1 elements, none present: the library refuses it, by throwing.
+        Console.WriteLine($"// Library: ReadArrayHeader() of dd ffffffff: {LibraryArrayHeader([0xdd, 0xff, 0xff, 0xff, 0xff])}");
         Console.WriteLine($"// Corpus: {_corpus.Bodies.Length} captured bodies, {_corpus.Hostile.Length} hostile ("
             + string.Join(", ", _corpus.Hostile.GroupBy(h => h.Mutation).Select(g => $"{g.Count()} {g.Key}")) + ")");
         Report("captures", [.. _corpus.Bodies.Select(b => ("capture", b))]);
@@ -104,6 +118,44 @@ public class WirePrimitivesBenchmarks
         return total;
     }
 
+    /// <summary>The codec's largest body, token for token: a FIND_NODE answer of 20 IPv4 contacts.</summary>
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("Encode 20 contacts")]
+    public int EncodeContacts_HandWritten()
+    {
+        _output.ResetWrittenCount();
+        var writer = new HandWrittenMessagePackWriter(_output);
+        writer.WriteArrayHeader(ContactCount);
+        for (var i = 0; i < ContactCount; i++)
+        {
+            writer.WriteArrayHeader(3);
+            writer.WriteBinary(ContactId);
+            writer.WriteStringUtf8(ContactAddress);
+            writer.WriteUInt64((ulong)(8468 + i));
+        }
+
+        return _output.WrittenCount;
+    }
+
+    [Benchmark]
+    [BenchmarkCategory("Encode 20 contacts")]
+    public int EncodeContacts_Node()
+    {
+        _output.ResetWrittenCount();
+        var writer = new MessagePackWriter(_output);
+        writer.WriteArrayHeader(ContactCount);
+        for (var i = 0; i < ContactCount; i++)
+        {
+            writer.WriteArrayHeader(3);
+            writer.WriteBinary(ContactId);
+            writer.WriteStringUtf8(ContactAddress);
+            writer.WriteUInt64((ulong)(8468 + i));
+        }
+
+        writer.Flush();
+        return _output.WrittenCount;
+    }
+
     [Benchmark(Baseline = true, OperationsPerInvoke = WireCorpus.CaptureCount)]
     [BenchmarkCategory("Decode captures")]
     public int DecodeCaptures_Liaa() => Count(_corpus.Bodies, ReadOutcome.Accepted, WireReaders.Liaa);
@@ -137,6 +189,19 @@ public class WirePrimitivesBenchmarks
         }
 
         return count;
+    }
+
+    private static string LibraryArrayHeader(byte[] bytes)
+    {
+        try
+        {
+            var reader = new global::MessagePack.MessagePackReader(bytes);
+            return $"count {reader.ReadArrayHeader()}";
+        }
+        catch (EndOfStreamException exception)
+        {
+            return $"{exception.GetType().Name}";
+        }
     }
 
     private static void Write(HandWrittenMessagePackWriter writer, Token token)
