@@ -18,8 +18,8 @@ namespace Liaa.Node.Wire;
 /// Python's bytes for all of Liaa's vectors but one kind: it encodes a lone surrogate as U+FFFD
 /// where Python refuses to pack it. This adapter keeps the refusal by checking first, and refuses
 /// negative counts, which the library would write as a 4-billion-element header. Arguments like
-/// these are bugs in the caller, not input: they throw, before anything is written. Measured against
-/// the hand-written writer it replaced in Liaa.Node/Wire/README.md.</para>
+/// these are bugs in the caller, not input: they throw, before anything is written. Its figures against
+/// the hand-written writer it replaced, and the reason it was chosen: README.md beside this file.</para>
 /// <para>The library writer buffers: call <see cref="Flush"/> once the last token is written, or
 /// nothing reaches the output. Pass the writer by <c>ref</c>; a copy has its own buffer.</para>
 /// <para>The static <c>Encode*</c> methods write a single token into a caller's span. The library
