@@ -26,7 +26,7 @@ internal static class LiaaHeaderCodec
         }
     }
 
-    public static void Write(MessagePackWriter writer, LiaaHeader header, DateTimeOffset? publishedAt, TimeSpan? cacheTtl)
+    public static void Write(ref MessagePackWriter writer, LiaaHeader header, DateTimeOffset? publishedAt, TimeSpan? cacheTtl)
     {
         var count = 1
             + (header.TraceParent is null ? 0 : 1)

@@ -16,6 +16,10 @@ namespace Liaa.Node.Wire;
 /// anything is returned. So a "4 GB" header fails at once, and a count the caller receives never
 /// exceeds the datagram's size, which bounds any allocation sized from it. Strings and binaries are
 /// returned as slices of the input; only <see cref="TryReadString"/> allocates (the string itself).
+/// <para>Liaa's own rather than MessagePack-CSharp's, by measurement (README.md beside this file): on
+/// hostile datagrams the library's reader throws (272 of 732 mutated captures), takes 13–24 times as
+/// long per datagram and allocates, and accepts malformed UTF-8; guarded by this reader's structural
+/// scan it keeps the contract but was no faster, and it reads only memory, not the receive loop's span.</para>
 /// </remarks>
 internal ref partial struct MessagePackReader
 {

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
+using LibraryWriter = MessagePack.MessagePackWriter;
 
 namespace Liaa.Node.Wire;
 
@@ -12,12 +14,20 @@ namespace Liaa.Node.Wire;
 /// peer would send for a value are the bytes this writer sends.
 /// </summary>
 /// <remarks>
-/// Allocation-free: each token asks the output for one span and advances it. The static
-/// <c>Encode*</c> methods write a single token into a caller's span (for exact-size arrays).
-/// Arguments a well-behaved caller never passes (negative counts, strings with lone surrogates)
-/// throw: they are bugs, not input.
+/// <para>The tokens are written by MessagePack-CSharp's <see cref="LibraryWriter"/>, which makes
+/// Python's bytes for all of Liaa's vectors but one kind: it encodes a lone surrogate as U+FFFD
+/// where Python refuses to pack it. This adapter keeps the refusal by checking first, and refuses
+/// negative counts, which the library would write as a 4-billion-element header. Arguments like
+/// these are bugs in the caller, not input: they throw, before anything is written. Its figures against
+/// the hand-written writer it replaced, and the reason it was chosen: README.md beside this file.</para>
+/// <para>The library writer buffers: call <see cref="Flush"/> once the last token is written, or
+/// nothing reaches the output. Pass the writer by <c>ref</c>; a copy has its own buffer.</para>
+/// <para>The static <c>Encode*</c> methods write a single token into a caller's span. The library
+/// writes only through an <see cref="IBufferWriter{T}"/>, and <see cref="DhtValue"/> builds each
+/// canonical encoding in one exact-size array; MessagePackWriterTests holds them to the library's
+/// bytes.</para>
 /// </remarks>
-internal readonly ref struct MessagePackWriter
+internal ref struct MessagePackWriter
 {
     /// <summary>The longest integer or float token, in bytes.</summary>
     public const int MaxScalarSize = 9;
@@ -25,72 +35,98 @@ internal readonly ref struct MessagePackWriter
     // Lone surrogates have no UTF-8 form; Python refuses to pack them too. Throw rather than send U+FFFD.
     internal static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private readonly IBufferWriter<byte> _output;
+    private LibraryWriter _writer;
 
     public MessagePackWriter(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        _output = output;
+        _writer = new LibraryWriter(output);
     }
 
-    public void WriteNil() => WriteByte(MessagePackCode.Nil);
+    public void WriteNil() => _writer.WriteNil();
 
-    public void WriteBoolean(bool value) => WriteByte(value ? MessagePackCode.True : MessagePackCode.False);
+    public void WriteBoolean(bool value) => _writer.Write(value);
 
-    public void WriteInt64(long value) => _output.Advance(EncodeInt64(_output.GetSpan(MaxScalarSize), value));
+    public void WriteInt64(long value) => _writer.Write(value);
 
-    public void WriteUInt64(ulong value) => _output.Advance(EncodeUInt64(_output.GetSpan(MaxScalarSize), value));
+    public void WriteUInt64(ulong value) => _writer.Write(value);
 
     /// <summary>float64 (<c>cb</c>), bits as given: NaN payloads and -0.0 are kept.</summary>
-    public void WriteDouble(double value) => _output.Advance(EncodeDouble(_output.GetSpan(MaxScalarSize), value));
+    public void WriteDouble(double value) => _writer.Write(value);
 
     /// <summary>float32 (<c>ca</c>): only when a caller explicitly wants the short form.</summary>
-    public void WriteSingle(float value)
-    {
-        var span = _output.GetSpan(5);
-        span[0] = MessagePackCode.Float32;
-        BinaryPrimitives.WriteSingleBigEndian(span[1..], value);
-        _output.Advance(5);
-    }
+    public void WriteSingle(float value) => _writer.Write(value);
 
     /// <summary>A str of the UTF-8 form of <paramref name="value"/>.</summary>
     /// <exception cref="ArgumentException">The text holds a lone surrogate (it has no UTF-8 form).</exception>
-    public void WriteString(ReadOnlySpan<char> value)
+    public void WriteString(scoped ReadOnlySpan<char> value)
     {
-        var byteCount = StrictUtf8.GetByteCount(value);
-        var span = _output.GetSpan(StringHeaderSize(byteCount) + byteCount);
-        var header = EncodeStringHeader(span, byteCount);
-        StrictUtf8.GetBytes(value, span[header..]);
-        _output.Advance(header + byteCount);
+        ThrowIfLoneSurrogate(value);
+        if (value.IsEmpty)
+        {
+            // The library's span overload pins an empty span as a null pointer and throws.
+            _writer.WriteString(ReadOnlySpan<byte>.Empty);
+            return;
+        }
+
+        _writer.Write(Unscoped(value));
     }
 
     /// <summary>A str whose payload is <paramref name="utf8"/>, which the caller vouches is UTF-8.</summary>
-    public void WriteStringUtf8(ReadOnlySpan<byte> utf8)
-    {
-        var span = _output.GetSpan(StringHeaderSize(utf8.Length) + utf8.Length);
-        var header = EncodeStringHeader(span, utf8.Length);
-        utf8.CopyTo(span[header..]);
-        _output.Advance(header + utf8.Length);
-    }
+    public void WriteStringUtf8(scoped ReadOnlySpan<byte> utf8) => _writer.WriteString(Unscoped(utf8));
 
-    public void WriteBinary(ReadOnlySpan<byte> value)
-    {
-        var span = _output.GetSpan(BinaryHeaderSize(value.Length) + value.Length);
-        var header = EncodeBinaryHeader(span, value.Length);
-        value.CopyTo(span[header..]);
-        _output.Advance(header + value.Length);
-    }
+    public void WriteBinary(scoped ReadOnlySpan<byte> value) => _writer.Write(Unscoped(value));
 
-    public void WriteArrayHeader(int count) => WriteContainerHeader(count, MessagePackCode.MinFixArray, MessagePackCode.Array16);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
+    public void WriteArrayHeader(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        _writer.WriteArrayHeader(count);
+    }
 
     /// <summary>A map header; <paramref name="count"/> is the number of key/value pairs that follow.</summary>
-    public void WriteMapHeader(int count) => WriteContainerHeader(count, MessagePackCode.MinFixMap, MessagePackCode.Map16);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
+    public void WriteMapHeader(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        _writer.WriteMapHeader(count);
+    }
 
     /// <summary>Copies bytes that already are MessagePack (a <see cref="DhtValue"/>'s encoding).</summary>
-    public void WriteRaw(ReadOnlySpan<byte> messagePack)
+    public void WriteRaw(scoped ReadOnlySpan<byte> messagePack) => _writer.WriteRaw(Unscoped(messagePack));
+
+    /// <summary>Commits what was written to the output.</summary>
+    public void Flush() => _writer.Flush();
+
+    // The library's writer is a ref struct compiled without C# 11's scoped annotations, so the
+    // compiler must assume it could keep any span it is handed, and refuses a caller's stackalloc.
+    // It copies the span and keeps nothing; this tells the compiler so.
+    private static ReadOnlySpan<T> Unscoped<T>(scoped ReadOnlySpan<T> span) =>
+        MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetReference(span), span.Length);
+
+    /// <summary>
+    /// The library encodes a surrogate without its partner as U+FFFD; Python refuses to pack it, and
+    /// so does Liaa. Text without surrogates (nearly all) costs one vectorized scan.
+    /// </summary>
+    private static void ThrowIfLoneSurrogate(ReadOnlySpan<char> value)
     {
-        messagePack.CopyTo(_output.GetSpan(messagePack.Length));
-        _output.Advance(messagePack.Length);
+        var i = value.IndexOfAnyInRange('\ud800', '\udfff');
+        if (i < 0)
+        {
+            return;
+        }
+
+        for (; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(value[i]))
+            {
+                throw new ArgumentException($"The text holds a lone surrogate at {i}; it has no UTF-8 form.", nameof(value));
+            }
+        }
     }
 
     public static int EncodeInt64(Span<byte> destination, long value)
@@ -213,34 +249,5 @@ internal readonly ref struct MessagePackWriter
         destination[0] = (byte)(code8 + 2);
         BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)length);
         return 5;
-    }
-
-    private void WriteContainerHeader(int count, byte fixMin, byte code16)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var span = _output.GetSpan(5);
-        if (count <= 15)
-        {
-            span[0] = (byte)(fixMin | count);
-            _output.Advance(1);
-        }
-        else if (count <= ushort.MaxValue)
-        {
-            span[0] = code16;
-            BinaryPrimitives.WriteUInt16BigEndian(span[1..], (ushort)count);
-            _output.Advance(3);
-        }
-        else
-        {
-            span[0] = (byte)(code16 + 1);
-            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)count);
-            _output.Advance(5);
-        }
-    }
-
-    private void WriteByte(byte value)
-    {
-        _output.GetSpan(1)[0] = value;
-        _output.Advance(1);
     }
 }

@@ -128,7 +128,7 @@ public static partial class WireCodec
         var writer = new MessagePackWriter(output);
         if (header is not null)
         {
-            LiaaHeaderCodec.Write(writer, header, store?.PublishedAt, store?.CacheTtl);
+            LiaaHeaderCodec.Write(ref writer, header, store?.PublishedAt, store?.CacheTtl);
         }
 
         writer.WriteArrayHeader(2);
@@ -137,28 +137,30 @@ public static partial class WireCodec
         {
             case PingRequest ping:
                 writer.WriteArrayHeader(1);
-                WriteId(writer, ping.Sender);
+                WriteId(ref writer, ping.Sender);
                 break;
             case StoreRequest:
                 writer.WriteArrayHeader(3);
-                WriteId(writer, store!.Sender);
-                WriteId(writer, store.Key);
+                WriteId(ref writer, store!.Sender);
+                WriteId(ref writer, store.Key);
                 writer.WriteRaw(store.Value.EncodedArray);
                 break;
             case FindNodeRequest findNode:
                 writer.WriteArrayHeader(2);
-                WriteId(writer, findNode.Sender);
-                WriteId(writer, findNode.Target);
+                WriteId(ref writer, findNode.Sender);
+                WriteId(ref writer, findNode.Target);
                 break;
             case FindValueRequest findValue:
                 writer.WriteArrayHeader(2);
-                WriteId(writer, findValue.Sender);
-                WriteId(writer, findValue.Key);
+                WriteId(ref writer, findValue.Sender);
+                WriteId(ref writer, findValue.Key);
                 break;
             default: // StunRequest
                 writer.WriteArrayHeader(0);
                 break;
         }
+
+        writer.Flush();
     }
 
     /// <summary>
@@ -177,19 +179,19 @@ public static partial class WireCodec
         if (header is not null)
         {
             var hit = response as FindValueResponse;
-            LiaaHeaderCodec.Write(writer, header, hit?.IsHit == true ? hit.PublishedAt : null, cacheTtl: null);
+            LiaaHeaderCodec.Write(ref writer, header, hit?.IsHit == true ? hit.PublishedAt : null, cacheTtl: null);
         }
 
         switch (response)
         {
             case PingResponse ping:
-                WriteId(writer, ping.Responder);
+                WriteId(ref writer, ping.Responder);
                 break;
             case StoreResponse store:
                 writer.WriteBoolean(store.Stored);
                 break;
             case FindNodeResponse findNode:
-                WriteContacts(writer, findNode.Contacts);
+                WriteContacts(ref writer, findNode.Contacts);
                 break;
             case FindValueResponse { Value: { } value }:
                 writer.WriteMapHeader(1);
@@ -197,13 +199,15 @@ public static partial class WireCodec
                 writer.WriteRaw(value.EncodedArray);
                 break;
             case FindValueResponse miss:
-                WriteContacts(writer, miss.Contacts);
+                WriteContacts(ref writer, miss.Contacts);
                 break;
             default:
                 writer.WriteArrayHeader(2);
-                WriteEndPoint(writer, ((StunResponse)response).EndPoint);
+                WriteEndPoint(ref writer, ((StunResponse)response).EndPoint);
                 break;
         }
+
+        writer.Flush();
     }
 
     /// <summary>The rpcudp name of an RPC (<c>ping</c>, <c>store</c>, <c>find_node</c>, <c>find_value</c>, <c>stun</c>).</summary>
@@ -293,26 +297,26 @@ public static partial class WireCodec
         }
     }
 
-    private static void WriteId(MessagePackWriter writer, NodeId id)
+    private static void WriteId(ref MessagePackWriter writer, NodeId id)
     {
         Span<byte> bytes = stackalloc byte[NodeId.ByteLength];
         id.WriteTo(bytes);
         writer.WriteBinary(bytes);
     }
 
-    private static void WriteContacts(MessagePackWriter writer, IReadOnlyList<Contact> contacts)
+    private static void WriteContacts(ref MessagePackWriter writer, IReadOnlyList<Contact> contacts)
     {
         writer.WriteArrayHeader(contacts.Count);
         for (var i = 0; i < contacts.Count; i++)
         {
             var contact = contacts[i];
             writer.WriteArrayHeader(3);
-            WriteId(writer, contact.Id);
-            WriteEndPoint(writer, contact.EndPoint);
+            WriteId(ref writer, contact.Id);
+            WriteEndPoint(ref writer, contact.EndPoint);
         }
     }
 
-    private static void WriteEndPoint(MessagePackWriter writer, IPEndPoint endPoint)
+    private static void WriteEndPoint(ref MessagePackWriter writer, IPEndPoint endPoint)
     {
         // IPv6 text with a scope is at most 45 + 1 + 10 characters.
         Span<byte> text = stackalloc byte[64];

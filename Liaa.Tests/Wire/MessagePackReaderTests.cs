@@ -245,13 +245,70 @@ public sealed class MessagePackReaderTests
         Assert.Equal(-1, signed);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Writer_RefusesLoneSurrogates_AndWritesNothingOfThem(int sample)
+    {
+        // Built here, not passed as theory data: the test runner's serialization would replace the
+        // lone surrogates with U+FFFD before the test saw them.
+        var text = sample switch
+        {
+            0 => "a\ud800b", // a high surrogate without its low half
+            1 => "a\udc00", // a low surrogate alone
+            2 => "\udc00\ud800", // both halves, in the wrong order
+            _ => "ok\ud83d", // a high surrogate at the very end
+        };
+        Assert.Contains(text, char.IsSurrogate);
+        var output = new ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(output);
+        writer.WriteString("ok");
+        var refused = false;
+        try
+        {
+            writer.WriteString(text);
+        }
+        catch (ArgumentException)
+        {
+            refused = true;
+        }
+
+        writer.WriteString("\ud83d\ude00"); // a proper pair (U+1F600) is still fine
+        writer.Flush();
+        Assert.True(refused);
+        Assert.Equal("a26f6ba4f09f9880", Convert.ToHexStringLower(output.WrittenSpan));
+    }
+
     [Fact]
-    public void Writer_RefusesLoneSurrogates_AndNegativeCounts()
+    public void Writer_RefusesNegativeCounts_AndWritesNothingOfThem()
     {
         var output = new ArrayBufferWriter<byte>();
-        Assert.ThrowsAny<ArgumentException>(() => new MessagePackWriter(output).WriteString("a\ud800b"));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new MessagePackWriter(output).WriteArrayHeader(-1));
-        Assert.Equal(0, output.WrittenCount);
+        var writer = new MessagePackWriter(output);
+        var refused = 0;
+        try
+        {
+            writer.WriteArrayHeader(-1);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            refused++;
+        }
+
+        try
+        {
+            writer.WriteMapHeader(-1);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            refused++;
+        }
+
+        writer.WriteArrayHeader(0);
+        writer.Flush();
+        Assert.Equal(2, refused);
+        Assert.Equal("90", Convert.ToHexStringLower(output.WrittenSpan));
     }
 
     [Fact]
@@ -260,9 +317,14 @@ public sealed class MessagePackReaderTests
         foreach (var value in new long[] { 0, 127, 128, 255, 256, 65535, 65536, uint.MaxValue, (long)uint.MaxValue + 1, long.MaxValue })
         {
             var signed = new ArrayBufferWriter<byte>();
-            new MessagePackWriter(signed).WriteInt64(value);
+            var signedWriter = new MessagePackWriter(signed);
+            signedWriter.WriteInt64(value);
+            signedWriter.Flush();
             var unsigned = new ArrayBufferWriter<byte>();
-            new MessagePackWriter(unsigned).WriteUInt64((ulong)value);
+            var unsignedWriter = new MessagePackWriter(unsigned);
+            unsignedWriter.WriteUInt64((ulong)value);
+            unsignedWriter.Flush();
+            Assert.NotEqual(0, signed.WrittenCount);
             Assert.Equal(unsigned.WrittenSpan.ToArray(), signed.WrittenSpan.ToArray());
         }
     }
@@ -291,6 +353,8 @@ public sealed class MessagePackReaderTests
                 writer.WriteStringUtf8("127.0.0.1"u8);
                 writer.WriteInt64(18000 + i);
             }
+
+            writer.Flush();
         }
     }
 

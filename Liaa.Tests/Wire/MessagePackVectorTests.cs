@@ -65,7 +65,9 @@ public sealed class MessagePackVectorTests
     {
         var vector = Vectors.Value[name];
         var output = new ArrayBufferWriter<byte>();
-        Write(new MessagePackWriter(output), vector.GetProperty("value"));
+        var writer = new MessagePackWriter(output);
+        Write(ref writer, vector.GetProperty("value"));
+        writer.Flush();
 
         if (vector.TryGetProperty("sha256", out var sha256))
         {
@@ -128,7 +130,9 @@ public sealed class MessagePackVectorTests
         }
 
         var output = new ArrayBufferWriter<byte>();
-        Write(new MessagePackWriter(output), vector.GetProperty("value"));
+        var writer = new MessagePackWriter(output);
+        Write(ref writer, vector.GetProperty("value"));
+        writer.Flush();
         Assert.Equal(vector.GetProperty("sha256").GetString(), Convert.ToHexStringLower(SHA256.HashData(output.WrittenSpan)));
         return output.WrittenSpan.ToArray();
     }
@@ -142,7 +146,7 @@ public sealed class MessagePackVectorTests
 
     private static BigInteger Integer(JsonElement node) => BigInteger.Parse(node.GetProperty("int").GetString()!, CultureInfo.InvariantCulture);
 
-    private static void Write(MessagePackWriter writer, JsonElement node)
+    private static void Write(ref MessagePackWriter writer, JsonElement node)
     {
         var family = node.EnumerateObject().First().Name;
         switch (family)
@@ -185,7 +189,7 @@ public sealed class MessagePackVectorTests
                 {
                     foreach (var item in items)
                     {
-                        Write(writer, item);
+                        Write(ref writer, item);
                     }
                 }
 
@@ -195,8 +199,8 @@ public sealed class MessagePackVectorTests
                 writer.WriteMapHeader(pairs.Length);
                 foreach (var pair in pairs)
                 {
-                    Write(writer, pair[0]);
-                    Write(writer, pair[1]);
+                    Write(ref writer, pair[0]);
+                    Write(ref writer, pair[1]);
                 }
 
                 break;
