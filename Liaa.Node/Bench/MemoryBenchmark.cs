@@ -59,7 +59,7 @@ internal sealed class MemoryBenchmark
         var node = await LiaaNode.StartAsync(nodeOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var nodeScope = node.ConfigureAwait(false);
         var clientTransport = network.Bind(new IPEndPoint(IPAddress.Loopback, 2));
-        var client = new RpcEndpoint(clientTransport, NoReplies.Instance, new RpcOptions { ClientMode = true, Timeout = TimeSpan.FromSeconds(30) }, TimeProvider.System, new Random(3));
+        var client = new RpcEndpoint(clientTransport, NoReplies.Instance, new RpcOptions { ClientMode = true, Timeout = TimeSpan.FromSeconds(30) }, TimeProvider.System);
         await using var clientScope = client.ConfigureAwait(false);
         client.Start();
 

@@ -106,12 +106,7 @@ public sealed partial class RpcEndpoint
     {
         while (true)
         {
-            MessageId id;
-            lock (_randomGate)
-            {
-                id = MessageId.NewLiaa(_random, _idFlags);
-            }
-
+            var id = MessageId.NewLiaa(_idFlags);
             var call = new PendingCall(id, remote, method, extended, _time);
             if (_pending.TryAdd(id, call))
             {

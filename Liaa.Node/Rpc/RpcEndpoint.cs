@@ -36,6 +36,10 @@ namespace Liaa.Node.Rpc;
 /// never holds up other requests or responses. Nothing thrown by a handler, the codec or the transport
 /// ends the loop. The transport belongs to the caller: stopping the endpoint does not dispose it.
 /// </para>
+/// <para>
+/// Message ids come from the cryptographic generator (<see cref="MessageId.NewLiaa(LiaaIdFlags)"/>), never from
+/// the node's seedable <see cref="Random"/>: they are all that binds a response to its request.
+/// </para>
 /// </remarks>
 public sealed partial class RpcEndpoint : IAsyncDisposable
 {
@@ -50,8 +54,6 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private readonly IRpcHandler _handler;
     private readonly RpcOptions _options;
     private readonly TimeProvider _time;
-    private readonly Random _random;
-    private readonly Lock _randomGate = new();
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<MessageId, PendingCall> _pending = new();
     private readonly KnownLiaaPeers _knownLiaaPeers;
@@ -72,14 +74,12 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         IRpcHandler handler,
         RpcOptions options,
         TimeProvider time,
-        Random random,
         ILogger<RpcEndpoint>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(random);
         var problems = options.Validate();
         if (problems.Count > 0)
         {
@@ -90,7 +90,6 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         _handler = handler;
         _options = options;
         _time = time;
-        _random = random;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _knownLiaaPeers = new KnownLiaaPeers(options.KnownLiaaPeersCapacity);
         _completedCalls = new CompletedCallIds(options.CompletedCallMemory);

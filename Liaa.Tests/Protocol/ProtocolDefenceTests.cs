@@ -133,7 +133,7 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
     private NodeRuntime Runtime(LiaaNodeOptions options, IDatagramTransport transport, TimeProvider time)
     {
         var runtime = new NodeRuntime(NodeId.FromKey("runtime"), options, new InMemoryValueStore(time, options.Storage), new NodeMetrics(), NullLogger.Instance);
-        runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, options.Rpc, time, new Random(1));
+        runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, options.Rpc, time);
         runtime.Rpc.Start();
         _owned.Add(runtime.Rpc);
         return runtime;
@@ -142,7 +142,7 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
     private RpcEndpoint Peer(IPEndPoint address, IRpcHandler handler, InMemoryNetwork? network = null, TimeProvider? time = null)
     {
         var transport = (network ?? _network).Bind(address);
-        var endpoint = new RpcEndpoint(transport, handler, new RpcOptions { Timeout = TimeSpan.FromMilliseconds(300) }, time ?? TimeProvider.System, new Random(2));
+        var endpoint = new RpcEndpoint(transport, handler, new RpcOptions { Timeout = TimeSpan.FromMilliseconds(300) }, time ?? TimeProvider.System);
         endpoint.Start();
         _owned.Add(new Owned(address, endpoint, transport));
         return endpoint;
