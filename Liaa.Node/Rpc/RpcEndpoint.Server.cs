@@ -25,6 +25,13 @@ public sealed partial class RpcEndpoint
             return;
         }
 
+        // A replay (or a network duplicate) of a request already taken is not served twice.
+        if (!_recentRequests.TryAdd(remote, envelope.Id))
+        {
+            Drop(DropReason.DuplicateRequest, remote);
+            return;
+        }
+
         var active = Interlocked.Increment(ref _activeRequests);
         if (active > _options.MaxConcurrentRequests)
         {

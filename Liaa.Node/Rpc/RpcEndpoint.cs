@@ -19,7 +19,8 @@ namespace Liaa.Node.Rpc;
 /// datagrams are dropped and counted by <see cref="DropReason"/>, never answered.
 /// </para>
 /// <para>
-/// Limits: requests and STOREs per source (<see cref="SourceRateLimiter"/>), requests served at once and
+/// Limits: requests and STOREs per source (<see cref="SourceRateLimiter"/>), a replayed request (the same id from
+/// the same source within <see cref="RpcOptions.RecentRequestMemory"/> requests) dropped, requests served at once and
 /// calls pending at once (<see cref="RpcOptions"/>), and no amplification: a contact list that would make a
 /// reply larger than <see cref="RpcOptions.MaxReplyBytes"/> of its request is cut to fit.
 /// </para>
@@ -58,6 +59,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private readonly ConcurrentDictionary<MessageId, PendingCall> _pending = new();
     private readonly KnownLiaaPeers _knownLiaaPeers;
     private readonly CompletedCallIds _completedCalls;
+    private readonly RecentRequestIds _recentRequests;
     private readonly SourceRateLimiter _rateLimiter;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -93,6 +95,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _knownLiaaPeers = new KnownLiaaPeers(options.KnownLiaaPeersCapacity);
         _completedCalls = new CompletedCallIds(options.CompletedCallMemory);
+        _recentRequests = new RecentRequestIds(options.RecentRequestMemory);
         _rateLimiter = new SourceRateLimiter(options, time);
         _idFlags = options.ClientMode ? LiaaIdFlags.ClientMode : LiaaIdFlags.None;
     }

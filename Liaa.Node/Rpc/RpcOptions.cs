@@ -37,6 +37,13 @@ public sealed class RpcOptions
     public int CompletedCallMemory { get; set; } = 4096;
 
     /// <summary>
+    /// Requests remembered by source and message id, so that a replayed datagram is dropped
+    /// (<see cref="Wire.DropReason.DuplicateRequest"/>) rather than served again. 0 turns it off.
+    /// </summary>
+    /// <value>Default 16,384 requests (about 1.5 MB).</value>
+    public int RecentRequestMemory { get; set; } = 16_384;
+
+    /// <summary>
     /// Requests per second each source (UDP address and port) may send; more are dropped without reply and
     /// counted as <see cref="Wire.DropReason.RateLimited"/>. Loopback is not exempt. 0 turns the limit off.
     /// </summary>
@@ -109,6 +116,11 @@ public sealed class RpcOptions
         if (CompletedCallMemory < 0)
         {
             problems.Add($"{nameof(CompletedCallMemory)} must not be negative (is {CompletedCallMemory}).");
+        }
+
+        if (RecentRequestMemory < 0)
+        {
+            problems.Add($"{nameof(RecentRequestMemory)} must not be negative (is {RecentRequestMemory}).");
         }
 
         if (RequestRatePerSource < 0 || double.IsNaN(RequestRatePerSource))
