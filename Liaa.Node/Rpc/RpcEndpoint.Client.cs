@@ -94,6 +94,11 @@ public sealed partial class RpcEndpoint
             _knownLiaaPeers.Remove(remote);
         }
 
+        if (result is { Status: RpcStatus.Ok, Response: PingResponse answer })
+        {
+            _answeredPeers.Add(remote, answer.Responder);
+        }
+
         if (result.Status != RpcStatus.Ok)
         {
             result = result with { PeerIsLiaa = _knownLiaaPeers.Contains(remote) };

@@ -102,6 +102,17 @@ public sealed partial class RpcEndpoint
         }
     }
 
+    /// <summary>
+    /// Answers a request whose handler returned without a reply (null) and decided to answer later, outside
+    /// the serving slot: a value held back until its requester proved its address. Nothing once stopped.
+    /// </summary>
+    internal ValueTask SendLateReplyAsync(RpcResponse response, RpcRequestContext context)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(context);
+        return Volatile.Read(ref _state) == Running ? ReplyAsync(response, context, activity: null) : ValueTask.CompletedTask;
+    }
+
     private async ValueTask ReplyAsync(RpcResponse response, RpcRequestContext context, Activity? activity)
     {
         using var writer = new PooledBufferWriter();

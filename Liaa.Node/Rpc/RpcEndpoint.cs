@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
+using Liaa.Node.Kademlia;
 using Liaa.Node.Wire;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -60,6 +61,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private readonly KnownLiaaPeers _knownLiaaPeers;
     private readonly CompletedCallIds _completedCalls;
     private readonly RecentRequestIds _recentRequests;
+    private readonly AnsweredPeers _answeredPeers;
     private readonly SourceRateLimiter _rateLimiter;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -96,6 +98,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         _knownLiaaPeers = new KnownLiaaPeers(options.KnownLiaaPeersCapacity);
         _completedCalls = new CompletedCallIds(options.CompletedCallMemory);
         _recentRequests = new RecentRequestIds(options.RecentRequestMemory);
+        _answeredPeers = new AnsweredPeers(options.AnsweredPeersCapacity);
         _rateLimiter = new SourceRateLimiter(options, time);
         _idFlags = options.ClientMode ? LiaaIdFlags.ClientMode : LiaaIdFlags.None;
     }
@@ -123,6 +126,17 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         return _knownLiaaPeers.Contains(UdpDatagramTransport.Normalize(endPoint));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="endPoint"/> answered one of this endpoint's pings as <paramref name="id"/> (bounded
+    /// memory, <see cref="RpcOptions.AnsweredPeersCapacity"/>): it is a live address speaking for that id, not a
+    /// forged source, so it may be sent more than <see cref="RpcOptions.MaxReplyBytes"/> of what it sent.
+    /// </summary>
+    public bool HasAnsweredAs(IPEndPoint endPoint, NodeId id)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        return _answeredPeers.HasAnsweredAs(UdpDatagramTransport.Normalize(endPoint), id);
     }
 
     /// <summary>Starts the receive loop. Once only.</summary>

@@ -81,6 +81,24 @@ public sealed class RpcOptions
     /// </value>
     public int ReplyAmplificationFactor { get; set; } = 10;
 
+    /// <summary>
+    /// Endpoints remembered with the id they answered a ping as; only those are sent more than the reply bound
+    /// allows (a large value, a hand-off STORE) without a new ping first. The oldest is forgotten first.
+    /// </summary>
+    /// <value>Default 10,000 endpoints.</value>
+    public int AnsweredPeersCapacity { get; set; } = 10_000;
+
+    /// <summary>
+    /// Requests (large-value reads, hand-offs) from one address that may wait at once for that address to answer
+    /// a verification ping; more are withheld (<c>liaa_replies_withheld_total</c>). Waiting holds no serving slot.
+    /// </summary>
+    /// <value>Default 8 per address (IPv4, or IPv6; every port of the address counts).</value>
+    public int MaxPendingVerificationsPerAddress { get; set; } = 8;
+
+    /// <summary>Requests from all addresses that may wait at once for a verification ping.</summary>
+    /// <value>Default 1024.</value>
+    public int MaxPendingVerifications { get; set; } = 1024;
+
     /// <summary>Bytes a reply may have on top of <see cref="ReplyAmplificationFactor"/> times its request.</summary>
     /// <value>Default 1024 bytes.</value>
     public int ReplyAllowanceBytes { get; set; } = 1024;
@@ -151,6 +169,21 @@ public sealed class RpcOptions
         if (ReplyAmplificationFactor < 0)
         {
             problems.Add($"{nameof(ReplyAmplificationFactor)} must not be negative (is {ReplyAmplificationFactor}).");
+        }
+
+        if (AnsweredPeersCapacity < 0)
+        {
+            problems.Add($"{nameof(AnsweredPeersCapacity)} must not be negative (is {AnsweredPeersCapacity}).");
+        }
+
+        if (MaxPendingVerificationsPerAddress < 0)
+        {
+            problems.Add($"{nameof(MaxPendingVerificationsPerAddress)} must not be negative (is {MaxPendingVerificationsPerAddress}).");
+        }
+
+        if (MaxPendingVerifications < 0)
+        {
+            problems.Add($"{nameof(MaxPendingVerifications)} must not be negative (is {MaxPendingVerifications}).");
         }
 
         if (ReplyAllowanceBytes < 0)
