@@ -92,8 +92,8 @@ public sealed class RpcOptions
     /// Requests (large-value reads, hand-offs) from one address that may wait at once for that address to answer
     /// a verification ping; more are withheld (<c>liaa_replies_withheld_total</c>). Waiting holds no serving slot.
     /// </summary>
-    /// <value>Default 8 per address (IPv4, or IPv6; every port of the address counts).</value>
-    public int MaxPendingVerificationsPerAddress { get; set; } = 8;
+    /// <value>Default 64 per address (every port of the address counts; loopback too, so a local cluster of up to 64 nodes verifies all at once).</value>
+    public int MaxPendingVerificationsPerAddress { get; set; } = 64;
 
     /// <summary>Requests from all addresses that may wait at once for a verification ping.</summary>
     /// <value>Default 1024.</value>

@@ -1,0 +1,201 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Numerics;
+using System.Text;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Wire;
+using Liaa.Tests.Rpc;
+
+namespace Liaa.Tests.Faults;
+
+/// <summary>
+/// Attacks on a live <c>serve</c> process over real UDP on 127.0.0.1, bounded in count and time, each measuring
+/// what the node does for the attacker. Every process is killed by PID when the test ends.
+/// </summary>
+[Trait("Category", "Cluster")]
+public sealed class LiveAttackTests
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    /// <summary>
+    /// Reflection through the §2.5 hand-off and the large-value read: pings claiming ids next to an 8,000-byte
+    /// value (each closer to it than the last, so each is owed the value) and FIND_VALUEs for it, from sockets
+    /// that never answer. Bound: everything the node sends them is at most twice what they sent (a 43-byte pong and
+    /// at most one 50-byte verification ping per 50-byte ping); no datagram to them is larger than 100 bytes.
+    /// Before the fix, each ping drew an 8,076-byte STORE.
+    /// </summary>
+    [Fact]
+    public async Task SilentSockets_ClaimingIdsNearALargeValue_GetAtMostTwiceTheBytesTheySent()
+    {
+        const int pingers = 100;
+        const int readers = 20;
+        // Every socket shares 127.0.0.1: lift the bound on verifications per address so that each is owed its ping.
+        await using var node = await LiveNode.StartAsync(new Dictionary<string, string>
+        {
+            ["Liaa__Transport__Timeout"] = "00:00:01",
+            ["Liaa__Transport__MaxPendingVerificationsPerAddress"] = "1000",
+        });
+        using (var content = new StringContent(new string('v', 8000), Encoding.UTF8, "text/plain"))
+        using (var put = await Http.PutAsync(new Uri(node.HttpUrl, "/v1/values/large"), content, Token))
+        {
+            Assert.True(put.IsSuccessStatusCode, $"PUT answered {(int)put.StatusCode}");
+        }
+
+        var key = NodeId.FromKey("large");
+        var selfDistance = ToInteger(node.Id ^ key);
+        using var sockets = new SocketSet(pingers + readers);
+        for (var i = 0; i < pingers; i++)
+        {
+            // Farther from the key than the node, each closer than the one before: the node is the closest holder it
+            // knows and each newcomer is among the k closest, so every one is owed the value (§2.5).
+            var id = key ^ FromInteger(selfDistance + pingers - i);
+            sockets.Send(i, HandBuilt.Ping(MessageIdFor(i), id), node.Udp);
+        }
+
+        for (var i = 0; i < readers; i++)
+        {
+            sockets.Send(pingers + i, FindValue(MessageIdFor(pingers + i), NodeId.FromKey($"reader {i}"), key), node.Udp);
+        }
+
+        // Each pinger gets its pong (each reader its verification ping, unless withheld). Every request the node sends a silent socket
+        // ends in a timeout: once the timeouts cover the requests received and no new one came, the node is done.
+        await sockets.WaitForAsync(i => i < pingers ? 1 : 0, TimeSpan.FromSeconds(60));
+        for (var requests = -1; requests != sockets.Requests;)
+        {
+            requests = sockets.Requests;
+            await WaitUntilAsync(async () => await node.CounterAsync("liaa_rpc_client_timeouts_total") >= requests, TimeSpan.FromSeconds(60));
+            sockets.Drain();
+        }
+
+        using var pinger = new RawPeer();
+        Assert.True(await pinger.PingAsync(node.Udp, node.Id, TimeSpan.FromSeconds(10)));
+        sockets.Drain();
+
+        var output = TestContext.Current.TestOutputHelper;
+        output?.WriteLine($"{sockets.Requests} requests to silent sockets");
+        output?.WriteLine($"pingers: {sockets.BytesIn(0, pingers)} bytes in, {sockets.BytesOut(0, pingers)} bytes out; readers: {sockets.BytesIn(pingers, readers)} in, {sockets.BytesOut(pingers, readers)} out; largest datagram {sockets.Largest} bytes");
+        Assert.True(sockets.Largest <= 100, $"a {sockets.Largest}-byte datagram went to a silent socket");
+        Assert.True(sockets.BytesOut(0, pingers) <= 2 * sockets.BytesIn(0, pingers), $"{sockets.BytesOut(0, pingers)} bytes out for {sockets.BytesIn(0, pingers)} in");
+        Assert.True(sockets.BytesOut(pingers, readers) <= sockets.BytesIn(pingers, readers), $"{sockets.BytesOut(pingers, readers)} bytes out for {sockets.BytesIn(pingers, readers)} in");
+    }
+
+    private static byte[] MessageIdFor(int i)
+    {
+        var id = HandBuilt.PythonId((byte)i);
+        BitConverter.TryWriteBytes(id.AsSpan(16), i);
+        return id;
+    }
+
+    private static byte[] FindValue(byte[] messageId, NodeId sender, NodeId key)
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        WireCodec.WriteRequest(writer, MessageId.Read(messageId), new FindValueRequest(sender, key), header: null);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    private static BigInteger ToInteger(NodeId id) => new(id.ToByteArray(), isUnsigned: true, isBigEndian: true);
+
+    private static NodeId FromInteger(BigInteger value)
+    {
+        var bytes = new byte[NodeId.ByteLength];
+        var written = value.ToByteArray(isUnsigned: true, isBigEndian: true);
+        written.CopyTo(bytes.AsSpan(bytes.Length - written.Length));
+        return NodeId.FromBytes(bytes);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan bound)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        timeout.CancelAfter(bound);
+        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (!await condition())
+        {
+            await tick.WaitForNextTickAsync(timeout.Token);
+        }
+    }
+
+    /// <summary>UDP sockets on 127.0.0.1 that never answer: they count what they sent and what they got.</summary>
+    private sealed class SocketSet : IDisposable
+    {
+        private readonly Socket[] _sockets;
+        private readonly long[] _in;
+        private readonly long[] _out;
+        private readonly int[] _received;
+        private readonly byte[] _buffer = new byte[70_000];
+
+        public SocketSet(int count)
+        {
+            _sockets = new Socket[count];
+            _in = new long[count];
+            _out = new long[count];
+            _received = new int[count];
+            for (var i = 0; i < count; i++)
+            {
+                _sockets[i] = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                _sockets[i].Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            }
+        }
+
+        public int Largest { get; private set; }
+
+        /// <summary>Requests (not responses) the sockets received.</summary>
+        public int Requests { get; private set; }
+
+        public void Send(int i, byte[] datagram, IPEndPoint to)
+        {
+            _sockets[i].SendTo(datagram, to);
+            _in[i] += datagram.Length;
+        }
+
+        public long BytesIn(int from, int count) => _in.AsSpan(from, count).ToArray().Sum();
+
+        public long BytesOut(int from, int count) => _out.AsSpan(from, count).ToArray().Sum();
+
+        /// <summary>Reads until socket i got at least <paramref name="expected"/>(i) datagrams, bounded.</summary>
+        public async Task WaitForAsync(Func<int, int> expected, TimeSpan bound)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            timeout.CancelAfter(bound);
+            for (var i = 0; i < _sockets.Length; i++)
+            {
+                while (_received[i] < expected(i))
+                {
+                    var received = await _sockets[i].ReceiveFromAsync(_buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), timeout.Token);
+                    Count(i, received.ReceivedBytes, _buffer[0]);
+                }
+            }
+        }
+
+        /// <summary>Counts whatever is waiting in every socket, without blocking.</summary>
+        public void Drain()
+        {
+            EndPoint any = new IPEndPoint(IPAddress.Any, 0);
+            for (var i = 0; i < _sockets.Length; i++)
+            {
+                while (_sockets[i].Available > 0)
+                {
+                    Count(i, _sockets[i].ReceiveFrom(_buffer, ref any), _buffer[0]);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var socket in _sockets)
+            {
+                socket.Dispose();
+            }
+        }
+
+        private void Count(int i, int length, byte type)
+        {
+            Requests += type is 0x00 or 0x02 ? 1 : 0;
+            _out[i] += length;
+            _received[i]++;
+            Largest = Math.Max(Largest, length);
+        }
+    }
+}
