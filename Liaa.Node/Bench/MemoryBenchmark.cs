@@ -53,9 +53,11 @@ internal sealed class MemoryBenchmark
         nodeOptions.Storage.MaxTotalBytes = (long)(_options.Values + 1) * (_options.ValueBytes + 8);
         nodeOptions.Storage.MaxValueBytes = Math.Max(nodeOptions.Storage.MaxValueBytes, _options.ValueBytes + 8);
 
-        // One client stores everything: the per-source limits (200 STOREs/s by default) are off.
+        // One client stores everything: the per-source limits (200 STOREs/s, 25,000 keys by default) are off.
         nodeOptions.Rpc.RequestRatePerSource = 0;
         nodeOptions.Rpc.StoreRatePerSource = 0;
+        nodeOptions.Storage.MaxKeysPerSource = 0;
+        nodeOptions.Storage.MaxBytesPerSource = 0;
         var node = await LiaaNode.StartAsync(nodeOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var nodeScope = node.ConfigureAwait(false);
         var clientTransport = network.Bind(new IPEndPoint(IPAddress.Loopback, 2));

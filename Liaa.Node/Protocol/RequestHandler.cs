@@ -88,7 +88,7 @@ internal sealed class RequestHandler : IRpcHandler
         // A publication time from the future (a skewed or lying clock) would keep the value alive
         // past its TTL: clamp it to now. Python peers send none; their store counts from now.
         var publishedAt = request.PublishedAt is { } at && at <= now ? at : now;
-        var result = _node.Store.Put(request.Key, request.Value, origin, publishedAt, request.CacheTtl);
+        var result = _node.Store.Put(request.Key, request.Value, origin, publishedAt, request.CacheTtl, StoreSender.From(context.Remote, request.PublishedAt is not null));
         _node.Metrics.StoreReceived(result.IsAccepted);
         if (!result.IsAccepted)
         {

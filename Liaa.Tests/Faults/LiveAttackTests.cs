@@ -82,6 +82,62 @@ public sealed class LiveAttackTests
         Assert.True(sockets.BytesOut(pingers, readers) <= sockets.BytesIn(pingers, readers), $"{sockets.BytesOut(pingers, readers)} bytes out for {sockets.BytesIn(pingers, readers)} in");
     }
 
+    /// <summary>
+    /// Storage exhaustion from one host: 2,000 STOREs of 8,000 bytes from 40 ports of 127.0.0.1 against a node whose
+    /// store holds 8 MiB, of which one address may fill 2 MiB. The address gets its 2 MiB and no more, a client's
+    /// pings in between are answered, and afterwards the owner's HTTP PUT and another address's STORE succeed.
+    /// </summary>
+    [Fact]
+    public async Task StoreFlood_FromFortyPortsOfOneAddress_GetsOneAddressShare_AndTheOwnerStillPuts()
+    {
+        const int ports = 40;
+        const int perPort = 50;
+        const int batch = 20;
+        const long share = 2L * 1024 * 1024;
+        await using var node = await LiveNode.StartAsync(new Dictionary<string, string>
+        {
+            ["Liaa__Storage__MaxTotalBytes"] = (8L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Liaa__Storage__MaxBytesPerSource"] = share.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        using var flooders = new SocketSet(ports);
+        using var client = new RawPeer();
+        var value = DhtValue.FromString(new string('f', 7997));
+        int answered = 0, pings = 0;
+        for (var sent = 0; sent < ports * perPort; sent++)
+        {
+            var port = sent % ports;
+            var store = new StoreRequest(NodeId.FromKey($"flooder {port}"), NodeId.FromKey($"flood {sent}"), value);
+            flooders.Send(port, Request(MessageIdFor(sent), store), node.Udp);
+            if (sent % batch == batch - 1)
+            {
+                // The node reads one socket in order: this answer means the batch before it was handled.
+                pings++;
+                answered += await client.PingAsync(node.Udp, node.Id, TimeSpan.FromSeconds(5)) ? 1 : 0;
+                flooders.Drain();
+            }
+        }
+
+        var stored = await node.CounterAsync("liaa_store_received_total", "liaa_store_outcome=\"stored\"");
+        using (var content = new StringContent(new string('o', 8000), Encoding.UTF8, "text/plain"))
+        using (var put = await Http.PutAsync(new Uri(node.HttpUrl, "/v1/values/owner"), content, Token))
+        {
+            Assert.True(put.IsSuccessStatusCode, $"the owner's PUT answered {(int)put.StatusCode}");
+        }
+
+        using var honest = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        honest.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+        honest.SendTo(Request(MessageIdFor(60_000), new StoreRequest(NodeId.FromKey("honest"), NodeId.FromKey("honest key"), value)), node.Udp);
+        var reply = new byte[100];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        var received = await honest.ReceiveFromAsync(reply, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), timeout.Token);
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"{stored} of {ports * perPort} flood STOREs stored ({stored * value.Encoded.Length} bytes; the share is {share}); {answered} of {pings} pings answered");
+        Assert.True(stored * value.Encoded.Length <= share, $"{stored} STOREs of {value.Encoded.Length} bytes stored from one address");
+        Assert.True(answered >= pings * 95 / 100, $"{answered} of {pings} pings answered");
+        Assert.Equal(0xc3, reply[received.ReceivedBytes - 1]);
+    }
+
     private static byte[] MessageIdFor(int i)
     {
         var id = HandBuilt.PythonId((byte)i);
@@ -89,10 +145,12 @@ public sealed class LiveAttackTests
         return id;
     }
 
-    private static byte[] FindValue(byte[] messageId, NodeId sender, NodeId key)
+    private static byte[] FindValue(byte[] messageId, NodeId sender, NodeId key) => Request(messageId, new FindValueRequest(sender, key));
+
+    private static byte[] Request(byte[] messageId, RpcRequest request)
     {
         var writer = new ArrayBufferWriter<byte>();
-        WireCodec.WriteRequest(writer, MessageId.Read(messageId), new FindValueRequest(sender, key), header: null);
+        WireCodec.WriteRequest(writer, MessageId.Read(messageId), request, header: null);
         return writer.WrittenSpan.ToArray();
     }
 

@@ -190,6 +190,9 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
         var key = NodeId.FromKey("large");
         Assert.True(runtime.Store.Put(key, DhtValue.FromBytes(new byte[8000]), ValueOrigin.Own, time.GetUtcNow()).IsAccepted);
 
+        // A contact closer to the key than this node: no newcomer is owed the key, so only the reads wait for pings.
+        runtime.Routing.Observe(new Contact(Near(key, 1), new IPEndPoint(IPAddress.Parse("10.7.0.9"), 8468)), time.GetUtcNow());
+
         // As many reads as there are serving slots, from one address that never answers, each claiming another id.
         var flooder = Bind(FlooderAddress, network);
         for (var i = 0; i < slots; i++)
@@ -225,6 +228,35 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
 
         Assert.True(answered >= 19, $"{answered} of 20 pings answered");
         Assert.Equal(0, flooder.QueuedCount);
+    }
+
+    [Fact]
+    public async Task StoreFlood_FromManyPortsOfOneAddress_StopsAtTheAddressShare_AndTheOwnerStillPuts()
+    {
+        var (runtime, network, time) = ManualNode(1, options =>
+        {
+            options.Storage.MaxTotalBytes = 100_000;
+            options.Storage.MaxBytesPerSource = 25_000;
+        });
+        var value = DhtValue.FromBytes(new byte[8000]);
+        var accepted = 0;
+        for (var port = 0; port < 40; port++)
+        {
+            var flooder = Bind(new IPEndPoint(IPAddress.Parse("10.7.9.9"), 20_000 + port), network);
+            for (var i = 0; i < 3; i++)
+            {
+                var store = new StoreRequest(NodeId.FromKey($"flooder {port}"), NodeId.FromKey($"flood {port} {i}"), value);
+                await flooder.SendAsync(Encode(store, (byte)((port * 3) + i)), NodeAddress, Token);
+                accepted += (await ReceiveResponseAsync(flooder))[^1] == 0xc3 ? 1 : 0;
+            }
+        }
+
+        // 25,000 bytes hold three 8,003-byte values, however many ports send them.
+        Assert.Equal(3, accepted);
+        Assert.Equal(StoreStatus.Stored, runtime.Store.Put(NodeId.FromKey("own"), value, ValueOrigin.Own, time.GetUtcNow()).Status);
+        var honest = Bind(new IPEndPoint(IPAddress.Parse("10.7.10.1"), 8468), network);
+        await honest.SendAsync(Encode(new StoreRequest(NodeId.FromKey("honest"), NodeId.FromKey("honest key"), value), 200), NodeAddress, Token);
+        Assert.Equal(0xc3, (await ReceiveResponseAsync(honest))[^1]);
     }
 
     [Fact]
@@ -279,6 +311,19 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
         var bytes = key.ToByteArray();
         bytes[^1] ^= (byte)lowBits;
         return NodeId.FromBytes(bytes);
+    }
+
+    /// <summary>The next response datagram, skipping requests (the node may ping a sender it has just met).</summary>
+    private static async Task<byte[]> ReceiveResponseAsync(InMemoryDatagramTransport transport)
+    {
+        while (true)
+        {
+            var datagram = await transport.ReceiveBytesAsync();
+            if (datagram[0] == 0x01)
+            {
+                return datagram;
+            }
+        }
     }
 
     private static RpcRequest? DecodeRequest(byte[] datagram) =>
