@@ -103,7 +103,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
             var transport = options.Transport ?? (runtime.OwnedTransport = UdpDatagramTransport.Bind(options.EndPoint));
             var rpcOptions = options.Rpc;
             rpcOptions.ClientMode = options.ClientMode;
-            runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, rpcOptions, options.TimeProvider, runtime.Random, loggerFactory.CreateLogger<RpcEndpoint>())
+            runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, rpcOptions, options.TimeProvider, loggerFactory.CreateLogger<RpcEndpoint>())
             {
                 Observer = new RpcMetricsObserver(metrics),
             };

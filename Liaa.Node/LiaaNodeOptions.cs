@@ -45,7 +45,7 @@ public sealed class LiaaNodeOptions
     /// <summary>The only clock the node uses. <value>Default <see cref="TimeProvider.System"/>.</value></summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    /// <summary>Randomness for ids and refresh targets; seed it for deterministic tests. <value>Default <see cref="Random.Shared"/>.</value></summary>
+    /// <summary>Randomness for node ids and refresh targets; seed it for deterministic tests (RPC message ids never come from here: they come from the cryptographic generator). <value>Default <see cref="Random.Shared"/>.</value></summary>
     public Random? Random { get; set; }
 
     /// <summary>A transport to use instead of binding a UDP socket (in-memory network). <value>Default null.</value></summary>

@@ -48,7 +48,7 @@ internal sealed class BenchEndpoint : IAsyncDisposable
         var metrics = new NodeMetrics();
         var runtime = new NodeRuntime(NodeId.Random(random), options, new InMemoryValueStore(options.TimeProvider, options.Storage), metrics, NullLogger.Instance);
         var transport = UdpDatagramTransport.Bind(options.EndPoint);
-        runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, options.Rpc, options.TimeProvider, random)
+        runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, options.Rpc, options.TimeProvider)
         {
             Observer = new RpcMetricsObserver(metrics),
         };

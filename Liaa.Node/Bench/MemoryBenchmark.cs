@@ -53,13 +53,15 @@ internal sealed class MemoryBenchmark
         nodeOptions.Storage.MaxTotalBytes = (long)(_options.Values + 1) * (_options.ValueBytes + 8);
         nodeOptions.Storage.MaxValueBytes = Math.Max(nodeOptions.Storage.MaxValueBytes, _options.ValueBytes + 8);
 
-        // One client stores everything: the per-source limits (200 STOREs/s by default) are off.
+        // One client stores everything: the per-source limits (200 STOREs/s, 25,000 keys by default) are off.
         nodeOptions.Rpc.RequestRatePerSource = 0;
         nodeOptions.Rpc.StoreRatePerSource = 0;
+        nodeOptions.Storage.MaxKeysPerSource = 0;
+        nodeOptions.Storage.MaxBytesPerSource = 0;
         var node = await LiaaNode.StartAsync(nodeOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var nodeScope = node.ConfigureAwait(false);
         var clientTransport = network.Bind(new IPEndPoint(IPAddress.Loopback, 2));
-        var client = new RpcEndpoint(clientTransport, NoReplies.Instance, new RpcOptions { ClientMode = true, Timeout = TimeSpan.FromSeconds(30) }, TimeProvider.System, new Random(3));
+        var client = new RpcEndpoint(clientTransport, NoReplies.Instance, new RpcOptions { ClientMode = true, Timeout = TimeSpan.FromSeconds(30) }, TimeProvider.System);
         await using var clientScope = client.ConfigureAwait(false);
         client.Start();
 

@@ -30,11 +30,12 @@ internal sealed class BackgroundWork
         }
     }
 
-    public void Run(Func<CancellationToken, Task> work)
+    /// <summary>Runs <paramref name="work"/> in the background; false (nothing run) once stopping.</summary>
+    public bool Run(Func<CancellationToken, Task> work)
     {
         if (_stopping.IsCancellationRequested)
         {
-            return;
+            return false;
         }
 
         var task = Task.Run(() => RunCoreAsync(work));
@@ -50,6 +51,27 @@ internal sealed class BackgroundWork
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+        return true;
+    }
+
+    /// <summary>Completes once no background work is running (work started meanwhile included).</summary>
+    public async Task WhenIdleAsync()
+    {
+        while (true)
+        {
+            Task[] running;
+            lock (_gate)
+            {
+                running = [.. _running];
+            }
+
+            if (running.Length == 0)
+            {
+                return;
+            }
+
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
     }
 
     private void Forget(Task task)

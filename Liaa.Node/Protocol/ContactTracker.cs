@@ -1,6 +1,7 @@
 using Liaa.Node.Telemetry;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Rpc;
+using Liaa.Node.Storage;
 using Liaa.Node.Wire;
 
 namespace Liaa.Node.Protocol;
@@ -152,12 +153,31 @@ internal sealed class ContactTracker
     /// closest to the key; if so, and if this node is closer to the key than any of the others it knows,
     /// it stores the pair at the newcomer". The key is compared as it is, not hashed again.
     /// </summary>
+    /// <remarks>
+    /// The keys come from <see cref="RoutingTable.SelectKeysToHandOff"/>, so a newcomer costs a lookup in the
+    /// table only for the keys near it, not one per stored key. Cached copies are not handed off: this node is
+    /// not responsible for them, and a STORE would make them full replicas. Nothing is sent before the newcomer
+    /// answered a ping as the id it claimed (<see cref="PeerVerifier"/>): a request with a forged source address
+    /// and an id near a large value would otherwise draw full-size STOREs to that address (issue 14).
+    /// </remarks>
     private async Task HandOffAsync(Contact newcomer, CancellationToken cancellationToken)
     {
-        var handedOff = 0;
-        foreach (var stored in _node.Store.GetAll())
+        var held = _node.Store.GetAll().Where(v => v.Origin != ValueOrigin.Cached).Select(v => v.Key);
+        var keys = _node.Routing.SelectKeysToHandOff(newcomer.Id, held);
+        if (keys.Count == 0)
         {
-            if (!_node.Routing.ShouldHandOff(newcomer.Id, stored.Key))
+            return;
+        }
+
+        if (!_node.Verifier.TryVerify(newcomer, out var verified) || !await verified.WaitAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var handedOff = 0;
+        foreach (var key in keys)
+        {
+            if (!_node.Store.TryGet(key, out var stored) || stored.Origin == ValueOrigin.Cached)
             {
                 continue;
             }

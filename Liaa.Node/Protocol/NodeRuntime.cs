@@ -24,6 +24,7 @@ internal sealed class NodeRuntime
         Logger = logger;
         Background = new BackgroundWork(logger);
         Contacts = new ContactTracker(this);
+        Verifier = new PeerVerifier(this);
         Lookups = new LookupRunner(this);
         Handler = new RequestHandler(this);
     }
@@ -47,6 +48,8 @@ internal sealed class NodeRuntime
     public BackgroundWork Background { get; }
 
     public ContactTracker Contacts { get; }
+
+    public PeerVerifier Verifier { get; }
 
     public LookupRunner Lookups { get; }
 

@@ -11,7 +11,8 @@ namespace Liaa.Node.Protocol;
 /// Serves the five RPCs exactly as the Python peers expect (WIRE.md), and observes every sender into
 /// the routing table with the address its datagram came from, except Liaa clients that asked not to
 /// be (client mode). A STORE is acknowledged only once durable (with a data directory); a value too
-/// large for the bound on replies goes only to a requester that proves its address (no amplification).
+/// large for the bound on replies goes only to a requester that proves its address (no amplification),
+/// and waiting for that proof holds no serving slot.
 /// </summary>
 internal sealed class RequestHandler : IRpcHandler
 {
@@ -46,7 +47,7 @@ internal sealed class RequestHandler : IRpcHandler
             case StoreRequest store:
                 return StoreAsync(store, context, cancellationToken);
             case FindValueRequest findValue:
-                return FindValueAsync(findValue, context, cancellationToken);
+                return FindValueAsync(findValue, context);
         }
 
         RpcResponse? response = request switch
@@ -87,7 +88,7 @@ internal sealed class RequestHandler : IRpcHandler
         // A publication time from the future (a skewed or lying clock) would keep the value alive
         // past its TTL: clamp it to now. Python peers send none; their store counts from now.
         var publishedAt = request.PublishedAt is { } at && at <= now ? at : now;
-        var result = _node.Store.Put(request.Key, request.Value, origin, publishedAt, request.CacheTtl);
+        var result = _node.Store.Put(request.Key, request.Value, origin, publishedAt, request.CacheTtl, StoreSender.From(context.Remote, request.PublishedAt is not null));
         _node.Metrics.StoreReceived(result.IsAccepted);
         if (!result.IsAccepted)
         {
@@ -99,31 +100,50 @@ internal sealed class RequestHandler : IRpcHandler
 
     /// <summary>
     /// The value, or the closest contacts. A value too large for the bound on replies (no amplification,
-    /// <see cref="RpcOptions.MaxReplyBytes"/>) is sent only to a requester that proves its address by
-    /// answering a ping with the id it sent: a forged source address gets a tiny ping, never the value.
+    /// <see cref="RpcOptions.MaxReplyBytes"/>) is sent only to a requester that proved its address by answering a
+    /// ping with the id it sent (<see cref="PeerVerifier"/>): a forged source address gets a tiny ping, never the
+    /// value. Until then the request gets no reply and holds no serving slot: the value follows, with the
+    /// request's message id, once the ping is answered (within the requester's own timeout).
     /// </summary>
-    private async ValueTask<RpcResponse?> FindValueAsync(FindValueRequest request, RpcRequestContext context, CancellationToken cancellationToken)
+    private ValueTask<RpcResponse?> FindValueAsync(FindValueRequest request, RpcRequestContext context)
     {
         if (!_node.Store.TryGet(request.Key, out var stored))
         {
-            return FindValueResponse.Miss(Closest(request.Key, context));
+            return ValueTask.FromResult<RpcResponse?>(FindValueResponse.Miss(Closest(request.Key, context)));
         }
 
-        if (_node.Options.Rpc.MaxReplyBytes(context.RequestBytes) is { } limit && stored.Size + ValueReplyOverhead > limit
-            && !await AnswersAsItselfAsync(request.Sender, context.Remote, cancellationToken).ConfigureAwait(false))
+        var hit = FindValueResponse.Hit(stored.Value, stored.PublishedAt);
+        if (_node.Options.Rpc.MaxReplyBytes(context.RequestBytes) is not { } limit || stored.Size + ValueReplyOverhead <= limit
+            || _node.Rpc.HasAnsweredAs(context.Remote, request.Sender))
         {
-            _node.Metrics.ReplyWithheld();
-            Log.ValueWithheld(_node.Logger, request.Key, context.Remote, stored.Size);
-            return null;
+            return ValueTask.FromResult<RpcResponse?>(hit);
         }
 
-        return FindValueResponse.Hit(stored.Value, stored.PublishedAt);
+        if (!_node.Verifier.TryVerify(new Contact(request.Sender, context.Remote), out var verified)
+            || !_node.Background.Run(ct => ReplyOnceVerifiedAsync(verified, hit, request.Key, stored.Size, context, ct)))
+        {
+            Withheld(request.Key, context.Remote, stored.Size);
+        }
+
+        return ValueTask.FromResult<RpcResponse?>(null);
     }
 
-    private async Task<bool> AnswersAsItselfAsync(NodeId sender, IPEndPoint remote, CancellationToken cancellationToken)
+    private async Task ReplyOnceVerifiedAsync(Task<bool> verified, FindValueResponse hit, NodeId key, int size, RpcRequestContext context, CancellationToken cancellationToken)
     {
-        var result = await _node.Rpc.SendAsync(remote, new PingRequest(_node.Self), null, cancellationToken).ConfigureAwait(false);
-        return result is { Status: RpcStatus.Ok, Response: PingResponse ping } && ping.Responder == sender;
+        if (await verified.WaitAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await _node.Rpc.SendLateReplyAsync(hit, context).ConfigureAwait(false);
+        }
+        else
+        {
+            Withheld(key, context.Remote, size);
+        }
+    }
+
+    private void Withheld(NodeId key, IPEndPoint remote, int size)
+    {
+        _node.Metrics.ReplyWithheld();
+        Log.ValueWithheld(_node.Logger, key, remote, size);
     }
 
     /// <summary>Up to k contacts nearest to the target, without the requester (by endpoint) and without a node whose id is the target, as Python does; contacts that stopped answering are not handed out.</summary>

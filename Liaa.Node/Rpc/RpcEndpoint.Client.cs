@@ -94,6 +94,11 @@ public sealed partial class RpcEndpoint
             _knownLiaaPeers.Remove(remote);
         }
 
+        if (result is { Status: RpcStatus.Ok, Response: PingResponse answer })
+        {
+            _answeredPeers.Add(remote, answer.Responder);
+        }
+
         if (result.Status != RpcStatus.Ok)
         {
             result = result with { PeerIsLiaa = _knownLiaaPeers.Contains(remote) };
@@ -106,12 +111,7 @@ public sealed partial class RpcEndpoint
     {
         while (true)
         {
-            MessageId id;
-            lock (_randomGate)
-            {
-                id = MessageId.NewLiaa(_random, _idFlags);
-            }
-
+            var id = MessageId.NewLiaa(_idFlags);
             var call = new PendingCall(id, remote, method, extended, _time);
             if (_pending.TryAdd(id, call))
             {

@@ -25,6 +25,13 @@ public sealed partial class RpcEndpoint
             return;
         }
 
+        // A replay (or a network duplicate) of a request already taken is not served twice.
+        if (!_recentRequests.TryAdd(remote, envelope.Id))
+        {
+            Drop(DropReason.DuplicateRequest, remote);
+            return;
+        }
+
         var active = Interlocked.Increment(ref _activeRequests);
         if (active > _options.MaxConcurrentRequests)
         {
@@ -93,6 +100,17 @@ public sealed partial class RpcEndpoint
                 _drained.TrySetResult();
             }
         }
+    }
+
+    /// <summary>
+    /// Answers a request whose handler returned without a reply (null) and decided to answer later, outside
+    /// the serving slot: a value held back until its requester proved its address. Nothing once stopped.
+    /// </summary>
+    internal ValueTask SendLateReplyAsync(RpcResponse response, RpcRequestContext context)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(context);
+        return Volatile.Read(ref _state) == Running ? ReplyAsync(response, context, activity: null) : ValueTask.CompletedTask;
     }
 
     private async ValueTask ReplyAsync(RpcResponse response, RpcRequestContext context, Activity? activity)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
+using Liaa.Node.Kademlia;
 using Liaa.Node.Wire;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -19,7 +20,8 @@ namespace Liaa.Node.Rpc;
 /// datagrams are dropped and counted by <see cref="DropReason"/>, never answered.
 /// </para>
 /// <para>
-/// Limits: requests and STOREs per source (<see cref="SourceRateLimiter"/>), requests served at once and
+/// Limits: requests and STOREs per source (<see cref="SourceRateLimiter"/>), a replayed request (the same id from
+/// the same source within <see cref="RpcOptions.RecentRequestMemory"/> requests) dropped, requests served at once and
 /// calls pending at once (<see cref="RpcOptions"/>), and no amplification: a contact list that would make a
 /// reply larger than <see cref="RpcOptions.MaxReplyBytes"/> of its request is cut to fit.
 /// </para>
@@ -36,6 +38,10 @@ namespace Liaa.Node.Rpc;
 /// never holds up other requests or responses. Nothing thrown by a handler, the codec or the transport
 /// ends the loop. The transport belongs to the caller: stopping the endpoint does not dispose it.
 /// </para>
+/// <para>
+/// Message ids come from the cryptographic generator (<see cref="MessageId.NewLiaa(LiaaIdFlags)"/>), never from
+/// the node's seedable <see cref="Random"/>: they are all that binds a response to its request.
+/// </para>
 /// </remarks>
 public sealed partial class RpcEndpoint : IAsyncDisposable
 {
@@ -50,12 +56,12 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private readonly IRpcHandler _handler;
     private readonly RpcOptions _options;
     private readonly TimeProvider _time;
-    private readonly Random _random;
-    private readonly Lock _randomGate = new();
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<MessageId, PendingCall> _pending = new();
     private readonly KnownLiaaPeers _knownLiaaPeers;
     private readonly CompletedCallIds _completedCalls;
+    private readonly RecentRequestIds _recentRequests;
+    private readonly AnsweredPeers _answeredPeers;
     private readonly SourceRateLimiter _rateLimiter;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -72,14 +78,12 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         IRpcHandler handler,
         RpcOptions options,
         TimeProvider time,
-        Random random,
         ILogger<RpcEndpoint>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(random);
         var problems = options.Validate();
         if (problems.Count > 0)
         {
@@ -90,10 +94,11 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         _handler = handler;
         _options = options;
         _time = time;
-        _random = random;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _knownLiaaPeers = new KnownLiaaPeers(options.KnownLiaaPeersCapacity);
         _completedCalls = new CompletedCallIds(options.CompletedCallMemory);
+        _recentRequests = new RecentRequestIds(options.RecentRequestMemory);
+        _answeredPeers = new AnsweredPeers(options.AnsweredPeersCapacity);
         _rateLimiter = new SourceRateLimiter(options, time);
         _idFlags = options.ClientMode ? LiaaIdFlags.ClientMode : LiaaIdFlags.None;
     }
@@ -131,6 +136,17 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
 
     /// <summary>Completes when the receive loop has ended, for whatever reason (tests await it).</summary>
     internal Task ReceiveCompletion => Volatile.Read(ref _receiveLoop) ?? Task.CompletedTask;
+
+    /// <summary>
+    /// Whether <paramref name="endPoint"/> answered one of this endpoint's pings as <paramref name="id"/> (bounded
+    /// memory, <see cref="RpcOptions.AnsweredPeersCapacity"/>): it is a live address speaking for that id, not a
+    /// forged source, so it may be sent more than <see cref="RpcOptions.MaxReplyBytes"/> of what it sent.
+    /// </summary>
+    public bool HasAnsweredAs(IPEndPoint endPoint, NodeId id)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        return _answeredPeers.HasAnsweredAs(UdpDatagramTransport.Normalize(endPoint), id);
+    }
 
     /// <summary>Starts the receive loop. Once only.</summary>
     public void Start()

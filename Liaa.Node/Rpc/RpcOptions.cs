@@ -37,6 +37,13 @@ public sealed class RpcOptions
     public int CompletedCallMemory { get; set; } = 4096;
 
     /// <summary>
+    /// Requests remembered by source and message id, so that a replayed datagram is dropped
+    /// (<see cref="Wire.DropReason.DuplicateRequest"/>) rather than served again. 0 turns it off.
+    /// </summary>
+    /// <value>Default 16,384 requests (about 1.5 MB).</value>
+    public int RecentRequestMemory { get; set; } = 16_384;
+
+    /// <summary>
     /// Requests per second each source (UDP address and port) may send; more are dropped without reply and
     /// counted as <see cref="Wire.DropReason.RateLimited"/>. Loopback is not exempt. 0 turns the limit off.
     /// </summary>
@@ -73,6 +80,24 @@ public sealed class RpcOptions
     /// their full k; only k above about 23 is cut.
     /// </value>
     public int ReplyAmplificationFactor { get; set; } = 10;
+
+    /// <summary>
+    /// Endpoints remembered with the id they answered a ping as; only those are sent more than the reply bound
+    /// allows (a large value, a hand-off STORE) without a new ping first. The oldest is forgotten first.
+    /// </summary>
+    /// <value>Default 10,000 endpoints.</value>
+    public int AnsweredPeersCapacity { get; set; } = 10_000;
+
+    /// <summary>
+    /// Requests (large-value reads, hand-offs) from one address that may wait at once for that address to answer
+    /// a verification ping; more are withheld (<c>liaa_replies_withheld_total</c>). Waiting holds no serving slot.
+    /// </summary>
+    /// <value>Default 64 per address (every port of the address counts; loopback too, so a local cluster of up to 64 nodes verifies all at once).</value>
+    public int MaxPendingVerificationsPerAddress { get; set; } = 64;
+
+    /// <summary>Requests from all addresses that may wait at once for a verification ping.</summary>
+    /// <value>Default 1024.</value>
+    public int MaxPendingVerifications { get; set; } = 1024;
 
     /// <summary>Bytes a reply may have on top of <see cref="ReplyAmplificationFactor"/> times its request.</summary>
     /// <value>Default 1024 bytes.</value>
@@ -111,6 +136,11 @@ public sealed class RpcOptions
             problems.Add($"{nameof(CompletedCallMemory)} must not be negative (is {CompletedCallMemory}).");
         }
 
+        if (RecentRequestMemory < 0)
+        {
+            problems.Add($"{nameof(RecentRequestMemory)} must not be negative (is {RecentRequestMemory}).");
+        }
+
         if (RequestRatePerSource < 0 || double.IsNaN(RequestRatePerSource))
         {
             problems.Add($"{nameof(RequestRatePerSource)} must not be negative (is {RequestRatePerSource}).");
@@ -139,6 +169,21 @@ public sealed class RpcOptions
         if (ReplyAmplificationFactor < 0)
         {
             problems.Add($"{nameof(ReplyAmplificationFactor)} must not be negative (is {ReplyAmplificationFactor}).");
+        }
+
+        if (AnsweredPeersCapacity < 0)
+        {
+            problems.Add($"{nameof(AnsweredPeersCapacity)} must not be negative (is {AnsweredPeersCapacity}).");
+        }
+
+        if (MaxPendingVerificationsPerAddress < 0)
+        {
+            problems.Add($"{nameof(MaxPendingVerificationsPerAddress)} must not be negative (is {MaxPendingVerificationsPerAddress}).");
+        }
+
+        if (MaxPendingVerifications < 0)
+        {
+            problems.Add($"{nameof(MaxPendingVerifications)} must not be negative (is {MaxPendingVerifications}).");
         }
 
         if (ReplyAllowanceBytes < 0)

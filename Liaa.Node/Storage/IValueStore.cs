@@ -22,7 +22,8 @@ internal interface IValueStore
     /// <param name="origin">Why it is stored: a local put, a STORE, or a lookup's cache store.</param>
     /// <param name="publishedAt">The original publication time (the STORE's, between Liaa nodes; now, from a Python peer).</param>
     /// <param name="ttlOverride">A lifetime from now instead of the standard one (a §2.3 cache TTL); never beyond <paramref name="publishedAt"/> + TTL.</param>
-    StoreResult Put(NodeId key, DhtValue value, ValueOrigin origin, DateTimeOffset publishedAt, TimeSpan? ttlOverride = null);
+    /// <param name="sender">Who sent a STORE (its address counts against the per-sender limits); null for a local put.</param>
+    StoreResult Put(NodeId key, DhtValue value, ValueOrigin origin, DateTimeOffset publishedAt, TimeSpan? ttlOverride = null, StoreSender? sender = null);
 
     /// <summary>The value held under <paramref name="key"/>; an expired value is absent.</summary>
     bool TryGet(NodeId key, [MaybeNullWhen(false)] out StoredValue value);

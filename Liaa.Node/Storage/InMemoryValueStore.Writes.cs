@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.InteropServices;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Wire;
@@ -7,9 +8,14 @@ namespace Liaa.Node.Storage;
 /// <summary>The write side of the store: new keys, precedence between copies of one key, and room under the limits.</summary>
 internal sealed partial class InMemoryValueStore
 {
-    private StoreResult Insert(NodeId key, DhtValue value, ValueOrigin origin, DateTimeOffset publishedAt, DateTimeOffset expiresAt, DateTimeOffset now)
+    private StoreResult Insert(NodeId key, DhtValue value, ValueOrigin origin, DateTimeOffset publishedAt, DateTimeOffset expiresAt, DateTimeOffset now, StoreSender? sender)
     {
         var size = value.Encoded.Length;
+        if (sender is not null && SenderRefusal(sender.Address, size, null, 0) is { } refused)
+        {
+            return refused;
+        }
+
         if (_entries.Count >= _options.MaxKeys && !MakeRoom(key, origin, keys: 1, bytes: 0))
         {
             return new StoreResult(StoreStatus.KeyLimit, $"{_entries.Count} keys are held; the limit is {_options.MaxKeys} ({StorageOptions.SectionName}:{nameof(StorageOptions.MaxKeys)}).");
@@ -27,6 +33,7 @@ internal sealed partial class InMemoryValueStore
             PublishedTicks = publishedAt.UtcTicks,
             ReceivedTicks = now.UtcTicks,
             ExpiresTicks = expiresAt.UtcTicks,
+            Source = sender?.Address,
         };
         _entries.Add(key, entry);
         Tally(key, entry, +1);
@@ -35,9 +42,17 @@ internal sealed partial class InMemoryValueStore
     }
 
     private StoreResult Update(
-        NodeId key, ref Entry held, DhtValue value, ValueOrigin origin, DateTimeOffset publishedAt, DateTimeOffset expiresAt, DateTimeOffset standardExpiry, DateTimeOffset now)
+        NodeId key, ref Entry held, DhtValue value, ValueOrigin origin, DateTimeOffset publishedAt, DateTimeOffset expiresAt, DateTimeOffset standardExpiry, DateTimeOffset now, StoreSender? sender)
     {
         var sameValue = held.Value.Equals(value);
+
+        // A cache store is not a replica arriving: it must not put off a replica's replication.
+        var received = origin == ValueOrigin.Cached && held.Origin == ValueOrigin.Replicated ? held.ReceivedTicks : now.UtcTicks;
+        if (held.Origin == ValueOrigin.Own && origin != ValueOrigin.Own && !sameValue && sender is { HasPublicationTime: false })
+        {
+            return new StoreResult(StoreStatus.Stale, "The held copy is this node's own publication, and a store without a publication time cannot show that it is newer.");
+        }
+
         if (origin != ValueOrigin.Own)
         {
             if (publishedAt.UtcTicks < held.PublishedTicks)
@@ -61,6 +76,11 @@ internal sealed partial class InMemoryValueStore
         var resulting = origin == ValueOrigin.Own ? ValueOrigin.Own
             : held.Origin == ValueOrigin.Own ? ValueOrigin.Replicated
             : (ValueOrigin)Math.Min((int)held.Origin, (int)origin);
+        if (resulting != ValueOrigin.Own && sender is not null && SenderRefusal(sender.Address, value.Encoded.Length, held.Source, held.Value.Encoded.Length) is { } refused)
+        {
+            return refused;
+        }
+
         var sizeDelta = value.Encoded.Length - held.Value.Encoded.Length;
         if (sizeDelta > 0 && _totalBytes + sizeDelta > _options.MaxTotalBytes)
         {
@@ -77,8 +97,9 @@ internal sealed partial class InMemoryValueStore
         held.Value = value;
         held.Origin = resulting;
         held.PublishedTicks = publishedAt.UtcTicks;
-        held.ReceivedTicks = now.UtcTicks;
+        held.ReceivedTicks = received;
         held.ExpiresTicks = (resulting == origin ? expiresAt : standardExpiry).UtcTicks;
+        held.Source = resulting == ValueOrigin.Own ? null : sender?.Address ?? held.Source;
         Tally(key, held, +1);
         Journal(key, held);
         return new StoreResult(StoreStatus.Updated);
@@ -87,7 +108,43 @@ internal sealed partial class InMemoryValueStore
     private StoreResult ByteLimit(long size) =>
         new(StoreStatus.ByteLimit, $"{_totalBytes} bytes are held and {size} more would pass the limit of {_options.MaxTotalBytes} ({StorageOptions.SectionName}:{nameof(StorageOptions.MaxTotalBytes)}).");
 
-    /// <summary>Drops cached values (never <paramref name="key"/>) until the store has room, when the incoming value is not itself a cache.</summary>
+    /// <summary>
+    /// Whether <paramref name="source"/> (and its network) may hold <paramref name="size"/> more bytes, taking back
+    /// what it or its network held for the key already (<paramref name="heldSource"/>, <paramref name="heldSize"/>);
+    /// the refusal when not.
+    /// </summary>
+    private StoreResult? SenderRefusal(IPAddress source, int size, IPAddress? heldSource, int heldSize)
+    {
+        var sameSource = source.Equals(heldSource);
+        var bytes = size - (sameSource ? heldSize : 0);
+        var keys = sameSource ? 0 : 1;
+        var usage = _bySource.GetValueOrDefault(source);
+        if (Exceeds(usage?.Bytes ?? 0, bytes, _options.MaxBytesPerSource) || Exceeds(usage?.Keys.Count ?? 0, keys, _options.MaxKeysPerSource))
+        {
+            return new StoreResult(StoreStatus.SourceLimit, $"{source} holds {usage?.Keys.Count ?? 0} keys and {usage?.Bytes ?? 0} bytes here; the limits are {_options.MaxKeysPerSource} keys and {_options.MaxBytesPerSource} bytes per address ({StorageOptions.SectionName}:{nameof(StorageOptions.MaxKeysPerSource)}, {nameof(StorageOptions.MaxBytesPerSource)}).");
+        }
+
+        if (NetworkPrefix.Of(source) is not { } network)
+        {
+            return null;
+        }
+
+        var sameNetwork = heldSource is not null && NetworkPrefix.Of(heldSource) == network;
+        var held = _byNetwork.GetValueOrDefault(network);
+        if (Exceeds(held.Bytes, size - (sameNetwork ? heldSize : 0), _options.MaxBytesPerNetwork) || Exceeds(held.Keys, sameNetwork ? 0 : 1, _options.MaxKeysPerNetwork))
+        {
+            return new StoreResult(StoreStatus.SourceLimit, $"{network} holds {held.Keys} keys and {held.Bytes} bytes here; the limits are {_options.MaxKeysPerNetwork} keys and {_options.MaxBytesPerNetwork} bytes per network ({StorageOptions.SectionName}:{nameof(StorageOptions.MaxKeysPerNetwork)}, {nameof(StorageOptions.MaxBytesPerNetwork)}).");
+        }
+
+        return null;
+
+        static bool Exceeds(long held, long more, long limit) => limit > 0 && more > 0 && held + more > limit;
+    }
+
+    /// <summary>
+    /// Drops cached values (never <paramref name="key"/>) until the store has room, when the incoming value is not
+    /// itself a cache; for an own value, then values of the sender holding the most bytes (own values never go).
+    /// </summary>
     private bool MakeRoom(NodeId key, ValueOrigin origin, int keys, long bytes)
     {
         if (origin == ValueOrigin.Cached)
@@ -107,15 +164,40 @@ internal sealed partial class InMemoryValueStore
                 }
             }
 
-            if (victim is not { } evict)
+            if (victim is { } evict)
+            {
+                _cachedEvicted++;
+            }
+            else if (origin == ValueOrigin.Own && FromLargestSender(key) is { } foreign)
+            {
+                evict = foreign;
+                _evictedForOwn++;
+            }
+            else
             {
                 return false;
             }
 
             RemoveEntry(evict);
-            _cachedEvicted++;
         }
 
         return true;
+    }
+
+    /// <summary>A key (not <paramref name="key"/>) of the sender holding the most bytes; null when no sender holds any other.</summary>
+    private NodeId? FromLargestSender(NodeId key)
+    {
+        foreach (var usage in _bySource.Values.OrderByDescending(u => u.Bytes))
+        {
+            foreach (var held in usage.Keys)
+            {
+                if (held != key)
+                {
+                    return held;
+                }
+            }
+        }
+
+        return null;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Liaa.Node.Kademlia;
@@ -37,6 +38,16 @@ namespace Liaa.Node.Storage;
 /// named. Bytes are the encoded value's.
 /// </para>
 /// <para>
+/// Senders. A STORE's source address (<see cref="StoreSender"/>; every port of it) may hold at most
+/// <see cref="StorageOptions.MaxBytesPerSource"/> bytes and <see cref="StorageOptions.MaxKeysPerSource"/> keys,
+/// and its /24 or /48 (loopback exempt) <see cref="StorageOptions.MaxBytesPerNetwork"/> and
+/// <see cref="StorageOptions.MaxKeysPerNetwork"/>: beyond, <see cref="StoreStatus.SourceLimit"/>. Own values count
+/// for no sender, and nothing from others ever pushes one out; when the store is full, an own put makes room by
+/// dropping cached values first, then values of the sender holding the most bytes. A STORE without a publication
+/// time (a Python peer's) never replaces an own value with another: it cannot show it is newer. A cache store
+/// landing on a replica does not count as receiving it (it would put off that replica's replication).
+/// </para>
+/// <para>
 /// Persistence. With an <see cref="IValueJournal"/> every new value, changed value, republish and removal
 /// is recorded under the lock, in order; <see cref="WhenDurableAsync"/> waits until what was recorded is on
 /// disk, and callers acknowledge a STORE or return from a put only after it. Not journaled, because losing
@@ -54,8 +65,11 @@ internal sealed partial class InMemoryValueStore : IValueStore
     private readonly IValueJournal? _journal;
     private readonly int[] _keysByOrigin = new int[3];
     private readonly long[] _bytesByOrigin = new long[3];
+    private readonly Dictionary<IPAddress, SourceUsage> _bySource = [];
+    private readonly Dictionary<NetworkPrefix, NetworkUsage> _byNetwork = [];
     private long _totalBytes;
     private long _cachedEvicted;
+    private long _evictedForOwn;
 
     public InMemoryValueStore(TimeProvider time, StorageOptions options, IValueJournal? journal = null)
     {
@@ -83,7 +97,19 @@ internal sealed partial class InMemoryValueStore : IValueStore
         }
     }
 
-    public StoreResult Put(NodeId key, DhtValue value, ValueOrigin origin, DateTimeOffset publishedAt, TimeSpan? ttlOverride = null)
+    /// <summary>Values of other senders dropped to make room for an own put (the store was full of them).</summary>
+    public long EvictedForOwn
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _evictedForOwn;
+            }
+        }
+    }
+
+    public StoreResult Put(NodeId key, DhtValue value, ValueOrigin origin, DateTimeOffset publishedAt, TimeSpan? ttlOverride = null, StoreSender? sender = null)
     {
         ArgumentNullException.ThrowIfNull(value);
         var now = _time.GetUtcNow();
@@ -115,8 +141,8 @@ internal sealed partial class InMemoryValueStore : IValueStore
             }
 
             return Unsafe.IsNullRef(ref held)
-                ? Insert(key, value, origin, publishedAt, expiresAt, now)
-                : Update(key, ref held, value, origin, publishedAt, expiresAt, standardExpiry, now);
+                ? Insert(key, value, origin, publishedAt, expiresAt, now, sender)
+                : Update(key, ref held, value, origin, publishedAt, expiresAt, standardExpiry, now, sender);
         }
     }
 
@@ -315,12 +341,59 @@ internal sealed partial class InMemoryValueStore : IValueStore
                 _cachedKeys.Remove(key);
             }
         }
+
+        if (entry.Source is { } source)
+        {
+            TallySource(key, source, size, sign);
+        }
     }
 
-    /// <summary>One held value: 8 bytes of reference, four tick counts and the origin.</summary>
+    private void TallySource(NodeId key, IPAddress source, int size, int sign)
+    {
+        if (!_bySource.TryGetValue(source, out var usage))
+        {
+            usage = new SourceUsage();
+            _bySource.Add(source, usage);
+        }
+
+        usage.Bytes += sign * size;
+        _ = sign > 0 ? usage.Keys.Add(key) : usage.Keys.Remove(key);
+        if (usage.Keys.Count == 0)
+        {
+            _bySource.Remove(source);
+        }
+
+        if (NetworkPrefix.Of(source) is { } network)
+        {
+            ref var held = ref CollectionsMarshal.GetValueRefOrAddDefault(_byNetwork, network, out _);
+            held.Bytes += sign * size;
+            held.Keys += sign;
+            if (held.Keys == 0)
+            {
+                _byNetwork.Remove(network);
+            }
+        }
+    }
+
+    /// <summary>The keys and bytes held for one sender address.</summary>
+    private sealed class SourceUsage
+    {
+        public long Bytes;
+
+        public HashSet<NodeId> Keys { get; } = [];
+    }
+
+    private struct NetworkUsage
+    {
+        public long Bytes;
+        public int Keys;
+    }
+
+    /// <summary>One held value: 8 bytes of reference, four tick counts, the origin and who sent it.</summary>
     private struct Entry
     {
         public DhtValue Value;
+        public IPAddress? Source; // null: own, restored from disk, or stored without a sender
         public long PublishedTicks;
         public long ReceivedTicks;
         public long ExpiresTicks;

@@ -41,6 +41,28 @@ public sealed class StorageOptions
     /// <value>Default 256 MiB (268,435,456 bytes).</value>
     public long MaxTotalBytes { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// Most value bytes held for one sender address (every port of it; loopback included), so one host cannot
+    /// fill the store. Own values are not counted. 0 turns the limit off.
+    /// </summary>
+    /// <value>Default 64 MiB (67,108,864 bytes), a quarter of <see cref="MaxTotalBytes"/>.</value>
+    public long MaxBytesPerSource { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Most keys held for one sender address. Own values are not counted. 0 turns the limit off.</summary>
+    /// <value>Default 25,000 keys, a quarter of <see cref="MaxKeys"/>.</value>
+    public int MaxKeysPerSource { get; set; } = 25_000;
+
+    /// <summary>
+    /// Most value bytes held for the senders of one network, its /24 (IPv4) or /48 (IPv6); loopback is exempt
+    /// (local clusters). 0 turns the limit off.
+    /// </summary>
+    /// <value>Default 128 MiB (134,217,728 bytes), half of <see cref="MaxTotalBytes"/>.</value>
+    public long MaxBytesPerNetwork { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>Most keys held for the senders of one /24 or /48 (loopback exempt). 0 turns the limit off.</summary>
+    /// <value>Default 50,000 keys, half of <see cref="MaxKeys"/>.</value>
+    public int MaxKeysPerNetwork { get; set; } = 50_000;
+
     /// <summary>Every problem with these options, each naming its configuration key; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -78,6 +100,11 @@ public sealed class StorageOptions
         if (MaxTotalBytes < MaxValueBytes)
         {
             problems.Add($"{SectionName}:{nameof(MaxTotalBytes)} ({MaxTotalBytes}) must be at least {nameof(MaxValueBytes)} ({MaxValueBytes}).");
+        }
+
+        if (MaxBytesPerSource < 0 || MaxKeysPerSource < 0 || MaxBytesPerNetwork < 0 || MaxKeysPerNetwork < 0)
+        {
+            problems.Add($"{SectionName}:{nameof(MaxBytesPerSource)}, {nameof(MaxKeysPerSource)}, {nameof(MaxBytesPerNetwork)} and {nameof(MaxKeysPerNetwork)} must not be negative (are {MaxBytesPerSource}, {MaxKeysPerSource}, {MaxBytesPerNetwork}, {MaxKeysPerNetwork}).");
         }
 
         return problems;

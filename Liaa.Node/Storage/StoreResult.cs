@@ -23,6 +23,12 @@ public enum StoreStatus
 
     /// <summary>Refused: <see cref="StorageOptions.MaxTotalBytes"/> would be exceeded and nothing could make room.</summary>
     ByteLimit,
+
+    /// <summary>
+    /// Refused: the sender's address, or its network (/24, /48), holds its share already
+    /// (<see cref="StorageOptions.MaxBytesPerSource"/> and the like). Own puts are never refused so.
+    /// </summary>
+    SourceLimit,
 }
 
 /// <summary>The outcome of a store, with the reason for a refusal.</summary>

@@ -181,6 +181,7 @@ public sealed class NodeMetrics : IDisposable
         DropReason.Overloaded => "overloaded",
         DropReason.RateLimited => "rate_limited",
         DropReason.StoreRateLimited => "store_rate_limited",
+        DropReason.DuplicateRequest => "duplicate_request",
         _ => reason.ToString().ToLowerInvariant(),
     };
 

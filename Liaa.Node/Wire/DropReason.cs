@@ -72,4 +72,7 @@ public enum DropReason
 
     /// <summary>A well-formed STORE from a source over <c>RpcOptions.StoreRatePerSource</c>.</summary>
     StoreRateLimited,
+
+    /// <summary>A request whose message id the same source (address and port) already sent within <c>RpcOptions.RecentRequestMemory</c> requests: a replay.</summary>
+    DuplicateRequest,
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 
 namespace Liaa.Node.Wire;
 
@@ -40,7 +41,7 @@ public readonly struct MessageId : IEquatable<MessageId>
         _c = c;
     }
 
-    /// <summary>A plain random id, as a Python peer makes them.</summary>
+    /// <summary>A plain random id, as a Python peer makes them (from <paramref name="random"/>: test vectors and benchmarks).</summary>
     public static MessageId NewRandom(Random random)
     {
         ArgumentNullException.ThrowIfNull(random);
@@ -49,12 +50,29 @@ public readonly struct MessageId : IEquatable<MessageId>
         return Read(bytes);
     }
 
-    /// <summary>A Liaa-marked id with <paramref name="flags"/> and 12 random bytes.</summary>
+    /// <summary>
+    /// A Liaa-marked id with <paramref name="flags"/> and 12 bytes from the operating system's cryptographic
+    /// generator: the id is all that binds a response to its request, so nobody may predict it. Every
+    /// request an <c>RpcEndpoint</c> sends carries one of these.
+    /// </summary>
+    public static MessageId NewLiaa(LiaaIdFlags flags = LiaaIdFlags.None)
+    {
+        Span<byte> bytes = stackalloc byte[Length];
+        RandomNumberGenerator.Fill(bytes);
+        return Marked(bytes, flags);
+    }
+
+    /// <summary>A Liaa-marked id whose 12 random bytes come from <paramref name="random"/>: for reproducible test vectors and benchmarks only, never for a request on the wire.</summary>
     public static MessageId NewLiaa(Random random, LiaaIdFlags flags = LiaaIdFlags.None)
     {
         ArgumentNullException.ThrowIfNull(random);
         Span<byte> bytes = stackalloc byte[Length];
         random.NextBytes(bytes);
+        return Marked(bytes, flags);
+    }
+
+    private static MessageId Marked(Span<byte> bytes, LiaaIdFlags flags)
+    {
         BinaryPrimitives.WriteUInt64BigEndian(bytes, Marker | ((ulong)LiaaProtocolVersion << 8) | (byte)flags);
         return Read(bytes);
     }

@@ -22,6 +22,8 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
     private static readonly IPEndPoint NodeAddress = new(IPAddress.Parse("10.7.0.1"), 8468);
     private static readonly IPEndPoint PeerAddress = new(IPAddress.Parse("10.7.0.2"), 8468);
     private static readonly IPEndPoint OtherAddress = new(IPAddress.Parse("10.7.0.3"), 8468);
+    private static readonly IPEndPoint FlooderAddress = new(IPAddress.Parse("10.7.0.4"), 8468);
+    private static readonly IPEndPoint ClientAddress = new(IPAddress.Parse("10.7.0.5"), 8468);
     private static readonly NodeId PeerId = NodeId.FromKey("peer");
 
     private readonly List<IAsyncDisposable> _owned = [];
@@ -81,27 +83,180 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
         Assert.Empty(result.ClosestNodes);
     }
 
-    [Fact]
-    public async Task LargeValue_GoesOnlyToARequesterThatAnswersAPingAsItself()
+    public static TheoryData<int> FiftyRuns => [.. Enumerable.Range(0, 50)];
+
+    /// <summary>
+    /// Deterministic (manual clock, in-memory network), and repeated: it used to race the §2.5 hand-off, which
+    /// sent the forged source the whole value as a STORE before or after the verification ping.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FiftyRuns))]
+    public async Task LargeValue_GoesOnlyToARequesterThatAnswersAPingAsItself(int run)
     {
-        var node = await NodeAsync();
+        var (runtime, network, _) = ManualNode(run);
         var key = NodeId.FromKey("large");
         var large = DhtValue.FromBytes(Enumerable.Range(0, 4000).Select(i => (byte)i).ToArray());
-        Assert.True((await node.PutAsync(key, large, Token)).IsAccepted);
+        Assert.True(runtime.Store.Put(key, large, ValueOrigin.Own, runtime.Time.GetUtcNow()).IsAccepted);
 
-        // A forged request: its source never answers, so it gets a small ping and never the value.
-        var forged = Bind(OtherAddress);
+        // A forged request: its source never answers, so it gets a small ping and never the value, nor a
+        // hand-off STORE (its claimed id is the only contact, so the key would be handed to it).
+        var forged = Bind(OtherAddress, network);
         await forged.SendAsync(Encode(new FindValueRequest(PeerId, key)), NodeAddress, Token);
         var probe = await forged.ReceiveBytesAsync();
-        Assert.True(WireCodec.TryReadEnvelope(probe, out var envelope, out _));
-        Assert.True(WireCodec.TryDecodeRequest(probe.AsSpan(envelope.BodyOffset), envelope, out var request, out _));
-        Assert.Equal(new PingRequest(node.Id), request);
+        Assert.Equal(new PingRequest(runtime.Self), DecodeRequest(probe));
         Assert.True(probe.Length < 100);
 
-        var requester = Peer(PeerAddress, new TestHandler(PeerId));
-        var reply = await requester.SendAsync(NodeAddress, new FindValueRequest(PeerId, key), cancellationToken: Token).Bounded();
+        var requesterId = NodeId.FromKey("requester");
+        var requester = Peer(PeerAddress, new TestHandler(requesterId), network, runtime.Time);
+        var reply = await requester.SendAsync(NodeAddress, new FindValueRequest(requesterId, key), cancellationToken: Token).Bounded();
 
         Assert.Equal(large, Assert.IsType<FindValueResponse>(reply.Response).Value);
+        while (forged.QueuedCount > 0)
+        {
+            Assert.Equal(new PingRequest(runtime.Self), DecodeRequest(await forged.ReceiveBytesAsync()));
+        }
+    }
+
+    [Fact]
+    public async Task HandOff_SendsANewcomerNothingButAPing_UntilItAnswersAsItself()
+    {
+        var (runtime, network, time) = ManualNode(1);
+        var key = NodeId.FromKey("handed off");
+        var large = DhtValue.FromBytes(new byte[8000]);
+        Assert.True(runtime.Store.Put(key, large, ValueOrigin.Own, time.GetUtcNow()).IsAccepted);
+
+        // 50 bytes from a socket that never answers, with an id next to the key: a pong and one ping, 93 bytes.
+        var silent = Bind(OtherAddress, network);
+        var ping = HandBuilt.Ping(HandBuilt.PythonId(3), Near(key, 1));
+        await silent.SendAsync(ping, NodeAddress, Token);
+        byte[][] sent = [await silent.ReceiveBytesAsync(), await silent.ReceiveBytesAsync()];
+        time.Advance(runtime.Options.Rpc.Timeout);
+        await runtime.Background.WhenIdleAsync().Bounded();
+
+        Assert.Equal(0, silent.QueuedCount);
+        Assert.All(sent, datagram => Assert.True(datagram.Length < 100, $"{datagram.Length} bytes sent for a {ping.Length}-byte ping"));
+        Assert.Contains(sent, datagram => DecodeRequest(datagram) == new PingRequest(runtime.Self));
+
+        // A newcomer that answers as itself gets a key it is closest to, where the silent contact is not closer than this node.
+        var near = Near(runtime.Self, 0x10);
+        Assert.True(runtime.Store.Put(near, large, ValueOrigin.Own, time.GetUtcNow()).IsAccepted);
+        var stored = new TaskCompletionSource<StoreRequest>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var newcomer = new TestHandler(Near(near, 2));
+        newcomer.Override = (request, _, _) =>
+        {
+            if (request is StoreRequest store)
+            {
+                stored.TrySetResult(store);
+            }
+
+            return ValueTask.FromResult<RpcResponse?>(request is StoreRequest ? new StoreResponse(true) : new PingResponse(newcomer.Id));
+        };
+        var peer = Peer(PeerAddress, newcomer, network, time);
+        await peer.SendAsync(NodeAddress, new PingRequest(newcomer.Id), cancellationToken: Token).Bounded();
+
+        var handedOff = await stored.Task.Bounded();
+        Assert.Equal((near, large), (handedOff.Key, handedOff.Value));
+        Assert.Equal(new PingRequest(runtime.Self), newcomer.Received.First().Request);
+    }
+
+    [Fact]
+    public async Task HandOff_LeavesCachedCopiesOut()
+    {
+        var (runtime, network, time) = ManualNode(1);
+        var own = NodeId.FromKey("own");
+        var cached = NodeId.FromKey("cached");
+        Assert.True(runtime.Store.Put(own, DhtValue.FromInt64(1), ValueOrigin.Own, time.GetUtcNow()).IsAccepted);
+        Assert.True(runtime.Store.Put(cached, DhtValue.FromInt64(2), ValueOrigin.Cached, time.GetUtcNow(), TimeSpan.FromHours(1)).IsAccepted);
+        var newcomer = new TestHandler(NodeId.FromKey("newcomer"));
+        var peer = Peer(PeerAddress, newcomer, network, time);
+
+        await peer.SendAsync(NodeAddress, new PingRequest(newcomer.Id), cancellationToken: Token).Bounded();
+        await runtime.Background.WhenIdleAsync().Bounded();
+
+        // The lone node is closest to every key and the newcomer one of the k closest: only the own value goes.
+        Assert.Equal([own], newcomer.Received.Select(r => r.Request).OfType<StoreRequest>().Select(r => r.Key));
+    }
+
+    [Fact]
+    public async Task UnverifiedLargeReads_HoldNoServingSlot_AndWaitingIsBoundedPerAddress()
+    {
+        const int slots = 16;
+        var observer = new RecordingObserver();
+        var (runtime, network, time) = ManualNode(1, options =>
+        {
+            options.Rpc.MaxConcurrentRequests = slots;
+            options.Rpc.MaxPendingVerificationsPerAddress = 4;
+        }, observer, out var handled);
+        var key = NodeId.FromKey("large");
+        Assert.True(runtime.Store.Put(key, DhtValue.FromBytes(new byte[8000]), ValueOrigin.Own, time.GetUtcNow()).IsAccepted);
+
+        // A contact closer to the key than this node: no newcomer is owed the key, so only the reads wait for pings.
+        runtime.Routing.Observe(new Contact(Near(key, 1), new IPEndPoint(IPAddress.Parse("10.7.0.9"), 8468)), time.GetUtcNow());
+
+        // As many reads as there are serving slots, from one address that never answers, each claiming another id.
+        var flooder = Bind(FlooderAddress, network);
+        for (var i = 0; i < slots; i++)
+        {
+            await flooder.SendAsync(Encode(new FindValueRequest(NodeId.FromKey($"flooder {i}"), key), (byte)i), NodeAddress, Token);
+        }
+
+        await flooder.SendAsync(HandBuilt.PingResponse(HandBuilt.PythonId(99), PeerId), NodeAddress, Token);
+        Assert.Equal(DropReason.UnexpectedResponse, await observer.NextDropAsync());
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(new PingRequest(runtime.Self), DecodeRequest(await flooder.ReceiveBytesAsync()));
+        }
+
+        // Each read waiting for its ping in a serving slot would send a fifth ping and never return.
+        var fifth = flooder.ReceiveBytesAsync();
+        Assert.Same(handled.Task, await Task.WhenAny(handled.Task, fifth).Bounded());
+        Assert.Equal(4, runtime.Verifier.Waiting);
+
+        // A legitimate client keeps being answered (a dropped ping times out on its own, shorter timeout).
+        var client = Peer(ClientAddress, new TestHandler(NodeId.FromKey("client")), network, time);
+        var answered = 0;
+        for (var i = 0; i < 20; i++)
+        {
+            var call = client.SendAsync(NodeAddress, new PingRequest(NodeId.FromKey("client")), new RpcCallOptions { Timeout = TimeSpan.FromSeconds(1) }, Token);
+            if (await Task.WhenAny(call, observer.NextDropAsync()).Bounded() != call)
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+            }
+
+            answered += (await call.Bounded()).Status == RpcStatus.Ok ? 1 : 0;
+        }
+
+        Assert.True(answered >= 19, $"{answered} of 20 pings answered");
+        Assert.Equal(0, flooder.QueuedCount);
+    }
+
+    [Fact]
+    public async Task StoreFlood_FromManyPortsOfOneAddress_StopsAtTheAddressShare_AndTheOwnerStillPuts()
+    {
+        var (runtime, network, time) = ManualNode(1, options =>
+        {
+            options.Storage.MaxTotalBytes = 100_000;
+            options.Storage.MaxBytesPerSource = 25_000;
+        });
+        var value = DhtValue.FromBytes(new byte[8000]);
+        var accepted = 0;
+        for (var port = 0; port < 40; port++)
+        {
+            var flooder = Bind(new IPEndPoint(IPAddress.Parse("10.7.9.9"), 20_000 + port), network);
+            for (var i = 0; i < 3; i++)
+            {
+                var store = new StoreRequest(NodeId.FromKey($"flooder {port}"), NodeId.FromKey($"flood {port} {i}"), value);
+                await flooder.SendAsync(Encode(store, (byte)((port * 3) + i)), NodeAddress, Token);
+                accepted += (await ReceiveResponseAsync(flooder))[^1] == 0xc3 ? 1 : 0;
+            }
+        }
+
+        // 25,000 bytes hold three 8,003-byte values, however many ports send them.
+        Assert.Equal(3, accepted);
+        Assert.Equal(StoreStatus.Stored, runtime.Store.Put(NodeId.FromKey("own"), value, ValueOrigin.Own, time.GetUtcNow()).Status);
+        var honest = Bind(new IPEndPoint(IPAddress.Parse("10.7.10.1"), 8468), network);
+        await honest.SendAsync(Encode(new StoreRequest(NodeId.FromKey("honest"), NodeId.FromKey("honest key"), value), 200), NodeAddress, Token);
+        Assert.Equal(0xc3, (await ReceiveResponseAsync(honest))[^1]);
     }
 
     [Fact]
@@ -130,10 +285,55 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
         return node;
     }
 
+    /// <summary>A node on a manual clock and its own in-memory network; its background work is stopped with the test.</summary>
+    private (NodeRuntime Runtime, InMemoryNetwork Network, ManualTimeProvider Time) ManualNode(int seed, Action<LiaaNodeOptions>? configure = null) =>
+        ManualNode(seed, configure, null, out _);
+
+    private (NodeRuntime Runtime, InMemoryNetwork Network, ManualTimeProvider Time) ManualNode(
+        int seed, Action<LiaaNodeOptions>? configure, IRpcObserver? observer, out TaskCompletionSource handled)
+    {
+        var time = new ManualTimeProvider();
+        var network = new InMemoryNetwork(time, new Random(seed));
+        var options = new LiaaNodeOptions { TimeProvider = time, EndPoint = NodeAddress };
+        configure?.Invoke(options);
+        var runtime = new NodeRuntime(NodeId.FromKey("runtime"), options, new InMemoryValueStore(time, options.Storage), new NodeMetrics(), NullLogger.Instance);
+        var counting = new CountingHandler(runtime.Handler, options.Rpc.MaxConcurrentRequests);
+        handled = counting.AllHandled;
+        var transport = Bind(NodeAddress, network);
+        runtime.Rpc = new RpcEndpoint(transport, counting, options.Rpc, time) { Observer = observer };
+        runtime.Rpc.Start();
+        _owned.Add(new Stopping(runtime));
+        return (runtime, network, time);
+    }
+
+    private static NodeId Near(NodeId key, int lowBits)
+    {
+        var bytes = key.ToByteArray();
+        bytes[^1] ^= (byte)lowBits;
+        return NodeId.FromBytes(bytes);
+    }
+
+    /// <summary>The next response datagram, skipping requests (the node may ping a sender it has just met).</summary>
+    private static async Task<byte[]> ReceiveResponseAsync(InMemoryDatagramTransport transport)
+    {
+        while (true)
+        {
+            var datagram = await transport.ReceiveBytesAsync();
+            if (datagram[0] == 0x01)
+            {
+                return datagram;
+            }
+        }
+    }
+
+    private static RpcRequest? DecodeRequest(byte[] datagram) =>
+        WireCodec.TryReadEnvelope(datagram, out var envelope, out _) && envelope.Kind == DatagramKind.Request
+        && WireCodec.TryDecodeRequest(datagram.AsSpan(envelope.BodyOffset), envelope, out var request, out _) ? request : null;
+
     private NodeRuntime Runtime(LiaaNodeOptions options, IDatagramTransport transport, TimeProvider time)
     {
         var runtime = new NodeRuntime(NodeId.FromKey("runtime"), options, new InMemoryValueStore(time, options.Storage), new NodeMetrics(), NullLogger.Instance);
-        runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, options.Rpc, time, new Random(1));
+        runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, options.Rpc, time);
         runtime.Rpc.Start();
         _owned.Add(runtime.Rpc);
         return runtime;
@@ -142,7 +342,7 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
     private RpcEndpoint Peer(IPEndPoint address, IRpcHandler handler, InMemoryNetwork? network = null, TimeProvider? time = null)
     {
         var transport = (network ?? _network).Bind(address);
-        var endpoint = new RpcEndpoint(transport, handler, new RpcOptions { Timeout = TimeSpan.FromMilliseconds(300) }, time ?? TimeProvider.System, new Random(2));
+        var endpoint = new RpcEndpoint(transport, handler, new RpcOptions { Timeout = TimeSpan.FromMilliseconds(300) }, time ?? TimeProvider.System);
         endpoint.Start();
         _owned.Add(new Owned(address, endpoint, transport));
         return endpoint;
@@ -155,17 +355,17 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
         await owned.DisposeAsync();
     }
 
-    private InMemoryDatagramTransport Bind(IPEndPoint address)
+    private InMemoryDatagramTransport Bind(IPEndPoint address, InMemoryNetwork? network = null)
     {
-        var transport = _network.Bind(address);
+        var transport = (network ?? _network).Bind(address);
         _owned.Add(transport);
         return transport;
     }
 
-    private static byte[] Encode(RpcRequest request)
+    private static byte[] Encode(RpcRequest request, byte seed = 9)
     {
         var writer = new ArrayBufferWriter<byte>();
-        WireCodec.WriteRequest(writer, MessageId.Read(HandBuilt.PythonId(9)), request, header: null);
+        WireCodec.WriteRequest(writer, MessageId.Read(HandBuilt.PythonId(seed)), request, header: null);
         return writer.WrittenSpan.ToArray();
     }
 
@@ -177,6 +377,35 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
         }
 
         Assert.True(condition());
+    }
+
+    /// <summary>Counts the handler's find_value calls that returned; signals when <paramref name="expected"/> did.</summary>
+    private sealed class CountingHandler(IRpcHandler inner, int expected) : IRpcHandler
+    {
+        private int _findValues;
+
+        public TaskCompletionSource AllHandled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async ValueTask<RpcResponse?> HandleAsync(RpcRequest request, RpcRequestContext context, CancellationToken cancellationToken)
+        {
+            var response = await inner.HandleAsync(request, context, cancellationToken);
+            if (request is FindValueRequest && Interlocked.Increment(ref _findValues) == expected)
+            {
+                AllHandled.TrySetResult();
+            }
+
+            return response;
+        }
+    }
+
+    /// <summary>A manual node's endpoint and background work, stopped together.</summary>
+    private sealed class Stopping(NodeRuntime runtime) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await runtime.Rpc.DisposeAsync();
+            await runtime.Background.StopAsync();
+        }
     }
 
     /// <summary>An endpoint and its transport, stopped and unbound together.</summary>

@@ -18,7 +18,7 @@ public sealed class InMemoryNetworkScaleTests
         for (var i = 0; i < count; i++)
         {
             ids[i] = NodeId.Random(new Random(i));
-            endpoints[i] = net.AddEndpoint(Address(i), new TestHandler(ids[i]), seed: i);
+            endpoints[i] = net.AddEndpoint(Address(i), new TestHandler(ids[i]));
         }
 
         var calls = Enumerable.Range(0, count)

@@ -91,7 +91,7 @@ public sealed class RpcEndpointBookkeepingTests
         var net = new InMemoryNetwork(TimeProvider.System, new Random(1));
         var options = new RpcOptions { Timeout = TimeSpan.Zero, MaxConcurrentRequests = 0, MaxPendingCalls = -1 };
 
-        var error = Assert.Throws<ArgumentException>(() => new RpcEndpoint(net.Bind(Peer(1)), new TestHandler(default), options, TimeProvider.System, new Random(1)));
+        var error = Assert.Throws<ArgumentException>(() => new RpcEndpoint(net.Bind(Peer(1)), new TestHandler(default), options, TimeProvider.System));
 
         Assert.Contains("Timeout", error.Message);
         Assert.Contains("MaxConcurrentRequests", error.Message);

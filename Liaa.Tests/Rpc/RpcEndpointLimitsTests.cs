@@ -73,6 +73,44 @@ public sealed class RpcEndpointLimitsTests
     }
 
     [Fact]
+    public async Task ReplayedRequest_IsDroppedAsDuplicate_WhileTheSameIdFromAnotherSourceIsServed()
+    {
+        await using var net = new RpcTestNetwork();
+        var handler = new TestHandler(ServerId);
+        var server = net.AddEndpoint(ServerAddress, handler);
+        var client = net.AddEndpoint(ClientAddress, new TestHandler(ClientId));
+        var replayer = net.Bind(FlooderAddress);
+        var other = net.Bind(new IPEndPoint(FlooderAddress.Address, 9999));
+        var store = Encode(HandBuilt.PythonId(40), new StoreRequest(ClientId, NodeId.FromKey("replayed"), DhtValue.FromInt64(1)));
+
+        await replayer.SendAsync(store, ServerAddress, Token);
+        await replayer.SendAsync(store, ServerAddress, Token);
+        await other.SendAsync(store, ServerAddress, Token);
+        await replayer.SendAsync(store, ServerAddress, Token);
+
+        // Served after the replays (one receive loop, in order), so they are counted by now.
+        Assert.Equal(RpcStatus.Ok, (await client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: Token).Bounded()).Status);
+        Assert.Equal(2, server.Counters.Dropped(DropReason.DuplicateRequest));
+        Assert.Equal(2, handler.Received.Count(r => r.Request is StoreRequest));
+        Assert.Equal([FlooderAddress, other.LocalEndPoint], handler.Received.Where(r => r.Request is StoreRequest).Select(r => r.Context.Remote).Order(new EndPointOrder()));
+    }
+
+    [Fact]
+    public void RecentRequestIds_RemembersTheLastCapacityRequests_PerSource()
+    {
+        var recent = new RecentRequestIds(capacity: 2);
+        var id = MessageId.Read(HandBuilt.PythonId(1));
+
+        Assert.True(recent.TryAdd(ServerAddress, id));
+        Assert.False(recent.TryAdd(ServerAddress, id));
+        Assert.True(recent.TryAdd(ClientAddress, id));
+        Assert.True(recent.TryAdd(FlooderAddress, id));
+
+        // The first is forgotten: the window is the last two requests.
+        Assert.True(recent.TryAdd(ServerAddress, id));
+    }
+
+    [Fact]
     public async Task FindNodeReply_IsCutToItsBound_WhenTheHandlerOffersMoreContactsThanFit()
     {
         await using var net = new RpcTestNetwork();
@@ -107,4 +145,16 @@ public sealed class RpcEndpointLimitsTests
 
     private static Contact[] Contacts(int count, Func<int, IPEndPoint> endPoint) =>
         [.. Enumerable.Range(0, count).Select(i => new Contact(NodeId.FromKey($"offered {i}"), endPoint(i)))];
+
+    private static byte[] Encode(byte[] messageId, RpcRequest request)
+    {
+        var writer = new System.Buffers.ArrayBufferWriter<byte>();
+        WireCodec.WriteRequest(writer, MessageId.Read(messageId), request, header: null);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    private sealed class EndPointOrder : IComparer<IPEndPoint>
+    {
+        public int Compare(IPEndPoint? x, IPEndPoint? y) => string.CompareOrdinal(x?.ToString(), y?.ToString());
+    }
 }

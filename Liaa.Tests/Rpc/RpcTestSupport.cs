@@ -76,10 +76,10 @@ internal sealed class RpcTestNetwork : IAsyncDisposable
 
     public InMemoryNetwork Network { get; }
 
-    public RpcEndpoint AddEndpoint(IPEndPoint local, IRpcHandler handler, RpcOptions? options = null, IRpcObserver? observer = null, int seed = 1)
+    public RpcEndpoint AddEndpoint(IPEndPoint local, IRpcHandler handler, RpcOptions? options = null, IRpcObserver? observer = null)
     {
         var transport = Bind(local);
-        var endpoint = new RpcEndpoint(transport, handler, options ?? new RpcOptions(), Time, new Random(seed)) { Observer = observer };
+        var endpoint = new RpcEndpoint(transport, handler, options ?? new RpcOptions(), Time) { Observer = observer };
         _endpoints.Add(endpoint);
         endpoint.Start();
         return endpoint;

@@ -30,8 +30,8 @@ public sealed class UdpRpcTests
         await using var clientTransport = BindOrSkip(clientBind);
         var contacts = new[] { new Contact(NodeId.FromKey("c"), new IPEndPoint(IPAddress.Parse("192.0.2.7"), 8468)) };
         var handler = new TestHandler(ServerId) { Contacts = contacts };
-        await using var server = new RpcEndpoint(serverTransport, handler, new RpcOptions(), TimeProvider.System, new Random(1));
-        await using var client = new RpcEndpoint(clientTransport, new TestHandler(ClientId), new RpcOptions(), TimeProvider.System, new Random(2));
+        await using var server = new RpcEndpoint(serverTransport, handler, new RpcOptions(), TimeProvider.System);
+        await using var client = new RpcEndpoint(clientTransport, new TestHandler(ClientId), new RpcOptions(), TimeProvider.System);
         server.Start();
         client.Start();
 
@@ -60,7 +60,7 @@ public sealed class UdpRpcTests
     public async Task Endpoint_AnswersAHandBuiltPythonPing_WithExactlyThePythonBytes(string address)
     {
         await using var serverTransport = BindOrSkip(address);
-        await using var server = new RpcEndpoint(serverTransport, new TestHandler(ServerId), new RpcOptions(), TimeProvider.System, new Random(1));
+        await using var server = new RpcEndpoint(serverTransport, new TestHandler(ServerId), new RpcOptions(), TimeProvider.System);
         server.Start();
         var ip = IPAddress.Parse(address);
         using var socket = new Socket(ip.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -130,7 +130,7 @@ public sealed class UdpRpcTests
     public async Task SendAsync_ReturnsError_WhenTheTransportCannotReachTheAddressFamily()
     {
         await using var transport = BindOrSkip("127.0.0.1");
-        await using var client = new RpcEndpoint(transport, new TestHandler(ClientId), new RpcOptions(), TimeProvider.System, new Random(2));
+        await using var client = new RpcEndpoint(transport, new TestHandler(ClientId), new RpcOptions(), TimeProvider.System);
         client.Start();
 
         var result = await client.SendAsync(new IPEndPoint(IPAddress.IPv6Loopback, 8468), new PingRequest(ClientId), cancellationToken: TestContext.Current.CancellationToken).Bounded();

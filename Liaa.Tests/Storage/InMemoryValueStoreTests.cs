@@ -15,6 +15,8 @@ public sealed class InMemoryValueStoreTests
 
     private InMemoryValueStore Store(StorageOptions? options = null) => new(_time, options ?? new StorageOptions());
 
+    private static StoreSender Sender(string address, bool hasPublicationTime) => new(System.Net.IPAddress.Parse(address), hasPublicationTime);
+
     private static StoredValue Get(InMemoryValueStore store, NodeId key)
     {
         Assert.True(store.TryGet(key, out var value));
@@ -221,6 +223,86 @@ public sealed class InMemoryValueStoreTests
         var growing = store.Put(KeyC, TestValues.OfLength(4), ValueOrigin.Own, T0.AddMinutes(1));
         Assert.Equal(StoreStatus.ByteLimit, growing.Status);
         Assert.Equal(25, store.GetStatistics().Bytes);
+    }
+
+    [Fact]
+    public void StoreWithoutPublicationTime_NeverReplacesAnOwnValue_NorMakesItReplicated()
+    {
+        var store = Store();
+        store.Put(KeyA, TestValues.Bytes(1), ValueOrigin.Own, T0);
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        var python = store.Put(KeyA, TestValues.Bytes(2), ValueOrigin.Replicated, _time.GetUtcNow(), sender: Sender("10.0.0.1", hasPublicationTime: false));
+
+        Assert.Equal(StoreStatus.Stale, python.Status);
+        Assert.Equal((TestValues.Bytes(1), ValueOrigin.Own, T0), (Get(store, KeyA).Value, Get(store, KeyA).Origin, Get(store, KeyA).PublishedAt));
+
+        // A Liaa peer's newer publication still wins (last writer wins, README "Partitions"): this node stops republishing.
+        var liaa = store.Put(KeyA, TestValues.Bytes(3), ValueOrigin.Replicated, _time.GetUtcNow(), sender: Sender("10.0.0.1", hasPublicationTime: true));
+        Assert.Equal(StoreStatus.Updated, liaa.Status);
+        Assert.Equal(ValueOrigin.Replicated, Get(store, KeyA).Origin);
+    }
+
+    [Fact]
+    public void CacheStore_OnAReplica_LeavesItsReceivedTime_SoItsReplicationStaysDue()
+    {
+        var hour = TimeSpan.FromHours(1);
+        var store = Store();
+        store.Put(KeyA, TestValues.Bytes(1), ValueOrigin.Replicated, T0);
+        _time.Advance(hour);
+
+        Assert.Equal(StoreStatus.Updated, store.Put(KeyA, TestValues.Bytes(1), ValueOrigin.Cached, T0, TimeSpan.FromMinutes(5)).Status);
+
+        Assert.Equal((T0, ValueOrigin.Replicated), (Get(store, KeyA).ReceivedAt, Get(store, KeyA).Origin));
+        Assert.Equal([KeyA], store.GetDueForReplication(hour).Select(v => v.Key));
+    }
+
+    [Fact]
+    public void SenderLimits_CountEveryPortOfAnAddress_AndItsNetwork_ButLoopbackOnlyByAddress()
+    {
+        var store = Store(new StorageOptions { MaxBytesPerSource = 30, MaxKeysPerSource = 3, MaxBytesPerNetwork = 50, MaxKeysPerNetwork = 100 });
+        StoreResult Put(string address, int i, int length) =>
+            store.Put(NodeId.FromKey($"{address} {i}"), TestValues.OfLength(length), ValueOrigin.Replicated, T0, sender: Sender(address, hasPublicationTime: false));
+
+        Assert.Equal(StoreStatus.Stored, Put("10.0.0.1", 0, 13).Status);
+        Assert.Equal(StoreStatus.Stored, Put("10.0.0.1", 1, 13).Status);
+        var third = Put("10.0.0.1", 2, 13);
+        Assert.Equal(StoreStatus.SourceLimit, third.Status);
+        Assert.Contains("Liaa:Storage:MaxKeysPerSource, MaxBytesPerSource", third.Reason, StringComparison.Ordinal);
+        Assert.Equal(StoreStatus.Stored, Put("10.0.0.2", 0, 13).Status);
+        Assert.Equal(StoreStatus.SourceLimit, Put("10.0.0.3", 0, 13).Status);
+        Assert.Equal(StoreStatus.Stored, Put("10.0.1.1", 0, 13).Status);
+
+        // Replacing a sender's own value with a smaller one always fits; a third key does not (keys per address).
+        _time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(StoreStatus.Updated, store.Put(NodeId.FromKey("10.0.0.1 0"), TestValues.OfLength(1), ValueOrigin.Replicated, T0.AddTicks(1), sender: Sender("10.0.0.1", false)).Status);
+        Assert.Equal(StoreStatus.Stored, Put("10.0.0.1", 2, 1).Status);
+        Assert.Equal(StoreStatus.SourceLimit, Put("10.0.0.1", 3, 1).Status);
+
+        // Loopback: one address is one sender, but many local nodes are not one network.
+        Assert.Equal(StoreStatus.Stored, Put("127.0.0.1", 0, 13).Status);
+        Assert.Equal(StoreStatus.Stored, Put("127.0.0.1", 1, 13).Status);
+        Assert.Equal(StoreStatus.SourceLimit, Put("127.0.0.1", 2, 13).Status);
+        Assert.Equal(StoreStatus.Stored, Put("127.0.0.2", 0, 13).Status);
+        Assert.Equal(StoreStatus.Stored, Put("127.0.0.3", 0, 13).Status);
+    }
+
+    [Fact]
+    public void OwnPut_MakesRoom_FromTheSenderHoldingMost_AndOthersNeverPushOutOwnValues()
+    {
+        var store = Store(new StorageOptions { MaxValueBytes = 10, MaxTotalBytes = 40 });
+        store.Put(KeyA, TestValues.OfLength(8), ValueOrigin.Own, T0);
+        store.Put(NodeId.FromKey("big 1"), TestValues.OfLength(8), ValueOrigin.Replicated, T0, sender: Sender("10.0.0.1", true));
+        store.Put(NodeId.FromKey("big 2"), TestValues.OfLength(8), ValueOrigin.Replicated, T0, sender: Sender("10.0.0.1", true));
+        store.Put(NodeId.FromKey("small"), TestValues.OfLength(8), ValueOrigin.Replicated, T0, sender: Sender("10.9.0.1", true));
+
+        Assert.Equal(StoreStatus.ByteLimit, store.Put(KeyB, TestValues.OfLength(8), ValueOrigin.Replicated, T0, sender: Sender("10.9.0.1", true)).Status);
+        Assert.Equal(StoreStatus.Stored, store.Put(KeyB, TestValues.OfLength(8), ValueOrigin.Own, T0).Status);
+
+        Assert.Equal(1, store.EvictedForOwn);
+        Assert.Single(new[] { "big 1", "big 2" }, k => store.TryGet(NodeId.FromKey(k), out _));
+        Assert.True(store.TryGet(NodeId.FromKey("small"), out _));
+        Assert.True(store.TryGet(KeyA, out _));
     }
 
     [Fact]

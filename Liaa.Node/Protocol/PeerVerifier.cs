@@ -1,0 +1,140 @@
+using System.Net;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Rpc;
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Protocol;
+
+/// <summary>
+/// Proves that a contact's address is its own before the node sends it more than a small multiple of what
+/// it sent (issue 14: no reflection, no amplification): the contact must answer a ping as the id it claims.
+/// A request's source address can be forged; an answer echoing our unpredictable message id cannot.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Used for a large FIND_VALUE hit and for the §2.5 hand-off to a newcomer. An endpoint that answered any of
+/// our pings as the id (<see cref="RpcEndpoint.HasAnsweredAs"/>) needs no new ping. Requests waiting for the
+/// same contact share one ping. Waiting holds no serving slot (the caller runs its follow-up in the background),
+/// and at most <see cref="RpcOptions.MaxPendingVerificationsPerAddress"/> requests per address (every port of
+/// it) and <see cref="RpcOptions.MaxPendingVerifications"/> in all wait at once: beyond, the caller withholds.
+/// </para>
+/// <para>A verification ping that times out counts as a failure of the contact, like any RPC to it.</para>
+/// </remarks>
+internal sealed class PeerVerifier
+{
+    private readonly NodeRuntime _node;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<Contact, Task<bool>> _pings = [];
+    private readonly Dictionary<IPAddress, int> _waitingByAddress = [];
+    private int _waiting;
+
+    public PeerVerifier(NodeRuntime node)
+    {
+        _node = node;
+    }
+
+    /// <summary>Requests waiting for a verification now.</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiting;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts (or joins) the verification of <paramref name="contact"/>; <paramref name="verified"/> completes
+    /// with whether it answered a ping as itself. False, with nothing started, when too many requests from its
+    /// address (or in all) wait already.
+    /// </summary>
+    public bool TryVerify(Contact contact, out Task<bool> verified)
+    {
+        if (_node.Rpc.HasAnsweredAs(contact.EndPoint, contact.Id))
+        {
+            verified = Task.FromResult(true);
+            return true;
+        }
+
+        var rpc = _node.Options.Rpc;
+        var address = UdpDatagramTransport.Normalize(contact.EndPoint).Address;
+        Task<bool> ping;
+        lock (_gate)
+        {
+            _waitingByAddress.TryGetValue(address, out var fromAddress);
+            if (fromAddress >= rpc.MaxPendingVerificationsPerAddress || _waiting >= rpc.MaxPendingVerifications)
+            {
+                verified = Task.FromResult(false);
+                return false;
+            }
+
+            _waitingByAddress[address] = fromAddress + 1;
+            _waiting++;
+            if (!_pings.TryGetValue(contact, out var pending) || pending.IsCompleted)
+            {
+                pending = PingAsync(contact);
+                _pings[contact] = pending;
+            }
+
+            ping = pending;
+        }
+
+        verified = WaitAsync(ping, address);
+        return true;
+    }
+
+    private async Task<bool> WaitAsync(Task<bool> ping, IPAddress address)
+    {
+        try
+        {
+            return await ping.ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _waiting--;
+                if (--_waitingByAddress[address] == 0)
+                {
+                    _waitingByAddress.Remove(address);
+                }
+            }
+        }
+    }
+
+    private async Task<bool> PingAsync(Contact contact)
+    {
+        // Off the caller's thread (it may hold the lock above) and under the node's background token.
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = _node.Background.Run(async cancellationToken =>
+        {
+            var answered = false;
+            try
+            {
+                var result = await _node.Rpc.SendAsync(contact.EndPoint, new PingRequest(_node.Self), new RpcCallOptions { PeerId = contact.Id }, cancellationToken).ConfigureAwait(false);
+                answered = result is { Status: RpcStatus.Ok, Response: PingResponse ping } && ping.Responder == contact.Id;
+                if (result.Status == RpcStatus.Timeout)
+                {
+                    _node.Contacts.Failed(contact);
+                }
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _pings.Remove(contact);
+                }
+
+                done.TrySetResult(answered);
+            }
+        });
+        if (!started)
+        {
+            done.TrySetResult(false);
+        }
+
+        return await done.Task.ConfigureAwait(false);
+    }
+}
