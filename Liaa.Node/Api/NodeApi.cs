@@ -142,16 +142,22 @@ internal static class NodeApi
             return problem;
         }
 
+        // A body is read only up to what could still encode within the limit (a JSON string's escapes shrink it).
         var limit = host.Node.Options.Storage.MaxValueBytes;
+        var readLimit = IsJson(request.ContentType) ? (8L * limit) + 64 : limit + 16L;
         using var body = new MemoryStream();
         var buffer = new byte[8192];
         int read;
         while ((read = await request.Body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
             body.Write(buffer, 0, read);
-            if (body.Length > limit + 16)
+            if (body.Length > readLimit)
             {
-                return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Value too large", detail: $"Values are limited to {limit} bytes.");
+                var size = request.ContentLength is { } length ? $"{length:N0}" : $"over {readLimit:N0}";
+                return Results.Problem(
+                    statusCode: StatusCodes.Status413PayloadTooLarge,
+                    title: "Value too large",
+                    detail: string.Create(CultureInfo.InvariantCulture, $"Values are at most {limit:N0} bytes encoded, what every peer can carry (a text of at most {StorageOptions.LargestPayload(limit):N0} UTF-8 bytes, or as many raw bytes); this body is {size} bytes."));
             }
         }
 
@@ -178,6 +184,9 @@ internal static class NodeApi
 
         return Results.Json(new { key = id.ToString(), storedAt = result.StoredAt, asked = result.Asked });
     }
+
+    private static bool IsJson(string? contentType) =>
+        string.Equals(contentType?.Split(';')[0].Trim(), "application/json", StringComparison.OrdinalIgnoreCase);
 
     private static bool TryParseKey(string key, bool isDigest, out NodeId id, out IResult problem)
     {
