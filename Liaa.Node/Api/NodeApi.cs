@@ -22,6 +22,9 @@ namespace Liaa.Node.Api;
 /// </remarks>
 internal static class NodeApi
 {
+    /// <summary>The header a value's GET carries its type in: <c>string</c>, <c>bytes</c>, <c>integer</c>, <c>float</c> or <c>boolean</c>.</summary>
+    public const string ValueTypeHeader = "Liaa-Value-Type";
+
     public static IEndpointRouteBuilder MapNodeApi(this IEndpointRouteBuilder endpoints)
     {
         var v1 = endpoints.MapGroup("/v1");
@@ -103,7 +106,7 @@ internal static class NodeApi
         });
     }
 
-    private static async Task<IResult> GetValueAsync(string key, bool? digest, NodeHost host, CancellationToken cancellationToken)
+    private static async Task<IResult> GetValueAsync(string key, bool? digest, NodeHost host, HttpResponse response, CancellationToken cancellationToken)
     {
         if (!TryParseKey(key, digest == true, out var id, out var problem))
         {
@@ -116,15 +119,28 @@ internal static class NodeApi
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Key not found", detail: $"No node holds {id}.");
         }
 
+        response.Headers[ValueTypeHeader] = TypeName(value.Kind);
         return value.Kind switch
         {
             DhtValueKind.String => Results.Text(value.AsString(), "text/plain; charset=utf-8"),
             DhtValueKind.Bytes => Results.Bytes(value.AsBytes(), "application/octet-stream"),
             DhtValueKind.Boolean => Results.Text(value.AsBoolean() ? "true" : "false", "application/json"),
-            DhtValueKind.Float => Results.Text(JsonSerializer.Serialize(value.AsDouble()), "application/json"),
+            DhtValueKind.Float => Results.Text(FloatJson(value.AsDouble()), "application/json"),
             _ => Results.Text(NodeCommandLine.FormatValue(value), "application/json"),
         };
     }
+
+    /// <summary>The value's type as the <c>Liaa-Value-Type</c> header and <c>/v1/storage</c> name it.</summary>
+    internal static string TypeName(DhtValueKind kind) => kind.ToString().ToLowerInvariant();
+
+    /// <summary>
+    /// A float as JSON: a number when it is finite, else the string <c>"NaN"</c>, <c>"Infinity"</c> or
+    /// <c>"-Infinity"</c> (JSON has no such numbers; Python peers may store them, and the
+    /// <c>Liaa-Value-Type: float</c> header tells them from a string value).
+    /// </summary>
+    internal static string FloatJson(double number) => double.IsFinite(number)
+        ? JsonSerializer.Serialize(number)
+        : JsonSerializer.Serialize(number.ToString(CultureInfo.InvariantCulture));
 
     private static async Task<IResult> PutValueAsync(string key, bool? digest, HttpRequest request, NodeHost host, ApiAccess access, CancellationToken cancellationToken)
     {
@@ -144,7 +160,7 @@ internal static class NodeApi
 
         // A body is read only up to what could still encode within the limit (a JSON string's escapes shrink it).
         var limit = host.Node.Options.Storage.MaxValueBytes;
-        var readLimit = IsJson(request.ContentType) ? (8L * limit) + 64 : limit + 16L;
+        var readLimit = (IsJson(request.ContentType) ? 8L : 2L) * limit + 64;
         using var body = new MemoryStream();
         var buffer = new byte[8192];
         int read;
@@ -157,7 +173,7 @@ internal static class NodeApi
                 return Results.Problem(
                     statusCode: StatusCodes.Status413PayloadTooLarge,
                     title: "Value too large",
-                    detail: string.Create(CultureInfo.InvariantCulture, $"Values are at most {limit:N0} bytes encoded, what every peer can carry (a text of at most {StorageOptions.LargestPayload(limit):N0} UTF-8 bytes, or as many raw bytes); this body is {size} bytes."));
+                    detail: string.Create(CultureInfo.InvariantCulture, $"Values are at most {limit:N0} bytes encoded (a text of at most {StorageOptions.LargestPayload(limit):N0} UTF-8 bytes, or as many raw bytes); this body is {size} bytes."));
             }
         }
 
@@ -182,7 +198,17 @@ internal static class NodeApi
             return Results.Problem(statusCode: status, title: title, detail: result.Reason);
         }
 
-        return Results.Json(new { key = id.ToString(), storedAt = result.StoredAt, asked = result.Asked });
+        // This node is the value's publisher now: it republishes it while it runs (and, with a data directory, across restarts).
+        var held = host.Node.GetStoredValue(id);
+        return Results.Json(new
+        {
+            key = id.ToString(),
+            storedAt = result.StoredAt,
+            asked = result.Asked,
+            publishedAt = held?.PublishedAt,
+            expiresAt = held?.ExpiresAt,
+            republishInterval = host.Node.Options.Storage.RepublishInterval,
+        });
     }
 
     private static bool IsJson(string? contentType) =>
@@ -262,6 +288,9 @@ internal static class NodeApi
                     return true;
                 case JsonValueKind.Number when IsInteger(element.GetRawText()):
                     reason = "Integers must fit in 64 bits.";
+                    return false;
+                case JsonValueKind.Number when !double.IsFinite(element.GetDouble()):
+                    reason = $"JSON numbers must be finite: {element.GetRawText()} is beyond a float64 (about ±1.8e308).";
                     return false;
                 case JsonValueKind.Number:
                     value = DhtValue.FromDouble(element.GetDouble());

@@ -88,7 +88,7 @@ internal static class ServeCommand
             return NodeCommandLine.Failure;
         }
 
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.Http));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.Http, listen => listen.UseProblemDetailsForRejections()));
         builder.AddServiceDefaults(telemetry =>
         {
             telemetry.ServiceInstanceId = settings.Node.NodeId.Value.ToString();
