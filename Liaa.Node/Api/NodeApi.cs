@@ -18,7 +18,11 @@ namespace Liaa.Node.Api;
 /// A key is a string hashed with SHA-1 as the Python peers do, or with <c>?digest=true</c> a
 /// 40-hex-digit digest used as is. A PUT body's content type gives the value's type: <c>text/plain</c>
 /// a string, <c>application/octet-stream</c> bytes, <c>application/json</c> a JSON scalar (integer,
-/// float, boolean or string). A GET answers in the value's own type the same way.
+/// float, boolean or string). A GET answers in the value's own type the same way, naming it in the
+/// <c>Liaa-Value-Type</c> header; a float JSON cannot write (NaN, ±Infinity, which Python peers may store) is
+/// answered as the JSON string <c>"NaN"</c>, <c>"Infinity"</c> or <c>"-Infinity"</c>, and a JSON PUT of a number
+/// beyond a float64 is refused. A PUT answers where the value went and when it expires: the node is its
+/// publisher now, and republishes it every <c>RepublishInterval</c>.
 /// </remarks>
 internal static class NodeApi
 {
@@ -158,7 +162,8 @@ internal static class NodeApi
             return problem;
         }
 
-        // A body is read only up to what could still encode within the limit (a JSON string's escapes shrink it).
+        // Read up to twice the limit (eight times for JSON, whose escapes shrink a string), so the value's own check
+        // can say exactly how large it is; a body beyond that is refused without reading the rest.
         var limit = host.Node.Options.Storage.MaxValueBytes;
         var readLimit = (IsJson(request.ContentType) ? 8L : 2L) * limit + 64;
         using var body = new MemoryStream();
