@@ -208,6 +208,9 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     /// <summary>The values this node holds.</summary>
     public IReadOnlyList<StoredValue> GetStoredValues() => _node.Store.GetAll();
 
+    /// <summary>The value this node holds under <paramref name="key"/>, with its origin and times; null when none.</summary>
+    public StoredValue? GetStoredValue(NodeId key) => _node.Store.TryGet(key, out var value) ? value : null;
+
     public StorageStatistics GetStorageStatistics() => _node.Store.GetStatistics();
 
     /// <summary>The RPC layer's counters (requests, timeouts, drops by reason).</summary>

@@ -18,10 +18,17 @@ namespace Liaa.Node.Api;
 /// A key is a string hashed with SHA-1 as the Python peers do, or with <c>?digest=true</c> a
 /// 40-hex-digit digest used as is. A PUT body's content type gives the value's type: <c>text/plain</c>
 /// a string, <c>application/octet-stream</c> bytes, <c>application/json</c> a JSON scalar (integer,
-/// float, boolean or string). A GET answers in the value's own type the same way.
+/// float, boolean or string). A GET answers in the value's own type the same way, naming it in the
+/// <c>Liaa-Value-Type</c> header; a float JSON cannot write (NaN, ±Infinity, which Python peers may store) is
+/// answered as the JSON string <c>"NaN"</c>, <c>"Infinity"</c> or <c>"-Infinity"</c>, and a JSON PUT of a number
+/// beyond a float64 is refused. A PUT answers where the value went and when it expires: the node is its
+/// publisher now, and republishes it every <c>RepublishInterval</c>.
 /// </remarks>
 internal static class NodeApi
 {
+    /// <summary>The header a value's GET carries its type in: <c>string</c>, <c>bytes</c>, <c>integer</c>, <c>float</c> or <c>boolean</c>.</summary>
+    public const string ValueTypeHeader = "Liaa-Value-Type";
+
     public static IEndpointRouteBuilder MapNodeApi(this IEndpointRouteBuilder endpoints)
     {
         var v1 = endpoints.MapGroup("/v1");
@@ -103,7 +110,7 @@ internal static class NodeApi
         });
     }
 
-    private static async Task<IResult> GetValueAsync(string key, bool? digest, NodeHost host, CancellationToken cancellationToken)
+    private static async Task<IResult> GetValueAsync(string key, bool? digest, NodeHost host, HttpResponse response, CancellationToken cancellationToken)
     {
         if (!TryParseKey(key, digest == true, out var id, out var problem))
         {
@@ -116,15 +123,28 @@ internal static class NodeApi
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Key not found", detail: $"No node holds {id}.");
         }
 
+        response.Headers[ValueTypeHeader] = TypeName(value.Kind);
         return value.Kind switch
         {
             DhtValueKind.String => Results.Text(value.AsString(), "text/plain; charset=utf-8"),
             DhtValueKind.Bytes => Results.Bytes(value.AsBytes(), "application/octet-stream"),
             DhtValueKind.Boolean => Results.Text(value.AsBoolean() ? "true" : "false", "application/json"),
-            DhtValueKind.Float => Results.Text(JsonSerializer.Serialize(value.AsDouble()), "application/json"),
+            DhtValueKind.Float => Results.Text(FloatJson(value.AsDouble()), "application/json"),
             _ => Results.Text(NodeCommandLine.FormatValue(value), "application/json"),
         };
     }
+
+    /// <summary>The value's type as the <c>Liaa-Value-Type</c> header and <c>/v1/storage</c> name it.</summary>
+    internal static string TypeName(DhtValueKind kind) => kind.ToString().ToLowerInvariant();
+
+    /// <summary>
+    /// A float as JSON: a number when it is finite, else the string <c>"NaN"</c>, <c>"Infinity"</c> or
+    /// <c>"-Infinity"</c> (JSON has no such numbers; Python peers may store them, and the
+    /// <c>Liaa-Value-Type: float</c> header tells them from a string value).
+    /// </summary>
+    internal static string FloatJson(double number) => double.IsFinite(number)
+        ? JsonSerializer.Serialize(number)
+        : JsonSerializer.Serialize(number.ToString(CultureInfo.InvariantCulture));
 
     private static async Task<IResult> PutValueAsync(string key, bool? digest, HttpRequest request, NodeHost host, ApiAccess access, CancellationToken cancellationToken)
     {
@@ -142,16 +162,23 @@ internal static class NodeApi
             return problem;
         }
 
+        // Read up to twice the limit (eight times for JSON, whose escapes shrink a string), so the value's own check
+        // can say exactly how large it is; a body beyond that is refused without reading the rest.
         var limit = host.Node.Options.Storage.MaxValueBytes;
+        var readLimit = (IsJson(request.ContentType) ? 8L : 2L) * limit + 64;
         using var body = new MemoryStream();
         var buffer = new byte[8192];
         int read;
         while ((read = await request.Body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
             body.Write(buffer, 0, read);
-            if (body.Length > limit + 16)
+            if (body.Length > readLimit)
             {
-                return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Value too large", detail: $"Values are limited to {limit} bytes.");
+                var size = request.ContentLength is { } length ? $"{length:N0}" : $"over {readLimit:N0}";
+                return Results.Problem(
+                    statusCode: StatusCodes.Status413PayloadTooLarge,
+                    title: "Value too large",
+                    detail: string.Create(CultureInfo.InvariantCulture, $"Values are at most {limit:N0} bytes encoded (a text of at most {StorageOptions.LargestPayload(limit):N0} UTF-8 bytes, or as many raw bytes); this body is {size} bytes."));
             }
         }
 
@@ -176,8 +203,21 @@ internal static class NodeApi
             return Results.Problem(statusCode: status, title: title, detail: result.Reason);
         }
 
-        return Results.Json(new { key = id.ToString(), storedAt = result.StoredAt, asked = result.Asked });
+        // This node is the value's publisher now: it republishes it while it runs (and, with a data directory, across restarts).
+        var held = host.Node.GetStoredValue(id);
+        return Results.Json(new
+        {
+            key = id.ToString(),
+            storedAt = result.StoredAt,
+            asked = result.Asked,
+            publishedAt = held?.PublishedAt,
+            expiresAt = held?.ExpiresAt,
+            republishInterval = host.Node.Options.Storage.RepublishInterval,
+        });
     }
+
+    private static bool IsJson(string? contentType) =>
+        string.Equals(contentType?.Split(';')[0].Trim(), "application/json", StringComparison.OrdinalIgnoreCase);
 
     private static bool TryParseKey(string key, bool isDigest, out NodeId id, out IResult problem)
     {
@@ -253,6 +293,9 @@ internal static class NodeApi
                     return true;
                 case JsonValueKind.Number when IsInteger(element.GetRawText()):
                     reason = "Integers must fit in 64 bits.";
+                    return false;
+                case JsonValueKind.Number when !double.IsFinite(element.GetDouble()):
+                    reason = $"JSON numbers must be finite: {element.GetRawText()} is beyond a float64 (about ±1.8e308).";
                     return false;
                 case JsonValueKind.Number:
                     value = DhtValue.FromDouble(element.GetDouble());

@@ -52,36 +52,95 @@ internal static class NodeCommandLine
     {
         var key = new Argument<string>("KEY") { Description = "The key (a string, hashed with SHA-1 as the Python peers do)." };
         var value = new Argument<string>("VALUE") { Description = "The value; a string unless a type option says otherwise." };
-        var seeds = SeedOption(required: true);
+        var seeds = SeedOption(required: false);
+        var via = new Option<string?>("--via")
+        {
+            Description = "Publish through a serving node's HTTP API (e.g. http://127.0.0.1:8080) instead of a short-lived client: "
+                + "that node becomes the value's publisher and republishes it while it runs.",
+        };
+        var token = new Option<string?>("--token") { Description = "With --via: the node's API token (Liaa:Node:ApiToken), if it has one." };
         var asInt = new Option<bool>("--int") { Description = "VALUE is a 64-bit integer." };
         var asFloat = new Option<bool>("--float") { Description = "VALUE is a float64." };
         var asBool = new Option<bool>("--bool") { Description = "VALUE is true or false." };
         var asBytes = new Option<bool>("--bytes-hex") { Description = "VALUE is bytes, written in hexadecimal." };
         var digest = DigestOption();
         var timeout = TimeoutOption();
-        var command = new Command("put", "Store a value in the DHT through a short-lived client node.")
+        var command = new Command(
+            "put",
+            "Store a value in the DHT. It lives for the TTL (24 hours) unless its publisher republishes it: a put through a "
+            + "short-lived client (--seed) is not republished; a put --via a serving node is, by that node, while it runs.")
         {
-            key, value, seeds, asInt, asFloat, asBool, asBytes, digest, timeout,
+            key, value, seeds, via, token, asInt, asFloat, asBool, asBytes, digest, timeout,
         };
-        command.SetAction((parse, cancellationToken) => RunClientAsync(parse.GetValue(seeds)!, parse.GetValue(timeout), async node =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            var typed = ParseValue(parse.GetValue(value)!, parse.GetValue(asInt), parse.GetValue(asFloat), parse.GetValue(asBool), parse.GetValue(asBytes));
-            var result = await node.PutAsync(ParseKey(parse.GetValue(key)!, parse.GetValue(digest)), typed, cancellationToken).ConfigureAwait(false);
-            if (!result.IsAccepted)
+            DhtValue typed;
+            NodeId id;
+            try
             {
-                throw new CommandLineException($"the value was refused: {result.Reason}");
+                typed = ParseValue(parse.GetValue(value)!, parse.GetValue(asInt), parse.GetValue(asFloat), parse.GetValue(asBool), parse.GetValue(asBytes));
+                id = ParseKey(parse.GetValue(key)!, parse.GetValue(digest));
+                if (new Storage.StorageOptions().DescribeTooLarge(typed) is { } tooLarge)
+                {
+                    throw new CommandLineException($"the value was refused: {tooLarge}");
+                }
+
+                if (parse.GetValue(via) is null && (parse.GetValue(seeds) ?? []).Length == 0)
+                {
+                    throw new CommandLineException("give --seed HOST:PORT (a short-lived client publishes, once) or --via URL (a serving node publishes and republishes)");
+                }
+            }
+            catch (Exception ex) when (ex is CommandLineException or ArgumentException)
+            {
+                await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+                return Failure;
             }
 
-            if (result.StoredAt == 0)
+            if (parse.GetValue(via) is { } url)
             {
-                throw new CommandLineException($"no node stored the value ({result.Asked} asked)");
+                return await PutViaHttp.RunAsync(url, parse.GetValue(token), parse.GetValue(key)!, parse.GetValue(digest), typed, parse.GetValue(timeout), cancellationToken).ConfigureAwait(false);
             }
 
-            Console.WriteLine($"stored {result.Key} at {result.StoredAt} of {result.Asked} nodes");
-            return Success;
-        }, cancellationToken));
+            return await RunClientAsync(parse.GetValue(seeds)!, parse.GetValue(timeout), async node =>
+            {
+                var result = await node.PutAsync(id, typed, cancellationToken).ConfigureAwait(false);
+                if (!result.IsAccepted)
+                {
+                    throw new CommandLineException($"the value was refused: {result.Reason}");
+                }
+
+                if (result.StoredAt == 0)
+                {
+                    throw new CommandLineException($"no node stored the value ({result.Asked} asked)");
+                }
+
+                // The client exits now and nobody republishes: holders drop the value a TTL after this publication.
+                var ttl = node.Options.Storage.Ttl;
+                var expiresAt = node.GetStoredValue(id)?.ExpiresAt ?? node.Options.TimeProvider.GetUtcNow() + ttl;
+                Console.WriteLine($"stored {result.Key} at {result.StoredAt} of {result.Asked} nodes");
+                Console.WriteLine(
+                    $"it expires at {FormatTime(expiresAt)} (in {FormatDuration(ttl)}): a put from a short-lived client is not republished; "
+                    + "put it again before then, or use --via http://HOST:PORT to publish through a serving node, which republishes it");
+                return Success;
+            }, cancellationToken).ConfigureAwait(false);
+        });
         return command;
     }
+
+    /// <summary>A UTC time as the command line prints it: <c>2026-12-05T10:00:00Z</c>.</summary>
+    internal static string FormatTime(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>A lifetime in the largest whole unit that fits: <c>24 hours</c>, <c>90 minutes</c>.</summary>
+    internal static string FormatDuration(TimeSpan duration) => duration switch
+    {
+        { TotalHours: >= 1 } when duration.Ticks % TimeSpan.TicksPerHour == 0 => Plural((long)duration.TotalHours, "hour"),
+        { TotalMinutes: >= 1 } when duration.Ticks % TimeSpan.TicksPerMinute == 0 => Plural((long)duration.TotalMinutes, "minute"),
+        _ => Plural((long)Math.Ceiling(duration.TotalSeconds), "second"),
+    };
+
+    private static string Plural(long count, string unit) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count} {unit}{(count == 1 ? string.Empty : "s")}");
 
     private static Command CreateGetCommand()
     {
@@ -89,9 +148,13 @@ internal static class NodeCommandLine
         var seeds = SeedOption(required: true);
         var digest = DigestOption();
         var timeout = TimeoutOption();
-        var command = new Command("get", "Read a value from the DHT through a short-lived client node; exit code 1 when not found.")
+        var valueOnly = new Option<bool>("--value-only") { Description = "Print the value alone, without its type (bytes in hexadecimal)." };
+        var command = new Command(
+            "get",
+            "Read a value from the DHT through a short-lived client node and print it with its type (string, bytes in hexadecimal, "
+            + "integer, float, boolean), e.g. 'string: hello'; exit code 1 when not found.")
         {
-            key, seeds, digest, timeout,
+            key, seeds, digest, timeout, valueOnly,
         };
         command.SetAction((parse, cancellationToken) => RunClientAsync(parse.GetValue(seeds)!, parse.GetValue(timeout), async node =>
         {
@@ -102,7 +165,7 @@ internal static class NodeCommandLine
                 return NotFound;
             }
 
-            Console.WriteLine(FormatValue(found));
+            Console.WriteLine(parse.GetValue(valueOnly) ? FormatValue(found) : FormatTypedValue(found));
             return Success;
         }, cancellationToken));
         return command;
@@ -224,7 +287,13 @@ internal static class NodeCommandLine
         return DhtValue.FromString(text);
     }
 
-    /// <summary>How <c>get</c> prints a value: strings as they are, bytes in hexadecimal, numbers invariant.</summary>
+    /// <summary>
+    /// How <c>get</c> prints a value: its type, then the value (<c>string: 68656c6c6f</c> and <c>bytes: 68656c6c6f</c>
+    /// differ, as do <c>string: 42</c> and <c>integer: 42</c>). The type names are the HTTP API's.
+    /// </summary>
+    internal static string FormatTypedValue(DhtValue value) => $"{Api.NodeApi.TypeName(value.Kind)}: {FormatValue(value)}";
+
+    /// <summary>A value alone: strings as they are, bytes in hexadecimal, numbers invariant.</summary>
     internal static string FormatValue(DhtValue value) => value.Kind switch
     {
         DhtValueKind.String => value.AsString(),

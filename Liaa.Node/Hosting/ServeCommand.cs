@@ -110,7 +110,7 @@ internal static class ServeCommand
             return NodeCommandLine.Failure;
         }
 
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.Http));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.Http, listen => listen.UseProblemDetailsForRejections()));
         builder.AddServiceDefaults();
         builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddAttributes(NodeResourceAttributes(settings, builder.Configuration)));
         builder.Services.AddSingleton(settings.Node);

@@ -205,7 +205,17 @@ internal sealed class DhtOperations
         return due.Count;
     }
 
-    /// <summary>The original publisher's republish every 24 hours (§2.5), with a new publication time: it keeps the value alive.</summary>
+    /// <summary>
+    /// The original publisher's republish every 24 hours (§2.5), with a new publication time: it keeps the value alive.
+    /// </summary>
+    /// <remarks>
+    /// The round works through a list of due values one lookup at a time, so a put may land meanwhile. Each value
+    /// is therefore read again just before it is renewed, and renewed only if it is still the one listed (same
+    /// value, same publication time, still this node's own): a newer put is never overwritten here, locally or
+    /// (with a newer publication time) across the network. The renewal is <see cref="IValueStore.MarkRepublished"/>,
+    /// which changes only the times; the STOREs carry what the store holds then, and are skipped if a put
+    /// replaced it during the lookup.
+    /// </remarks>
     public async Task<int> RepublishAsync(CancellationToken cancellationToken)
     {
         var due = _node.Store.GetOwnDueForRepublish(_node.Options.Storage.RepublishInterval);
@@ -216,16 +226,29 @@ internal sealed class DhtOperations
 
         using var activity = LiaaDiagnostics.ActivitySource.StartActivity("republish");
         activity?.SetTag("liaa.republish.keys", due.Count);
-        foreach (var stored in due)
+        var republished = 0;
+        foreach (var listed in due)
         {
-            var publishedAt = _node.Time.GetUtcNow();
-            _node.Store.Put(stored.Key, stored.Value, ValueOrigin.Own, publishedAt);
-            await StoreAtClosestAsync(stored.Key, stored.Value, publishedAt, cancellationToken).ConfigureAwait(false);
+            if (!IsStillHeld(listed) || !_node.Store.MarkRepublished(listed.Key) || !_node.Store.TryGet(listed.Key, out var renewed))
+            {
+                continue;
+            }
+
+            await StoreAtClosestAsync(renewed.Key, renewed.Value, renewed.PublishedAt, cancellationToken, () => IsStillHeld(renewed)).ConfigureAwait(false);
+            republished++;
         }
 
-        _node.Metrics.Republished(due.Count);
-        return due.Count;
+        activity?.SetTag("liaa.republish.renewed", republished);
+        _node.Metrics.Republished(republished);
+        return republished;
     }
+
+    /// <summary>Whether the store still holds <paramref name="listed"/> as this node's own: same value, same publication time.</summary>
+    private bool IsStillHeld(StoredValue listed) =>
+        _node.Store.TryGet(listed.Key, out var current)
+        && current.Origin == ValueOrigin.Own
+        && current.PublishedAt == listed.PublishedAt
+        && current.Value.Equals(listed.Value);
 
     /// <summary>A random id in every bucket that does not hold the own id: on join, those are further away than the closest neighbour.</summary>
     private List<NodeId> TargetsBeyondClosestNeighbour()
@@ -242,9 +265,16 @@ internal sealed class DhtOperations
         return targets;
     }
 
-    private async Task<(int Stored, int Asked)> StoreAtClosestAsync(NodeId key, DhtValue value, DateTimeOffset publishedAt, CancellationToken cancellationToken)
+    /// <summary>Stores at the k closest nodes; with <paramref name="isStillCurrent"/>, only if it still holds once the lookup is done.</summary>
+    private async Task<(int Stored, int Asked)> StoreAtClosestAsync(
+        NodeId key, DhtValue value, DateTimeOffset publishedAt, CancellationToken cancellationToken, Func<bool>? isStillCurrent = null)
     {
         var lookup = await _node.Lookups.RunAsync(LookupKind.FindNode, key, cancellationToken).ConfigureAwait(false);
+        if (isStillCurrent is not null && !isStillCurrent())
+        {
+            return (0, 0);
+        }
+
         var targets = lookup.ClosestNodes;
         var request = new StoreRequest(_node.Self, key, value) { PublishedAt = publishedAt };
         var calls = targets.Select(c => _node.Rpc.SendAsync(c.EndPoint, request, null, cancellationToken)).ToArray();

@@ -116,7 +116,7 @@ internal sealed partial class InMemoryValueStore : IValueStore
         var size = value.Encoded.Length;
         if (size > _options.MaxValueBytes)
         {
-            return new StoreResult(StoreStatus.TooLarge, $"The value is {size} bytes; the limit is {_options.MaxValueBytes} ({StorageOptions.SectionName}:{nameof(StorageOptions.MaxValueBytes)}).");
+            return new StoreResult(StoreStatus.TooLarge, _options.DescribeTooLarge(value));
         }
 
         if (publishedAt > now)

@@ -108,6 +108,11 @@ internal sealed class NodeDataDirectory : IDisposable
                 Log.ValueLogTruncated(logger, recovery.TruncatedBytes, System.IO.Path.Combine(path, ValueLog.FileName));
             }
 
+            if (recovery.CorruptCopy is { } copy)
+            {
+                Log.ValueLogCorrupt(logger, recovery.CorruptBytes, System.IO.Path.Combine(path, ValueLog.FileName), copy);
+            }
+
             Log.ValueLogRecovered(logger, recovery.Values.Count, recovery.Records, System.IO.Path.Combine(path, ValueLog.FileName));
             return new NodeDataDirectory(path, lockFile, nodeId, contacts, contactsText, values, recovery);
         }
@@ -151,11 +156,31 @@ internal sealed class NodeDataDirectory : IDisposable
             // FileShare.None is an exclusive advisory lock (flock) on Unix: a second node on the same directory fails here.
             return new FileStream(System.IO.Path.Combine(path, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException ex)
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new IOException($"The data directory {path} cannot be written: permission denied ({ex.Message}). Give the node's user write access to it, or use another directory.", ex);
+        }
+        catch (IOException ex) when (IsReadOnlyFileSystem(ex))
+        {
+            throw new IOException($"The data directory {path} cannot be written: it is on a read-only file system ({ex.Message}). Use a writable directory.", ex);
+        }
+        catch (IOException ex) when (IsSharingViolation(ex))
         {
             throw new IOException($"The data directory {path} is in use by another Liaa node ({ex.Message}).", ex);
         }
+        catch (IOException ex)
+        {
+            throw new IOException($"The data directory {path} cannot be opened for writing: {ex.Message}", ex);
+        }
     }
+
+    // .NET on Unix carries the errno as the HResult: a held flock is EWOULDBLOCK (11 on Linux, 35 on macOS), a
+    // read-only file system EROFS (30); on Windows a held file is ERROR_SHARING_VIOLATION (32). Nothing else tells
+    // "another node holds it" from "nobody can write here".
+    private static bool IsSharingViolation(IOException exception) =>
+        OperatingSystem.IsWindows() ? (exception.HResult & 0xFFFF) == 32 : exception.HResult is 11 or 35;
+
+    private static bool IsReadOnlyFileSystem(IOException exception) => !OperatingSystem.IsWindows() && exception.HResult == 30;
 
     private static (IReadOnlyList<Contact> Contacts, string Text) ReadContacts(string file)
     {

@@ -29,9 +29,23 @@ public sealed class StorageOptions
     /// <value>Default 23 hours. Must be longer than <see cref="ReplicateInterval"/> and shorter than <see cref="Ttl"/>.</value>
     public TimeSpan RepublishInterval { get; set; } = TimeSpan.FromHours(23);
 
-    /// <summary>Largest value accepted, in encoded (MessagePack) bytes. Python peers refuse requests over 8192 bytes.</summary>
-    /// <value>Default 8192 bytes.</value>
-    public int MaxValueBytes { get; set; } = 8192;
+    /// <summary>
+    /// The largest value every peer can carry, in encoded (MessagePack) bytes: a Python node refuses to send a
+    /// request whose <c>[name, args]</c> passes 8,192 bytes, and its STORE is the encoded value plus 52 bytes
+    /// (<c>'store'</c>, the two 20-byte ids and the MessagePack headers), so it can forward, cache, hand off and
+    /// republish values of at most 8,140 encoded bytes: a text of 8,137 UTF-8 bytes, or 8,137 raw bytes.
+    /// </summary>
+    public const int MaxCarriableValueBytes = Wire.WireCodec.MaxPythonRequestBodySize - PythonStoreOverheadBytes;
+
+    // 0x92, 'store' (fixstr, 6), 0x93, two bin8 ids of 20 bytes (22 each).
+    private const int PythonStoreOverheadBytes = 1 + 6 + 1 + 22 + 22;
+
+    /// <summary>
+    /// Largest value accepted, in encoded (MessagePack) bytes, from any source: a local put, the HTTP API and a
+    /// peer's STORE alike. At most <see cref="MaxCarriableValueBytes"/>, which every peer can carry.
+    /// </summary>
+    /// <value>Default 8,140 bytes (<see cref="MaxCarriableValueBytes"/>).</value>
+    public int MaxValueBytes { get; set; } = MaxCarriableValueBytes;
 
     /// <summary>Most keys held at once; cached values give way to own and replicated ones.</summary>
     /// <value>Default 100,000 keys.</value>
@@ -63,6 +77,45 @@ public sealed class StorageOptions
     /// <value>Default 50,000 keys, half of <see cref="MaxKeys"/>.</value>
     public int MaxKeysPerNetwork { get; set; } = 50_000;
 
+    /// <summary>
+    /// Why <paramref name="value"/> is refused for its size, in the user's terms (the encoded size,
+    /// and for a text or bytes, its own length), or null when it fits <see cref="MaxValueBytes"/>.
+    /// </summary>
+    public string? DescribeTooLarge(Wire.DhtValue value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var size = value.Encoded.Length;
+        if (size <= MaxValueBytes)
+        {
+            return null;
+        }
+
+        var why = MaxValueBytes == MaxCarriableValueBytes
+            ? "what every peer, Python ones included, can carry"
+            : $"{SectionName}:{nameof(MaxValueBytes)}";
+        var content = value.Kind switch
+        {
+            Wire.DhtValueKind.String => $", a text of {System.Text.Encoding.UTF8.GetByteCount(value.AsString()):N0} UTF-8 bytes",
+            Wire.DhtValueKind.Bytes => $", {value.AsBytes().Length:N0} raw bytes",
+            _ => string.Empty,
+        };
+        return string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"Values are at most {MaxValueBytes:N0} bytes encoded ({why}); this one is {size:N0}{content}.");
+    }
+
+    /// <summary>The longest text (in UTF-8 bytes) or bytes value whose encoding fits <paramref name="encodedLimit"/> bytes.</summary>
+    public static int LargestPayload(int encodedLimit)
+    {
+        var payload = Math.Max(0, encodedLimit - 1);
+        while (payload > 0 && payload + Math.Max(Wire.MessagePackWriter.StringHeaderSize(payload), Wire.MessagePackWriter.BinaryHeaderSize(payload)) > encodedLimit)
+        {
+            payload--;
+        }
+
+        return payload;
+    }
+
     /// <summary>Every problem with these options, each naming its configuration key; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -90,6 +143,11 @@ public sealed class StorageOptions
         if (MaxValueBytes < 1)
         {
             problems.Add($"{SectionName}:{nameof(MaxValueBytes)} must be at least 1 (is {MaxValueBytes}).");
+        }
+
+        if (MaxValueBytes > MaxCarriableValueBytes)
+        {
+            problems.Add($"{SectionName}:{nameof(MaxValueBytes)} must be at most {MaxCarriableValueBytes} (is {MaxValueBytes}): Python peers cannot carry a larger value.");
         }
 
         if (MaxKeys < 1)

@@ -23,9 +23,14 @@ namespace Liaa.Node.Storage;
 /// </para>
 /// <para>
 /// Recovery: a crash can leave only the tail torn (records are appended, and the file is flushed before
-/// anything that follows is acknowledged). Opening reads records until the first one whose length runs past
-/// the end, whose checksum fails or whose payload does not parse, and truncates the file there. Corruption
-/// in the middle (a failing disk) is treated the same way: everything from it on is dropped and counted.
+/// anything that follows is acknowledged): a last record whose length runs past the end is cut off. Anything
+/// else that does not read (a checksum that fails, a length out of range, a payload that does not parse: a
+/// failing disk, a stray write) is corruption, and costs only the records it touches: opening resynchronises
+/// on the next offset where a whole record reads with a matching checksum, keeps every intact record after it,
+/// copies the unreadable bytes to <c>values.log.corrupt-&lt;UTC time&gt;</c> beside the log, and rewrites the
+/// log from what it recovered (as a compaction does), so the next open finds it clean. What was lost is the
+/// state of the keys whose records were unreadable: such a key comes back as its previous record left it, or
+/// not at all.
 /// </para>
 /// <para>
 /// Group commit: appends go to the OS at once (one <c>pwrite</c>, under a lock, in the store's order); a
@@ -42,7 +47,7 @@ namespace Liaa.Node.Storage;
 /// change is acknowledged that might not be on disk. The values stay served from memory.
 /// </para>
 /// </remarks>
-internal sealed class ValueLog : IValueJournal, IDisposable
+internal sealed partial class ValueLog : IValueJournal, IDisposable
 {
     public const string FileName = "values.log";
 
@@ -53,6 +58,7 @@ internal sealed class ValueLog : IValueJournal, IDisposable
     internal const int RecordPrefixSize = 8;
     internal const int ValueFixedSize = 1 + NodeId.ByteLength + 1 + (3 * sizeof(long));
     internal const int MaxPayloadSize = ValueFixedSize + WireCodec.MaxDatagramSize;
+    internal const int MinPayloadSize = RemovalSize;
     private const int RemovalSize = 1 + NodeId.ByteLength;
     private const byte ValueKind = 1;
     private const byte RemovalKind = 2;
@@ -137,7 +143,8 @@ internal sealed class ValueLog : IValueJournal, IDisposable
     /// <param name="minCompactionBytes">Below this size the log is never compacted.</param>
     /// <param name="logger">For compaction failures.</param>
     /// <exception cref="InvalidDataException">The file is not a Liaa value log (it is left untouched).</exception>
-    public static ValueLog Open(string path, out ValueLogRecovery recovery, long minCompactionBytes = DefaultMinCompactionBytes, ILogger? logger = null)
+    /// <param name="time">The clock that names a copy of corrupt bytes; the system clock when null.</param>
+    public static ValueLog Open(string path, out ValueLogRecovery recovery, long minCompactionBytes = DefaultMinCompactionBytes, ILogger? logger = null, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         path = Path.GetFullPath(path);
@@ -148,6 +155,13 @@ internal sealed class ValueLog : IValueJournal, IDisposable
         try
         {
             recovery = Recover(path, handle);
+            if (recovery.CorruptRanges.Count > 0)
+            {
+                var copy = CopyCorrupt(path, handle, recovery.CorruptRanges, (time ?? TimeProvider.System).GetUtcNow());
+                handle = Rewrite(path, handle, recovery.Values, out var length);
+                recovery = recovery with { CorruptCopy = copy, Length = length };
+            }
+
             var liveBytes = recovery.Values.Sum(v => (long)RecordPrefixSize + ValueFixedSize + v.Size);
             return new ValueLog(path, handle, recovery.Length, liveBytes, minCompactionBytes, logger ?? NullLogger.Instance);
         }
@@ -469,89 +483,21 @@ internal sealed class ValueLog : IValueJournal, IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Checksum(record[..4], record[RecordPrefixSize..]));
     }
 
-    private static uint Checksum(ReadOnlySpan<byte> length, ReadOnlySpan<byte> payload) =>
+    internal static uint Checksum(ReadOnlySpan<byte> length, ReadOnlySpan<byte> payload) =>
         ~Crc32C.Append(Crc32C.Append(~0u, length), payload);
 
-    private static ValueLogRecovery Recover(string path, SafeFileHandle handle)
+    /// <summary>Parses a record's payload: a key's new state (<paramref name="value"/>), or its removal (null).</summary>
+    internal static bool TryParse(ReadOnlySpan<byte> payload, out NodeId key, out StoredValue? value)
     {
-        var fileLength = RandomAccess.GetLength(handle);
-        Span<byte> header = stackalloc byte[HeaderSize];
-        var headerRead = RandomAccess.Read(handle, header, 0);
-        if (fileLength < HeaderSize)
-        {
-            // New, or created by a crash before its header reached the disk.
-            if (!Magic.StartsWith(header[..headerRead]))
-            {
-                throw new InvalidDataException($"{path} is not a Liaa value log (it does not start with {System.Text.Encoding.ASCII.GetString(Magic)}).");
-            }
-
-            RandomAccess.SetLength(handle, 0);
-            RandomAccess.Write(handle, Magic, 0);
-            RandomAccess.FlushToDisk(handle);
-            DurableFiles.FlushDirectory(Path.GetDirectoryName(path)!);
-            return new ValueLogRecovery([], 0, fileLength, HeaderSize);
-        }
-
-        if (!header.SequenceEqual(Magic))
-        {
-            throw new InvalidDataException($"{path} is not a Liaa value log (it does not start with {System.Text.Encoding.ASCII.GetString(Magic)}).");
-        }
-
-        var state = new Dictionary<NodeId, StoredValue?>();
-        var records = 0;
-        long position = HeaderSize;
-        using (var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1 << 16))
-        {
-            reader.Position = HeaderSize;
-            var payload = new byte[1024];
-            Span<byte> prefix = stackalloc byte[RecordPrefixSize];
-            while (position + RecordPrefixSize <= fileLength)
-            {
-                reader.ReadExactly(prefix);
-                var length = BinaryPrimitives.ReadUInt32LittleEndian(prefix);
-                if (length is < RemovalSize or > MaxPayloadSize || position + RecordPrefixSize + length > fileLength)
-                {
-                    break;
-                }
-
-                if (payload.Length < length)
-                {
-                    payload = new byte[Math.Max(length, payload.Length * 2)];
-                }
-
-                var body = payload.AsSpan(0, (int)length);
-                reader.ReadExactly(body);
-                if (Checksum(prefix[..4], body) != BinaryPrimitives.ReadUInt32LittleEndian(prefix[4..]) || !TryApply(body, state))
-                {
-                    break;
-                }
-
-                records++;
-                position += RecordPrefixSize + length;
-            }
-        }
-
-        var truncated = fileLength - position;
-        if (truncated > 0)
-        {
-            RandomAccess.SetLength(handle, position);
-            RandomAccess.FlushToDisk(handle);
-        }
-
-        return new ValueLogRecovery([.. state.Values.OfType<StoredValue>()], records, truncated, position);
-    }
-
-    private static bool TryApply(ReadOnlySpan<byte> payload, Dictionary<NodeId, StoredValue?> state)
-    {
-        var key = NodeId.FromBytes(payload.Slice(1, NodeId.ByteLength));
+        key = NodeId.FromBytes(payload.Slice(1, NodeId.ByteLength));
+        value = null;
         switch (payload[0])
         {
             case RemovalKind when payload.Length == RemovalSize:
-                state[key] = null;
                 return true;
             case ValueKind when payload.Length > ValueFixedSize:
                 var origin = (ValueOrigin)payload[1 + NodeId.ByteLength];
-                if (!Enum.IsDefined(origin) || !DhtValue.TryDecode(payload[ValueFixedSize..], out var value))
+                if (!Enum.IsDefined(origin) || !DhtValue.TryDecode(payload[ValueFixedSize..], out var decoded))
                 {
                     return false;
                 }
@@ -562,7 +508,7 @@ internal sealed class ValueLog : IValueJournal, IDisposable
                     return false;
                 }
 
-                state[key] = new StoredValue(key, value, origin, published, received, expires, null);
+                value = new StoredValue(key, decoded, origin, published, received, expires, null);
                 return true;
             default:
                 return false;
@@ -582,10 +528,3 @@ internal sealed class ValueLog : IValueJournal, IDisposable
         return true;
     }
 }
-
-/// <summary>What opening a <see cref="ValueLog"/> found.</summary>
-/// <param name="Values">The last state of every key the log holds (expired ones included: the store skips them).</param>
-/// <param name="Records">Intact records read.</param>
-/// <param name="TruncatedBytes">Bytes cut off the end: a torn last write, or everything from a corrupt record on.</param>
-/// <param name="Length">The file's length after recovery.</param>
-internal sealed record ValueLogRecovery(IReadOnlyList<StoredValue> Values, int Records, long TruncatedBytes, long Length);

@@ -49,8 +49,11 @@ internal static partial class Log
     [LoggerMessage(3005, LogLevel.Information, "Recovered {Values} values from {Records} log records in {Path}")]
     public static partial void ValueLogRecovered(ILogger logger, int values, int records, string path);
 
-    [LoggerMessage(3006, LogLevel.Warning, "Cut {Bytes} bytes of torn or corrupt records off the end of {Path}")]
+    [LoggerMessage(3006, LogLevel.Warning, "Cut {Bytes} bytes of a torn last record off the end of {Path}")]
     public static partial void ValueLogTruncated(ILogger logger, long bytes, string path);
+
+    [LoggerMessage(3020, LogLevel.Warning, "Skipped {Bytes} unreadable bytes in {Path} and kept the intact records around them; a copy of the unreadable bytes is in {Copy}. A failing disk is the likely cause")]
+    public static partial void ValueLogCorrupt(ILogger logger, long bytes, string path, string copy);
 
     [LoggerMessage(3007, LogLevel.Warning, "{Count} recovered values were not restored: {Reason}")]
     public static partial void ValuesNotRestored(ILogger logger, int count, string reason);

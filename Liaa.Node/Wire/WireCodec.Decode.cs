@@ -282,6 +282,7 @@ public static partial class WireCodec
 
         // The count is only bounded by the bytes; size the array by what could really be contacts.
         var result = count == 0 ? [] : new Contact[Math.Min(count, (reader.Remaining / MinContactSize) + 1)];
+        var kept = 0;
         for (var i = 0; i < count; i++)
         {
             if (!reader.TryReadArrayHeader(out var fields) || fields != 3)
@@ -292,18 +293,25 @@ public static partial class WireCodec
 
             if (!TryReadId(ref reader, out var id, out reason) || !TryReadEndPoint(ref reader, out var endPoint, out reason))
             {
+                // A well-formed contact whose address Liaa cannot use ('localhost', which a Python node bootstrapped
+                // by name hands out as written, or port 0) costs that contact only, never the whole answer.
+                if (reason == DropReason.InvalidAddress)
+                {
+                    continue;
+                }
+
                 return false;
             }
 
-            if (i == result.Length)
+            if (kept == result.Length)
             {
                 Array.Resize(ref result, Math.Min(count, result.Length * 2));
             }
 
-            result[i] = new Contact(id, endPoint);
+            result[kept++] = new Contact(id, endPoint);
         }
 
-        contacts = result;
+        contacts = kept == result.Length ? result : result[..kept];
         reason = DropReason.None;
         return true;
     }

@@ -32,12 +32,12 @@ public sealed class CliLiveTests
 
         var get = await NodeProcess.RunAsync(CommandTimeout, "get", "greeting", "--seed", $"127.0.0.1:{thirdPort}");
         Assert.Equal(0, get.ExitCode);
-        Assert.Equal("hello, dht", get.Output.Trim());
+        Assert.Equal("string: hello, dht", get.Output.Trim());
 
         var typed = await NodeProcess.RunAsync(CommandTimeout, "put", "answer", "42", "--int", "--seed", seedAddress);
         Assert.Equal(0, typed.ExitCode);
         var answer = await NodeProcess.RunAsync(CommandTimeout, "get", "answer", "--seed", $"127.0.0.1:{thirdPort}");
-        Assert.Equal("42", answer.Output.Trim());
+        Assert.Equal("integer: 42", answer.Output.Trim());
 
         var missing = await NodeProcess.RunAsync(CommandTimeout, "get", "never-stored", "--seed", seedAddress);
         Assert.Equal(1, missing.ExitCode);

@@ -184,7 +184,7 @@ public sealed class InMemoryValueStoreTests
         Assert.Equal(StoreStatus.Stored, store.Put(KeyA, TestValues.OfLength(8), ValueOrigin.Own, T0).Status);
         var result = store.Put(KeyB, TestValues.OfLength(9), ValueOrigin.Own, T0);
 
-        Assert.Equal(new StoreResult(StoreStatus.TooLarge, "The value is 11 bytes; the limit is 10 (Liaa:Storage:MaxValueBytes)."), result);
+        Assert.Equal(new StoreResult(StoreStatus.TooLarge, "Values are at most 10 bytes encoded (Liaa:Storage:MaxValueBytes); this one is 11, 9 raw bytes."), result);
         Assert.Equal(1, store.Count);
     }
 

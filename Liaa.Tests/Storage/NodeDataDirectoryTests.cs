@@ -65,6 +65,61 @@ public sealed class NodeDataDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void Open_SaysTheDirectoryIsReadOnly_NotThatAnotherNodeHoldsIt()
+    {
+        // A read-only file system is what stops root too (permissions do not): a tmpfs, filled, then remounted read-only.
+        var mountPoint = Directory.CreateDirectory(_directory.File("mounted")).FullName;
+        if (Mount("-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint) != 0)
+        {
+            Assert.Skip("Mounting a file system needs root (CAP_SYS_ADMIN).");
+        }
+
+        try
+        {
+            using (NodeDataDirectory.Open(mountPoint, null, NullLogger.Instance))
+            {
+            }
+
+            Assert.Equal(0, Mount("-o", "remount,ro", mountPoint));
+            var error = Assert.Throws<IOException>(() => NodeDataDirectory.Open(mountPoint, null, NullLogger.Instance));
+
+            Assert.DoesNotContain("in use", error.Message, StringComparison.Ordinal);
+            Assert.Contains($"The data directory {mountPoint} cannot be written: it is on a read-only file system", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            _ = Run("umount", mountPoint);
+        }
+    }
+
+    private static int Mount(params string[] arguments) => Run("mount", arguments);
+
+    private static int Run(string command, params string[] arguments)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(command) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(info)!;
+            if (!process.WaitForExit(TimeSpan.FromSeconds(20)))
+            {
+                process.Kill();
+                return -1;
+            }
+
+            return process.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return -1;
+        }
+    }
+
+    [Fact]
     public void SaveContacts_AreRememberedByTheNextOpen_AndUnreadableLinesAreSkipped()
     {
         Contact[] contacts =

@@ -75,33 +75,71 @@ public sealed class ValueLogTests : IDisposable
     }
 
     [Fact]
-    public async Task Open_DropsEverythingFromACorruptRecordOn_AndAppendsAfterTheGoodPart()
+    public async Task Open_SkipsACorruptRecordInTheMiddle_KeepsTheRecordsAfterIt_AndACopyOfWhatItCouldNotRead()
     {
-        long secondStart;
+        const int count = 419;
+        var starts = new long[count + 2];
         using (var log = ValueLog.Open(LogPath, out _))
         {
-            Write(log, 1, DhtValue.FromString("kept"), ValueOrigin.Own);
-            secondStart = log.Position;
-            Write(log, 2, DhtValue.FromString("corrupted"), ValueOrigin.Own);
-            Write(log, 3, DhtValue.FromString("after the corruption"), ValueOrigin.Own);
+            for (var i = 1; i <= count; i++)
+            {
+                starts[i] = log.Position;
+                Write(log, i, DhtValue.FromString($"value {i} " + new string('v', i % 50)), ValueOrigin.Own);
+            }
+
+            starts[count + 1] = log.Position;
             await log.FlushAsync(Token);
         }
 
+        // One flipped bit in the payload of a record in the middle (its checksum no longer matches).
+        const int bad = 200;
         var bytes = await File.ReadAllBytesAsync(LogPath, Token);
-        bytes[secondStart + ValueLog.RecordPrefixSize + 30] ^= 0x40;
+        bytes[starts[bad] + ValueLog.RecordPrefixSize + 30] ^= 0x40;
         await File.WriteAllBytesAsync(LogPath, bytes, Token);
 
         using (var log = ValueLog.Open(LogPath, out var recovery))
         {
-            Assert.Equal([Key(1)], recovery.Values.Select(v => v.Key));
-            Assert.Equal(bytes.Length - secondStart, recovery.TruncatedBytes);
-            Write(log, 4, DhtValue.FromString("written after recovery"), ValueOrigin.Own);
+            Assert.Equal(Enumerable.Range(1, count).Where(i => i != bad).Select(i => Key(i)).Order(), recovery.Values.Select(v => v.Key).Order());
+            Assert.Equal(count - 1, recovery.Records);
+            Assert.Equal(0, recovery.TruncatedBytes);
+            Assert.Equal(starts[bad + 1] - starts[bad], recovery.CorruptBytes);
+            Assert.NotNull(recovery.CorruptCopy);
+            Assert.Equal(bytes[(int)starts[bad]..(int)starts[bad + 1]], await File.ReadAllBytesAsync(recovery.CorruptCopy, Token));
+            Assert.StartsWith(LogPath + ".corrupt-", recovery.CorruptCopy, StringComparison.Ordinal);
+            Write(log, count + 1, DhtValue.FromString("written after recovery"), ValueOrigin.Own);
             await log.FlushAsync(Token);
         }
 
+        // The log was rewritten without the bad record: the next open finds nothing wrong and makes no copy.
         using var again = ValueLog.Open(LogPath, out var second);
-        Assert.Equal(new[] { Key(1), Key(4) }.Order(), second.Values.Select(v => v.Key).Order());
-        Assert.Equal(0, second.TruncatedBytes);
+        Assert.Equal(count, second.Values.Count);
+        Assert.Contains(second.Values, v => v.Key == Key(count + 1));
+        Assert.Equal(0, second.CorruptBytes);
+        Assert.Null(second.CorruptCopy);
+        Assert.Single(Directory.GetFiles(_directory.Path, ValueLog.FileName + ".corrupt-*"));
+    }
+
+    [Fact]
+    public async Task Open_KeepsACopy_WhenTheLastWholeRecordIsCorrupt()
+    {
+        long lastStart;
+        using (var log = ValueLog.Open(LogPath, out _))
+        {
+            Write(log, 1, DhtValue.FromString("kept"), ValueOrigin.Own);
+            lastStart = log.Position;
+            Write(log, 2, DhtValue.FromString("corrupted"), ValueOrigin.Own);
+            await log.FlushAsync(Token);
+        }
+
+        var bytes = await File.ReadAllBytesAsync(LogPath, Token);
+        bytes[lastStart + ValueLog.RecordPrefixSize + 30] ^= 0x40;
+        await File.WriteAllBytesAsync(LogPath, bytes, Token);
+
+        using var reopened = ValueLog.Open(LogPath, out var recovery);
+        Assert.Equal([Key(1)], recovery.Values.Select(v => v.Key));
+        Assert.Equal(bytes.Length - lastStart, recovery.CorruptBytes);
+        Assert.Equal(bytes[(int)lastStart..], await File.ReadAllBytesAsync(recovery.CorruptCopy!, Token));
+        Assert.Equal(lastStart, new FileInfo(LogPath).Length);
     }
 
     [Fact]
