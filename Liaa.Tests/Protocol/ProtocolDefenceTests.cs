@@ -286,13 +286,13 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
     }
 
     /// <summary>A node on a manual clock and its own in-memory network; its background work is stopped with the test.</summary>
-    private (NodeRuntime Runtime, InMemoryNetwork Network, ManualTimeProvider Time) ManualNode(int seed, Action<LiaaNodeOptions>? configure = null) =>
+    private (NodeRuntime Runtime, InMemoryNetwork Network, FakeTimeProvider Time) ManualNode(int seed, Action<LiaaNodeOptions>? configure = null) =>
         ManualNode(seed, configure, null, out _);
 
-    private (NodeRuntime Runtime, InMemoryNetwork Network, ManualTimeProvider Time) ManualNode(
+    private (NodeRuntime Runtime, InMemoryNetwork Network, FakeTimeProvider Time) ManualNode(
         int seed, Action<LiaaNodeOptions>? configure, IRpcObserver? observer, out TaskCompletionSource handled)
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var network = new InMemoryNetwork(time, new Random(seed));
         var options = new LiaaNodeOptions { TimeProvider = time, EndPoint = NodeAddress };
         configure?.Invoke(options);
