@@ -13,8 +13,8 @@ namespace Liaa.Tests.AppHost;
 /// crashed node's values still readable, and Prometheus scraping every node.
 /// </summary>
 [Trait("Category", "Cluster")]
-[Collection(LiveClusterCollection.Name)]
-public sealed class AppHostClusterTests(AspireCluster cluster) : IClassFixture<AspireCluster>
+[Collection(AspireClusterCollection.Name)]
+public sealed class AppHostClusterTests(AspireCluster cluster)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
@@ -106,6 +106,7 @@ public sealed class AppHostClusterTests(AspireCluster cluster) : IClassFixture<A
         using (var bound = new CancellationTokenSource(Bound * 2))
         {
             await cluster.WaitHealthyAsync("node-4", bound.Token);
+            await cluster.WarmUpAsync(bound.Token);
         }
     }
 

@@ -14,8 +14,9 @@ namespace Liaa.Tests.TestSupport;
 /// second when it is installed. Ready once every node resource is healthy.
 /// </summary>
 /// <remarks>
-/// Disposal stops the application: DCP stops every process it started. Subclasses change the node
-/// count or pass node configuration.
+/// Shared by the classes of <see cref="AspireClusterCollection"/> (one start for all of them). Disposal
+/// stops the application: DCP stops every process it started. Subclasses change the node count or
+/// pass node configuration.
 /// </remarks>
 public class AspireCluster : IAsyncLifetime
 {
@@ -45,8 +46,12 @@ public class AspireCluster : IAsyncLifetime
     /// <summary>The dashboard's browser token: <c>{Dashboard}/login?t={BrowserToken}</c> signs in.</summary>
     public string BrowserToken { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
-    /// <summary>The key of the dashboard's telemetry API (<c>/api/telemetry/…</c>).</summary>
-    public string DashboardApiKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    /// <summary>
+    /// The key of the dashboard's telemetry API (<c>/api/telemetry/…</c>, header <c>x-api-key</c>): the
+    /// AppHost draws it and hands it to the dashboard process as <c>DASHBOARD__API__PRIMARYAPIKEY</c>,
+    /// which is where this reads it from (Linux <c>/proc</c>).
+    /// </summary>
+    public string DashboardApiKey { get; private set; } = string.Empty;
 
     internal DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost did not start.");
 
@@ -71,7 +76,6 @@ public class AspireCluster : IAsyncLifetime
             $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePorts.Tcp()}",
             "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
             $"--AppHost:BrowserToken={BrowserToken}",
-            $"--AppHost:DashboardApiKey={DashboardApiKey}",
         ];
         args.AddRange(NodeConfiguration.Select(pair => $"--Liaa:AppHost:NodeConfiguration:{pair.Key}={pair.Value}"));
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Liaa_AppHost>(
@@ -88,6 +92,26 @@ public class AspireCluster : IAsyncLifetime
 
         // The testing builder may move the dashboard from the address asked for: use where it listens.
         Dashboard = _app.GetEndpoint("aspire-dashboard", "http");
+        var dashboardPid = Convert.ToInt32(Snapshot("aspire-dashboard").Properties.First(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
+        DashboardApiKey = (await File.ReadAllTextAsync($"/proc/{dashboardPid}/environ", bound.Token)).Split('\0')
+            .Where(v => v.StartsWith("DASHBOARD__API__PRIMARYAPIKEY=", StringComparison.Ordinal))
+            .Select(v => v["DASHBOARD__API__PRIMARYAPIKEY=".Length..])
+            .Single();
+        await WarmUpAsync(bound.Token);
+    }
+
+    /// <summary>
+    /// A lookup of a missing key through every node, so every node has contacted every other once. The
+    /// first exchange between two Liaa nodes is plain rpcudp, without trace context (DESIGN.md), so only
+    /// after this does every RPC of a lookup join the caller's trace. Tests that restart a node call it again.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        foreach (var name in NodeNames)
+        {
+            var (status, _) = await NodeHttp.GetAsync(Http(name), $"warm-up-{name}-{Guid.NewGuid():N}", cancellationToken);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, status);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -136,4 +160,14 @@ public class AspireCluster : IAsyncLifetime
         using var document = JsonDocument.Parse(body);
         return document.RootElement.Clone();
     }
+
+    /// <summary>The spans of one trace in the dashboard (empty until they arrive).</summary>
+    internal async Task<IReadOnlyList<Otlp.StoredSpan>> TraceAsync(string traceId, CancellationToken cancellationToken) =>
+        await TelemetryAsync($"/api/telemetry/traces/{traceId}", cancellationToken) is { } json ? DashboardTelemetry.ToSpans(json) : [];
+
+    /// <summary>The structured logs written under one trace, as the dashboard has them.</summary>
+    internal async Task<IReadOnlyList<Otlp.StoredLogRecord>> TraceLogsAsync(string traceId, CancellationToken cancellationToken) =>
+        await TelemetryAsync($"/api/telemetry/logs?traceId={traceId}", cancellationToken) is { } json
+            ? [.. DashboardTelemetry.ToLogs(json).Where(l => l.TraceId == traceId)]
+            : [];
 }
