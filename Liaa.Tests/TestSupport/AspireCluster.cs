@@ -29,11 +29,15 @@ public class AspireCluster : IAsyncLifetime
     {
     }
 
-    protected AspireCluster(int nodes, IReadOnlyDictionary<string, string> nodeConfiguration)
+    protected AspireCluster(int nodes, IReadOnlyDictionary<string, string> nodeConfiguration, bool withPrometheus = true)
     {
         NodeCount = nodes;
         NodeConfiguration = nodeConfiguration;
+        WithPrometheus = withPrometheus;
     }
+
+    /// <summary>Whether the AppHost starts Prometheus (when installed).</summary>
+    public bool WithPrometheus { get; }
 
     public int NodeCount { get; }
 
@@ -71,6 +75,7 @@ public class AspireCluster : IAsyncLifetime
             "--nodes", NodeCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--port", UdpBase.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--scrape-interval", "00:00:01",
+            "--prometheus", WithPrometheus ? "true" : "false",
             $"--ASPNETCORE_URLS={Dashboard.AbsoluteUri.TrimEnd('/')}",
             $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:{FreePorts.Tcp()}",
             $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePorts.Tcp()}",

@@ -1,0 +1,225 @@
+using System.Text.Json;
+using Liaa.Tests.TestSupport;
+
+namespace Liaa.Tests.Dashboards;
+
+/// <summary>
+/// The dashboards and alert rules against the AppHost's cluster, scraped by the AppHost's Prometheus
+/// (the shipped alert rules, every node labelled by its resource name, scraped every second in tests):
+/// what a user sees after a minute of puts and gets.
+/// </summary>
+[Trait("Category", "Cluster")]
+[Collection(AspireClusterCollection.Name)]
+public sealed class DashboardLiveTests(AspireCluster cluster)
+{
+    /// <summary>How long the panels' series may take to appear once traffic flows (a few 1 s scrapes are enough).</summary>
+    private static readonly TimeSpan SeriesDeadline = TimeSpan.FromSeconds(30);
+
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    /// <summary>Grafana's variables as it would fill them: a real node, the provisioned datasource, 30 s rate windows.</summary>
+    private static Dictionary<string, string> Variables(string node) => new(StringComparer.Ordinal)
+    {
+        ["datasource"] = DashboardFiles.ProvisionedDatasourceUid(),
+        ["job"] = "liaa",
+        ["node"] = node,
+        ["__rate_interval"] = "30s",
+        ["__interval"] = "2s",
+        ["__interval_ms"] = "2000",
+        ["__range"] = "1m",
+        ["__range_s"] = "60",
+        ["__range_ms"] = "60000",
+    };
+
+    [Fact]
+    public async Task EveryPanelTarget_ReturnsASeries_AfterTraffic()
+    {
+        Assert.SkipUnless(AspireCluster.HasPrometheus, "prometheus is not installed (apt-get install prometheus; ./test.sh installs it)");
+        var dashboards = DashboardFiles.LoadDashboards();
+        using var prometheus = new PrometheusApi(cluster.Http("prometheus"));
+        await using var traffic = ClusterTraffic.Start(cluster);
+        var values = Variables("node-1");
+
+        var deadline = TimeProvider.System.GetUtcNow() + SeriesDeadline;
+        var empty = new List<string>();
+        var queried = 0;
+        foreach (var dashboard in dashboards)
+        {
+            foreach (var (panel, target) in dashboard.Targets)
+            {
+                var query = GrafanaVariables.Fill((string)target["expr"]!, values);
+                var instant = (bool?)target["instant"] ?? false;
+                var series = await prometheus.WaitForValueAsync(query, instant, deadline, Cancellation);
+                queried++;
+                if (!series.Any(PrometheusApi.HasFiniteValue))
+                {
+                    empty.Add($"{dashboard.FileName} '{panel["title"]}' {target["refId"]}: {series.Count} series, none with a value: {query}");
+                }
+            }
+        }
+
+        Assert.True(empty.Count == 0, $"{empty.Count} of {queried} panel targets returned no data ({traffic.Rounds} rounds of traffic, {traffic.Failures} failed):\n{string.Join("\n", empty)}");
+        Assert.True(queried >= 60, $"only {queried} targets queried");
+        Assert.True(traffic.Rounds > 0, "no round of traffic got through");
+    }
+
+    [Fact]
+    public async Task Variables_ListEveryNode_AndEveryMetricUsedIsOnTheNodesMetricsEndpoint()
+    {
+        Assert.SkipUnless(AspireCluster.HasPrometheus, "prometheus is not installed (apt-get install prometheus; ./test.sh installs it)");
+        var dashboards = DashboardFiles.LoadDashboards();
+        using var prometheus = new PrometheusApi(cluster.Http("prometheus"));
+        await using (var traffic = ClusterTraffic.Start(cluster))
+        {
+            // The counters this test looks for (drops, FIND_VALUE lookups, STOREs) exist once a few rounds went through.
+            await WaitUntilAsync(() => traffic.Rounds >= 5, "5 rounds of traffic");
+        }
+
+        var exposed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in cluster.NodeNames)
+        {
+            exposed.UnionWith(SampleNames(await Http.GetStringAsync(new Uri(cluster.Http(node), "/metrics"), Cancellation)));
+        }
+
+        var used = dashboards.SelectMany(d => d.Targets.Select(t => (string)t.Target["expr"]!)).SelectMany(PromQlNames.MetricNames)
+            .Concat(dashboards.SelectMany(d => d.QueryVariables).Select(GrafanaDashboard.VariableQuery).OfType<string>().SelectMany(PromQlNames.VariableMetricNames))
+            .ToHashSet(StringComparer.Ordinal);
+        // `up` is written by Prometheus for every scrape, not by the node.
+        Assert.Empty(used.Where(name => name != "up" && !exposed.Contains(name)).Order(StringComparer.Ordinal));
+        Assert.Contains("liaa_routing_bucket_fill_ratio", used);
+        Assert.Contains("dotnet_process_cpu_time_seconds_total", used);
+
+        var values = Variables("node-1");
+        var names = cluster.NodeNames.Order(StringComparer.Ordinal).ToList();
+        foreach (var dashboard in dashboards)
+        {
+            foreach (var variable in dashboard.QueryVariables)
+            {
+                var (label, match) = LabelValuesQuery(GrafanaVariables.Fill(GrafanaDashboard.VariableQuery(variable)!, values));
+                var expected = label == "node" ? names : ["liaa"];
+                var listed = await WaitForLabelValuesAsync(prometheus, label, match, expected.Count);
+                Assert.Equal(expected, listed.Order(StringComparer.Ordinal));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ShippedAlertRules_StayQuietOnAHealthyCluster_AndLiaaNodeDownGoesPendingForAKilledNode()
+    {
+        Assert.SkipUnless(AspireCluster.HasPrometheus, "prometheus is not installed (apt-get install prometheus; ./test.sh installs it)");
+        using var prometheus = new PrometheusApi(cluster.Http("prometheus"));
+
+        var up = await prometheus.WaitForValueAsync($"sum(up{{job=\"liaa\"}}) == {cluster.NodeCount}", instant: true, TimeProvider.System.GetUtcNow() + SeriesDeadline, Cancellation);
+        Assert.True(up.Count == 1, "Prometheus never scraped every node");
+        var everyNodeUp = TimeProvider.System.GetUtcNow();
+        var rules = await WaitForEvaluationAfterAsync(prometheus, everyNodeUp);
+        Assert.Equal(
+            ["LiaaLookupsFailing", "LiaaNodeDown", "LiaaRoutingTableNearlyEmpty", "LiaaRpcTimeoutRatioHigh", "LiaaStoreNearLimit"],
+            rules.Select(r => r.GetProperty("name").GetString()!).Order(StringComparer.Ordinal));
+        Assert.All(rules, r => Assert.Equal("ok", r.GetProperty("health").GetString()));
+        Assert.Empty(await ActiveAlertsAsync(prometheus));
+
+        var crash = await cluster.CommandAsync("node-2", "liaa-crash", null, Cancellation);
+        Assert.True(crash.Success, crash.Message);
+        IReadOnlyList<JsonElement> alerts;
+        try
+        {
+            alerts = await WaitForAlertsAsync(prometheus);
+        }
+        finally
+        {
+            var start = await cluster.App.ResourceCommands.ExecuteCommandAsync("node-2", Aspire.Hosting.ApplicationModel.KnownResourceCommands.StartCommand, Cancellation);
+            Assert.True(start.Success, start.Message);
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
+            bound.CancelAfter(SeriesDeadline * 2);
+            await cluster.WaitHealthyAsync("node-2", bound.Token);
+            await cluster.WarmUpAsync(bound.Token);
+        }
+
+        var alert = Assert.Single(alerts);
+        Assert.Equal(
+            ("LiaaNodeDown", "node-2", "critical", "pending"),
+            (alert.GetProperty("labels").GetProperty("alertname").GetString(),
+             alert.GetProperty("labels").GetProperty("node").GetString(),
+             alert.GetProperty("labels").GetProperty("severity").GetString(),
+             alert.GetProperty("state").GetString()));
+    }
+
+    /// <summary>The metric names of the samples in a Prometheus text exposition.</summary>
+    private static IEnumerable<string> SampleNames(string exposition) =>
+        exposition.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => !line.StartsWith('#'))
+            .Select(line => line[..line.IndexOfAny(['{', ' '])]);
+
+    private static (string Label, string Match) LabelValuesQuery(string query)
+    {
+        const string Prefix = "label_values(";
+        Assert.StartsWith(Prefix, query, StringComparison.Ordinal);
+        var comma = query.LastIndexOf(',');
+        return (query[(comma + 1)..^1].Trim(), query[Prefix.Length..comma].Trim());
+    }
+
+    private static async Task<IReadOnlyList<string>> WaitForLabelValuesAsync(PrometheusApi api, string label, string match, int count)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + SeriesDeadline;
+        while (true)
+        {
+            var values = await api.LabelValuesAsync(label, match, Cancellation);
+            if (values.Count >= count || TimeProvider.System.GetUtcNow() >= deadline)
+            {
+                return values;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), TimeProvider.System, Cancellation);
+        }
+    }
+
+    /// <summary>The alerting rules once every one of them has been evaluated after <paramref name="after"/> (bounded).</summary>
+    private static async Task<IReadOnlyList<JsonElement>> WaitForEvaluationAfterAsync(PrometheusApi api, DateTimeOffset after)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + SeriesDeadline;
+        while (true)
+        {
+            var data = await api.GetDataAsync("api/v1/rules?type=alert", Cancellation);
+            var rules = data.GetProperty("groups").EnumerateArray().SelectMany(g => g.GetProperty("rules").EnumerateArray()).ToList();
+            var evaluated = rules.Count > 0 && rules.All(r => r.GetProperty("lastEvaluation").GetDateTimeOffset() > after);
+            if (evaluated || TimeProvider.System.GetUtcNow() >= deadline)
+            {
+                Assert.True(evaluated, $"the rules were not all evaluated within {SeriesDeadline.TotalSeconds} s: {data}");
+                return rules;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), TimeProvider.System, Cancellation);
+        }
+    }
+
+    private static async Task<IReadOnlyList<JsonElement>> ActiveAlertsAsync(PrometheusApi api) =>
+        (await api.GetDataAsync("api/v1/alerts", Cancellation)).GetProperty("alerts").EnumerateArray().ToList();
+
+    private static async Task<IReadOnlyList<JsonElement>> WaitForAlertsAsync(PrometheusApi api)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + SeriesDeadline;
+        while (true)
+        {
+            var alerts = await ActiveAlertsAsync(api);
+            if (alerts.Count > 0 || TimeProvider.System.GetUtcNow() >= deadline)
+            {
+                return alerts;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), TimeProvider.System, Cancellation);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + SeriesDeadline;
+        while (!condition())
+        {
+            Assert.True(TimeProvider.System.GetUtcNow() < deadline, $"no {what} within {SeriesDeadline.TotalSeconds} s");
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, Cancellation);
+        }
+    }
+}
