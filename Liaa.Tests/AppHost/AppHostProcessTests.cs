@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Globalization;
+using Liaa.Tests.TestSupport;
+
+namespace Liaa.Tests.AppHost;
+
+/// <summary>
+/// The AppHost as its own process, as <c>dotnet run --project Liaa.AppHost</c> starts it: however it
+/// ends, nothing it started outlives it. <c>kill -9</c> leaves DCP to notice (it watches the AppHost's
+/// pid) and stop the nodes and the dashboard; Ctrl+C (SIGINT) stops them through Aspire. Both within
+/// 15 s. A second AppHost on the same ports says what is taken and starts nothing.
+/// </summary>
+[Trait("Category", "Cluster")]
+[Collection(LiveClusterCollection.Name)]
+public sealed class AppHostProcessTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
+
+    private static readonly TimeSpan GoneWithin = TimeSpan.FromSeconds(15);
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("KILL")]
+    [InlineData("INT")]
+    public async Task EndingTheAppHost_LeavesNoNodeDcpOrDashboardProcess(string signal)
+    {
+        var udpBase = FreePorts.UdpRun(2);
+        using var appHost = Start(udpBase);
+        try
+        {
+            var started = await WaitForStartAsync(appHost, udpBase);
+            var family = Family(appHost.Id);
+            Assert.Contains(family, pid => ProcessTable.CommandLine(pid).Contains("Aspire.Dashboard", StringComparison.Ordinal));
+            Assert.Contains(family, pid => ProcessTable.CommandLine(pid).Contains("/dcp ", StringComparison.Ordinal));
+            Assert.Equal(2, family.Count(pid => ProcessTable.CommandLine(pid).Contains("Liaa.Node serve", StringComparison.Ordinal)));
+            Assert.True(started, "the AppHost did not report its start");
+
+            using (var kill = Process.Start("kill", ["-" + signal, appHost.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync(Cancellation);
+            }
+
+            var left = await ProcessTable.WaitUntilGoneAsync(family.Append(appHost.Id), GoneWithin, Cancellation);
+            Assert.True(left.Count == 0, $"still running {GoneWithin.TotalSeconds} s after kill -{signal}: {string.Join("; ", left.Select(p => $"{p} {ProcessTable.CommandLine(p)}"))}");
+        }
+        finally
+        {
+            ProcessTable.KillAll([.. Family(appHost.Id), appHost.Id]);
+        }
+    }
+
+    [Fact]
+    public async Task ASecondAppHost_OnTheSamePorts_SaysWhatIsTaken_AndStartsNothing()
+    {
+        var udpBase = FreePorts.UdpRun(2);
+        using var holder = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, udpBase + 1));
+        using var second = Start(udpBase);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
+        bound.CancelAfter(Bound);
+        var errors = second.StandardError.ReadToEndAsync(bound.Token);
+        await second.WaitForExitAsync(bound.Token);
+
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains($"UDP {udpBase + 1} (node-1) is taken by pid {Environment.ProcessId}", await errors, StringComparison.Ordinal);
+        Assert.DoesNotContain($"UDP {udpBase} ", await errors, StringComparison.Ordinal);
+    }
+
+    /// <summary>The built AppHost with two nodes on <paramref name="udpBase"/>, the dashboard on free loopback ports, no Prometheus.</summary>
+    private static Process Start(int udpBase)
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var executable = Path.Combine(Chromium.RepositoryRoot(), "Liaa.AppHost", "bin", configuration, "net10.0", "Liaa.AppHost");
+        var info = new ProcessStartInfo(executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(executable)!,
+        };
+        foreach (var argument in new[] { "--nodes", "2", "--port", udpBase.ToString(CultureInfo.InvariantCulture), "--prometheus", "false" })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Tcp()}";
+        info.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePorts.Tcp()}";
+        info.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePorts.Tcp()}";
+        info.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
+        info.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        return Process.Start(info) ?? throw new InvalidOperationException("the AppHost did not start");
+    }
+
+    /// <summary>Waits until the AppHost says it started and both nodes run; false when the bound passed first.</summary>
+    private static async Task<bool> WaitForStartAsync(Process appHost, int udpBase)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        appHost.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("Distributed application started", StringComparison.Ordinal) == true)
+            {
+                started.TrySetResult();
+            }
+        };
+        appHost.ErrorDataReceived += (_, _) => { };
+        appHost.BeginOutputReadLine();
+        appHost.BeginErrorReadLine();
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
+        bound.CancelAfter(Bound);
+        try
+        {
+            await started.Task.WaitAsync(bound.Token);
+            while (Family(appHost.Id).Count(pid => ProcessTable.CommandLine(pid).Contains($"--port {udpBase}", StringComparison.Ordinal)
+                || ProcessTable.CommandLine(pid).Contains($"--port {udpBase + 1}", StringComparison.Ordinal)) < 2)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, bound.Token);
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException) when (!Cancellation.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Every process the AppHost started, directly or through DCP: its children, the DCP processes that
+    /// watch it (<c>--monitor {pid}</c>, which are re-parented away from it), and all their descendants.
+    /// </summary>
+    private static List<int> Family(int appHostPid)
+    {
+        var roots = new List<int>(ProcessTable.ChildrenOf(appHostPid));
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                && ProcessTable.CommandLine(pid).Contains($"--monitor {appHostPid.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal)
+                && ProcessTable.IsAlive(pid))
+            {
+                roots.Add(pid);
+            }
+        }
+
+        var family = new List<int>();
+        var pending = new Queue<int>(roots.Distinct());
+        while (pending.TryDequeue(out var pid))
+        {
+            if (!family.Contains(pid))
+            {
+                family.Add(pid);
+                foreach (var child in ProcessTable.ChildrenOf(pid))
+                {
+                    pending.Enqueue(child);
+                }
+            }
+        }
+
+        return family;
+    }
+}
