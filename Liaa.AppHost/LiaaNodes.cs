@@ -79,14 +79,40 @@ internal static class LiaaNodes
     }
 
     /// <summary>
-    /// Liaa.Node's built executable: the AppHost references the project, so building the AppHost builds
-    /// it, in the configuration the AppHost was built in (recorded in this assembly at build time).
+    /// The DHT explorer, from its built binary like the nodes (or as a project with <c>--projects true</c>):
+    /// a web resource on 127.0.0.1 that is given every node's HTTP endpoint by reference.
     /// </summary>
-    public static string NodeBinary()
+    public static IResourceBuilder<IResourceWithEndpoints> AddLiaaExplorer(this IDistributedApplicationBuilder builder, ClusterSettings settings)
+    {
+        if (settings.NodesAsProjects)
+        {
+            var project = builder.AddProject<Projects.Liaa_Explorer>("explorer", o => o.ExcludeLaunchProfile = true)
+                .WithHttpEndpoint(name: "http")
+                .WithUrlForEndpoint("http", url => url.DisplayText = "DHT explorer");
+            return builder.CreateResourceBuilder<IResourceWithEndpoints>(project.Resource);
+        }
+
+        var binary = Binary(new Projects.Liaa_Explorer().ProjectPath, "Liaa.Explorer");
+        var explorer = builder.AddExecutable("explorer", binary, Path.GetDirectoryName(binary)!)
+            .WithOtlpExporter()
+            .WithHttpEndpoint(name: "http", env: null)
+            .WithUrlForEndpoint("http", url => url.DisplayText = "DHT explorer");
+        explorer.WithEnvironment(context => context.EnvironmentVariables["ASPNETCORE_URLS"] =
+            ReferenceExpression.Create($"http://127.0.0.1:{explorer.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort)}"));
+        return builder.CreateResourceBuilder<IResourceWithEndpoints>(explorer.Resource);
+    }
+
+    /// <summary>Liaa.Node's built executable.</summary>
+    public static string NodeBinary() => Binary(new Projects.Liaa_Node().ProjectPath, "Liaa.Node");
+
+    /// <summary>
+    /// A referenced project's built executable: the AppHost references the project, so building the
+    /// AppHost builds it, in the configuration the AppHost was built in (recorded in this assembly).
+    /// </summary>
+    private static string Binary(string projectPath, string name)
     {
         var metadata = typeof(LiaaNodes).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value);
-        var project = Path.GetDirectoryName(new Projects.Liaa_Node().ProjectPath)!;
-        var binary = Path.Combine(project, "bin", metadata["LiaaConfiguration"]!, metadata["LiaaTargetFramework"]!, "Liaa.Node");
+        var binary = Path.Combine(Path.GetDirectoryName(projectPath)!, "bin", metadata["LiaaConfiguration"]!, metadata["LiaaTargetFramework"]!, name);
         return OperatingSystem.IsWindows() ? binary + ".exe" : binary;
     }
 }

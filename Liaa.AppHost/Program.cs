@@ -27,17 +27,16 @@ if (taken.Count > 0)
 }
 
 var links = new DashboardLinks(builder.Configuration);
-var explorer = builder.AddProject<Projects.Liaa_Explorer>("explorer", o => o.ExcludeLaunchProfile = true)
-    .WithHttpEndpoint(name: "http")
-    .WithUrlForEndpoint("http", url => url.DisplayText = "DHT explorer");
-var explorerUrl = explorer.GetEndpoint("http");
+var explorer = builder.AddLiaaExplorer(settings);
+var explorerUrl = explorer.Resource.GetEndpoint("http");
 
 var nodes = builder.AddLiaaNodes(settings, node => node
     .WithLiaaCommands(links)
     .WithUrl(ReferenceExpression.Create($"{explorerUrl}/?node={node.Resource.Name}"), "DHT explorer"));
+var explorerEnvironment = builder.CreateResourceBuilder((IResourceWithEnvironment)explorer.Resource);
 foreach (var node in nodes)
 {
-    explorer.WithReference(node.GetEndpoint("http"));
+    explorerEnvironment.WithReference(node.GetEndpoint("http"));
 }
 
 builder.Services.AddSingleton(TimeProvider.System);

@@ -1,6 +1,6 @@
 using Liaa.Explorer;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory, WebRootPath = "wwwroot" });
 builder.AddServiceDefaults();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(sp => NodeDirectory.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
