@@ -17,6 +17,7 @@ internal sealed record ClusterSettings(
     int Port,
     bool NodesAsProjects,
     bool Prometheus,
+    int PrometheusPort,
     TimeSpan ScrapeInterval,
     IReadOnlyDictionary<string, string> NodeConfiguration)
 {
@@ -30,6 +31,7 @@ internal sealed record ClusterSettings(
         ["--projects"] = $"{Section}:NodesAsProjects",
         ["--prometheus"] = $"{Section}:Prometheus",
         ["--scrape-interval"] = $"{Section}:ScrapeInterval",
+        ["--prometheus-port"] = $"{Section}:PrometheusPort",
     };
 
     /// <summary>Reads the settings; every problem is named with its key at once.</summary>
@@ -61,6 +63,7 @@ internal sealed record ClusterSettings(
             port,
             Bool(section, "NodesAsProjects", false, found),
             Bool(section, "Prometheus", true, found),
+            Int(section, "PrometheusPort", 9090, 0, 65535, found),
             scrape,
             nodeConfiguration);
     }

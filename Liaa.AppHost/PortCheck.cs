@@ -8,7 +8,7 @@ namespace Liaa.AppHost;
 /// <summary>
 /// Checks, before anything starts, that the ports this AppHost needs on 127.0.0.1 are free: every
 /// node's fixed UDP port, and the dashboard's browser, OTLP and resource-service ports from the launch
-/// profile. A second AppHost started while one runs then stops at once with one line per port taken
+/// profile, and Prometheus's port. A second AppHost started while one runs then stops at once with one line per port taken
 /// (and the process holding it, when <c>/proc</c> tells), instead of nodes failing one by one.
 /// </summary>
 /// <remarks>
@@ -33,6 +33,11 @@ internal static class PortCheck
             {
                 taken.Add($"UDP {port} ({ClusterSettings.NodeName(i)}) is taken{Holder("udp", port)}");
             }
+        }
+
+        if (settings.Prometheus && settings.PrometheusPort > 0 && !IsFree(ProtocolType.Tcp, settings.PrometheusPort))
+        {
+            taken.Add($"TCP {settings.PrometheusPort} (Prometheus) is taken{Holder("tcp", settings.PrometheusPort)}");
         }
 
         foreach (var key in DashboardUrlKeys)

@@ -47,7 +47,7 @@ if (settings.Prometheus)
 {
     if (PrometheusResources.FindOnPath() is { } prometheus)
     {
-        builder.AddLiaaPrometheus(prometheus, nodes, settings.ScrapeInterval);
+        builder.AddLiaaPrometheus(prometheus, nodes, settings.PrometheusPort, settings.ScrapeInterval);
     }
     else
     {

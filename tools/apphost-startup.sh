@@ -39,7 +39,7 @@ for n in "${counts[@]}"; do
   ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL="http://127.0.0.1:$(free_tcp)" \
   ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL="http://127.0.0.1:$(free_tcp)" \
   ASPIRE_ALLOW_UNSECURED_TRANSPORT=true DOTNET_ENVIRONMENT=Development \
-    setsid dotnet run --project Liaa.AppHost -c Release --no-build --no-launch-profile -- --nodes "$n" --port "$base" >"$log" 2>&1 &
+    setsid dotnet run --project Liaa.AppHost -c Release --no-build --no-launch-profile -- --nodes "$n" --port "$base" --prometheus-port 0 >"$log" 2>&1 &
   runner=$!
   healthy=0
   deadline=$(( $(date +%s) + 180 ))

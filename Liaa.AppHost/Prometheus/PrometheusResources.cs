@@ -5,8 +5,9 @@ using System.Text;
 namespace Liaa.AppHost.Prometheus;
 
 /// <summary>
-/// Prometheus as an executable resource, when Debian's <c>prometheus</c> is on <c>PATH</c>: it listens
-/// on 127.0.0.1 (its own DCP-allocated port), scrapes every node's <c>/metrics</c> (every 5 s by default) with the
+/// Prometheus as an executable resource, when Debian's <c>prometheus</c> is on <c>PATH</c>: reachable on
+/// 127.0.0.1:9090 by default (Aspire's proxy, so Grafana's datasource has a fixed address; 0 lets DCP
+/// choose) and listening itself on a DCP-allocated loopback port, scrapes every node's <c>/metrics</c> (every 5 s by default) with the
 /// labels the dashboards use (<c>job="liaa"</c>, <c>node="node-N"</c>), evaluates
 /// <c>dashboards/prometheus/rules</c>, and finds the nodes through a file_sd targets file that
 /// <see cref="PrometheusTargets"/> rewrites whenever a node's endpoints or state change.
@@ -23,7 +24,7 @@ internal static class PrometheusResources
             .Select(d => Path.Combine(d, "prometheus"))
             .FirstOrDefault(File.Exists);
 
-    public static IResourceBuilder<ExecutableResource> AddLiaaPrometheus(this IDistributedApplicationBuilder builder, string executable, IReadOnlyList<IResourceWithEndpoints> nodes, TimeSpan scrapeInterval)
+    public static IResourceBuilder<ExecutableResource> AddLiaaPrometheus(this IDistributedApplicationBuilder builder, string executable, IReadOnlyList<IResourceWithEndpoints> nodes, int port, TimeSpan scrapeInterval)
     {
         var directory = Path.Combine(Path.GetTempPath(), "liaa-apphost-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "prometheus");
         Directory.CreateDirectory(directory);
@@ -35,7 +36,7 @@ internal static class PrometheusResources
         builder.Services.AddHostedService(sp => new PrometheusTargets(nodes, targets, sp.GetRequiredService<ResourceNotificationService>()));
 
         var prometheus = builder.AddExecutable(Name, executable, directory)
-            .WithHttpEndpoint(name: "http")
+            .WithHttpEndpoint(port: port == 0 ? null : port, name: "http", env: null)
             .WithHttpHealthCheck("/-/ready")
             .WithUrlForEndpoint("http", url => url.DisplayText = "Prometheus")
             .WithUrls(context =>

@@ -37,7 +37,7 @@ public sealed class BrowserTests(AspireCluster cluster)
             await page.GetByText(node, new PageGetByTextOptions { Exact = true }).First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
         }
 
-        await page.GetByText("Running").First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+        await page.GetByText("Running", new PageGetByTextOptions { Exact = true }).Filter(new LocatorFilterOptions { Visible = true }).First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Chromium.RepositoryRoot(), "docs", "aspire-dashboard.png") });
 
         var traceId = ActivityTraceId.CreateRandom().ToHexString();

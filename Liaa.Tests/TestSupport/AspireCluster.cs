@@ -76,6 +76,7 @@ public class AspireCluster : IAsyncLifetime
             "--port", UdpBase.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--scrape-interval", "00:00:01",
             "--prometheus", WithPrometheus ? "true" : "false",
+            "--prometheus-port", "0",
             $"--ASPNETCORE_URLS={Dashboard.AbsoluteUri.TrimEnd('/')}",
             $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:{FreePorts.Tcp()}",
             $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePorts.Tcp()}",
