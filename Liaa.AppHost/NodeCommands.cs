@@ -71,7 +71,7 @@ internal static class NodeCommands
             Content = new StringContent(value, Encoding.UTF8, new MediaTypeHeaderValue("text/plain")),
         };
         return await SendAsync(request, links, context, (status, body) => status == 200
-            ? $"Stored `{key}` through {node.Name}: {body}"
+            ? $"Stored `{key}` through {node.Name} on {StoredOn(body)}"
             : $"{node.Name} refused `{key}` ({status}): {body}").ConfigureAwait(false);
     }
 
@@ -85,6 +85,20 @@ internal static class NodeCommands
             404 => $"`{key}` was not found (through {node.Name})",
             _ => $"{node.Name} could not get `{key}` ({status}): {body}",
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>"3 of 4 nodes asked" from the node's answer to a put (<c>storedAt</c>, <c>asked</c>), else the answer itself.</summary>
+    private static string StoredOn(string body)
+    {
+        try
+        {
+            using var answer = System.Text.Json.JsonDocument.Parse(body);
+            return $"{answer.RootElement.GetProperty("storedAt").GetInt32()} of {answer.RootElement.GetProperty("asked").GetInt32()} nodes asked";
+        }
+        catch (Exception exception) when (exception is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return body;
+        }
     }
 
     private static Uri ValueUri(IResourceWithEndpoints node, string key) =>

@@ -22,7 +22,8 @@ if (taken.Count > 0)
 {
     Console.Error.WriteLine("error: this cluster's ports are in use (another Liaa AppHost, or a node started by hand?):");
     taken.ToList().ForEach(t => Console.Error.WriteLine("  " + t));
-    Console.Error.WriteLine($"Stop it, or start this one elsewhere: dotnet run --project Liaa.AppHost -- --port {settings.Port + 1000} (and another launch profile's dashboard port).");
+    Console.Error.WriteLine($"Stop it, or start this one elsewhere: dotnet run --project Liaa.AppHost -- --port {settings.Port + 1000} --prometheus-port 0");
+    Console.Error.WriteLine("(and for the dashboard: --no-launch-profile with ASPNETCORE_URLS, ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL, ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL and ASPIRE_ALLOW_UNSECURED_TRANSPORT=true set).");
     return 1;
 }
 

@@ -60,6 +60,36 @@ public sealed class BrowserTests(AspireCluster cluster)
     }
 
     [Fact]
+    public async Task PutCommand_TypedIntoTheDashboardsDialog_AnswersWithTheOutcomeAndATraceLink()
+    {
+        Chromium.SkipUnlessInstalled();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1500, Height = 820 } });
+        await page.GotoAsync(new Uri(cluster.Dashboard, $"/login?t={cluster.BrowserToken}").AbsoluteUri, new PageGotoOptions { Timeout = Timeout });
+        var row = page.GetByRole(AriaRole.Row).Filter(new LocatorFilterOptions { HasText = "node-1" }).First;
+        await row.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+        try
+        {
+            await row.Locator("fluent-button, button").Last.ClickAsync(new LocatorClickOptions { Timeout = Timeout });
+            await page.GetByText("Put a value").First.ClickAsync(new LocatorClickOptions { Timeout = Timeout });
+            await page.Locator("fluent-text-input[placeholder='greeting'] input").First.FillAsync("typed-in-the-dashboard", new LocatorFillOptions { Timeout = Timeout });
+            await page.Locator("fluent-text-input[placeholder='hello'] input").First.FillAsync("hello from a browser", new LocatorFillOptions { Timeout = Timeout });
+            await page.Locator("fluent-button:has-text('Put a value')").Last.ClickAsync(new LocatorClickOptions { Timeout = Timeout });
+            await page.GetByText("Open the trace").First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+        }
+        finally
+        {
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "liaa-put-command.png") });
+        }
+
+        var (status, body) = await NodeHttp.GetAsync(cluster.Http("node-3"), "typed-in-the-dashboard", Cancellation);
+        Assert.Equal((HttpStatusCode.OK, "hello from a browser"), (status, body));
+        var href = await page.GetByText("Open the trace").First.GetAttributeAsync("href");
+        Assert.Matches(@"/traces/detail/[0-9a-f]{32}$", href);
+    }
+
+    [Fact]
     public async Task Explorer_DrawsTheRing_ARoutingTable_AKeysHolders_AndTheRoundsOfItsLookup()
     {
         Chromium.SkipUnlessInstalled();
