@@ -1,2 +1,60 @@
-// Composition only: the command line and the run loop live in Orchestration/.
-return await Liaa.AppHost.Orchestration.AppHostCommandLine.RunAsync(args);
+// The Liaa cluster as an Aspire app model: node-0 (the seed, UDP 8468 by default) and the nodes that
+// join through it, the DHT explorer, and Prometheus when it is installed. DCP runs the processes; the
+// Aspire dashboard shows their state, console and structured logs, traces and metrics, and the Liaa
+// commands. Settings: ClusterSettings (README "Running a cluster").
+using Liaa.AppHost;
+using Liaa.AppHost.Prometheus;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+var builder = DistributedApplication.CreateBuilder(args);
+builder.Configuration.AddCommandLine(args, ClusterSettings.SwitchMappings);
+var settings = ClusterSettings.Read(builder.Configuration, out var problems);
+if (problems.Count > 0)
+{
+    Console.Error.WriteLine("error: invalid settings:");
+    problems.ToList().ForEach(p => Console.Error.WriteLine("  " + p));
+    return 2;
+}
+
+var taken = PortCheck.FindTaken(settings, builder.Configuration);
+if (taken.Count > 0)
+{
+    Console.Error.WriteLine("error: this cluster's ports are in use (another Liaa AppHost, or a node started by hand?):");
+    taken.ToList().ForEach(t => Console.Error.WriteLine("  " + t));
+    Console.Error.WriteLine($"Stop it, or start this one elsewhere: dotnet run --project Liaa.AppHost -- --port {settings.Port + 1000} --prometheus-port 0");
+    Console.Error.WriteLine("(and for the dashboard: --no-launch-profile with ASPNETCORE_URLS, ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL, ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL and ASPIRE_ALLOW_UNSECURED_TRANSPORT=true set).");
+    return 1;
+}
+
+var links = new DashboardLinks(builder.Configuration);
+var explorer = builder.AddLiaaExplorer(settings);
+var explorerUrl = explorer.Resource.GetEndpoint("http");
+
+var nodes = builder.AddLiaaNodes(settings, node => node
+    .WithLiaaCommands(links)
+    .WithUrl(ReferenceExpression.Create($"{explorerUrl}/?node={node.Resource.Name}"), "DHT explorer"));
+var explorerEnvironment = builder.CreateResourceBuilder((IResourceWithEnvironment)explorer.Resource);
+foreach (var node in nodes)
+{
+    explorerEnvironment.WithReference(node.GetEndpoint("http"));
+}
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddHostedService<LauncherWatch>();
+builder.Services.AddHostedService(sp => new NodeProperties(nodes, sp.GetRequiredService<ResourceNotificationService>(), sp.GetRequiredService<TimeProvider>()));
+
+if (settings.Prometheus)
+{
+    if (PrometheusResources.FindOnPath() is { } prometheus)
+    {
+        builder.AddLiaaPrometheus(prometheus, nodes, settings.PrometheusPort, settings.ScrapeInterval);
+    }
+    else
+    {
+        Console.WriteLine("Prometheus: not started (no 'prometheus' on PATH; on Debian: apt-get install prometheus).");
+    }
+}
+
+builder.Build().Run();
+return 0;

@@ -1,89 +1,160 @@
+using System.Diagnostics;
+using System.Globalization;
 using Liaa.Tests.TestSupport;
 
 namespace Liaa.Tests.AppHost;
 
 /// <summary>
-/// The AppHost executable as a user runs it (<c>dotnet Liaa.AppHost.dll</c>, real nodes): a child
-/// process of the test, its output, its signals.
+/// The AppHost as its own process, as <c>dotnet run --project Liaa.AppHost</c> starts it: however it
+/// ends, nothing it started outlives it. <c>kill -9</c> leaves DCP to notice (it watches the AppHost's
+/// pid) and stop the nodes and the dashboard; Ctrl+C (SIGINT) stops them through Aspire. Both within
+/// 15 s. A second AppHost on the same ports says what is taken and starts nothing.
 /// </summary>
 [Trait("Category", "Cluster")]
 [Collection(LiveClusterCollection.Name)]
 public sealed class AppHostProcessTests
 {
-    private const int Sigint = 2;
-    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
-    private static readonly TimeSpan GoneTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
+
+    private static readonly TimeSpan GoneWithin = TimeSpan.FromSeconds(15);
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task KillingTheAppHostWithSigkill_LeavesNoNodeProcess()
+    [Theory]
+    [InlineData("KILL")]
+    [InlineData("INT")]
+    public async Task EndingTheAppHost_LeavesNoNodeDcpOrDashboardProcess(string signal)
     {
-        await using var appHost = AppHostProcess.Start(["--nodes", "3", "--no-prometheus", "--seed-port", "0", "--dashboard-port", "0"]);
-        await appHost.WaitReadyAsync(ReadyTimeout, Cancellation);
-        var pids = appHost.HealthyPids.Values.ToList();
-        Assert.Equal(3, pids.Count);
-        Assert.Equal(pids.Order(), ProcessTable.ChildrenOf(appHost.Id).Order());
+        var udpBase = FreePorts.UdpRun(2);
+        using var appHost = Start(udpBase);
+        try
+        {
+            var started = await WaitForStartAsync(appHost, udpBase);
+            var family = Family(appHost.Id);
+            Assert.Contains(family, pid => ProcessTable.CommandLine(pid).Contains("Aspire.Dashboard", StringComparison.Ordinal));
+            Assert.Contains(family, pid => ProcessTable.CommandLine(pid).Contains("/dcp ", StringComparison.Ordinal));
+            Assert.Equal(2, family.Count(pid => ProcessTable.CommandLine(pid).Contains("Liaa.Node serve", StringComparison.Ordinal)));
+            Assert.True(started, "the AppHost did not report its start");
 
-        appHost.KillHard();
-        var survivors = await ProcessTable.WaitUntilGoneAsync(pids, GoneTimeout, Cancellation);
-
-        Assert.Empty(survivors);
-    }
-
-    [Fact]
-    public async Task KillingTheAppHostWithSigkill_AlsoEndsPrometheus()
-    {
-        Assert.SkipWhen(Liaa.AppHost.Orchestration.Prometheus.PrometheusOptions.FindExecutable() is null, "prometheus is not installed");
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        await using var appHost = AppHostProcess.Start(
-            ["--nodes", "1", "--prometheus", "--seed-port", "0", "--dashboard-port", "0"],
-            new Dictionary<string, string?>
+            using (var kill = Process.Start("kill", ["-" + signal, appHost.Id.ToString(CultureInfo.InvariantCulture)]))
             {
-                [Liaa.AppHost.Orchestration.NodeProgram.NodePathVariable] = StandInNode.ScriptFile,
-                ["Liaa__AppHost__Prometheus__ListenAddress"] = $"127.0.0.1:{port}",
-            });
-        await appHost.WaitReadyAsync(ReadyTimeout, Cancellation);
-        Assert.Contains($"Prometheus: http://127.0.0.1:{port}/", appHost.Lines.Single(l => l.StartsWith("Prometheus: ", StringComparison.Ordinal)), StringComparison.Ordinal);
-        var children = ProcessTable.ChildrenOf(appHost.Id);
-        var everything = children.Concat(children.SelectMany(ProcessTable.ChildrenOf)).ToList();
-        Assert.Contains(everything, pid => ProcessTable.CommandLine(pid).StartsWith("/usr/bin/prometheus --config.file=", StringComparison.Ordinal));
+                await kill.WaitForExitAsync(Cancellation);
+            }
 
-        appHost.KillHard();
-        var survivors = await ProcessTable.WaitUntilGoneAsync(everything, GoneTimeout, Cancellation);
-
-        Assert.Empty(survivors);
+            var left = await ProcessTable.WaitUntilGoneAsync(family.Append(appHost.Id), GoneWithin, Cancellation);
+            Assert.True(left.Count == 0, $"still running {GoneWithin.TotalSeconds} s after kill -{signal}: {string.Join("; ", left.Select(p => $"{p} {ProcessTable.CommandLine(p)}"))}");
+        }
+        finally
+        {
+            ProcessTable.KillAll([.. Family(appHost.Id), appHost.Id]);
+        }
     }
 
     [Fact]
-    public async Task SigintToTheAppHost_StopsEveryNodeAndExitsZero()
+    public async Task ASecondAppHost_OnTheSamePorts_SaysWhatIsTaken_AndStartsNothing()
     {
-        await using var appHost = AppHostProcess.Start(["--nodes", "2", "--no-prometheus", "--seed-port", "0", "--dashboard-port", "0"]);
-        await appHost.WaitReadyAsync(ReadyTimeout, Cancellation);
-        var pids = appHost.HealthyPids.Values.ToList();
+        var udpBase = FreePorts.UdpRun(2);
+        using var holder = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, udpBase + 1));
+        using var second = Start(udpBase);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
+        bound.CancelAfter(Bound);
+        var errors = second.StandardError.ReadToEndAsync(bound.Token);
+        await second.WaitForExitAsync(bound.Token);
 
-        appHost.Signal(Sigint);
-        var exitCode = await appHost.WaitForExitAsync(GoneTimeout, Cancellation);
-
-        Assert.Equal(0, exitCode);
-        Assert.DoesNotContain(pids, ProcessTable.IsAlive);
-        Assert.Contains("Stopped.", appHost.Lines);
-        Assert.Contains(appHost.Lines, l => l.EndsWith($"node-1 Stopped pid={appHost.HealthyPids["node-1"]} exit=0", StringComparison.Ordinal));
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains($"UDP {udpBase + 1} (node-1) is taken by pid {Environment.ProcessId}", await errors, StringComparison.Ordinal);
+        Assert.DoesNotContain($"UDP {udpBase} ", await errors, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task InvalidCommandLine_IsRejectedWithEveryProblemNamed()
+    /// <summary>The built AppHost with two nodes on <paramref name="udpBase"/>, the dashboard on free loopback ports, no Prometheus.</summary>
+    private static Process Start(int udpBase)
     {
-        await using var appHost = AppHostProcess.Start(["--nodes", "0", "--seed-port", "70000", "--prometheus", "--no-prometheus"]);
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var executable = Path.Combine(Chromium.RepositoryRoot(), "Liaa.AppHost", "bin", configuration, "net10.0", "Liaa.AppHost");
+        var info = new ProcessStartInfo(executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(executable)!,
+        };
+        foreach (var argument in new[] { "--nodes", "2", "--port", udpBase.ToString(CultureInfo.InvariantCulture), "--prometheus", "false" })
+        {
+            info.ArgumentList.Add(argument);
+        }
 
-        var exitCode = await appHost.WaitForExitAsync(TimeSpan.FromSeconds(30), Cancellation);
+        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Tcp()}";
+        info.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePorts.Tcp()}";
+        info.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePorts.Tcp()}";
+        info.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
+        info.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        return Process.Start(info) ?? throw new InvalidOperationException("the AppHost did not start");
+    }
 
-        Assert.Equal(2, exitCode);
-        Assert.Contains("--prometheus and --no-prometheus cannot both be given.", appHost.Lines);
-        Assert.Contains("Liaa:AppHost:Nodes (--nodes) must be at least 1 (was 0).", appHost.Lines);
-        Assert.Contains("Liaa:AppHost:SeedPort (--seed-port) must be 0 or a port up to 65535 (was 70000).", appHost.Lines);
+    /// <summary>Waits until the AppHost says it started and both nodes run; false when the bound passed first.</summary>
+    private static async Task<bool> WaitForStartAsync(Process appHost, int udpBase)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        appHost.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("Distributed application started", StringComparison.Ordinal) == true)
+            {
+                started.TrySetResult();
+            }
+        };
+        appHost.ErrorDataReceived += (_, _) => { };
+        appHost.BeginOutputReadLine();
+        appHost.BeginErrorReadLine();
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
+        bound.CancelAfter(Bound);
+        try
+        {
+            await started.Task.WaitAsync(bound.Token);
+            while (Family(appHost.Id).Count(pid => ProcessTable.CommandLine(pid).Contains($"--port {udpBase}", StringComparison.Ordinal)
+                || ProcessTable.CommandLine(pid).Contains($"--port {udpBase + 1}", StringComparison.Ordinal)) < 2)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, bound.Token);
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException) when (!Cancellation.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Every process the AppHost started, directly or through DCP: its children, the DCP processes that
+    /// watch it (<c>--monitor {pid}</c>, which are re-parented away from it), and all their descendants.
+    /// </summary>
+    private static List<int> Family(int appHostPid)
+    {
+        var roots = new List<int>(ProcessTable.ChildrenOf(appHostPid));
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                && ProcessTable.CommandLine(pid).Contains($"--monitor {appHostPid.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal)
+                && ProcessTable.IsAlive(pid))
+            {
+                roots.Add(pid);
+            }
+        }
+
+        var family = new List<int>();
+        var pending = new Queue<int>(roots.Distinct());
+        while (pending.TryDequeue(out var pid))
+        {
+            if (!family.Contains(pid))
+            {
+                family.Add(pid);
+                foreach (var child in ProcessTable.ChildrenOf(pid))
+                {
+                    pending.Enqueue(child);
+                }
+            }
+        }
+
+        return family;
     }
 }

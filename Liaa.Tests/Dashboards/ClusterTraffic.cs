@@ -1,7 +1,8 @@
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
-using Liaa.AppHost.Orchestration;
+using System.Net;
+using Liaa.Tests.TestSupport;
 
 namespace Liaa.Tests.Dashboards;
 
@@ -21,7 +22,7 @@ internal sealed class ClusterTraffic : IAsyncDisposable
     private int _rounds;
     private int _failures;
 
-    private ClusterTraffic(IReadOnlyList<ClusterNode> nodes)
+    private ClusterTraffic(IReadOnlyList<TrafficNode> nodes)
     {
         _loop = Task.Run(() => RunAsync(nodes, _stop.Token));
     }
@@ -31,7 +32,11 @@ internal sealed class ClusterTraffic : IAsyncDisposable
 
     public int Failures => Volatile.Read(ref _failures);
 
-    public static ClusterTraffic Start(IReadOnlyList<ClusterNode> nodes) => new(nodes);
+    public static ClusterTraffic Start(IReadOnlyList<TrafficNode> nodes) => new(nodes);
+
+    /// <summary>Traffic through every node of an AppHost cluster.</summary>
+    public static ClusterTraffic Start(AspireCluster cluster) =>
+        new([.. cluster.NodeNames.Select((name, i) => new TrafficNode(cluster.Http(name), new IPEndPoint(IPAddress.Loopback, cluster.UdpBase + i)))]);
 
     public async ValueTask DisposeAsync()
     {
@@ -40,7 +45,7 @@ internal sealed class ClusterTraffic : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task RunAsync(IReadOnlyList<ClusterNode> nodes, CancellationToken cancellationToken)
+    private async Task RunAsync(IReadOnlyList<TrafficNode> nodes, CancellationToken cancellationToken)
     {
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(10) };
         using var udp = new UdpClient(AddressFamily.InterNetwork);
@@ -51,10 +56,10 @@ internal sealed class ClusterTraffic : IAsyncDisposable
             {
                 using var value = new StringContent($"value {round}", Encoding.UTF8);
                 value.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
-                using var put = await http.PutAsync(new Uri(through.HttpEndpoint!, $"/v1/values/dashboards-{round}"), value, cancellationToken);
-                using var hit = await http.GetAsync(new Uri(nodes[(round + 1) % nodes.Count].HttpEndpoint!, $"/v1/values/dashboards-{Math.Max(0, round - 1)}"), cancellationToken);
-                using var miss = await http.GetAsync(new Uri(nodes[(round + 2) % nodes.Count].HttpEndpoint!, $"/v1/values/never-stored-{round}"), cancellationToken);
-                await udp.SendAsync(new byte[] { 0x00 }, through.UdpEndpoint!, cancellationToken);
+                using var put = await http.PutAsync(new Uri(through.Http, $"/v1/values/dashboards-{round}"), value, cancellationToken);
+                using var hit = await http.GetAsync(new Uri(nodes[(round + 1) % nodes.Count].Http, $"/v1/values/dashboards-{Math.Max(0, round - 1)}"), cancellationToken);
+                using var miss = await http.GetAsync(new Uri(nodes[(round + 2) % nodes.Count].Http, $"/v1/values/never-stored-{round}"), cancellationToken);
+                await udp.SendAsync(new byte[] { 0x00 }, through.Udp, cancellationToken);
                 if (put.IsSuccessStatusCode && hit.IsSuccessStatusCode && (int)miss.StatusCode == 404)
                 {
                     Interlocked.Increment(ref _rounds);
@@ -85,3 +90,6 @@ internal sealed class ClusterTraffic : IAsyncDisposable
         }
     }
 }
+
+/// <summary>A node as the traffic reaches it: its HTTP API and its UDP port.</summary>
+internal sealed record TrafficNode(Uri Http, IPEndPoint Udp);

@@ -5,7 +5,7 @@ namespace Liaa.Tests.Dashboards;
 /// <summary>
 /// The Grafana dashboards as files: what Grafana needs to load them and what keeps them honest
 /// (every datasource resolves to the provisioned one, every variable is defined, the README names
-/// every panel and its metrics). Whether their queries return data is <see cref="DashboardLiveTests"/>.
+/// every panel and its metrics). Whether their queries return data is DashboardLiveTests.
 /// </summary>
 public sealed class DashboardJsonTests
 {

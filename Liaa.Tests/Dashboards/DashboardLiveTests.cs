@@ -1,15 +1,16 @@
 using System.Text.Json;
-using Liaa.Tests.ServiceDefaults;
 using Liaa.Tests.TestSupport;
 
 namespace Liaa.Tests.Dashboards;
 
 /// <summary>
-/// The dashboards and alert rules against a live cluster of real node processes, scraped by a real
-/// Prometheus running the shipped configuration: what a user sees after a minute of puts and gets.
+/// The dashboards and alert rules against the AppHost's cluster, scraped by the AppHost's Prometheus
+/// (the shipped alert rules, every node labelled by its resource name, scraped every second in tests):
+/// what a user sees after a minute of puts and gets.
 /// </summary>
 [Trait("Category", "Cluster")]
-public sealed class DashboardLiveTests
+[Collection(AspireClusterCollection.Name)]
+public sealed class DashboardLiveTests(AspireCluster cluster)
 {
     /// <summary>How long the panels' series may take to appear once traffic flows (a few 1 s scrapes are enough).</summary>
     private static readonly TimeSpan SeriesDeadline = TimeSpan.FromSeconds(30);
@@ -35,11 +36,10 @@ public sealed class DashboardLiveTests
     [Fact]
     public async Task EveryPanelTarget_ReturnsASeries_AfterTraffic()
     {
-        ToolProcess.SkipUnlessInstalled(ShippedPrometheus.Executable);
+        Assert.SkipUnless(AspireCluster.HasPrometheus, "prometheus is not installed (apt-get install prometheus; ./test.sh installs it)");
         var dashboards = DashboardFiles.LoadDashboards();
-        await using var cluster = await TestClusters.StartAsync(TestClusters.Options(4), Cancellation);
-        using var prometheus = await ShippedPrometheus.StartAsync(cluster.Nodes.Select(n => n.Snapshot), Cancellation);
-        await using var traffic = ClusterTraffic.Start(cluster.Nodes);
+        using var prometheus = new PrometheusApi(cluster.Http("prometheus"));
+        await using var traffic = ClusterTraffic.Start(cluster);
         var values = Variables("node-1");
 
         var deadline = TimeProvider.System.GetUtcNow() + SeriesDeadline;
@@ -51,7 +51,7 @@ public sealed class DashboardLiveTests
             {
                 var query = GrafanaVariables.Fill((string)target["expr"]!, values);
                 var instant = (bool?)target["instant"] ?? false;
-                var series = await prometheus.Api.WaitForValueAsync(query, instant, deadline, Cancellation);
+                var series = await prometheus.WaitForValueAsync(query, instant, deadline, Cancellation);
                 queried++;
                 if (!series.Any(PrometheusApi.HasFiniteValue))
                 {
@@ -68,20 +68,19 @@ public sealed class DashboardLiveTests
     [Fact]
     public async Task Variables_ListEveryNode_AndEveryMetricUsedIsOnTheNodesMetricsEndpoint()
     {
-        ToolProcess.SkipUnlessInstalled(ShippedPrometheus.Executable);
+        Assert.SkipUnless(AspireCluster.HasPrometheus, "prometheus is not installed (apt-get install prometheus; ./test.sh installs it)");
         var dashboards = DashboardFiles.LoadDashboards();
-        await using var cluster = await TestClusters.StartAsync(TestClusters.Options(3), Cancellation);
-        using var prometheus = await ShippedPrometheus.StartAsync(cluster.Nodes.Select(n => n.Snapshot), Cancellation);
-        await using (var traffic = ClusterTraffic.Start(cluster.Nodes))
+        using var prometheus = new PrometheusApi(cluster.Http("prometheus"));
+        await using (var traffic = ClusterTraffic.Start(cluster))
         {
             // The counters this test looks for (drops, FIND_VALUE lookups, STOREs) exist once a few rounds went through.
             await WaitUntilAsync(() => traffic.Rounds >= 5, "5 rounds of traffic");
         }
 
         var exposed = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var node in cluster.Nodes)
+        foreach (var node in cluster.NodeNames)
         {
-            exposed.UnionWith(SampleNames(await Http.GetStringAsync(new Uri(node.HttpEndpoint!, "/metrics"), Cancellation)));
+            exposed.UnionWith(SampleNames(await Http.GetStringAsync(new Uri(cluster.Http(node), "/metrics"), Cancellation)));
         }
 
         var used = dashboards.SelectMany(d => d.Targets.Select(t => (string)t.Target["expr"]!)).SelectMany(PromQlNames.MetricNames)
@@ -93,14 +92,14 @@ public sealed class DashboardLiveTests
         Assert.Contains("dotnet_process_cpu_time_seconds_total", used);
 
         var values = Variables("node-1");
-        var names = cluster.Nodes.Select(n => n.Name).Order(StringComparer.Ordinal).ToList();
+        var names = cluster.NodeNames.Order(StringComparer.Ordinal).ToList();
         foreach (var dashboard in dashboards)
         {
             foreach (var variable in dashboard.QueryVariables)
             {
                 var (label, match) = LabelValuesQuery(GrafanaVariables.Fill(GrafanaDashboard.VariableQuery(variable)!, values));
                 var expected = label == "node" ? names : ["liaa"];
-                var listed = await WaitForLabelValuesAsync(prometheus.Api, label, match, expected.Count);
+                var listed = await WaitForLabelValuesAsync(prometheus, label, match, expected.Count);
                 Assert.Equal(expected, listed.Order(StringComparer.Ordinal));
             }
         }
@@ -109,23 +108,36 @@ public sealed class DashboardLiveTests
     [Fact]
     public async Task ShippedAlertRules_StayQuietOnAHealthyCluster_AndLiaaNodeDownGoesPendingForAKilledNode()
     {
-        ToolProcess.SkipUnlessInstalled(ShippedPrometheus.Executable);
-        await using var cluster = await TestClusters.StartAsync(TestClusters.Options(3), Cancellation);
-        using var prometheus = await ShippedPrometheus.StartAsync(cluster.Nodes.Select(n => n.Snapshot), Cancellation);
+        Assert.SkipUnless(AspireCluster.HasPrometheus, "prometheus is not installed (apt-get install prometheus; ./test.sh installs it)");
+        using var prometheus = new PrometheusApi(cluster.Http("prometheus"));
 
-        var up = await prometheus.Api.WaitForValueAsync("sum(up{job=\"liaa\"}) == 3", instant: true, TimeProvider.System.GetUtcNow() + SeriesDeadline, Cancellation);
-        Assert.True(up.Count == 1, "Prometheus never scraped all three nodes");
+        var up = await prometheus.WaitForValueAsync($"sum(up{{job=\"liaa\"}}) == {cluster.NodeCount}", instant: true, TimeProvider.System.GetUtcNow() + SeriesDeadline, Cancellation);
+        Assert.True(up.Count == 1, "Prometheus never scraped every node");
         var everyNodeUp = TimeProvider.System.GetUtcNow();
-        var rules = await WaitForEvaluationAfterAsync(prometheus.Api, everyNodeUp);
+        var rules = await WaitForEvaluationAfterAsync(prometheus, everyNodeUp);
         Assert.Equal(
             ["LiaaLookupsFailing", "LiaaNodeDown", "LiaaRoutingTableNearlyEmpty", "LiaaRpcTimeoutRatioHigh", "LiaaStoreNearLimit"],
             rules.Select(r => r.GetProperty("name").GetString()!).Order(StringComparer.Ordinal));
         Assert.All(rules, r => Assert.Equal("ok", r.GetProperty("health").GetString()));
-        Assert.Empty(await ActiveAlertsAsync(prometheus.Api));
+        Assert.Empty(await ActiveAlertsAsync(prometheus));
 
-        await cluster.KillNodeAsync("node-2", Cancellation);
+        var crash = await cluster.CommandAsync("node-2", "liaa-crash", null, Cancellation);
+        Assert.True(crash.Success, crash.Message);
+        IReadOnlyList<JsonElement> alerts;
+        try
+        {
+            alerts = await WaitForAlertsAsync(prometheus);
+        }
+        finally
+        {
+            var start = await cluster.App.ResourceCommands.ExecuteCommandAsync("node-2", Aspire.Hosting.ApplicationModel.KnownResourceCommands.StartCommand, Cancellation);
+            Assert.True(start.Success, start.Message);
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
+            bound.CancelAfter(SeriesDeadline * 2);
+            await cluster.WaitHealthyAsync("node-2", bound.Token);
+            await cluster.WarmUpAsync(bound.Token);
+        }
 
-        var alerts = await WaitForAlertsAsync(prometheus.Api);
         var alert = Assert.Single(alerts);
         Assert.Equal(
             ("LiaaNodeDown", "node-2", "critical", "pending"),

@@ -1,5 +1,4 @@
 using System.Net;
-using Liaa.AppHost.Orchestration;
 using Liaa.Node;
 using Liaa.Node.Wire;
 using Liaa.Tests.TestSupport;
@@ -7,13 +6,15 @@ using Liaa.Tests.TestSupport;
 namespace Liaa.Tests.Faults;
 
 /// <summary>
-/// Churn on a live cluster of <c>serve</c> processes started by the AppHost's orchestration, with intervals
-/// shortened to seconds: a third of the nodes killed with <c>kill -9</c>, replication restoring k copies, then
-/// more nodes killed, and every key still readable. The 30-node, 500-key version runs in the simulator
+/// Churn on a live cluster of twelve nodes started by <c>Liaa.AppHost</c> (through
+/// <c>Aspire.Hosting.Testing</c>), with intervals shortened to seconds: a third of the nodes killed with
+/// the dashboard's Crash command (SIGKILL), replication restoring k copies, then more nodes killed, and
+/// every key still readable. The 30-node, 500-key version runs in the simulator
 /// (<see cref="SimulatedFaultTests"/>); this one keeps to a dozen processes so the suite stays fast.
 /// </summary>
 [Trait("Category", "Cluster")]
-public sealed class LiveChurnTests
+[Collection(LiveClusterCollection.Name)]
+public sealed class LiveChurnTests(LiveChurnTests.ChurnCluster cluster) : IClassFixture<LiveChurnTests.ChurnCluster>
 {
     private const int K = 5;
 
@@ -22,20 +23,14 @@ public sealed class LiveChurnTests
     [Fact]
     public async Task Churn_KillingAThirdThenMore_LosesNoKey_OnceReplicationHasRun()
     {
-        var options = TestClusters.Options(12);
-        options.Environment["Liaa__Kademlia__K"] = K.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        options.Environment["Liaa__Node__MaintenanceInterval"] = "00:00:01";
-        options.Environment["Liaa__Storage__ReplicateInterval"] = "00:00:03";
-        options.Environment["Liaa__Storage__RepublishInterval"] = "00:30:00";
-        options.Environment["Liaa__Transport__Timeout"] = "00:00:00.5";
         var started = TimeProvider.System.GetTimestamp();
         void Mark(string what) => TestContext.Current.TestOutputHelper?.WriteLine($"{TimeProvider.System.GetElapsedTime(started).TotalSeconds:F1} s: {what}");
-        await using var cluster = await TestClusters.StartAsync(options, Token);
-        Mark("cluster healthy");
+        var seed = new IPEndPoint(IPAddress.Loopback, cluster.UdpBase);
+        var alive = cluster.NodeNames.ToList();
         var keys = Enumerable.Range(0, 120).Select(i => $"live-churn-{i}").ToArray();
 
         // Put through a short-lived client: once it is gone, only the k closest nodes hold each value.
-        await using (var client = await ClientAsync(cluster.Seed.UdpEndpoint!))
+        await using (var client = await ClientAsync(seed))
         {
             foreach (var batch in keys.Chunk(10))
             {
@@ -48,14 +43,16 @@ public sealed class LiveChurnTests
         var random = new Random(61);
         foreach (var wave in new[] { 4, 4 })
         {
-            var victims = cluster.Nodes.Where(n => n.State == NodeState.Healthy).OrderBy(_ => random.Next()).Take(wave).ToList();
+            var victims = alive.OrderBy(_ => random.Next()).Take(wave).ToList();
             foreach (var victim in victims)
             {
-                await cluster.KillNodeAsync(victim.Name, Token);
+                var crash = await cluster.CommandAsync(victim, "liaa-crash", null, Token);
+                Assert.True(crash.Success, crash.Message);
+                alive.Remove(victim);
             }
 
-            var survivors = cluster.Nodes.Where(n => n.State == NodeState.Healthy).ToList();
-            Assert.Empty(await UnreadableAsync(survivors[0].UdpEndpoint!, keys));
+            var survivors = alive.ToList();
+            Assert.Empty(await UnreadableAsync(new IPEndPoint(IPAddress.Loopback, cluster.UdpBase + int.Parse(survivors[0]["node-".Length..], System.Globalization.CultureInfo.InvariantCulture)), keys));
             Mark($"every key read after killing {wave}");
             await WaitForCopiesAsync(survivors, keys, Math.Min(K, survivors.Count));
             Mark("copies restored");
@@ -86,7 +83,7 @@ public sealed class LiveChurnTests
     }
 
     /// <summary>Waits (at most a minute) until every key has <paramref name="copies"/> replicated or own copies among <paramref name="nodes"/>.</summary>
-    private static async Task WaitForCopiesAsync(IReadOnlyList<ClusterNode> nodes, IReadOnlyList<string> keys, int copies)
+    private async Task WaitForCopiesAsync(IReadOnlyList<string> nodes, IReadOnlyList<string> keys, int copies)
     {
         var ids = keys.Select(k => Liaa.Node.Kademlia.NodeId.FromKey(k).ToString()).ToHashSet();
         var deadline = TimeProvider.System.GetTimestamp() + (60 * TimeProvider.System.TimestampFrequency);
@@ -96,7 +93,7 @@ public sealed class LiveChurnTests
             var held = new Dictionary<string, int>();
             foreach (var node in nodes)
             {
-                var storage = await NodeHttp.GetJsonAsync(node.HttpEndpoint!, "/v1/storage", Token);
+                var storage = await NodeHttp.GetJsonAsync(cluster.Http(node), "/v1/storage", Token);
                 foreach (var value in storage.GetProperty("values").EnumerateArray())
                 {
                     var key = value.GetProperty("key").GetString()!;
@@ -118,4 +115,14 @@ public sealed class LiveChurnTests
 
         Assert.Fail($"after a minute some key has only {fewest} live copies; {copies} expected");
     }
+
+    /// <summary>Twelve nodes with k = 5 and maintenance, replication and RPC timeouts shortened to seconds.</summary>
+    public sealed class ChurnCluster() : AspireCluster(12, new Dictionary<string, string>
+    {
+        ["Liaa:Kademlia:K"] = K.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Liaa:Node:MaintenanceInterval"] = "00:00:01",
+        ["Liaa:Storage:ReplicateInterval"] = "00:00:03",
+        ["Liaa:Storage:RepublishInterval"] = "00:30:00",
+        ["Liaa:Transport:Timeout"] = "00:00:00.5",
+    }, withPrometheus: false);
 }

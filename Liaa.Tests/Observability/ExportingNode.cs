@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Liaa.AppHost.Orchestration;
+using Liaa.Node.Hosting;
 using Liaa.Tests.TestSupport;
 
 namespace Liaa.Tests.Observability;
@@ -39,7 +39,7 @@ internal sealed partial class ExportingNode : IAsyncDisposable
         int? seedPort,
         CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo(NodeProgram.FindDotnetHost())
+        var info = new ProcessStartInfo(DotnetHost.Find())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -59,7 +59,7 @@ internal sealed partial class ExportingNode : IAsyncDisposable
             info.Environment.Remove(key);
         }
 
-        info.Environment.Remove(NodeLaunch.ParentPidVariable);
+        info.Environment.Remove(ParentWatcher.ParentPidVariable);
         foreach (var (key, value) in environment)
         {
             info.Environment[key] = value;

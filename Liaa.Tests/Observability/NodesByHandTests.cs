@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Liaa.AppHost.Otlp;
+using Liaa.Tests.TestSupport.Otlp;
 
 namespace Liaa.Tests.Observability;
 

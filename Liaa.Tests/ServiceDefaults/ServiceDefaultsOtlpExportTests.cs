@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Liaa.AppHost.Otlp;
+using Liaa.Tests.TestSupport.Otlp;
 
 namespace Liaa.Tests.ServiceDefaults;
 

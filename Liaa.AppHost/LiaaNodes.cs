@@ -1,0 +1,118 @@
+using System.Net.Sockets;
+using System.Reflection;
+
+namespace Liaa.AppHost;
+
+/// <summary>
+/// Adds the Liaa nodes to the app model: node 0 is the seed, every other node joins through it and
+/// waits for it to be healthy. Each node is its own resource (Aspire's replicas need proxied
+/// endpoints, and a Kademlia UDP port is not proxied) with a fixed, non-proxied <c>udp</c> endpoint,
+/// an <c>http</c> endpoint for its API, <c>/health</c> and <c>/metrics</c>, a health check, OTLP export
+/// to the dashboard, and the Liaa commands.
+/// </summary>
+/// <remarks>
+/// By default a node runs from Liaa.Node's built binary as an executable resource (one process, no
+/// <c>dotnet run</c> per node: the difference is measured in the README); <c>--projects true</c> runs
+/// project resources instead, for debugging. Either way the node is told its HTTP address once, by
+/// <c>--http 127.0.0.1:{port}</c>: no <c>ASPNETCORE_URLS</c> reaches it, so Kestrel has one address and
+/// no warning. Every socket is on 127.0.0.1.
+/// </remarks>
+internal static class LiaaNodes
+{
+    /// <summary>Adds the nodes; <paramref name="decorate"/> adds what every node shares (commands, links).</summary>
+    public static IReadOnlyList<IResourceWithEndpoints> AddLiaaNodes(
+        this IDistributedApplicationBuilder builder,
+        ClusterSettings settings,
+        Action<IResourceBuilder<IResourceWithEndpoints>> decorate)
+    {
+        var nodes = new List<IResourceWithEndpoints>();
+        for (var i = 0; i < settings.Nodes; i++)
+        {
+            var name = ClusterSettings.NodeName(i);
+            var seed = i == 0 ? null : builder.CreateResourceBuilder(nodes[0]);
+            IResourceWithEndpoints node = settings.NodesAsProjects
+                ? Configure(builder.AddProject<Projects.Liaa_Node>(name, o => o.ExcludeLaunchProfile = true).WithEndpointsInEnvironment(_ => false), settings, i, seed)
+                : Configure(builder.AddExecutable(name, NodeBinary(), Path.GetDirectoryName(NodeBinary())!).WithOtlpExporter(), settings, i, seed);
+            decorate(builder.CreateResourceBuilder(node));
+            nodes.Add(node);
+        }
+
+        return nodes;
+    }
+
+    private static T Configure<T>(IResourceBuilder<T> node, ClusterSettings settings, int index, IResourceBuilder<IResourceWithEndpoints>? seed)
+        where T : IResourceWithEndpoints, IResourceWithArgs, IResourceWithEnvironment, IResourceWithWaitSupport
+    {
+        var udp = settings.UdpPort(index);
+        node.WithEndpoint(port: udp, targetPort: udp, scheme: "udp", name: "udp", isProxied: false, protocol: ProtocolType.Udp)
+            .WithHttpEndpoint(name: "http")
+            .WithHttpHealthCheck("/health")
+            .WithArgs(context =>
+            {
+                var http = node.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort);
+                context.Args.Add("serve");
+                context.Args.Add("--name");
+                context.Args.Add(node.Resource.Name);
+                context.Args.Add("--address");
+                context.Args.Add("127.0.0.1");
+                context.Args.Add("--port");
+                context.Args.Add(udp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                context.Args.Add("--http");
+                context.Args.Add(ReferenceExpression.Create($"127.0.0.1:{http}"));
+                if (seed is not null)
+                {
+                    context.Args.Add("--seed");
+                    context.Args.Add($"127.0.0.1:{settings.UdpPort(0)}");
+                }
+            });
+        foreach (var (name, value) in settings.NodeConfiguration)
+        {
+            node.WithEnvironment(name, value);
+        }
+
+        if (seed is not null)
+        {
+            node.WaitFor(seed);
+        }
+
+        return node.Resource;
+    }
+
+    /// <summary>
+    /// The DHT explorer, from its built binary like the nodes (or as a project with <c>--projects true</c>):
+    /// a web resource on 127.0.0.1 that is given every node's HTTP endpoint by reference.
+    /// </summary>
+    public static IResourceBuilder<IResourceWithEndpoints> AddLiaaExplorer(this IDistributedApplicationBuilder builder, ClusterSettings settings)
+    {
+        if (settings.NodesAsProjects)
+        {
+            var project = builder.AddProject<Projects.Liaa_Explorer>("explorer", o => o.ExcludeLaunchProfile = true)
+                .WithHttpEndpoint(name: "http")
+                .WithUrlForEndpoint("http", url => url.DisplayText = "DHT explorer");
+            return builder.CreateResourceBuilder<IResourceWithEndpoints>(project.Resource);
+        }
+
+        var binary = Binary(new Projects.Liaa_Explorer().ProjectPath, "Liaa.Explorer");
+        var explorer = builder.AddExecutable("explorer", binary, Path.GetDirectoryName(binary)!)
+            .WithOtlpExporter()
+            .WithHttpEndpoint(name: "http", env: null)
+            .WithUrlForEndpoint("http", url => url.DisplayText = "DHT explorer");
+        explorer.WithEnvironment(context => context.EnvironmentVariables["ASPNETCORE_URLS"] =
+            ReferenceExpression.Create($"http://127.0.0.1:{explorer.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort)}"));
+        return builder.CreateResourceBuilder<IResourceWithEndpoints>(explorer.Resource);
+    }
+
+    /// <summary>Liaa.Node's built executable.</summary>
+    public static string NodeBinary() => Binary(new Projects.Liaa_Node().ProjectPath, "Liaa.Node");
+
+    /// <summary>
+    /// A referenced project's built executable: the AppHost references the project, so building the
+    /// AppHost builds it, in the configuration the AppHost was built in (recorded in this assembly).
+    /// </summary>
+    private static string Binary(string projectPath, string name)
+    {
+        var metadata = typeof(LiaaNodes).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value);
+        var binary = Path.Combine(Path.GetDirectoryName(projectPath)!, "bin", metadata["LiaaConfiguration"]!, metadata["LiaaTargetFramework"]!, name);
+        return OperatingSystem.IsWindows() ? binary + ".exe" : binary;
+    }
+}

@@ -1,0 +1,169 @@
+using System.Text.Json;
+
+namespace Liaa.Explorer;
+
+/// <summary>
+/// The explorer's JSON API under <c>/api</c>: the ring, one node's routing table with contacts named,
+/// where a key lives, and the rounds of a lookup. Failures are problem details naming the node.
+/// </summary>
+internal static class ExplorerApi
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        api.MapGet("/ring", async (NodeDirectory directory, NodeReader reader, CancellationToken cancellationToken) =>
+            Results.Json(await ClusterView.ReadAsync(directory, reader, cancellationToken).ConfigureAwait(false)));
+
+        api.MapGet("/nodes/{name}/routing-table", async (string name, NodeDirectory directory, NodeReader reader, CancellationToken cancellationToken) =>
+        {
+            if (directory.Find(name) is not { } node)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such node", detail: $"There is no node named '{name}'.");
+            }
+
+            var view = await ClusterView.ReadAsync(directory, reader, cancellationToken).ConfigureAwait(false);
+            var read = await reader.ReadAsync(node, "/v1/routing-table", cancellationToken).ConfigureAwait(false);
+            if (read.Json is not { } table)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status502BadGateway, title: $"{name} did not answer", detail: read.Error);
+            }
+
+            return Results.Json(RoutingTableView.From(name, table, view.NamesById));
+        });
+
+        api.MapGet("/keys/{key}", async (string key, bool? digest, NodeDirectory directory, NodeReader reader, CancellationToken cancellationToken) =>
+        {
+            if (!TryKeyId(key, digest == true, out var keyId))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid digest", detail: $"'{key}' is not 40 hexadecimal digits.");
+            }
+
+            var view = await ClusterView.ReadAsync(directory, reader, cancellationToken).ConfigureAwait(false);
+            var running = directory.Nodes.Where(n => view.Nodes.Any(v => v.Name == n.Name && v.IsRunning));
+            var storage = await reader.ReadAllAsync(running, "/v1/storage", cancellationToken).ConfigureAwait(false);
+            return Results.Json(KeyPlacement.Build(key, keyId, view.K, view.Nodes, storage));
+        });
+
+        api.MapGet("/lookups/{key}", async (string key, bool? digest, string? from, NodeDirectory directory, NodeReader reader, CancellationToken cancellationToken) =>
+        {
+            if (!TryKeyId(key, digest == true, out var target))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid digest", detail: $"'{key}' is not 40 hexadecimal digits.");
+            }
+
+            var view = await ClusterView.ReadAsync(directory, reader, cancellationToken).ConfigureAwait(false);
+            var start = view.Nodes.FirstOrDefault(n => n.Name == (from ?? "node-0") && n.IsRunning);
+            if (start?.NodeId is null)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Start node not running", detail: $"'{from ?? "node-0"}' is not a running node of this cluster.");
+            }
+
+            var running = directory.Nodes.Where(n => view.Nodes.Any(v => v.Name == n.Name && v.IsRunning));
+            var reads = await reader.ReadAllAsync(running, "/v1/routing-table", cancellationToken).ConfigureAwait(false);
+            var tables = new Dictionary<Id160, IReadOnlyList<Id160>>();
+            foreach (var node in view.Nodes)
+            {
+                if (Id160.TryParse(node.NodeId, out var id) && reads.TryGetValue(node.Name, out var read) && read.Json is { } json)
+                {
+                    tables[id] = RoutingTableView.ContactIds(json);
+                }
+            }
+
+            var names = view.NamesById;
+            var startId = new Id160(start.NodeId);
+            var rounds = LookupRounds.Run(
+                target,
+                startId,
+                tables.GetValueOrDefault(startId) ?? [],
+                tables.Where(t => t.Key != startId).ToDictionary(),
+                id => names.GetValueOrDefault(id.Hex),
+                view.K,
+                alpha: 3);
+            return Results.Json(new { key, target = target.Hex, ringPosition = target.RingPosition, from = start.Name, rounds });
+        });
+    }
+
+    private static bool TryKeyId(string key, bool isDigest, out Id160 id)
+    {
+        if (!isDigest)
+        {
+            id = Id160.FromKey(key);
+            return true;
+        }
+
+        return Id160.TryParse(key, out id);
+    }
+}
+
+/// <summary>A node's <c>/v1/routing-table</c> with each contact named when it is a node of this cluster.</summary>
+internal static class RoutingTableView
+{
+    public static object From(string name, JsonElement table, IReadOnlyDictionary<string, string> namesById)
+    {
+        var buckets = new List<object>();
+        if (table.TryGetProperty("buckets", out var items) && items.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var bucket in items.EnumerateArray())
+            {
+                buckets.Add(new
+                {
+                    index = RingNode.Int(bucket, "index"),
+                    depth = RingNode.Int(bucket, "depth"),
+                    low = RingNode.Text(bucket, "low"),
+                    high = RingNode.Text(bucket, "high"),
+                    fill = bucket.TryGetProperty("fill", out var fill) && fill.TryGetDouble(out var f) ? f : 0,
+                    contacts = Contacts(bucket, "contacts", namesById),
+                    replacements = Contacts(bucket, "replacements", namesById),
+                });
+            }
+        }
+
+        return new { name, self = RingNode.Text(table, "self"), size = RingNode.Int(table, "size"), k = RingNode.Int(table, "k"), buckets };
+    }
+
+    /// <summary>Every contact id in the table (not the replacement caches: a lookup only asks contacts).</summary>
+    public static IReadOnlyList<Id160> ContactIds(JsonElement table)
+    {
+        var ids = new List<Id160>();
+        if (table.TryGetProperty("buckets", out var buckets) && buckets.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var bucket in buckets.EnumerateArray())
+            {
+                if (bucket.TryGetProperty("contacts", out var contacts) && contacts.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (var contact in contacts.EnumerateArray())
+                    {
+                        if (Id160.TryParse(RingNode.Text(contact, "id"), out var id))
+                        {
+                            ids.Add(id);
+                        }
+                    }
+                }
+            }
+        }
+
+        return ids;
+    }
+
+    private static List<object> Contacts(JsonElement bucket, string list, IReadOnlyDictionary<string, string> namesById)
+    {
+        var contacts = new List<object>();
+        if (bucket.TryGetProperty(list, out var items) && items.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var contact in items.EnumerateArray())
+            {
+                var id = RingNode.Text(contact, "id");
+                contacts.Add(new
+                {
+                    id,
+                    node = id is null ? null : namesById.GetValueOrDefault(id),
+                    address = RingNode.Text(contact, "address"),
+                    port = RingNode.Int(contact, "port"),
+                    lastSeen = RingNode.Text(contact, "lastSeen"),
+                    failures = RingNode.Int(contact, "failures"),
+                });
+            }
+        }
+
+        return contacts;
+    }
+}

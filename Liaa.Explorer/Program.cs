@@ -1,0 +1,14 @@
+using Liaa.Explorer;
+
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory, WebRootPath = "wwwroot" });
+builder.AddServiceDefaults();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(sp => NodeDirectory.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+builder.Services.AddSingleton<NodeReader>();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+ExplorerApi.Map(app.MapGroup("/api"));
+app.Run();

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Net;
+using Liaa.Tests.TestSupport;
+using Microsoft.Playwright;
+
+namespace Liaa.Tests.Dashboard;
+
+/// <summary>
+/// The Aspire dashboard and the DHT explorer of a running <c>Liaa.AppHost</c>, opened in a real browser
+/// (Debian's Chromium through Playwright): the dashboard asks for its login token and then lists every
+/// node running, a lookup's trace page names the nodes it crossed, and the explorer draws the ring,
+/// a routing table, a key's holders and the rounds of a lookup. The dashboard's resources page is
+/// saved as <c>docs/aspire-dashboard.png</c> for the README.
+/// </summary>
+[Trait("Category", "Cluster")]
+[Collection(AspireClusterCollection.Name)]
+public sealed class BrowserTests(AspireCluster cluster)
+{
+    private const float Timeout = 30_000;
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Dashboard_AsksForTheToken_ThenListsEveryNodeRunning_AndOpensALookupsTrace()
+    {
+        Chromium.SkipUnlessInstalled();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1500, Height = 820 } });
+
+        await page.GotoAsync(cluster.Dashboard.AbsoluteUri, new PageGotoOptions { Timeout = Timeout });
+        await page.WaitForURLAsync(url => url.Contains("/login", StringComparison.Ordinal), new PageWaitForURLOptions { Timeout = Timeout });
+
+        await page.GotoAsync(new Uri(cluster.Dashboard, $"/login?t={cluster.BrowserToken}").AbsoluteUri, new PageGotoOptions { Timeout = Timeout });
+        foreach (var node in cluster.NodeNames.Append("explorer"))
+        {
+            await page.GetByText(node, new PageGetByTextOptions { Exact = true }).First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+        }
+
+        await page.GetByText("Running", new PageGetByTextOptions { Exact = true }).Filter(new LocatorFilterOptions { Visible = true }).First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Chromium.RepositoryRoot(), "docs", "aspire-dashboard.png") });
+
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        using (var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, ActivityHeadersPropagator = null }))
+        using (var request = new HttpRequestMessage(HttpMethod.Get, new Uri(cluster.Http("node-1"), "/v1/values/seen-in-a-browser")))
+        {
+            request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            using var response = await http.SendAsync(request, Cancellation);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+
+        // The same link the Put and Get commands answer with.
+        await WaitForTraceAsync(traceId);
+        await page.GotoAsync(new Uri(cluster.Dashboard, $"/traces/detail/{traceId}").AbsoluteUri, new PageGotoOptions { Timeout = Timeout });
+        await page.GetByText("lookup FIND_VALUE").First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+        foreach (var node in cluster.NodeNames)
+        {
+            await page.GetByText(node).First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+        }
+    }
+
+    [Fact]
+    public async Task PutCommand_TypedIntoTheDashboardsDialog_AnswersWithTheOutcomeAndATraceLink()
+    {
+        Chromium.SkipUnlessInstalled();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1500, Height = 820 } });
+        await page.GotoAsync(new Uri(cluster.Dashboard, $"/login?t={cluster.BrowserToken}").AbsoluteUri, new PageGotoOptions { Timeout = Timeout });
+        var row = page.GetByRole(AriaRole.Row).Filter(new LocatorFilterOptions { HasText = "node-1" }).First;
+        await row.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+        try
+        {
+            await row.Locator("fluent-button, button").Last.ClickAsync(new LocatorClickOptions { Timeout = Timeout });
+            await page.GetByText("Put a value").First.ClickAsync(new LocatorClickOptions { Timeout = Timeout });
+            await page.Locator("fluent-text-input[placeholder='greeting'] input").First.FillAsync("typed-in-the-dashboard", new LocatorFillOptions { Timeout = Timeout });
+            await page.Locator("fluent-text-input[placeholder='hello'] input").First.FillAsync("hello from a browser", new LocatorFillOptions { Timeout = Timeout });
+            await page.Locator("fluent-button:has-text('Put a value')").Last.ClickAsync(new LocatorClickOptions { Timeout = Timeout });
+            await page.GetByText("Open the trace").First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+        }
+        finally
+        {
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "liaa-put-command.png") });
+        }
+
+        var (status, body) = await NodeHttp.GetAsync(cluster.Http("node-3"), "typed-in-the-dashboard", Cancellation);
+        Assert.Equal((HttpStatusCode.OK, "hello from a browser"), (status, body));
+        var href = await page.GetByText("Open the trace").First.GetAttributeAsync("href");
+        Assert.Matches(@"/traces/detail/[0-9a-f]{32}$", href);
+    }
+
+    [Fact]
+    public async Task Explorer_DrawsTheRing_ARoutingTable_AKeysHolders_AndTheRoundsOfItsLookup()
+    {
+        Chromium.SkipUnlessInstalled();
+        await NodeHttp.PutAsync(cluster.Http("node-2"), "greeting", "hello", Cancellation);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync(new Uri(cluster.Http("explorer"), "/?node=node-1&key=greeting").AbsoluteUri, new PageGotoOptions { Timeout = Timeout });
+
+        var ringNodes = page.Locator("#ring-svg g.ring-node");
+        await WaitForCountAsync(ringNodes, cluster.NodeCount);
+        Assert.Equal(cluster.NodeNames.Order(), (await ringNodes.EvaluateAllAsync<string[]>("nodes => nodes.map(n => n.dataset.node)")).Order());
+        await page.Locator("#routing-table .bucket").First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+        Assert.Contains("Routing table of node-1", await page.Locator("#routing-table h2").InnerTextAsync());
+
+        var holders = page.Locator("#holders tbody tr");
+        await WaitForCountAsync(holders, cluster.NodeCount);
+        Assert.Equal(cluster.NodeCount, await page.Locator("#holders tbody tr.holds").CountAsync());
+        Assert.True(await page.Locator("#lookup-rounds li").CountAsync() >= 1);
+        Assert.Contains("asked", await page.Locator("#lookup-rounds li").First.InnerTextAsync());
+
+        await page.Locator("#ring-svg g.ring-node[data-node='node-3']").DispatchEventAsync("click");
+        await page.WaitForFunctionAsync("() => document.querySelector('#routing-table h2')?.innerText.includes('node-3')", null, new PageWaitForFunctionOptions { Timeout = Timeout });
+    }
+
+    private static async Task WaitForCountAsync(ILocator locator, int count)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromMilliseconds(Timeout);
+        while (await locator.CountAsync() != count && TimeProvider.System.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, Cancellation);
+        }
+
+        Assert.Equal(count, await locator.CountAsync());
+    }
+
+    private async Task WaitForTraceAsync(string traceId)
+    {
+        var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromMilliseconds(Timeout);
+        while ((await cluster.TraceAsync(traceId, Cancellation)).Select(s => s.Service.ServiceName).Distinct().Count() < cluster.NodeCount
+            && TimeProvider.System.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System, Cancellation);
+        }
+    }
+}

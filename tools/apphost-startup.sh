@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Startup benchmark of the Aspire AppHost: for each node count given (default: 5 20), runs
+#   dotnet run --project Liaa.AppHost -c Release --no-build -- --nodes N --port <free>
+# on free loopback ports (no launch profile, so a running cluster on 8468/18888 is left alone), and
+# prints the time from that command to every node answering /health with 200, the resident memory of
+# DCP (all its processes), the dashboard, the AppHost and the `dotnet run` wrapper, and the load
+# average. Then stops the AppHost with SIGTERM (what Ctrl+C does; a script's background job ignores
+# SIGINT) and checks that nothing it started is left.
+# Build first: dotnet build Liaa.AppHost -c Release
+set -u
+cd "$(dirname "$0")/.."
+counts=("$@")
+[ ${#counts[@]} -eq 0 ] && counts=(5 20)
+
+free_tcp() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+free_udp_run() { python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    base = random.randint(20000, 60000 - n)
+    try:
+        socks = []
+        for p in range(base, base + n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", p)); socks.append(s)
+        for s in socks: s.close()
+        print(base); break
+    except OSError:
+        for s in socks: s.close()
+PY
+}
+rss_mb() { local total=0; for pid in "$@"; do [ -r /proc/$pid/status ] && total=$((total + $(awk '/VmRSS/ {print $2}' /proc/$pid/status))); done; echo $((total / 1024)); }
+descendants() { local pid; for pid in $(pgrep -P "$1" || true); do echo "$pid"; descendants "$pid"; done; }
+
+for n in "${counts[@]}"; do
+  base=$(free_udp_run "$n")
+  log=$(mktemp)
+  start=$(date +%s.%N)
+  ASPNETCORE_URLS="http://127.0.0.1:$(free_tcp)" \
+  ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL="http://127.0.0.1:$(free_tcp)" \
+  ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL="http://127.0.0.1:$(free_tcp)" \
+  ASPIRE_ALLOW_UNSECURED_TRANSPORT=true DOTNET_ENVIRONMENT=Development \
+    setsid dotnet run --project Liaa.AppHost -c Release --no-build --no-launch-profile -- --nodes "$n" --port "$base" --prometheus-port 0 >"$log" 2>&1 &
+  runner=$!
+  healthy=0
+  deadline=$(( $(date +%s) + 180 ))
+  while [ "$healthy" -lt "$n" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    healthy=0
+    for i in $(seq 0 $((n - 1))); do
+      http=$(pgrep -af "Liaa.Node serve --name node-$i .*--port $((base + i)) " | grep -o -- '--http [0-9.:]*' | head -n 1 | cut -d' ' -f2 || true)
+      [ -n "$http" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$http/health" || true)" = 200 ] && healthy=$((healthy + 1))
+    done
+    [ "$healthy" -lt "$n" ] && sleep 0.1
+  done
+  elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+  apphost=$(pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
+  dcp=$(pgrep -f "dcp .*--monitor $apphost" || true)
+  dcp_all=$(for p in $dcp; do echo "$p"; descendants "$p"; done | sort -u | while read -r p; do grep -q '/dcp' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
+  dashboard=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q 'Aspire.Dashboard' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
+  nodes=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q 'Liaa.Node' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
+  printf '%2d nodes: %5.1f s to %d/%d healthy | RSS MB: DCP %s (%d processes), dashboard %s, AppHost %s, dotnet run %s, nodes %s | load %s\n' \
+    "$n" "$elapsed" "$healthy" "$n" "$(rss_mb $dcp_all)" "$(echo $dcp_all | wc -w)" "$(rss_mb $dashboard)" "$(rss_mb $apphost)" "$(rss_mb $runner)" "$(rss_mb $nodes)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  family="$apphost $dcp_all $dashboard $nodes $(for p in $dcp; do descendants "$p"; done)"
+  stop=$(date +%s.%N)
+  kill -TERM "$apphost"
+  left="$family"
+  for _ in $(seq 1 150); do
+    left=$(for p in $left; do kill -0 "$p" 2>/dev/null && echo "$p"; done | xargs)
+    [ -z "$left" ] && break
+    sleep 0.1
+  done
+  if [ -n "$left" ]; then
+    echo "   still running 15 s after SIGTERM (killed now): $left"
+    kill -9 $left 2>/dev/null
+  else
+    printf '   SIGTERM (as Ctrl+C): every process gone after %.1f s\n' "$(echo "$(date +%s.%N) - $stop" | bc)"
+  fi
+  rm -f "$log"
+done
