@@ -10,7 +10,8 @@ namespace Liaa.Tests.Dashboard;
 /// (Debian's Chromium through Playwright): the dashboard asks for its login token and then lists every
 /// node running, a lookup's trace page names the nodes it crossed, and the explorer draws the ring,
 /// a routing table, a key's holders and the rounds of a lookup. The dashboard's resources page is
-/// saved as <c>docs/aspire-dashboard.png</c> for the README.
+/// saved under <c>artifacts/screenshots/</c> on every run, and as <c>docs/aspire-dashboard.png</c> for the
+/// README when <c>LIAA_UPDATE_SCREENSHOTS=1</c> (so a test run leaves the work tree clean).
 /// </summary>
 [Trait("Category", "Cluster")]
 [Collection(AspireClusterCollection.Name)]
@@ -38,7 +39,7 @@ public sealed class BrowserTests(AspireCluster cluster)
         }
 
         await page.GetByText("Running", new PageGetByTextOptions { Exact = true }).Filter(new LocatorFilterOptions { Visible = true }).First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Chromium.RepositoryRoot(), "docs", "aspire-dashboard.png") });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = ScreenshotPath() });
 
         var traceId = ActivityTraceId.CreateRandom().ToHexString();
         using (var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, ActivityHeadersPropagator = null }))
@@ -135,5 +136,17 @@ public sealed class BrowserTests(AspireCluster cluster)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System, Cancellation);
         }
+    }
+
+    private static string ScreenshotPath()
+    {
+        if (Environment.GetEnvironmentVariable("LIAA_UPDATE_SCREENSHOTS") == "1")
+        {
+            return Path.Combine(Chromium.RepositoryRoot(), "docs", "aspire-dashboard.png");
+        }
+
+        var directory = Path.Combine(Chromium.RepositoryRoot(), "artifacts", "screenshots");
+        Directory.CreateDirectory(directory);
+        return Path.Combine(directory, "aspire-dashboard.png");
     }
 }
