@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using Liaa.Node.Hosting;
 using Liaa.Node.Telemetry;
 using Liaa.Node.Wire;
+using Liaa.Tests.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -22,6 +23,7 @@ namespace Liaa.Tests.ServiceDefaults;
 /// <c>AddServiceDefaults</c> on a plain host: the resource every signal carries (what the environment
 /// says, plus what the node adds), logs with trace context, and meters kept apart per host.
 /// </summary>
+[Collection(ProcessWideMetersCollection.Name)]
 public sealed class ServiceDefaultsHostingTests
 {
     private static HostApplicationBuilder Builder(params (string Key, string Value)[] configuration)
