@@ -2,21 +2,22 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Liaa.Node.Wire;
+using static Liaa.Node.Wire.MessagePackWriter;
 
 namespace Liaa.Benchmarks.Baseline;
 
 /// <summary>
 /// The wire benchmark's baseline: Liaa's hand-written MessagePack writer as it was before the node
 /// moved to MessagePack-CSharp's (kept here, unchanged but for its name, so the comparison can be
-/// re-run). Writes MessagePack into an <see cref="IBufferWriter{T}"/>, always in the smallest form and with
+/// re-run; its single-token <c>Encode*</c> helpers, which the node's writer kept byte for byte, are the
+/// node's own, called from here rather than copied). Writes MessagePack into an <see cref="IBufferWriter{T}"/>, always in the smallest form and with
 /// the same choices as Python's <c>msgpack.packb(v, use_bin_type=True)</c>: non-negative integers use
 /// positive fixint/uint8–64, negative ones negative fixint/int8–64; a <see cref="double"/> is float64
 /// (<c>cb</c>), float32 only when asked; strings are UTF-8 str, bytes are bin. So the bytes a Python
 /// peer would send for a value are the bytes this writer sends.
 /// </summary>
 /// <remarks>
-/// Allocation-free: each token asks the output for one span and advances it. The static
-/// <c>Encode*</c> methods write a single token into a caller's span (for exact-size arrays).
+/// Allocation-free: each token asks the output for one span and advances it.
 /// Arguments a well-behaved caller never passes (negative counts, strings with lone surrogates)
 /// throw: they are bugs, not input.
 /// </remarks>
@@ -94,128 +95,6 @@ internal readonly ref struct HandWrittenMessagePackWriter
     {
         messagePack.CopyTo(_output.GetSpan(messagePack.Length));
         _output.Advance(messagePack.Length);
-    }
-
-    public static int EncodeInt64(Span<byte> destination, long value)
-    {
-        if (value >= 0)
-        {
-            return EncodeUInt64(destination, (ulong)value);
-        }
-
-        if (value >= -32)
-        {
-            destination[0] = (byte)(sbyte)value;
-            return 1;
-        }
-
-        if (value >= sbyte.MinValue)
-        {
-            destination[0] = MessagePackCode.Int8;
-            destination[1] = (byte)(sbyte)value;
-            return 2;
-        }
-
-        if (value >= short.MinValue)
-        {
-            destination[0] = MessagePackCode.Int16;
-            BinaryPrimitives.WriteInt16BigEndian(destination[1..], (short)value);
-            return 3;
-        }
-
-        if (value >= int.MinValue)
-        {
-            destination[0] = MessagePackCode.Int32;
-            BinaryPrimitives.WriteInt32BigEndian(destination[1..], (int)value);
-            return 5;
-        }
-
-        destination[0] = MessagePackCode.Int64;
-        BinaryPrimitives.WriteInt64BigEndian(destination[1..], value);
-        return 9;
-    }
-
-    public static int EncodeUInt64(Span<byte> destination, ulong value)
-    {
-        if (value <= MessagePackCode.MaxPositiveFixInt)
-        {
-            destination[0] = (byte)value;
-            return 1;
-        }
-
-        if (value <= byte.MaxValue)
-        {
-            destination[0] = MessagePackCode.UInt8;
-            destination[1] = (byte)value;
-            return 2;
-        }
-
-        if (value <= ushort.MaxValue)
-        {
-            destination[0] = MessagePackCode.UInt16;
-            BinaryPrimitives.WriteUInt16BigEndian(destination[1..], (ushort)value);
-            return 3;
-        }
-
-        if (value <= uint.MaxValue)
-        {
-            destination[0] = MessagePackCode.UInt32;
-            BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)value);
-            return 5;
-        }
-
-        destination[0] = MessagePackCode.UInt64;
-        BinaryPrimitives.WriteUInt64BigEndian(destination[1..], value);
-        return 9;
-    }
-
-    public static int EncodeDouble(Span<byte> destination, double value)
-    {
-        destination[0] = MessagePackCode.Float64;
-        BinaryPrimitives.WriteDoubleBigEndian(destination[1..], value);
-        return 9;
-    }
-
-    public static int StringHeaderSize(int byteCount) =>
-        byteCount <= 31 ? 1 : byteCount <= byte.MaxValue ? 2 : byteCount <= ushort.MaxValue ? 3 : 5;
-
-    public static int BinaryHeaderSize(int length) =>
-        length <= byte.MaxValue ? 2 : length <= ushort.MaxValue ? 3 : 5;
-
-    public static int EncodeStringHeader(Span<byte> destination, int byteCount)
-    {
-        if (byteCount <= 31)
-        {
-            destination[0] = (byte)(MessagePackCode.MinFixStr | byteCount);
-            return 1;
-        }
-
-        return EncodeLength(destination, MessagePackCode.Str8, byteCount);
-    }
-
-    public static int EncodeBinaryHeader(Span<byte> destination, int length) =>
-        EncodeLength(destination, MessagePackCode.Bin8, length);
-
-    // The 8-, 16- and 32-bit length forms of str and bin follow each other: code8, code8 + 1, code8 + 2.
-    private static int EncodeLength(Span<byte> destination, byte code8, int length)
-    {
-        if (length <= byte.MaxValue)
-        {
-            destination[0] = code8;
-            destination[1] = (byte)length;
-            return 2;
-        }
-
-        if (length <= ushort.MaxValue)
-        {
-            destination[0] = (byte)(code8 + 1);
-            BinaryPrimitives.WriteUInt16BigEndian(destination[1..], (ushort)length);
-            return 3;
-        }
-
-        destination[0] = (byte)(code8 + 2);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)length);
-        return 5;
     }
 
     private void WriteContainerHeader(int count, byte fixMin, byte code16)
