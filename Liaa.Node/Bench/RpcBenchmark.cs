@@ -92,7 +92,10 @@ internal sealed class RpcBenchmark
                     var status = $"run {run + 1}: {row.Name} x{row.InFlight}";
                     row.Ceiling.Add(await RawUdpPingPong.MeasureAsync(row.RequestBytes, row.ResponseBytes, row.InFlight, _options.Duration, polling: true, cancellationToken).ConfigureAwait(false));
                     progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
-                    row.Blocking.Add(await RawUdpPingPong.MeasureAsync(row.RequestBytes, row.ResponseBytes, row.InFlight, _options.Duration, polling: false, cancellationToken).ConfigureAwait(false));
+                    var cpuAtStart = Environment.CpuUsage.TotalTime;
+                    var blocking = await RawUdpPingPong.MeasureAsync(row.RequestBytes, row.ResponseBytes, row.InFlight, _options.Duration, polling: false, cancellationToken).ConfigureAwait(false);
+                    row.Blocking.Add(blocking);
+                    row.BlockingCpu.Add((Environment.CpuUsage.TotalTime - cpuAtStart).TotalMicroseconds / (blocking * _options.Duration.TotalSeconds));
                     progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
                     var (perSecond, cpu) = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
                     row.Liaa.Add(perSecond);
@@ -101,7 +104,9 @@ internal sealed class RpcBenchmark
                     if (_options.Tracing)
                     {
                         using var tracing = new TraceEverything();
-                        row.Traced.Add(await MeasureLiaaAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false));
+                        var (tracedPerSecond, tracedCpu) = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
+                        row.Traced.Add(tracedPerSecond);
+                        row.TracedCpu.Add(tracedCpu);
                         if (tracing.Spans == 0)
                         {
                             throw new InvalidOperationException("tracing was on but no span was recorded");
@@ -120,10 +125,10 @@ internal sealed class RpcBenchmark
 
     private void Print(List<RpcFigure> figures, string loadAtStart)
     {
-        var headers = new List<string> { "RPC", "in flight", "bytes (req/resp)", "raw UDP rt/s", "blocking rt/s", "Liaa rt/s", "Liaa / ceiling", "Liaa / blocking", "Liaa mean latency", "Liaa CPU per rt" };
+        var headers = new List<string> { "RPC", "in flight", "bytes (req/resp)", "raw UDP rt/s", "blocking rt/s", "Liaa rt/s", "Liaa / ceiling", "Liaa / blocking", "Liaa mean latency", "CPU per rt blocking / Liaa" };
         if (_options.Tracing)
         {
-            headers.AddRange(["Liaa traced rt/s", "tracing overhead"]);
+            headers.AddRange(["Liaa traced rt/s", "tracing overhead", "traced CPU per rt"]);
         }
 
         _output.Table(
@@ -142,17 +147,17 @@ internal sealed class RpcBenchmark
                     BenchOutput.Number(f.Ratio, 2),
                     BenchOutput.Number(f.BlockingRatio, 2),
                     $"{f.InFlight / f.Liaa.Median * 1e6:F0} µs",
-                    $"{f.CpuMicrosecondsPerRoundTrip:F1} µs",
+                    $"{f.BlockingCpuMicrosecondsPerRoundTrip:F1} / {f.CpuMicrosecondsPerRoundTrip:F1} µs",
                 };
                 if (_options.Tracing)
                 {
-                    row.AddRange([WithSpread(f.Traced), $"{BenchOutput.Percent(f.TracingOverhead)} ({BenchOutput.Percent(f.TracingOverheadLow)} to {BenchOutput.Percent(f.TracingOverheadHigh)})"]);
+                    row.AddRange([WithSpread(f.Traced), $"{BenchOutput.Percent(f.TracingOverhead)} ({BenchOutput.Percent(f.TracingOverheadLow)} to {BenchOutput.Percent(f.TracingOverheadHigh)})", $"{f.TracedCpuMicrosecondsPerRoundTrip:F1} µs"]);
                 }
 
                 return (IReadOnlyList<string>)row;
             }));
 
-        _output.Line("raw UDP: the ceiling, two threads polling non-blocking sockets (both cores busy); blocking: the same two threads sleeping in the kernel between datagrams; Liaa: two RpcEndpoints with the node's request handling; all in this process, this run. CPU per rt: the process's CPU time (both endpoints) per Liaa round trip.");
+        _output.Line("raw UDP: the ceiling, two threads polling non-blocking sockets (both cores busy); blocking: the same two threads sleeping in the kernel between datagrams; Liaa: two RpcEndpoints with the node's request handling; all in this process, this run. CPU per rt: the process's CPU time (both sides) per round trip, for the blocking ping-pong and for Liaa.");
         foreach (var f in figures.Where(f => f.InFlight > 1))
         {
             _output.Line($"goal (issue 15): {f.Method} with {f.InFlight} in flight at least 0.5 of the ceiling: {(f.Ratio >= 0.5 ? "met" : "NOT met")} ({f.Ratio:F2})");
@@ -258,6 +263,10 @@ internal sealed class RpcBenchmark
 
         public List<double> LiaaCpu { get; } = [];
 
+        public List<double> BlockingCpu { get; } = [];
+
+        public List<double> TracedCpu { get; } = [];
+
         public RpcFigure ToFigure()
         {
             var overheads = Traced.Select((t, i) => 1 - (t / Liaa[i])).ToArray();
@@ -266,6 +275,8 @@ internal sealed class RpcBenchmark
                 Ratio = Median(Liaa.Select((l, i) => l / Ceiling[i])),
                 BlockingRatio = Median(Liaa.Select((l, i) => l / Blocking[i])),
                 CpuMicrosecondsPerRoundTrip = Median(LiaaCpu),
+                BlockingCpuMicrosecondsPerRoundTrip = Median(BlockingCpu),
+                TracedCpuMicrosecondsPerRoundTrip = TracedCpu.Count > 0 ? Median(TracedCpu) : double.NaN,
                 TracingOverhead = overheads.Length > 0 ? Median(overheads) : double.NaN,
                 TracingOverheadLow = overheads.Length > 0 ? overheads.Min() : double.NaN,
                 TracingOverheadHigh = overheads.Length > 0 ? overheads.Max() : double.NaN,
@@ -321,6 +332,12 @@ internal sealed record RpcFigure(string Method, int InFlight, int RequestBytes, 
 
     /// <summary>CPU time of the whole process (client and server endpoint) per Liaa round trip, in µs: less noisy than rates on a busy machine.</summary>
     public double CpuMicrosecondsPerRoundTrip { get; init; }
+
+    /// <summary>The same for the blocking raw ping-pong: the system calls and wake-ups alone.</summary>
+    public double BlockingCpuMicrosecondsPerRoundTrip { get; init; }
+
+    /// <summary>The same for Liaa with every RPC traced.</summary>
+    public double TracedCpuMicrosecondsPerRoundTrip { get; init; }
 
     /// <summary>Liaa / the blocking two-thread ping-pong.</summary>
     public double BlockingRatio { get; init; }
