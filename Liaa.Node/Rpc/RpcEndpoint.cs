@@ -208,7 +208,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     {
         Interlocked.Exchange(ref _state, Stopped);
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_transport is IBlockingDatagramSource blocking)
+        if (_receiveLoop is { IsCompleted: false } && _transport is IBlockingDatagramSource blocking)
         {
             blocking.WakeReceiver();
         }
