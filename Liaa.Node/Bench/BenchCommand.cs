@@ -23,13 +23,13 @@ internal static class BenchCommand
 
     private static Command CreateRpcCommand()
     {
-        var duration = new Option<double>("--duration") { Description = "Seconds measured per figure (split over rounds).", DefaultValueFactory = _ => 3 };
+        var duration = new Option<double>("--duration") { Description = "Seconds measured per figure in each run.", DefaultValueFactory = _ => 1 };
         var tracing = new Option<bool>("--tracing") { Description = "Also measure with every RPC traced (an ActivityListener sampling all of Liaa.Node) and print the overhead." };
         var inFlight = new Option<int>("--in-flight") { Description = "Calls in flight for the concurrent figures.", DefaultValueFactory = _ => 32 };
-        var rounds = new Option<int>("--rounds") { Description = "Alternating rounds per figure; the median round is reported.", DefaultValueFactory = _ => 3 };
-        var command = new Command("rpc", "PING and FIND_NODE round trips per second between two Liaa endpoints on 127.0.0.1, beside raw UDP.")
+        var runs = new Option<int>("--runs") { Description = "Runs over every row; each figure is the median of the runs, with their spread.", DefaultValueFactory = _ => 3 };
+        var command = new Command("rpc", "PING and FIND_NODE round trips per second between two Liaa endpoints on 127.0.0.1, against this machine's UDP ping-pong ceiling.")
         {
-            duration, tracing, inFlight, rounds,
+            duration, tracing, inFlight, runs,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -38,7 +38,7 @@ internal static class BenchCommand
                 Duration = Seconds(parse.GetValue(duration), "--duration"),
                 Tracing = parse.GetValue(tracing),
                 InFlight = Positive(parse.GetValue(inFlight), "--in-flight"),
-                Rounds = Positive(parse.GetValue(rounds), "--rounds"),
+                Runs = Positive(parse.GetValue(runs), "--runs"),
             };
             await new RpcBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));

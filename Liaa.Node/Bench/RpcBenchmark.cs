@@ -8,28 +8,34 @@ namespace Liaa.Node.Bench;
 /// <summary>Parameters of <c>bench rpc</c>.</summary>
 internal sealed record RpcBenchmarkOptions
 {
-    /// <summary>Time measured per figure, split over <see cref="Rounds"/>.</summary>
-    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>Time measured per figure in each run.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(1);
 
     public bool Tracing { get; init; }
 
     public int InFlight { get; init; } = 32;
 
-    public int Rounds { get; init; } = 3;
+    /// <summary>Runs over every row; each figure reported is the median of the runs, with their spread.</summary>
+    public int Runs { get; init; } = 3;
 }
 
 /// <summary>
 /// <c>bench rpc</c>: PING and FIND_NODE round trips per second between two Liaa endpoints over real
-/// UDP on 127.0.0.1, one at a time and <see cref="RpcBenchmarkOptions.InFlight"/> at once, beside a raw
-/// socket ping-pong with datagrams of the same sizes, measured in the same run; with
-/// <c>--tracing</c>, again with every RPC traced (both the client and the server span sampled and
-/// recorded by an <see cref="ActivityListener"/>, as an exporter's would be) and the overhead.
+/// UDP on 127.0.0.1, one at a time and <see cref="RpcBenchmarkOptions.InFlight"/> at once, against the
+/// ceiling of this machine measured in the same process and the same run: a plain UDP ping-pong of
+/// datagrams of the same sizes between two threads polling non-blocking sockets
+/// (<see cref="RawUdpPingPong"/>), and the same two threads blocking instead (what a design that sleeps
+/// while idle can at best do). With <c>--tracing</c>, Liaa again with every RPC traced (both the client
+/// and the server span sampled and recorded by an <see cref="ActivityListener"/>, as an exporter's would
+/// be) and the overhead.
 /// </summary>
 /// <remarks>
-/// The figures alternate in short rounds (raw, Liaa, Liaa traced, raw, …) and each reports its
-/// median round, so a burst of load from elsewhere on a shared machine hits all of them alike rather
-/// than one. The server is the node's real request handling (<see cref="BenchEndpoint"/>) with a
-/// routing table of 40 contacts, so FIND_NODE answers carry k = 20 contacts (~700 bytes).
+/// Each run measures every row once, its figures back to back (ceiling, blocking, Liaa, Liaa traced), so
+/// a burst of load from elsewhere on a shared machine hits one run rather than one figure; every figure
+/// is the median of the runs, with their spread (half the range, in % of the median), and ratios are
+/// the medians of the per-run ratios. The server is the node's real request handling
+/// (<see cref="BenchEndpoint"/>) with a routing table of 40 contacts, so FIND_NODE answers carry k = 20
+/// contacts (~700 bytes).
 /// </remarks>
 internal sealed class RpcBenchmark
 {
@@ -46,8 +52,9 @@ internal sealed class RpcBenchmark
 
     public async Task<IReadOnlyList<RpcFigure>> RunAsync(CancellationToken cancellationToken)
     {
-        _output.Heading("RPC round trips on 127.0.0.1: Liaa against raw UDP");
+        _output.Heading("RPC round trips on 127.0.0.1: Liaa against the machine's UDP ceiling");
         _output.Line(MachineInfo.Describe());
+        var loadAtStart = MachineInfo.Load();
         await using var server = BenchEndpoint.Start(seed: 1);
         await using var client = BenchEndpoint.Start(seed: 2);
         server.AddContacts(40, new Random(3));
@@ -60,58 +67,72 @@ internal sealed class RpcBenchmark
             ("FIND_NODE", new FindNodeRequest(client.Id, Kademlia.NodeId.Random(new Random(4)))),
         };
 
-        var figures = new List<RpcFigure>();
-        var cells = requests.SelectMany(r => new[] { 1, _options.InFlight }.Distinct().Select(n => (r.Name, r.Request, InFlight: n))).ToArray();
-        var roundLength = _options.Duration / _options.Rounds;
-        await _output.StepAsync($"{cells.Length} figures x {_options.Rounds} rounds", async progress =>
+        var rows = requests.SelectMany(r => new[] { 1, _options.InFlight }.Distinct().Select(n => new Row(r.Name, r.Request, n))).ToArray();
+        foreach (var row in rows)
         {
-            var done = 0;
-            foreach (var (name, request, inFlight) in cells)
-            {
-                var (requestBytes, responseBytes) = await MeasureSizesAsync(client, server, request, cancellationToken).ConfigureAwait(false);
-                var raw = new List<double>();
-                var liaa = new List<double>();
-                var traced = new List<double>();
+            (row.RequestBytes, row.ResponseBytes) = await MeasureSizesAsync(client, server, row.Request, cancellationToken).ConfigureAwait(false);
+        }
 
-                // Warm both paths (JIT, socket buffers) before anything counts.
-                await RawUdpPingPong.MeasureAsync(requestBytes, responseBytes, inFlight, Warmup, cancellationToken).ConfigureAwait(false);
-                await MeasureLiaaAsync(client, server, request, inFlight, Warmup, cancellationToken).ConfigureAwait(false);
-                for (var round = 0; round < _options.Rounds; round++)
+        var measurements = _options.Tracing ? 4 : 3;
+        await _output.StepAsync($"{rows.Length} rows x {_options.Runs} runs", async progress =>
+        {
+            // Warm every path (JIT, socket buffers) before anything counts.
+            foreach (var row in rows)
+            {
+                await RawUdpPingPong.MeasureAsync(row.RequestBytes, row.ResponseBytes, row.InFlight, Warmup, polling: true, cancellationToken).ConfigureAwait(false);
+                await RawUdpPingPong.MeasureAsync(row.RequestBytes, row.ResponseBytes, row.InFlight, Warmup, polling: false, cancellationToken).ConfigureAwait(false);
+                await MeasureLiaaAsync(client, server, row.Request, row.InFlight, Warmup, cancellationToken).ConfigureAwait(false);
+            }
+
+            var step = 0;
+            for (var run = 0; run < _options.Runs; run++)
+            {
+                foreach (var row in rows)
                 {
-                    raw.Add(await RawUdpPingPong.MeasureAsync(requestBytes, responseBytes, inFlight, roundLength, cancellationToken).ConfigureAwait(false));
-                    liaa.Add(await MeasureLiaaAsync(client, server, request, inFlight, roundLength, cancellationToken).ConfigureAwait(false));
+                    var status = $"run {run + 1}: {row.Name} x{row.InFlight}";
+                    row.Ceiling.Add(await RawUdpPingPong.MeasureAsync(row.RequestBytes, row.ResponseBytes, row.InFlight, _options.Duration, polling: true, cancellationToken).ConfigureAwait(false));
+                    progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
+                    var cpuAtStart = Environment.CpuUsage.TotalTime;
+                    var blocking = await RawUdpPingPong.MeasureAsync(row.RequestBytes, row.ResponseBytes, row.InFlight, _options.Duration, polling: false, cancellationToken).ConfigureAwait(false);
+                    row.Blocking.Add(blocking);
+                    row.BlockingCpu.Add((Environment.CpuUsage.TotalTime - cpuAtStart).TotalMicroseconds / (blocking * _options.Duration.TotalSeconds));
+                    progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
+                    var (perSecond, cpu) = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
+                    row.Liaa.Add(perSecond);
+                    row.LiaaCpu.Add(cpu);
+                    progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
                     if (_options.Tracing)
                     {
                         using var tracing = new TraceEverything();
-                        traced.Add(await MeasureLiaaAsync(client, server, request, inFlight, roundLength, cancellationToken).ConfigureAwait(false));
+                        var (tracedPerSecond, tracedCpu) = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
+                        row.Traced.Add(tracedPerSecond);
+                        row.TracedCpu.Add(tracedCpu);
                         if (tracing.Spans == 0)
                         {
                             throw new InvalidOperationException("tracing was on but no span was recorded");
                         }
+
+                        progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
                     }
-
-                    progress.Report((done * _options.Rounds + round + 1.0) / (cells.Length * _options.Rounds), $"{name} x{inFlight}");
                 }
-
-                figures.Add(new RpcFigure(name, inFlight, requestBytes, responseBytes, Median(raw), Median(liaa), _options.Tracing ? Median(traced) : double.NaN));
-                done++;
             }
         }).ConfigureAwait(false);
 
-        Print(figures);
+        var figures = rows.Select(r => r.ToFigure()).ToList();
+        Print(figures, loadAtStart);
         return figures;
     }
 
-    private void Print(List<RpcFigure> figures)
+    private void Print(List<RpcFigure> figures, string loadAtStart)
     {
-        var headers = new List<string> { "RPC", "in flight", "bytes (req/resp)", "raw UDP rt/s", "Liaa rt/s", "Liaa / raw", "Liaa mean latency" };
+        var headers = new List<string> { "RPC", "in flight", "bytes (req/resp)", "raw UDP rt/s", "blocking rt/s", "Liaa rt/s", "Liaa / ceiling", "Liaa / blocking", "Liaa mean latency", "CPU per rt blocking / Liaa" };
         if (_options.Tracing)
         {
-            headers.AddRange(["Liaa traced rt/s", "traced / raw", "tracing overhead"]);
+            headers.AddRange(["Liaa traced rt/s", "tracing overhead", "traced CPU per rt"]);
         }
 
         _output.Table(
-            $"Round trips per second (median of {_options.Rounds} rounds of {(_options.Duration / _options.Rounds).TotalSeconds:F1} s)",
+            $"Round trips per second: median of {_options.Runs} runs of {_options.Duration.TotalSeconds:0.##} s per figure, ± half their range",
             headers,
             figures.Select(f =>
             {
@@ -120,32 +141,47 @@ internal sealed class RpcBenchmark
                     f.Method,
                     f.InFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     $"{f.RequestBytes}/{f.ResponseBytes}",
-                    BenchOutput.Number(f.RawPerSecond),
-                    BenchOutput.Number(f.LiaaPerSecond),
+                    WithSpread(f.Ceiling),
+                    WithSpread(f.Blocking),
+                    WithSpread(f.Liaa),
                     BenchOutput.Number(f.Ratio, 2),
-                    $"{f.InFlight / f.LiaaPerSecond * 1e6:F0} µs",
+                    BenchOutput.Number(f.BlockingRatio, 2),
+                    $"{f.InFlight / f.Liaa.Median * 1e6:F0} µs",
+                    $"{f.BlockingCpuMicrosecondsPerRoundTrip:F1} / {f.CpuMicrosecondsPerRoundTrip:F1} µs",
                 };
                 if (_options.Tracing)
                 {
-                    row.AddRange([BenchOutput.Number(f.TracedPerSecond), BenchOutput.Number(f.TracedPerSecond / f.RawPerSecond, 2), BenchOutput.Percent(f.TracingOverhead)]);
+                    row.AddRange([WithSpread(f.Traced), $"{BenchOutput.Percent(f.TracingOverhead)} ({BenchOutput.Percent(f.TracingOverheadLow)} to {BenchOutput.Percent(f.TracingOverheadHigh)})", $"{f.TracedCpuMicrosecondsPerRoundTrip:F1} µs"]);
                 }
 
                 return (IReadOnlyList<string>)row;
             }));
 
-        var worst = figures.Min(f => f.Ratio);
-        _output.Line($"goal (issue 9): Liaa at least 0.7 of raw UDP in every row: {(worst >= 0.7 ? "met" : "NOT met")} (lowest {worst:F2})");
+        _output.Line("raw UDP: the ceiling, two threads polling non-blocking sockets (both cores busy); blocking: the same two threads sleeping in the kernel between datagrams; Liaa: two RpcEndpoints with the node's request handling; all in this process, this run. CPU per rt: the process's CPU time (both sides) per round trip, for the blocking ping-pong and for Liaa.");
+        foreach (var f in figures.Where(f => f.InFlight > 1))
+        {
+            _output.Line($"goal (issue 15): {f.Method} with {f.InFlight} in flight at least 0.5 of the ceiling: {(f.Ratio >= 0.5 ? "met" : "NOT met")} ({f.Ratio:F2})");
+        }
+
         if (_options.Tracing)
         {
             var overhead = figures.Max(f => f.TracingOverhead);
-            _output.Line($"goal (issue 4): at most 15 % slower with every RPC traced: {(overhead <= 0.15 ? "met" : "NOT met")} (highest {overhead:P1})");
+            _output.Line($"goal (issue 15): at most 10 % slower with every RPC traced, in every row: {(overhead <= 0.10 ? "met" : "NOT met")} (highest {overhead:P1})");
         }
 
-        _output.Line(MachineInfo.Load());
+        _output.Line($"at start: {loadAtStart}; at end: {MachineInfo.Load()}");
     }
 
-    private static async Task<double> MeasureLiaaAsync(BenchEndpoint client, BenchEndpoint server, RpcRequest request, int inFlight, TimeSpan duration, CancellationToken cancellationToken)
+    private static string WithSpread(RunFigures figures) =>
+        $"{BenchOutput.Number(figures.Median)} ±{figures.Spread * 100:F0} %";
+
+    private static async Task<double> MeasureLiaaAsync(BenchEndpoint client, BenchEndpoint server, RpcRequest request, int inFlight, TimeSpan duration, CancellationToken cancellationToken) =>
+        (await MeasureLiaaCpuAsync(client, server, request, inFlight, duration, cancellationToken).ConfigureAwait(false)).PerSecond;
+
+    /// <summary>Round trips per second, and the CPU time this process spent per round trip meanwhile (both sides, µs).</summary>
+    private static async Task<(double PerSecond, double CpuMicroseconds)> MeasureLiaaCpuAsync(BenchEndpoint client, BenchEndpoint server, RpcRequest request, int inFlight, TimeSpan duration, CancellationToken cancellationToken)
     {
+        var cpuAtStart = Environment.CpuUsage.TotalTime;
         var deadline = TimeProvider.System.GetTimestamp() + (long)(duration.TotalSeconds * TimeProvider.System.TimestampFrequency);
         var started = TimeProvider.System.GetTimestamp();
         long completed = 0;
@@ -178,7 +214,9 @@ internal sealed class RpcBenchmark
             throw new InvalidOperationException($"every {request.Method} call failed");
         }
 
-        return completed / TimeProvider.System.GetElapsedTime(started).TotalSeconds;
+        var elapsed = TimeProvider.System.GetElapsedTime(started);
+        var cpu = Environment.CpuUsage.TotalTime - cpuAtStart;
+        return (completed / elapsed.TotalSeconds, completed == 0 ? double.NaN : cpu.TotalMicroseconds / completed);
     }
 
     /// <summary>The datagram sizes of one exchange as it is on the wire between Liaa peers.</summary>
@@ -195,10 +233,55 @@ internal sealed class RpcBenchmark
         return (writer.WrittenCount, result.ResponseBytes);
     }
 
-    private static double Median(List<double> values)
+    private static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
+        return sorted.Length == 0 ? double.NaN
+            : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
+            : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private sealed class Row(string name, RpcRequest request, int inFlight)
+    {
+        public string Name { get; } = name;
+
+        public RpcRequest Request { get; } = request;
+
+        public int InFlight { get; } = inFlight;
+
+        public int RequestBytes { get; set; }
+
+        public int ResponseBytes { get; set; }
+
+        public List<double> Ceiling { get; } = [];
+
+        public List<double> Blocking { get; } = [];
+
+        public List<double> Liaa { get; } = [];
+
+        public List<double> Traced { get; } = [];
+
+        public List<double> LiaaCpu { get; } = [];
+
+        public List<double> BlockingCpu { get; } = [];
+
+        public List<double> TracedCpu { get; } = [];
+
+        public RpcFigure ToFigure()
+        {
+            var overheads = Traced.Select((t, i) => 1 - (t / Liaa[i])).ToArray();
+            return new RpcFigure(Name, InFlight, RequestBytes, ResponseBytes, RunFigures.Of(Ceiling), RunFigures.Of(Blocking), RunFigures.Of(Liaa), RunFigures.Of(Traced))
+            {
+                Ratio = Median(Liaa.Select((l, i) => l / Ceiling[i])),
+                BlockingRatio = Median(Liaa.Select((l, i) => l / Blocking[i])),
+                CpuMicrosecondsPerRoundTrip = Median(LiaaCpu),
+                BlockingCpuMicrosecondsPerRoundTrip = Median(BlockingCpu),
+                TracedCpuMicrosecondsPerRoundTrip = TracedCpu.Count > 0 ? Median(TracedCpu) : double.NaN,
+                TracingOverhead = overheads.Length > 0 ? Median(overheads) : double.NaN,
+                TracingOverheadLow = overheads.Length > 0 ? overheads.Min() : double.NaN,
+                TracingOverheadHigh = overheads.Length > 0 ? overheads.Max() : double.NaN,
+            };
+        }
     }
 
     /// <summary>Samples and records every span of <c>Liaa.Node</c>, and touches each ended span as an exporter's processor would.</summary>
@@ -235,11 +318,50 @@ internal sealed class RpcBenchmark
     }
 }
 
-/// <summary>One row of <c>bench rpc</c>.</summary>
-internal sealed record RpcFigure(string Method, int InFlight, int RequestBytes, int ResponseBytes, double RawPerSecond, double LiaaPerSecond, double TracedPerSecond)
+/// <summary>One row of <c>bench rpc</c>: each figure over the runs; ratios are medians of the per-run ratios.</summary>
+internal sealed record RpcFigure(string Method, int InFlight, int RequestBytes, int ResponseBytes, RunFigures Ceiling, RunFigures Blocking, RunFigures Liaa, RunFigures Traced)
 {
-    public double Ratio => LiaaPerSecond / RawPerSecond;
+    public double RawPerSecond => Ceiling.Median;
 
-    /// <summary>How much slower traced is than untraced: 1 − traced/untraced.</summary>
-    public double TracingOverhead => 1 - (TracedPerSecond / LiaaPerSecond);
+    public double LiaaPerSecond => Liaa.Median;
+
+    public double TracedPerSecond => Traced.Median;
+
+    /// <summary>Liaa / ceiling.</summary>
+    public double Ratio { get; init; }
+
+    /// <summary>CPU time of the whole process (client and server endpoint) per Liaa round trip, in µs: less noisy than rates on a busy machine.</summary>
+    public double CpuMicrosecondsPerRoundTrip { get; init; }
+
+    /// <summary>The same for the blocking raw ping-pong: the system calls and wake-ups alone.</summary>
+    public double BlockingCpuMicrosecondsPerRoundTrip { get; init; }
+
+    /// <summary>The same for Liaa with every RPC traced.</summary>
+    public double TracedCpuMicrosecondsPerRoundTrip { get; init; }
+
+    /// <summary>Liaa / the blocking two-thread ping-pong.</summary>
+    public double BlockingRatio { get; init; }
+
+    /// <summary>How much slower traced is than untraced: 1 − traced/untraced (median over runs, then lowest and highest).</summary>
+    public double TracingOverhead { get; init; }
+
+    public double TracingOverheadLow { get; init; }
+
+    public double TracingOverheadHigh { get; init; }
+}
+
+/// <summary>One figure measured once per run: the median and the spread (half the range over the median).</summary>
+internal readonly record struct RunFigures(double Median, double Spread, IReadOnlyList<double> Values)
+{
+    public static RunFigures Of(IReadOnlyList<double> values)
+    {
+        if (values.Count == 0)
+        {
+            return new RunFigures(double.NaN, double.NaN, values);
+        }
+
+        var sorted = values.Order().ToArray();
+        var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        return new RunFigures(median, (sorted[^1] - sorted[0]) / 2 / median, values);
+    }
 }

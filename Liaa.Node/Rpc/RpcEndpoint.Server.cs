@@ -44,10 +44,18 @@ public sealed partial class RpcEndpoint
         Counters.AddRequestReceived();
         Observer?.OnServerRequest(request.Method);
 
+        var context = new RpcRequestContext(remote, envelope.Id, envelope.Header) { RequestBytes = envelope.BodyOffset + body.Length };
+        if (_servesInline && request.Method != RpcMethod.Store)
+        {
+            // On the receive thread, up to the handler's first await (none for these methods on a node).
+            _ = ServeAsync(request, context);
+            return;
+        }
+
         // Unsafe: the loop's execution context carries nothing a handler should see.
         ThreadPool.UnsafeQueueUserWorkItem(
             static work => _ = work.Endpoint.ServeAsync(work.Request, work.Context),
-            new ServeWork(this, request, new RpcRequestContext(remote, envelope.Id, envelope.Header) { RequestBytes = envelope.BodyOffset + body.Length }),
+            new ServeWork(this, request, context),
             preferLocal: false);
     }
 

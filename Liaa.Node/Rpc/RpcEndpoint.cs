@@ -34,9 +34,14 @@ namespace Liaa.Node.Rpc;
 /// </para>
 /// <para>
 /// Threading: one receive loop reads the transport with one reused buffer; responses are matched and
-/// decoded on it; requests are decoded on it and then served on the thread pool, so a slow handler
-/// never holds up other requests or responses. Nothing thrown by a handler, the codec or the transport
-/// ends the loop. The transport belongs to the caller: stopping the endpoint does not dispose it.
+/// decoded on it (the caller's continuation runs on the thread pool, never on the loop). Over a UDP
+/// socket (<see cref="IBlockingDatagramSource"/>) the loop is a thread of its own blocking in the kernel,
+/// and the requests whose handling is bounded and quick (PING, FIND_NODE, FIND_VALUE, STUN) are served
+/// on it up to the handler's first await: no thread-pool hop between a datagram and its reply; STORE,
+/// whose handler may wait for the disk, and everything on other transports are served on the thread
+/// pool, so a slow handler never holds up other requests or responses. Nothing thrown by a handler, the
+/// codec or the transport ends the loop. The transport belongs to the caller: stopping the endpoint does
+/// not dispose it.
 /// </para>
 /// <para>
 /// Message ids come from the cryptographic generator (<see cref="MessageId.NewLiaa(LiaaIdFlags)"/>), never from
@@ -66,6 +71,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly LiaaIdFlags _idFlags;
+    private readonly bool _servesInline;
     private readonly Lock _lifecycleGate = new();
     private Task? _receiveLoop;
     private Task? _stopTask;
@@ -101,6 +107,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         _answeredPeers = new AnsweredPeers(options.AnsweredPeersCapacity);
         _rateLimiter = new SourceRateLimiter(options, time);
         _idFlags = options.ClientMode ? LiaaIdFlags.ClientMode : LiaaIdFlags.None;
+        _servesInline = transport is IBlockingDatagramSource;
     }
 
     /// <summary>The endpoint the transport is bound to.</summary>
@@ -159,9 +166,23 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
             }
 
             // The loop must not inherit the caller's ambient span or other async-locals.
-            using (ExecutionContext.SuppressFlow())
+            if (_transport is IBlockingDatagramSource blocking)
             {
-                _receiveLoop = Task.Run(ReceiveLoopAsync);
+                var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _receiveLoop = ended.Task;
+                var thread = new Thread(() => ReceiveThread(blocking, ended))
+                {
+                    IsBackground = true,
+                    Name = "Liaa RPC receive",
+                };
+                thread.UnsafeStart();
+            }
+            else
+            {
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _receiveLoop = Task.Run(ReceiveLoopAsync);
+                }
             }
 
             Volatile.Write(ref _state, Running);
@@ -187,6 +208,11 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     {
         Interlocked.Exchange(ref _state, Stopped);
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_receiveLoop is { IsCompleted: false } && _transport is IBlockingDatagramSource blocking)
+        {
+            blocking.WakeReceiver();
+        }
+
         if (_receiveLoop is { } receiveLoop)
         {
             await receiveLoop.ConfigureAwait(false);
@@ -262,6 +288,59 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void ReceiveThread(IBlockingDatagramSource source, TaskCompletionSource ended)
+    {
+        var token = _stopping.Token;
+
+        // Room for the largest UDP datagram and one byte more, so a longer (truncated) one shows as oversized.
+        var buffer = new byte[WireCodec.MaxDatagramSize + 1];
+        var failures = 0;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                int length;
+                IPEndPoint? remote;
+                try
+                {
+                    length = source.Receive(buffer, out remote);
+                    failures = 0;
+                }
+                catch (ObjectDisposedException)
+                {
+                    break;
+                }
+                catch (Exception ex)
+                {
+                    if (token.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    RpcLog.ReceiveFailed(_logger, LocalEndPoint, ex);
+                    if (++failures >= MaxConsecutiveReceiveFailures)
+                    {
+                        RpcLog.ReceiveLoopAbandoned(_logger, LocalEndPoint);
+                        break;
+                    }
+
+                    continue;
+                }
+
+                if (remote is null || token.IsCancellationRequested)
+                {
+                    continue;
+                }
+
+                Process(buffer.AsSpan(0, length), remote);
+            }
+        }
+        finally
+        {
+            ended.TrySetResult();
         }
     }
 

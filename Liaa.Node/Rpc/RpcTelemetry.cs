@@ -45,12 +45,12 @@ public static class RpcTelemetry
         {
             activity.SetTag(RpcSystemTag, LiaaDiagnostics.RpcSystem);
             activity.SetTag(RpcMethodTag, MethodName(method));
-            activity.SetTag(ServerAddressTag, remote.Address.ToString());
+            activity.SetTag(ServerAddressTag, TagText.Of(remote.Address));
             activity.SetTag(ServerPortTag, remote.Port);
             activity.SetTag(NetworkTransportTag, "udp");
             if (peerId is { } id)
             {
-                activity.SetTag(PeerIdTag, id.ToString());
+                activity.SetTag(PeerIdTag, TagText.Of(id));
             }
         }
 
@@ -66,7 +66,7 @@ public static class RpcTelemetry
 
         if (knownPeerId is { } id && activity.GetTagItem(PeerIdTag) is null)
         {
-            activity.SetTag(PeerIdTag, id.ToString());
+            activity.SetTag(PeerIdTag, TagText.Of(id));
         }
 
         activity.SetTag(OutcomeTag, OutcomeName(result.Status));
@@ -91,12 +91,12 @@ public static class RpcTelemetry
         {
             activity.SetTag(RpcSystemTag, LiaaDiagnostics.RpcSystem);
             activity.SetTag(RpcMethodTag, MethodName(request.Method));
-            activity.SetTag(ClientAddressTag, context.Remote.Address.ToString());
+            activity.SetTag(ClientAddressTag, TagText.Of(context.Remote.Address));
             activity.SetTag(ClientPortTag, context.Remote.Port);
             activity.SetTag(NetworkTransportTag, "udp");
             if (SenderOf(request) is { } sender)
             {
-                activity.SetTag(PeerIdTag, sender.ToString());
+                activity.SetTag(PeerIdTag, TagText.Of(sender));
             }
         }
 

@@ -17,14 +17,24 @@ namespace Liaa.Node.Rpc;
 /// Sends serialise each destination once into a bounded cache as well.
 /// </para>
 /// <para>
+/// Sends are synchronous system calls (a UDP send does not wait for the network; it returns once the
+/// datagram is queued), so the socket is never switched to the runtime's emulated non-blocking mode and
+/// the RPC receive loop can block in the kernel on a thread of its own (<see cref="IBlockingDatagramSource"/>):
+/// each datagram then wakes that thread directly, with no hop through the runtime's socket engine and
+/// thread pool, and an idle node sleeps.
+/// </para>
+/// <para>
 /// An ICMP "port unreachable" for an earlier send surfaces on Windows (and on Linux for some
 /// socket states) as <see cref="SocketError.ConnectionReset"/> or
 /// <see cref="SocketError.ConnectionRefused"/> on the next receive or send. For a DHT that talks to
 /// peers which come and go, that is normal: it is ignored, never allowed to end the receive loop.
 /// </para>
 /// </remarks>
-public sealed class UdpDatagramTransport : IDatagramTransport
+public sealed class UdpDatagramTransport : IDatagramTransport, IBlockingDatagramSource
 {
+    // How long a blocking receive waits before it returns empty-handed, so its thread sees a stop even if the wake-up datagram was lost.
+    private static readonly TimeSpan BlockingReceiveTimeout = TimeSpan.FromSeconds(1);
+
     /// <summary>Default kernel receive buffer: room for bursts of responses to parallel lookups.</summary>
     public const int DefaultReceiveBufferSize = 4 * 1024 * 1024;
 
@@ -87,6 +97,7 @@ public sealed class UdpDatagramTransport : IDatagramTransport
                 socket.IOControl(SioUdpConnectionReset, [0, 0, 0, 0], null);
             }
 
+            socket.ReceiveTimeout = (int)BlockingReceiveTimeout.TotalMilliseconds;
             socket.Bind(local);
             return new UdpDatagramTransport(socket);
         }
@@ -97,18 +108,37 @@ public sealed class UdpDatagramTransport : IDatagramTransport
         }
     }
 
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken)
+    public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(remote);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        try
+        {
+            Send(datagram.Span, remote);
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException(ex);
+        }
+    }
+
+    /// <summary>Sends one datagram now, on the calling thread.</summary>
+    public void Send(ReadOnlySpan<byte> datagram, IPEndPoint remote)
+    {
         var address = Destination(remote);
         try
         {
-            await _socket.SendToAsync(datagram, SocketFlags.None, address, cancellationToken).ConfigureAwait(false);
+            _socket.SendTo(datagram, SocketFlags.None, address);
         }
         catch (SocketException ex) when (IsStaleIcmpError(ex.SocketErrorCode))
         {
             // The error belongs to an earlier datagram; this one was not sent yet.
-            await _socket.SendToAsync(datagram, SocketFlags.None, address, cancellationToken).ConfigureAwait(false);
+            _socket.SendTo(datagram, SocketFlags.None, address);
         }
     }
 
@@ -130,6 +160,50 @@ public sealed class UdpDatagramTransport : IDatagramTransport
             }
 
             return new ReceivedDatagram(length, Source(_receiveAddress));
+        }
+    }
+
+    /// <inheritdoc />
+    int IBlockingDatagramSource.Receive(Span<byte> buffer, out IPEndPoint? remote)
+    {
+        // Only the one receive thread calls this, so the reused address needs no lock.
+        while (true)
+        {
+            int length;
+            try
+            {
+                _receiveAddress.Size = _maxAddressSize;
+                length = _socket.ReceiveFrom(buffer, SocketFlags.None, _receiveAddress);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.Interrupted)
+            {
+                remote = null;
+                return 0;
+            }
+            catch (SocketException ex) when (IsStaleIcmpError(ex.SocketErrorCode) || ex.SocketErrorCode == SocketError.MessageSize)
+            {
+                continue;
+            }
+
+            remote = Source(_receiveAddress);
+            return length;
+        }
+    }
+
+    /// <inheritdoc />
+    void IBlockingDatagramSource.WakeReceiver()
+    {
+        // An empty datagram to ourselves; the receive thread sees its stop flag once it returns.
+        var self = LocalEndPoint.Address.Equals(IPAddress.Any) ? new IPEndPoint(IPAddress.Loopback, LocalEndPoint.Port)
+            : LocalEndPoint.Address.Equals(IPAddress.IPv6Any) ? new IPEndPoint(IPAddress.IPv6Loopback, LocalEndPoint.Port)
+            : LocalEndPoint;
+        try
+        {
+            _socket.SendTo([], SocketFlags.None, self);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // The thread still stops within the receive timeout.
         }
     }
 

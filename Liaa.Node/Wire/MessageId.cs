@@ -30,6 +30,16 @@ public readonly struct MessageId : IEquatable<MessageId>
     private const ulong MarkerMask = 0xFFFF_FFFF_FFFF_0000;
     private const ulong Marker = 0x4C49_4141_D70E_0000;
 
+    // Random bytes a Liaa id takes (after the marker, version and flags), and ids drawn per refill of a thread's buffer.
+    private const int RandomBytes = Length - 8;
+    private const int IdsPerRefill = 256;
+
+    [ThreadStatic]
+    private static byte[]? t_random;
+
+    [ThreadStatic]
+    private static int t_randomOffset;
+
     private readonly ulong _a; // bytes 0..7
     private readonly ulong _b; // bytes 8..15
     private readonly uint _c;  // bytes 16..19
@@ -53,12 +63,25 @@ public readonly struct MessageId : IEquatable<MessageId>
     /// <summary>
     /// A Liaa-marked id with <paramref name="flags"/> and 12 bytes from the operating system's cryptographic
     /// generator: the id is all that binds a response to its request, so nobody may predict it. Every
-    /// request an <c>RpcEndpoint</c> sends carries one of these.
+    /// request an <c>RpcEndpoint</c> sends carries one of these. The generator is asked for 256 ids' worth
+    /// at a time into a buffer of the calling thread (one call into it costs about as much as sending the
+    /// datagram); each byte is used once.
     /// </summary>
     public static MessageId NewLiaa(LiaaIdFlags flags = LiaaIdFlags.None)
     {
+        var random = t_random;
+        var offset = t_randomOffset;
+        if (random is null || offset + RandomBytes > random.Length)
+        {
+            random = t_random ??= new byte[RandomBytes * IdsPerRefill];
+            RandomNumberGenerator.Fill(random);
+            offset = 0;
+        }
+
         Span<byte> bytes = stackalloc byte[Length];
-        RandomNumberGenerator.Fill(bytes);
+        random.AsSpan(offset, RandomBytes).CopyTo(bytes[8..]);
+        random.AsSpan(offset, RandomBytes).Clear();
+        t_randomOffset = offset + RandomBytes;
         return Marked(bytes, flags);
     }
 

@@ -39,7 +39,7 @@ public sealed class BenchCommandTests
     public async Task Rpc_PrintsFiguresForEveryRow_WithTracing()
     {
         var writer = new StringWriter();
-        var options = new RpcBenchmarkOptions { Duration = TimeSpan.FromMilliseconds(300), Rounds = 1, InFlight = 4, Tracing = true };
+        var options = new RpcBenchmarkOptions { Duration = TimeSpan.FromMilliseconds(100), Runs = 1, InFlight = 4, Tracing = true };
 
         var figures = await new RpcBenchmark(options, BenchOutput.Plain(writer)).RunAsync(Token);
 
@@ -47,6 +47,7 @@ public sealed class BenchCommandTests
         Assert.All(figures, f =>
         {
             Assert.True(f.RawPerSecond > 0, $"{f.Method} x{f.InFlight}: no raw round trip");
+            Assert.True(f.Blocking.Median > 0, $"{f.Method} x{f.InFlight}: no blocking raw round trip");
             Assert.True(f.LiaaPerSecond > 0, $"{f.Method} x{f.InFlight}: no Liaa round trip");
             Assert.True(f.TracedPerSecond > 0, $"{f.Method} x{f.InFlight}: no traced round trip");
         });
