@@ -49,6 +49,13 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     /// <summary>The UDP endpoint the node is bound to (with the actual port when 0 was asked).</summary>
     public IPEndPoint EndPoint => _node.Rpc.LocalEndPoint;
 
+    /// <summary>
+    /// The endpoint peers see this node's datagrams come from, as a peer that answered the join reported it
+    /// (<c>stun</c>): the node's address for others when it is bound to 0.0.0.0 or ::, or behind NAT (where it is
+    /// the NAT's public side). Null before a join reached a peer, and for a client node.
+    /// </summary>
+    public IPEndPoint? ExternalEndPoint => _node.ExternalEndPoint;
+
     public DateTimeOffset StartedAt { get; }
 
     /// <summary>True once a join reached a seed, or when the node was started without seeds.</summary>
