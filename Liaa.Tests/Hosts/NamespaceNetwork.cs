@@ -57,6 +57,9 @@ internal sealed partial class NamespaceNetwork : IAsyncDisposable
 
     public int Count => _namespaces.Count;
 
+    /// <summary>The links made in the root namespace (bridges, the bridge ends of the veths).</summary>
+    public IReadOnlyList<string> Links => _links;
+
     /// <summary>Host <paramref name="index"/>'s namespace name.</summary>
     public string Namespace(int index) => _namespaces[index];
 
@@ -72,16 +75,13 @@ internal sealed partial class NamespaceNetwork : IAsyncDisposable
     /// <summary>Makes <paramref name="hosts"/> namespaces on the two bridges, or skips the test saying why it cannot.</summary>
     public static async Task<NamespaceNetwork> CreateAsync(int hosts)
     {
-        Assert.SkipUnless(OperatingSystem.IsLinux(), "network namespaces need Linux");
-        var ip = IpPaths.FirstOrDefault(File.Exists);
-        Assert.SkipWhen(ip is null, "iproute2's 'ip' is not installed (Debian package iproute2; ./test.sh installs it)");
-        Assert.SkipUnless(Environment.IsPrivilegedProcess, "making network namespaces needs root");
-        await RemoveStaleAsync(ip!);
+        var ip = RequireIp();
+        await RemoveStaleAsync(ip);
 
-        var taken = await TakenNetworksAsync(ip!);
+        var taken = await TakenNetworksAsync(ip);
         var data = FreeSubnet(taken, null);
         var management = FreeSubnet(taken, data);
-        var network = new NamespaceNetwork(ip!, Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next())).AsSpan(0, 6).ToString(), data, management);
+        var network = new NamespaceNetwork(ip, Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next())).AsSpan(0, 6).ToString(), data, management);
         try
         {
             await network.MakeAsync(hosts);
@@ -93,6 +93,20 @@ internal sealed partial class NamespaceNetwork : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The path of <c>ip</c>; skips the test, saying why, where namespaces cannot be made (not Linux, no <c>ip</c>, not root).</summary>
+    public static string RequireIp()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "network namespaces need Linux");
+        var ip = IpPaths.FirstOrDefault(File.Exists);
+        Assert.SkipWhen(ip is null, "iproute2's 'ip' is not installed (Debian package iproute2; ./test.sh installs it)");
+        Assert.SkipUnless(Environment.IsPrivilegedProcess, "making network namespaces needs root");
+        return ip!;
+    }
+
+    /// <summary>The alias a link of a test process with <paramref name="pid"/> carries, and the name of its namespaces' start.</summary>
+    public static (string LinkAlias, string NamespaceStart) Marks(int pid) =>
+        (AliasPrefix + pid.ToString(CultureInfo.InvariantCulture), $"{NamespacePrefix}{pid}-");
 
     /// <summary>Unplugs host <paramref name="index"/>'s data cable: the bridge side of its veth goes down.</summary>
     public Task CutAsync(int index) => RunAsync("link", "set", DataLink(index), "down");
@@ -126,7 +140,7 @@ internal sealed partial class NamespaceNetwork : IAsyncDisposable
 
     private async Task MakeAsync(int hosts)
     {
-        var alias = AliasPrefix + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var alias = Marks(Environment.ProcessId).LinkAlias;
         try
         {
             await MakeLinkAsync($"lb{_suffix}", alias, "type", "bridge");
@@ -158,7 +172,7 @@ internal sealed partial class NamespaceNetwork : IAsyncDisposable
         }
     }
 
-    private string NamespaceName(int index) => $"{NamespacePrefix}{Environment.ProcessId}-{_suffix}-{index}";
+    private string NamespaceName(int index) => $"{Marks(Environment.ProcessId).NamespaceStart}{_suffix}-{index}";
 
     /// <summary>A veth pair: one end on <paramref name="bridge"/>, the other in the namespace with an address.</summary>
     private async Task PlugAsync(string name, string alias, string link, string bridge, string inside, string address)
