@@ -21,6 +21,7 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck
     private readonly ILogger _logger;
     private LiaaNode? _node;
     private volatile string? _seedProblem;
+    private volatile JoinResult? _lastJoin;
 
     public NodeHost(LiaaNodeOptions options, NodeMetrics metrics, ILoggerFactory loggerFactory, NamedSeeds? namedSeeds = null)
     {
@@ -59,7 +60,8 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck
     {
         if (_namedSeeds is null)
         {
-            return (await Node.BootstrapAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).IsJoined;
+            _lastJoin = await Node.BootstrapAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return _lastJoin.IsJoined;
         }
 
         var resolution = await _namedSeeds.ResolveAsync(Node.EndPoint, cancellationToken).ConfigureAwait(false);
@@ -76,7 +78,8 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck
             return false;
         }
 
-        return (await Node.BootstrapAsync(seeds, cancellationToken).ConfigureAwait(false)).IsJoined;
+        _lastJoin = await Node.BootstrapAsync(seeds, cancellationToken).ConfigureAwait(false);
+        return _lastJoin.IsJoined;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -90,5 +93,12 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck
 
     /// <summary>Readiness: see <see cref="NodeReadiness"/>.</summary>
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(NodeReadiness.Check(_node, _namedSeeds?.Names.Count ?? 0, _seedProblem));
+        Task.FromResult(NodeReadiness.Check(_node, SeedsOtherThanSelf(), _seedProblem));
+
+    /// <summary>
+    /// The seeds the last join tried that were not this node itself; before any join, those configured (a name
+    /// counts once, whatever it resolves to).
+    /// </summary>
+    private int? SeedsOtherThanSelf() => _lastJoin?.SeedsTried
+        ?? (_node is null ? null : _options.Seeds.Count(s => !s.Equals(_node.EndPoint)) + (_namedSeeds?.Names.Count ?? 0));
 }

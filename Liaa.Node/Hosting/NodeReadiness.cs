@@ -14,17 +14,17 @@ namespace Liaa.Node.Hosting;
 internal static class NodeReadiness
 {
     /// <param name="node">The node, null before its socket is bound.</param>
-    /// <param name="namedSeeds">Seeds given by DNS name (besides the address seeds in the node's options).</param>
+    /// <param name="seeds">Seeds other than the node itself; by default the address seeds of its options but its own endpoint.</param>
     /// <param name="seedProblem">Why a named seed gave no address at the last join attempt, if one did not.</param>
-    public static HealthCheckResult Check(LiaaNode? node, int namedSeeds = 0, string? seedProblem = null)
+    public static HealthCheckResult Check(LiaaNode? node, int? seeds = null, string? seedProblem = null)
     {
         if (node is null)
         {
             return HealthCheckResult.Unhealthy("The UDP socket is not bound yet.");
         }
 
-        var seeds = node.Options.Seeds.Count(s => !s.Equals(node.EndPoint)) + namedSeeds;
-        return Check(new Facts(node.IsReceiving, node.StorageFailure, node.Options.DataDirectory, seeds, node.IsJoined, node.GetContacts().Count, seedProblem));
+        var others = seeds ?? node.Options.Seeds.Count(s => !s.Equals(node.EndPoint));
+        return Check(new Facts(node.IsReceiving, node.StorageFailure, node.Options.DataDirectory, others, node.IsJoined, node.GetContacts().Count, seedProblem));
     }
 
     public static HealthCheckResult Check(Facts facts)

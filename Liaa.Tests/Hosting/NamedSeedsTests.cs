@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using Liaa.Node;
 using Liaa.Node.Hosting;
+using Liaa.Node.Kademlia;
 using Liaa.Node.Rpc;
 using Liaa.Node.Telemetry;
 using Liaa.Tests.Faults;
@@ -156,6 +157,45 @@ public sealed class NamedSeedsTests
             Assert.Equal(HealthStatus.Healthy, joined.Status);
             Assert.Equal([SeedAddress], host.Node.GetContacts().Select(c => c.EndPoint));
             Assert.Equal([NodeAddress], seed.GetContacts().Select(c => c.EndPoint));
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// A seed name that lists the node itself (a Service naming every node; the node bound to 0.0.0.0 sees its own
+    /// address under another name, here an address where something answers pings with the node's own id): the node is
+    /// its only seed, so it starts a new network and is ready, instead of waiting for itself forever.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task NodeHost_WhoseOnlySeedIsItself_StartsANewNetwork_AndIsReady(bool underAnotherAddress)
+    {
+        var network = new InMemoryNetwork(TimeProvider.System, new Random(4));
+        var id = NodeId.FromKey("the node itself");
+        await using var mirrorTransport = network.Bind(MovedSeedAddress);
+        await using var mirror = new RpcEndpoint(mirrorTransport, new Rpc.TestHandler(id), new RpcOptions(), TimeProvider.System);
+        mirror.Start();
+        await using var transport = network.Bind(NodeAddress);
+        var options = new LiaaNodeOptions { Transport = transport, NodeId = id };
+        options.Rpc.Timeout = TimeSpan.FromMilliseconds(500);
+        var host = new NodeHost(
+            options,
+            new NodeMetrics(),
+            NullLoggerFactory.Instance,
+            new NamedSeeds([new("all-nodes.liaa.test", 8468)], (_, _) => Task.FromResult(new[] { (underAnotherAddress ? MovedSeedAddress : NodeAddress).Address })));
+        await host.StartAsync(Token);
+        try
+        {
+            await host.ExecuteTask!.WaitAsync(Bound, Token);
+            var health = await host.CheckHealthAsync(new HealthCheckContext(), Token);
+
+            Assert.True(host.Node.IsJoined);
+            Assert.Equal(HealthStatus.Healthy, health.Status);
+            Assert.Equal("Joined; 0 contacts.", health.Description);
         }
         finally
         {

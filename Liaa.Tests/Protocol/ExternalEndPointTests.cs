@@ -1,13 +1,15 @@
 using System.Net;
 using Liaa.Node;
+using Liaa.Node.Kademlia;
 using Liaa.Node.Rpc;
+using Liaa.Node.Wire;
 
 namespace Liaa.Tests.Protocol;
 
 /// <summary>
-/// A node learns, on joining, the endpoint its peers see it at (<c>stun</c>): the address its datagrams come
-/// from, which a node bound to 0.0.0.0 cannot read off its socket. The wildcard case on real interfaces is in
-/// <c>Hosts/NamespaceClusterTests</c>.
+/// A node bound to 0.0.0.0 learns, on joining, the endpoint its peers see it at (<c>stun</c>): the address its
+/// datagrams come from, which it cannot read off its socket. Here the in-memory transport is seen through a view
+/// that reports the wildcard as its local address; the same on real interfaces is in <c>Hosts/NamespaceClusterTests</c>.
 /// </summary>
 public sealed class ExternalEndPointTests
 {
@@ -21,7 +23,7 @@ public sealed class ExternalEndPointTests
     {
         var network = new InMemoryNetwork(TimeProvider.System, new Random(1));
         await using var seed = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = network.Bind(SeedAddress) }, cancellationToken: Token);
-        await using var node = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = network.Bind(NodeAddress) }, cancellationToken: Token);
+        await using var node = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = new WildcardView(network.Bind(NodeAddress)) }, cancellationToken: Token);
         var before = node.ExternalEndPoint;
 
         var join = await node.BootstrapAsync([SeedAddress], Token);
@@ -32,16 +34,37 @@ public sealed class ExternalEndPointTests
         Assert.Null(seed.ExternalEndPoint);
     }
 
-    [Fact]
-    public async Task ClientNode_DoesNotAsk()
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task ClientNode_AndNodeBoundToAnAddress_DoNotAsk(bool isClient, bool isBoundToAnAddress)
     {
         var network = new InMemoryNetwork(TimeProvider.System, new Random(2));
-        await using var seed = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = network.Bind(SeedAddress) }, cancellationToken: Token);
-        await using var client = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = network.Bind(NodeAddress), ClientMode = true }, cancellationToken: Token);
+        var seedHandler = new Rpc.TestHandler(NodeId.FromKey("seed"));
+        await using var seedTransport = network.Bind(SeedAddress);
+        await using var seed = new RpcEndpoint(seedTransport, seedHandler, new RpcOptions(), TimeProvider.System);
+        seed.Start();
+        await using IDatagramTransport transport = isBoundToAnAddress ? network.Bind(NodeAddress) : new WildcardView(network.Bind(NodeAddress));
+        await using var node = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = transport, ClientMode = isClient }, cancellationToken: Token);
 
-        var join = await client.BootstrapAsync([SeedAddress], Token);
+        var join = await node.BootstrapAsync([SeedAddress], Token);
 
         Assert.True(join.IsJoined);
-        Assert.Null(client.ExternalEndPoint);
+        Assert.Null(node.ExternalEndPoint);
+        Assert.DoesNotContain(seedHandler.Received, r => r.Request is StunRequest);
+    }
+
+    /// <summary>A transport that says it is bound to 0.0.0.0 (on its port), as a wildcard-bound socket does.</summary>
+    private sealed class WildcardView(IDatagramTransport inner) : IDatagramTransport
+    {
+        public IPEndPoint LocalEndPoint { get; } = new(IPAddress.Any, inner.LocalEndPoint.Port);
+
+        public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken) =>
+            inner.SendAsync(datagram, remote, cancellationToken);
+
+        public ValueTask<ReceivedDatagram> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+            inner.ReceiveAsync(buffer, cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }
