@@ -7,6 +7,7 @@ using Liaa.Node.Kademlia;
 using Liaa.Node.Rpc;
 using Liaa.Node.Telemetry;
 using Liaa.Tests.Faults;
+using Liaa.Tests.Integration;
 using Liaa.Tests.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -203,7 +204,7 @@ public sealed class NamedSeedsTests
         }
     }
 
-    /// <summary>A real <c>serve</c> process given <c>--seed localhost:PORT</c> joins the node there, and values cross.</summary>
+    /// <summary>A real <c>serve</c> process given <c>--seed localhost:PORT</c> joins the node there, values cross, and the CLI's <c>get --seed localhost:PORT</c> reads them.</summary>
     [Fact]
     [Trait("Category", "Integration")]
     public async Task ServeProcess_JoinsThroughSeedGivenAsLocalhost()
@@ -222,12 +223,15 @@ public sealed class NamedSeedsTests
         var (status, body) = await NodeHttp.GetAsync(node.HttpUrl, "named-seed", Token);
         var table = await NodeHttp.GetJsonAsync(node.HttpUrl, "/v1/routing-table", Token);
         var contact = table.GetProperty("buckets").EnumerateArray().SelectMany(b => b.GetProperty("contacts").EnumerateArray()).Single();
+        var (exitCode, output) = await NodeProcess.RunAsync(Bound, "get", "named-seed", "--seed", $"localhost:{node.Udp.Port}");
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("found", body);
         Assert.Equal(seed.Id.ToString(), contact.GetProperty("id").GetString());
         Assert.Equal("127.0.0.1", contact.GetProperty("address").GetString());
         Assert.Equal(seed.Udp.Port, contact.GetProperty("port").GetInt32());
+        Assert.True(exitCode == 0, output);
+        Assert.Equal("string: found", output.Trim());
     }
 
     /// <summary>
