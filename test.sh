@@ -10,6 +10,8 @@ need_apt=()
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# The multi-host tests (Liaa.Tests/Hosts) make network namespaces with iproute2's ip (and skip without root).
+command -v ip >/dev/null 2>&1 || [[ -x /usr/sbin/ip || -x /sbin/ip ]] || need_apt+=(iproute2)
 if ((${#need_apt[@]})); then
   echo "test.sh: installing from Debian: ${need_apt[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi

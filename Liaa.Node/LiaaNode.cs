@@ -49,6 +49,13 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     /// <summary>The UDP endpoint the node is bound to (with the actual port when 0 was asked).</summary>
     public IPEndPoint EndPoint => _node.Rpc.LocalEndPoint;
 
+    /// <summary>
+    /// The endpoint peers see this node's datagrams come from, as a peer that answered the join reported it
+    /// (<c>stun</c>): the node's address for others when it is bound to 0.0.0.0 or :: (behind NAT, the NAT's public
+    /// side). Null before a join reached a peer, for a client node, and for a node bound to one address (which it is).
+    /// </summary>
+    public IPEndPoint? ExternalEndPoint => _node.ExternalEndPoint;
+
     public DateTimeOffset StartedAt { get; }
 
     /// <summary>True once a join reached a seed, or when the node was started without seeds.</summary>
@@ -145,9 +152,11 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     /// <summary>Joins the network through <paramref name="seeds"/> (the options' seeds when null). With no seed the node starts a new network.</summary>
     public async Task<JoinResult> BootstrapAsync(IEnumerable<IPEndPoint>? seeds = null, CancellationToken cancellationToken = default)
     {
-        var list = (seeds ?? _node.Options.Seeds).Where(s => !s.Equals(EndPoint)).ToArray();
+        var all = (seeds ?? _node.Options.Seeds).ToArray();
+        var list = all.Where(s => !s.Equals(EndPoint)).ToArray();
         var remembered = Volatile.Read(ref _remembered);
         var result = await _operations.JoinAsync(list, remembered, cancellationToken).ConfigureAwait(false);
+        result = result with { SelfSeeds = result.SelfSeeds + all.Length - list.Length };
         if (result.IsJoined)
         {
             // Remembered contacts are pinged until one join succeeds; after that the routing table knows better.

@@ -10,6 +10,13 @@ public sealed record JoinResult(int SeedsTried, int SeedsReached, int RoutingTab
     /// <summary>Contacts remembered from the previous run (data directory) that answered a ping.</summary>
     public int RememberedReached { get; init; }
 
+    /// <summary>
+    /// Seeds that were this node itself (its own endpoint, or an address where it answered with its own id, as when a
+    /// seed name lists every node of a cluster and the node is bound to 0.0.0.0): not counted in <see cref="SeedsTried"/>,
+    /// so a node that is its only seed starts a new network.
+    /// </summary>
+    public int SelfSeeds { get; init; }
+
     /// <summary>True when at least one seed or remembered contact answered, or when there was no seed to try (a new network).</summary>
     public bool IsJoined => SeedsTried == 0 || SeedsReached > 0 || RememberedReached > 0;
 }

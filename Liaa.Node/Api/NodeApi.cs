@@ -44,6 +44,7 @@ internal static class NodeApi
     {
         id = node.Id.ToString(),
         udp = node.EndPoint.ToString(),
+        external = node.ExternalEndPoint?.ToString(),
         http = $"{http.Request.Scheme}://{http.Request.Host}",
         startedAt = node.StartedAt,
         uptimeSeconds = Math.Round((node.Options.TimeProvider.GetUtcNow() - node.StartedAt).TotalSeconds, 3),

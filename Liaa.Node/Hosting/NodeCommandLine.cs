@@ -180,15 +180,10 @@ internal static class NodeCommandLine
                 throw new CommandLineException("--timeout must be a positive number of seconds");
             }
 
-            var seeds = new List<IPEndPoint>();
-            foreach (var text in seedTexts)
-            {
-                seeds.Add(await ResolveAsync(text, cancellationToken).ConfigureAwait(false));
-            }
-
+            var seeds = await ResolveAsync(seedTexts, cancellationToken).ConfigureAwait(false);
             var options = new LiaaNodeOptions
             {
-                EndPoint = new IPEndPoint(seeds[0].AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0),
+                EndPoint = new IPEndPoint(seeds.Any(s => s.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) ? IPAddress.IPv6Any : IPAddress.Any, 0),
                 ClientMode = true,
             };
             options.Rpc.Timeout = TimeSpan.FromSeconds(timeoutSeconds);
@@ -208,27 +203,38 @@ internal static class NodeCommandLine
         }
     }
 
-    /// <summary>Parses HOST:PORT (IPv6 as [addr]:port), resolving a host name.</summary>
-    public static async Task<IPEndPoint> ResolveAsync(string text, CancellationToken cancellationToken)
+    /// <summary>
+    /// The seeds of a short-lived client: IP:PORT as is (IPv6 as [addr]:port), HOST:PORT resolved now to every address
+    /// it has (IPv4 and IPv6; the client binds dual-stack when any is IPv6). Fails naming each seed that gave none.
+    /// </summary>
+    public static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
-        if (IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port != 0)
+        var seeds = new List<IPEndPoint>();
+        var names = new List<DnsEndPoint>();
+        foreach (var text in texts)
         {
-            return endPoint;
+            if (IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port != 0)
+            {
+                seeds.Add(endPoint);
+            }
+            else if (NamedSeeds.TryParse(text, out var name))
+            {
+                names.Add(name!);
+            }
+            else
+            {
+                throw new CommandLineException($"'{text}' is not HOST:PORT");
+            }
         }
 
-        var colon = text.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        var resolution = await new NamedSeeds(names).ResolveAsync(new IPEndPoint(IPAddress.IPv6Any, 0), cancellationToken).ConfigureAwait(false);
+        if (resolution.Problems.Count > 0)
         {
-            throw new CommandLineException($"'{text}' is not HOST:PORT");
+            throw new CommandLineException(string.Join(" ", resolution.Problems));
         }
 
-        var addresses = await Dns.GetHostAddressesAsync(text[..colon], cancellationToken).ConfigureAwait(false);
-        if (addresses.Length == 0)
-        {
-            throw new CommandLineException($"'{text[..colon]}' does not resolve");
-        }
-
-        return new IPEndPoint(addresses[0], port);
+        seeds.AddRange(resolution.EndPoints);
+        return seeds;
     }
 
     internal static NodeId ParseKey(string key, bool isDigest)

@@ -6,7 +6,9 @@ namespace Liaa.Node.Hosting;
 /// <summary>
 /// Runs the <see cref="LiaaNode"/> of a <c>serve</c> process: binds it when the host starts (a port
 /// in use fails the start with the reason), joins in the background, retrying while no seed answers
-/// (seeds may start after us), and stops it with the host.
+/// (seeds may start after us), and stops it with the host. Seeds given by name are resolved again at
+/// every attempt, so a seed that moved is found at its new address; why a name gave no address is
+/// logged and shown by <c>/health</c> until the node has joined.
 /// </summary>
 internal sealed class NodeHost : BackgroundService, IHealthCheck
 {
@@ -15,13 +17,19 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck
     private readonly LiaaNodeOptions _options;
     private readonly NodeMetrics _metrics;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly NamedSeeds? _namedSeeds;
+    private readonly ILogger _logger;
     private LiaaNode? _node;
+    private volatile string? _seedProblem;
+    private volatile JoinResult? _lastJoin;
 
-    public NodeHost(LiaaNodeOptions options, NodeMetrics metrics, ILoggerFactory loggerFactory)
+    public NodeHost(LiaaNodeOptions options, NodeMetrics metrics, ILoggerFactory loggerFactory, NamedSeeds? namedSeeds = null)
     {
         _options = options;
         _metrics = metrics;
         _loggerFactory = loggerFactory;
+        _namedSeeds = namedSeeds is { Names.Count: > 0 } ? namedSeeds : null;
+        _logger = loggerFactory.CreateLogger("Liaa.Node");
     }
 
     /// <summary>The running node; throws before the host started.</summary>
@@ -37,14 +45,41 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            var result = await Node.BootstrapAsync(cancellationToken: stoppingToken).ConfigureAwait(false);
-            if (result.IsJoined)
+            if (await JoinOnceAsync(stoppingToken).ConfigureAwait(false))
             {
+                _seedProblem = null;
                 return;
             }
 
             await Task.Delay(JoinRetry, _options.TimeProvider, stoppingToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>One join attempt through the address seeds and whatever the named seeds resolve to now.</summary>
+    private async Task<bool> JoinOnceAsync(CancellationToken cancellationToken)
+    {
+        if (_namedSeeds is null)
+        {
+            _lastJoin = await Node.BootstrapAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return _lastJoin.IsJoined;
+        }
+
+        var resolution = await _namedSeeds.ResolveAsync(Node.EndPoint, cancellationToken).ConfigureAwait(false);
+        foreach (var problem in resolution.Problems)
+        {
+            Log.SeedNotResolved(_logger, problem);
+        }
+
+        _seedProblem = resolution.Problems.Count > 0 ? string.Join(" ", resolution.Problems) : null;
+        var seeds = _options.Seeds.Concat(resolution.EndPoints.Where(e => !_options.Seeds.Contains(e))).ToArray();
+        if (seeds.Length == 0)
+        {
+            // Every seed is a name and none resolved: joining "through no seed" would start a new network.
+            return false;
+        }
+
+        _lastJoin = await Node.BootstrapAsync(seeds, cancellationToken).ConfigureAwait(false);
+        return _lastJoin.IsJoined;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -58,5 +93,12 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck
 
     /// <summary>Readiness: see <see cref="NodeReadiness"/>.</summary>
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(NodeReadiness.Check(_node));
+        Task.FromResult(NodeReadiness.Check(_node, SeedsOtherThanSelf(), _seedProblem));
+
+    /// <summary>
+    /// The seeds the last join tried that were not this node itself; before any join, those configured (a name
+    /// counts once, whatever it resolves to).
+    /// </summary>
+    private int? SeedsOtherThanSelf() => _lastJoin?.SeedsTried
+        ?? (_node is null ? null : _options.Seeds.Count(s => !s.Equals(_node.EndPoint)) + (_namedSeeds?.Names.Count ?? 0));
 }

@@ -17,9 +17,10 @@ internal sealed class NodeSettings
     /// <summary>The smallest API token accepted: shorter ones are guessable.</summary>
     public const int MinApiTokenLength = 16;
 
-    private NodeSettings(LiaaNodeOptions node, IPEndPoint http, string? name, string? apiToken, IReadOnlyList<string> problems)
+    private NodeSettings(LiaaNodeOptions node, IReadOnlyList<DnsEndPoint> seedNames, IPEndPoint http, string? name, string? apiToken, IReadOnlyList<string> problems)
     {
         Node = node;
+        SeedNames = seedNames;
         Http = http;
         Name = name;
         ApiToken = apiToken;
@@ -27,6 +28,9 @@ internal sealed class NodeSettings
     }
 
     public LiaaNodeOptions Node { get; }
+
+    /// <summary>Seeds given as HOST:PORT with a DNS name, resolved at every join attempt (<see cref="NamedSeeds"/>); IP:PORT seeds are in <see cref="LiaaNodeOptions.Seeds"/>.</summary>
+    public IReadOnlyList<DnsEndPoint> SeedNames { get; }
 
     public IPEndPoint Http { get; }
 
@@ -56,15 +60,20 @@ internal sealed class NodeSettings
         var port = ReadInt(node, "Port", 8468, 0, 65535, problems);
         options.EndPoint = new IPEndPoint(address, port);
 
+        var seedNames = new List<DnsEndPoint>();
         foreach (var seed in node.GetSection("Seeds").GetChildren().Select(c => c.Value).Where(v => !string.IsNullOrWhiteSpace(v)))
         {
             if (IPEndPoint.TryParse(seed!, out var endPoint) && endPoint.Port != 0)
             {
                 options.Seeds.Add(endPoint);
             }
+            else if (NamedSeeds.TryParse(seed!, out var named))
+            {
+                seedNames.Add(named!);
+            }
             else
             {
-                problems.Add($"{NodeSection}:Seeds: '{seed}' is not IP:PORT.");
+                problems.Add($"{NodeSection}:Seeds: '{seed}' is not IP:PORT or HOST:PORT.");
             }
         }
 
@@ -127,7 +136,7 @@ internal sealed class NodeSettings
         }
 
         problems.AddRange(options.Validate());
-        return new NodeSettings(options, http, node["Name"], apiToken, problems);
+        return new NodeSettings(options, seedNames, http, node["Name"], apiToken, problems);
     }
 
     private static int ReadInt(IConfigurationSection section, string key, int fallback, int min, int max, List<string> problems)

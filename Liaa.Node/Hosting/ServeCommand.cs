@@ -19,7 +19,7 @@ internal static class ServeCommand
     {
         var port = new Option<int?>("--port") { Description = "UDP port to listen on (default 8468; 0 picks a free one)." };
         var address = new Option<string?>("--address") { Description = "IP address to bind the UDP socket to (default 0.0.0.0; :: for dual-stack)." };
-        var seeds = new Option<string[]>("--seed") { Description = "A node to join through, as IP:PORT (repeatable). None starts a new network." };
+        var seeds = new Option<string[]>("--seed") { Description = "A node to join through, as IP:PORT or HOST:PORT with a DNS name, resolved again at every join attempt (repeatable). None starts a new network." };
         var http = new Option<string?>("--http") { Description = "IP:PORT of the HTTP API, health and /metrics (default 127.0.0.1:0, a free port)." };
         var name = new Option<string?>("--name") { Description = "A name for logs and the AppHost (e.g. node-0)." };
         var nodeId = new Option<string?>("--node-id") { Description = "A fixed node id of 40 hexadecimal digits (default: random, or the one saved in --data)." };
@@ -114,6 +114,7 @@ internal static class ServeCommand
         builder.AddServiceDefaults();
         builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddAttributes(NodeResourceAttributes(settings, builder.Configuration)));
         builder.Services.AddSingleton(settings.Node);
+        builder.Services.AddSingleton(new NamedSeeds(settings.SeedNames));
         builder.Services.AddSingleton(new ApiAccess(settings.ApiToken));
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(sp => new NodeMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));

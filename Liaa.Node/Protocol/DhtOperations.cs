@@ -37,18 +37,31 @@ internal sealed class DhtOperations
         var targets = seeds.Concat(remembered.Select(c => c.EndPoint).Where(e => !seeds.Contains(e))).ToArray();
         var pings = targets.Select(target => _node.Rpc.SendAsync(target, new PingRequest(_node.Self), null, cancellationToken)).ToArray();
         var results = await Task.WhenAll(pings).ConfigureAwait(false);
-        int reached = 0, rememberedReached = 0;
+        int reached = 0, rememberedReached = 0, selfSeeds = 0;
+        var answered = new List<IPEndPoint>();
         for (var i = 0; i < targets.Length; i++)
         {
-            if (results[i] is { Status: RpcStatus.Ok, Response: PingResponse ping } && ping.Responder != _node.Self)
+            if (results[i] is { Status: RpcStatus.Ok, Response: PingResponse self } && self.Responder == _node.Self)
+            {
+                // Our own address by another name (a wildcard-bound node listed among the seeds it was given).
+                selfSeeds += i < seeds.Count ? 1 : 0;
+            }
+            else if (results[i] is { Status: RpcStatus.Ok, Response: PingResponse ping })
             {
                 _node.Contacts.Observe(new Contact(ping.Responder, targets[i]));
                 _ = i < seeds.Count ? reached++ : rememberedReached++;
+                answered.Add(targets[i]);
             }
         }
 
         if (reached + rememberedReached > 0)
         {
+            var bound = _node.Rpc.LocalEndPoint.Address;
+            if (!_node.Options.ClientMode && (bound.Equals(IPAddress.Any) || bound.Equals(IPAddress.IPv6Any)))
+            {
+                await LearnExternalEndPointAsync(answered, cancellationToken).ConfigureAwait(false);
+            }
+
             await _node.Lookups.RunAsync(LookupKind.FindNode, _node.Self, cancellationToken).ConfigureAwait(false);
             await RefreshAsync(RefreshScope.BeyondClosestNeighbour, cancellationToken).ConfigureAwait(false);
         }
@@ -56,7 +69,25 @@ internal sealed class DhtOperations
         activity?.SetTag("liaa.join.reached", reached);
         activity?.SetTag("liaa.join.remembered_reached", rememberedReached);
         activity?.SetTag("liaa.routing.size", _node.Routing.Count);
-        return new JoinResult(seeds.Count, reached, _node.Routing.Count) { RememberedReached = rememberedReached };
+        return new JoinResult(seeds.Count - selfSeeds, reached, _node.Routing.Count) { RememberedReached = rememberedReached, SelfSeeds = selfSeeds };
+    }
+
+    /// <summary>
+    /// Asks the first peers that answered the join (<c>stun</c>, which Python peers answer too) where this node's
+    /// datagrams come from, and keeps the first usable answer in <see cref="NodeRuntime.ExternalEndPoint"/>. Only a node
+    /// bound to 0.0.0.0 or :: asks: one bound to an address knows it (behind NAT too, its peers see the NAT's side).
+    /// </summary>
+    private async Task LearnExternalEndPointAsync(IEnumerable<IPEndPoint> answered, CancellationToken cancellationToken)
+    {
+        var asks = answered.Take(3).Select(peer => _node.Rpc.SendAsync(peer, new StunRequest(), null, cancellationToken)).ToArray();
+        foreach (var result in await Task.WhenAll(asks).ConfigureAwait(false))
+        {
+            if (result is { Status: RpcStatus.Ok, Response: StunResponse { EndPoint: var seen } } && PeerEndPoint.IsUsable(seen))
+            {
+                _node.ExternalEndPoint = UdpDatagramTransport.Normalize(seen);
+                return;
+            }
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Net;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Rpc;
 using Liaa.Node.Storage;
@@ -60,6 +61,13 @@ internal sealed class NodeRuntime
 
     /// <summary>The UDP socket the node bound itself (null when the options gave a transport); closed on stop.</summary>
     public IDatagramTransport? OwnedTransport { get; set; }
+
+    /// <summary>
+    /// Where a peer that answered the join saw this node's datagrams come from (its <c>stun</c> answer): the address
+    /// peers record for this node, which a node bound to 0.0.0.0 or :: (or behind NAT) cannot read off its socket.
+    /// Null before a join reached anyone. Informational only: one peer's word, never used to route.
+    /// </summary>
+    public IPEndPoint? ExternalEndPoint { get; set; }
 
     /// <summary>Set once, right after the endpoint is built around <see cref="Handler"/>.</summary>
     public RpcEndpoint Rpc { get; set; } = null!;

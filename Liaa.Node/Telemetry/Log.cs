@@ -19,6 +19,9 @@ internal static partial class Log
     [LoggerMessage(1002, LogLevel.Warning, "No seed answered ({SeedsTried} tried): the node stands alone until one does")]
     public static partial void JoinFailed(ILogger logger, int seedsTried);
 
+    [LoggerMessage(1005, LogLevel.Warning, "{Problem} The node retries the join, resolving it again")]
+    public static partial void SeedNotResolved(ILogger logger, string problem);
+
     [LoggerMessage(1003, LogLevel.Information, "Liaa node {NodeId} stopped")]
     public static partial void NodeStopped(ILogger logger, NodeId nodeId);
 

@@ -45,15 +45,32 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     public static NodeProcess Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
 
     /// <summary>Starts the node with extra environment variables (configuration such as <c>Liaa__Node__ApiToken</c>).</summary>
-    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        Start([], environment, arguments);
+
+    /// <summary>
+    /// Starts the node through a <paramref name="launcher"/> that runs the command after it (e.g.
+    /// <c>ip netns exec NAME</c>, which becomes the node's own process: its PID is the node's).
+    /// </summary>
+    public static NodeProcess Start(IReadOnlyList<string> launcher, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        foreach (var word in launcher.Skip(1))
+        {
+            info.ArgumentList.Add(word);
+        }
+
+        if (launcher.Count > 0)
+        {
+            info.ArgumentList.Add(TestSupport.DotnetHost.Find());
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Liaa.Node.dll"));
         foreach (var argument in arguments)
         {

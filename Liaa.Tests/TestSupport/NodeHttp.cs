@@ -14,12 +14,21 @@ internal static class NodeHttp
         Timeout = TimeSpan.FromSeconds(30),
     };
 
-    /// <summary><c>PUT /v1/values/{key}</c> with a text value; fails the test with the problem details unless 2xx.</summary>
-    public static async Task PutAsync(Uri node, string key, string value, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>PUT /v1/values/{key}</c> with a text value (with the node's API <paramref name="token"/>, if it has one);
+    /// fails the test with the problem details unless 2xx.
+    /// </summary>
+    public static async Task PutAsync(Uri node, string key, string value, CancellationToken cancellationToken, string? token = null)
     {
         using var content = new StringContent(value, Encoding.UTF8);
         content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
-        using var response = await Client.PutAsync(new Uri(node, $"/v1/values/{Uri.EscapeDataString(key)}"), content, cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(node, $"/v1/values/{Uri.EscapeDataString(key)}")) { Content = content };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var response = await Client.SendAsync(request, cancellationToken);
         Assert.True(response.IsSuccessStatusCode, $"PUT {key} through {node}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
     }
 
