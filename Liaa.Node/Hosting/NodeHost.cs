@@ -8,9 +8,16 @@ namespace Liaa.Node.Hosting;
 /// in use fails the start with the reason), joins in the background, retrying while no seed answers
 /// (seeds may start after us), and stops it with the host.
 /// </summary>
+/// <remarks>
+/// The retries start at <see cref="FirstJoinRetry"/> and double up to <see cref="LastJoinRetry"/>: a seed
+/// that is starting at the same moment is usually up within a fraction of a second, and every moment not
+/// joined is a moment the node reports unhealthy (a fixed 2 s made a node that missed its seed by a
+/// millisecond wait 2 s more).
+/// </remarks>
 internal sealed class NodeHost : BackgroundService, IHealthCheck
 {
-    private static readonly TimeSpan JoinRetry = TimeSpan.FromSeconds(2);
+    internal static readonly TimeSpan FirstJoinRetry = TimeSpan.FromMilliseconds(250);
+    internal static readonly TimeSpan LastJoinRetry = TimeSpan.FromSeconds(2);
 
     private readonly LiaaNodeOptions _options;
     private readonly NodeMetrics _metrics;
@@ -35,6 +42,7 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var retry = FirstJoinRetry;
         while (!stoppingToken.IsCancellationRequested)
         {
             var result = await Node.BootstrapAsync(cancellationToken: stoppingToken).ConfigureAwait(false);
@@ -43,7 +51,8 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck
                 return;
             }
 
-            await Task.Delay(JoinRetry, _options.TimeProvider, stoppingToken).ConfigureAwait(false);
+            await Task.Delay(retry, _options.TimeProvider, stoppingToken).ConfigureAwait(false);
+            retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LastJoinRetry.Ticks));
         }
     }
 
