@@ -1,5 +1,8 @@
 using System.Net.Sockets;
 using System.Reflection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Liaa.AppHost;
 
@@ -46,7 +49,7 @@ internal static class LiaaNodes
         var udp = settings.UdpPort(index);
         node.WithEndpoint(port: udp, targetPort: udp, scheme: "udp", name: "udp", isProxied: false, protocol: ProtocolType.Udp)
             .WithHttpEndpoint(name: "http")
-            .WithHttpHealthCheck("/health")
+            .WithNodeHealthCheck()
             .WithArgs(context =>
             {
                 var http = node.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort);
@@ -76,6 +79,25 @@ internal static class LiaaNodes
         }
 
         return node.Resource;
+    }
+
+    /// <summary>The node's health check: <c>/health</c> answers 200, asked as <see cref="NodeHealthCheck"/> says.</summary>
+    private static IResourceBuilder<T> WithNodeHealthCheck<T>(this IResourceBuilder<T> node)
+        where T : IResourceWithEndpoints
+    {
+        var key = $"{node.Resource.Name}_http_/health_200_check";
+        var endpoint = node.Resource.GetEndpoint("http");
+        var services = node.ApplicationBuilder.Services;
+        services.TryAddSingleton<NodeHealthClient>();
+
+        // One instance per node: it remembers whether the node was healthy at the last check.
+        NodeHealthCheck? check = null;
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            key,
+            sp => check ??= new NodeHealthCheck(sp.GetRequiredService<NodeHealthClient>().Http, () => new Uri(new Uri(endpoint.Url), "/health"), sp.GetService<TimeProvider>() ?? TimeProvider.System),
+            failureStatus: null,
+            tags: null));
+        return node.WithHealthCheck(key);
     }
 
     /// <summary>

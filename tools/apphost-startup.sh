@@ -4,7 +4,8 @@
 # on free loopback ports (no launch profile, so a running cluster on 8468/18888 is left alone), and
 # prints the time from that command to every node answering /health with 200, the resident memory of
 # DCP (all its processes), the dashboard, the AppHost and the `dotnet run` wrapper, and the load
-# average. Then stops the AppHost with SIGTERM (what Ctrl+C does; a script's background job ignores
+# average, and a timeline in seconds from the command: when DCP's API server process appeared, and for each
+# node when its process appeared and when it first answered /health with 200. Then stops the AppHost with SIGTERM (what Ctrl+C does; a script's background job ignores
 # SIGINT) and checks that nothing it started is left.
 # Build first: dotnet build Liaa.AppHost -c Release
 set -u
@@ -43,13 +44,23 @@ for n in "${counts[@]}"; do
   runner=$!
   healthy=0
   deadline=$(( $(date +%s) + 180 ))
+  since() { printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)"; }
+  dcp_seen=""; seen=(); green=()
   while [ "$healthy" -lt "$n" ] && [ "$(date +%s)" -lt "$deadline" ]; do
     healthy=0
+    if [ -z "$dcp_seen" ]; then
+      owner=$(pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
+      [ -n "$owner" ] && pgrep -P "$owner" -f "dcp" >/dev/null && dcp_seen=$(since)
+    fi
     for i in $(seq 0 $((n - 1))); do
+      [ -n "${green[$i]:-}" ] && { healthy=$((healthy + 1)); continue; }
       http=$(pgrep -af "Liaa.Node serve --name node-$i .*--port $((base + i)) " | grep -o -- '--http [0-9.:]*' | head -n 1 | cut -d' ' -f2 || true)
-      [ -n "$http" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$http/health" || true)" = 200 ] && healthy=$((healthy + 1))
+      [ -n "$http" ] && [ -z "${seen[$i]:-}" ] && seen[$i]=$(since)
+      if [ -n "$http" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$http/health" || true)" = 200 ]; then
+        green[$i]=$(since); healthy=$((healthy + 1))
+      fi
     done
-    [ "$healthy" -lt "$n" ] && sleep 0.1
+    [ "$healthy" -lt "$n" ] && sleep 0.05
   done
   elapsed=$(echo "$(date +%s.%N) - $start" | bc)
   apphost=$(pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
@@ -59,6 +70,9 @@ for n in "${counts[@]}"; do
   nodes=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q 'Liaa.Node' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
   printf '%2d nodes: %5.1f s to %d/%d healthy | RSS MB: DCP %s (%d processes), dashboard %s, AppHost %s, dotnet run %s, nodes %s | load %s\n' \
     "$n" "$elapsed" "$healthy" "$n" "$(rss_mb $dcp_all)" "$(echo $dcp_all | wc -w)" "$(rss_mb $dashboard)" "$(rss_mb $apphost)" "$(rss_mb $runner)" "$(rss_mb $nodes)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  timeline="   timeline (s): DCP ${dcp_seen:-?}"
+  for i in $(seq 0 $((n - 1))); do timeline="$timeline | node-$i ${seen[$i]:-?} -> ${green[$i]:-?}"; done
+  echo "$timeline"
   family="$apphost $dcp_all $dashboard $nodes $(for p in $dcp; do descendants "$p"; done)"
   stop=$(date +%s.%N)
   kill -TERM "$apphost"

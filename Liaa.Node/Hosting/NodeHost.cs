@@ -10,9 +10,16 @@ namespace Liaa.Node.Hosting;
 /// every attempt, so a seed that moved is found at its new address; why a name gave no address is
 /// logged and shown by <c>/health</c> until the node has joined.
 /// </summary>
+/// <remarks>
+/// The retries start at <see cref="FirstJoinRetry"/> and double up to <see cref="LastJoinRetry"/>: a seed
+/// that is starting at the same moment is usually up within a fraction of a second, and every moment not
+/// joined is a moment the node reports unhealthy (a fixed 2 s made a node that missed its seed by a
+/// millisecond wait 2 s more).
+/// </remarks>
 internal sealed class NodeHost : BackgroundService, IHealthCheck
 {
-    private static readonly TimeSpan JoinRetry = TimeSpan.FromSeconds(2);
+    internal static readonly TimeSpan FirstJoinRetry = TimeSpan.FromMilliseconds(250);
+    internal static readonly TimeSpan LastJoinRetry = TimeSpan.FromSeconds(2);
 
     private readonly LiaaNodeOptions _options;
     private readonly NodeMetrics _metrics;
@@ -43,6 +50,7 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var retry = FirstJoinRetry;
         while (!stoppingToken.IsCancellationRequested)
         {
             if (await JoinOnceAsync(stoppingToken).ConfigureAwait(false))
@@ -51,7 +59,8 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck
                 return;
             }
 
-            await Task.Delay(JoinRetry, _options.TimeProvider, stoppingToken).ConfigureAwait(false);
+            await Task.Delay(retry, _options.TimeProvider, stoppingToken).ConfigureAwait(false);
+            retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LastJoinRetry.Ticks));
         }
     }
 
