@@ -4,7 +4,6 @@ using Liaa.Node.Protocol;
 using Liaa.Node.Rpc;
 using Liaa.Node.Storage;
 using Liaa.Node.Telemetry;
-using Liaa.Node.Wire;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Liaa.Node;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Liaa.Node.Wire;
+using Liaa.Node.Kademlia;
 
 namespace Liaa.Node.Hosting;
 
