@@ -1,3 +1,4 @@
+using Liaa.Node.Api;
 using Liaa.Node.Telemetry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -8,7 +9,7 @@ namespace Liaa.Node.Hosting;
 /// in use fails the start with the reason), joins in the background, retrying while no seed answers
 /// (seeds may start after us), and stops it with the host.
 /// </summary>
-internal sealed class NodeHost : BackgroundService, IHealthCheck
+internal sealed class NodeHost : BackgroundService, IHealthCheck, IRunningNode
 {
     private static readonly TimeSpan JoinRetry = TimeSpan.FromSeconds(2);
 
