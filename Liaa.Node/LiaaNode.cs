@@ -4,7 +4,6 @@ using Liaa.Node.Protocol;
 using Liaa.Node.Rpc;
 using Liaa.Node.Storage;
 using Liaa.Node.Telemetry;
-using Liaa.Node.Wire;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Liaa.Node;
@@ -235,6 +234,19 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
 
     IReadOnlyList<double> INodeStateSource.GetBucketFill() =>
         [.. _node.Routing.GetBuckets().Select(b => b.Fill)];
+
+    StorageGauges INodeStateSource.GetStorage()
+    {
+        var statistics = GetStorageStatistics();
+        return new StorageGauges(
+            statistics.MaxKeys,
+            statistics.MaxTotalBytes,
+            [.. Enum.GetValues<ValueOrigin>().Select(origin =>
+            {
+                var held = statistics.For(origin);
+                return new OriginGauge(origin.ToString().ToLowerInvariant(), held.Keys, held.Bytes);
+            })]);
+    }
 
     /// <summary>Stops maintenance and background work, fails pending calls and closes the socket.</summary>
     public async Task StopAsync()

@@ -1,6 +1,5 @@
 using Liaa.Node.Kademlia;
 using Liaa.Node.Storage;
-using Liaa.Node.Wire;
 
 namespace Liaa.Node;
 

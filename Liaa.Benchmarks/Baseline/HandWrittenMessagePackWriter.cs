@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using Liaa.Node.Kademlia;
 using Liaa.Node.Wire;
 using static Liaa.Node.Wire.MessagePackWriter;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Liaa.Node.Hosting;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Storage;
 using Liaa.Node.Wire;
@@ -32,9 +31,9 @@ internal static class NodeApi
     public static IEndpointRouteBuilder MapNodeApi(this IEndpointRouteBuilder endpoints)
     {
         var v1 = endpoints.MapGroup("/v1");
-        v1.MapGet("/node", (NodeHost host, HttpContext http) => NodeInfo(host.Node, http));
-        v1.MapGet("/routing-table", (NodeHost host) => RoutingTable(host.Node));
-        v1.MapGet("/storage", (NodeHost host) => Storage(host.Node));
+        v1.MapGet("/node", (IRunningNode host, HttpContext http) => NodeInfo(host.Node, http));
+        v1.MapGet("/routing-table", (IRunningNode host) => RoutingTable(host.Node));
+        v1.MapGet("/storage", (IRunningNode host) => Storage(host.Node));
         v1.MapGet("/values/{key}", GetValueAsync);
         v1.MapPut("/values/{key}", PutValueAsync);
         return endpoints;
@@ -111,7 +110,7 @@ internal static class NodeApi
         });
     }
 
-    private static async Task<IResult> GetValueAsync(string key, bool? digest, NodeHost host, HttpResponse response, CancellationToken cancellationToken)
+    private static async Task<IResult> GetValueAsync(string key, bool? digest, IRunningNode host, HttpResponse response, CancellationToken cancellationToken)
     {
         if (!TryParseKey(key, digest == true, out var id, out var problem))
         {
@@ -124,19 +123,16 @@ internal static class NodeApi
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Key not found", detail: $"No node holds {id}.");
         }
 
-        response.Headers[ValueTypeHeader] = TypeName(value.Kind);
+        response.Headers[ValueTypeHeader] = ValueText.TypeName(value.Kind);
         return value.Kind switch
         {
             DhtValueKind.String => Results.Text(value.AsString(), "text/plain; charset=utf-8"),
             DhtValueKind.Bytes => Results.Bytes(value.AsBytes(), "application/octet-stream"),
             DhtValueKind.Boolean => Results.Text(value.AsBoolean() ? "true" : "false", "application/json"),
             DhtValueKind.Float => Results.Text(FloatJson(value.AsDouble()), "application/json"),
-            _ => Results.Text(NodeCommandLine.FormatValue(value), "application/json"),
+            _ => Results.Text(ValueText.Format(value), "application/json"),
         };
     }
-
-    /// <summary>The value's type as the <c>Liaa-Value-Type</c> header and <c>/v1/storage</c> name it.</summary>
-    internal static string TypeName(DhtValueKind kind) => kind.ToString().ToLowerInvariant();
 
     /// <summary>
     /// A float as JSON: a number when it is finite, else the string <c>"NaN"</c>, <c>"Infinity"</c> or
@@ -147,7 +143,7 @@ internal static class NodeApi
         ? JsonSerializer.Serialize(number)
         : JsonSerializer.Serialize(number.ToString(CultureInfo.InvariantCulture));
 
-    private static async Task<IResult> PutValueAsync(string key, bool? digest, HttpRequest request, NodeHost host, ApiAccess access, CancellationToken cancellationToken)
+    private static async Task<IResult> PutValueAsync(string key, bool? digest, HttpRequest request, IRunningNode host, ApiAccess access, CancellationToken cancellationToken)
     {
         if (!access.MayWrite(request))
         {

@@ -149,9 +149,6 @@ internal sealed class BenchOutput
 
     public static string Percent(double ratio, int decimals = 1) =>
         double.IsNaN(ratio) ? "-" : (ratio * 100).ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) + " %";
-
-    public static string Milliseconds(TimeSpan value) =>
-        value.TotalMilliseconds.ToString(value.TotalMilliseconds < 10 ? "F2" : "F1", CultureInfo.InvariantCulture) + " ms";
 }
 
 /// <summary>A step's progress: a fraction done (0–1) and a status shown beside it.</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using Liaa.Node.Api;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Wire;
 
@@ -165,7 +166,7 @@ internal static class NodeCommandLine
                 return NotFound;
             }
 
-            Console.WriteLine(parse.GetValue(valueOnly) ? FormatValue(found) : FormatTypedValue(found));
+            Console.WriteLine(parse.GetValue(valueOnly) ? ValueText.Format(found) : ValueText.FormatTyped(found));
             return Success;
         }, cancellationToken));
         return command;
@@ -292,23 +293,6 @@ internal static class NodeCommandLine
 
         return DhtValue.FromString(text);
     }
-
-    /// <summary>
-    /// How <c>get</c> prints a value: its type, then the value (<c>string: 68656c6c6f</c> and <c>bytes: 68656c6c6f</c>
-    /// differ, as do <c>string: 42</c> and <c>integer: 42</c>). The type names are the HTTP API's.
-    /// </summary>
-    internal static string FormatTypedValue(DhtValue value) => $"{Api.NodeApi.TypeName(value.Kind)}: {FormatValue(value)}";
-
-    /// <summary>A value alone: strings as they are, bytes in hexadecimal, numbers invariant.</summary>
-    internal static string FormatValue(DhtValue value) => value.Kind switch
-    {
-        DhtValueKind.String => value.AsString(),
-        DhtValueKind.Bytes => Convert.ToHexStringLower(value.AsBytes()),
-        DhtValueKind.Integer => value.ToString(),
-        DhtValueKind.Float => value.AsDouble().ToString("R", CultureInfo.InvariantCulture),
-        DhtValueKind.Boolean => value.AsBoolean() ? "true" : "false",
-        _ => value.ToString(),
-    };
 }
 
 /// <summary>A command-line problem, reported as "error: message" with exit code 2.</summary>

@@ -1,3 +1,4 @@
+using Liaa.Node.Api;
 using Liaa.Node.Telemetry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -16,7 +17,7 @@ namespace Liaa.Node.Hosting;
 /// joined is a moment the node reports unhealthy (a fixed 2 s made a node that missed its seed by a
 /// millisecond wait 2 s more).
 /// </remarks>
-internal sealed class NodeHost : BackgroundService, IHealthCheck
+internal sealed class NodeHost : BackgroundService, IHealthCheck, IRunningNode
 {
     internal static readonly TimeSpan FirstJoinRetry = TimeSpan.FromMilliseconds(250);
     internal static readonly TimeSpan LastJoinRetry = TimeSpan.FromSeconds(2);

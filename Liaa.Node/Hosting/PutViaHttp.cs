@@ -2,7 +2,8 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Liaa.Node.Wire;
+using Liaa.Node.Api;
+using Liaa.Node.Kademlia;
 
 namespace Liaa.Node.Hosting;
 
@@ -69,7 +70,7 @@ internal static class PutViaHttp
         DhtValueKind.String => (Encoding.UTF8.GetBytes(value.AsString()), "text/plain; charset=utf-8"),
         DhtValueKind.Bytes => (value.AsBytes(), "application/octet-stream"),
         DhtValueKind.Float => (Encoding.UTF8.GetBytes(FloatJson(value.AsDouble())), "application/json"),
-        _ => (Encoding.UTF8.GetBytes(NodeCommandLine.FormatValue(value)), "application/json"),
+        _ => (Encoding.UTF8.GetBytes(ValueText.Format(value)), "application/json"),
     };
 
     // A float stays a float through JSON: 3 would come back an integer, so it is written 3.0.

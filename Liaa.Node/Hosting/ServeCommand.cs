@@ -120,6 +120,7 @@ internal static class ServeCommand
         builder.Services.AddSingleton(sp => new NodeMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton<NodeHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeHost>());
+        builder.Services.AddSingleton<IRunningNode>(sp => sp.GetRequiredService<NodeHost>());
         builder.Services.AddHealthChecks().AddCheck<NodeHost>("kademlia");
 
         await using var app = builder.Build();

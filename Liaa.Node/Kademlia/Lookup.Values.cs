@@ -1,4 +1,3 @@
-using Liaa.Node.Wire;
 
 namespace Liaa.Node.Kademlia;
 

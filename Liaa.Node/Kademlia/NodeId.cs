@@ -216,21 +216,6 @@ public readonly struct NodeId : IEquatable<NodeId>, IComparable<NodeId>
         return new BigInteger(bytes, isUnsigned: true, isBigEndian: true);
     }
 
-    /// <summary>Builds an id from a non-negative <see cref="BigInteger"/> below 2^160.</summary>
-    public static NodeId FromBigInteger(BigInteger value)
-    {
-        if (value.Sign < 0 || value.GetBitLength() > BitLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(value), "A node id is a non-negative number below 2^160.");
-        }
-
-        Span<byte> bytes = stackalloc byte[ByteLength];
-        bytes.Clear();
-        var count = value.GetByteCount(isUnsigned: true);
-        value.TryWriteBytes(bytes[(ByteLength - count)..], out _, isUnsigned: true, isBigEndian: true);
-        return FromBytes(bytes);
-    }
-
     public int CompareTo(NodeId other)
     {
         var c = _high.CompareTo(other._high);

@@ -26,6 +26,13 @@ public interface IDatagramTransport : IAsyncDisposable
     /// maximum-size datagram: a longer one is truncated, as a UDP socket does).
     /// </summary>
     ValueTask<ReceivedDatagram> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// An endpoint in the form transports report sources in: an IPv4-mapped IPv6 endpoint (as a
+    /// dual-stack socket reports IPv4 peers) mapped back to IPv4, anything else as it is.
+    /// </summary>
+    static IPEndPoint Normalize(IPEndPoint endPoint) =>
+        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
 }
 
 /// <summary>A received datagram: how many bytes were written to the buffer, and who sent them.</summary>

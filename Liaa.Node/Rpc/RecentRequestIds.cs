@@ -12,36 +12,12 @@ namespace Liaa.Node.Rpc;
 /// </summary>
 internal sealed class RecentRequestIds(int capacity)
 {
-    private readonly Lock _gate = new();
-    private readonly Queue<Key> _order = new();
-    private readonly HashSet<Key> _set = [];
+    private readonly RecentSet<Key> _recent = new(capacity);
 
     /// <summary>Records the request; false when the same source sent the same id within the window.</summary>
-    public bool TryAdd(IPEndPoint source, MessageId id)
-    {
-        if (capacity == 0)
-        {
-            return true;
-        }
-
-        // The endpoint may be the transport's shared, cached instance: keep a copy.
-        var key = new Key(source.Address, source.Port, id);
-        lock (_gate)
-        {
-            if (!_set.Add(key))
-            {
-                return false;
-            }
-
-            _order.Enqueue(key);
-            if (_order.Count > capacity)
-            {
-                _set.Remove(_order.Dequeue());
-            }
-
-            return true;
-        }
-    }
+    public bool TryAdd(IPEndPoint source, MessageId id) =>
+        // The endpoint may be the transport's shared, cached instance: keep a copy. At capacity 0 every request is new.
+        capacity == 0 || _recent.TryAdd(new Key(source.Address, source.Port, id));
 
     private readonly record struct Key(IPAddress Address, int Port, MessageId Id);
 }

@@ -42,7 +42,7 @@ public sealed partial class RpcEndpoint
         }
 
         // Responses come back from the address as the transport reports it, never IPv4-mapped.
-        remote = UdpDatagramTransport.Normalize(remote);
+        remote = IDatagramTransport.Normalize(remote);
         if (Interlocked.Increment(ref _pendingCount) > _options.MaxPendingCalls)
         {
             var pending = Interlocked.Decrement(ref _pendingCount);

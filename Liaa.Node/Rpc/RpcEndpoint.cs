@@ -132,7 +132,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     public bool IsKnownLiaaPeer(IPEndPoint endPoint)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        return _knownLiaaPeers.Contains(UdpDatagramTransport.Normalize(endPoint));
+        return _knownLiaaPeers.Contains(IDatagramTransport.Normalize(endPoint));
     }
 
     /// <summary>
@@ -152,7 +152,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     public bool HasAnsweredAs(IPEndPoint endPoint, NodeId id)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        return _answeredPeers.HasAnsweredAs(UdpDatagramTransport.Normalize(endPoint), id);
+        return _answeredPeers.HasAnsweredAs(IDatagramTransport.Normalize(endPoint), id);
     }
 
     /// <summary>Starts the receive loop. Once only.</summary>

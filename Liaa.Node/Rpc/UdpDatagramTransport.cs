@@ -214,8 +214,7 @@ public sealed class UdpDatagramTransport : IDatagramTransport, IBlockingDatagram
     }
 
     /// <summary>Maps an IPv4-mapped IPv6 endpoint (as a dual-stack socket reports IPv4 peers) back to IPv4.</summary>
-    internal static IPEndPoint Normalize(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
+    internal static IPEndPoint Normalize(IPEndPoint endPoint) => IDatagramTransport.Normalize(endPoint);
 
     private static bool IsStaleIcmpError(SocketError error) =>
         error is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable;

@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using Liaa.Node.Kademlia;
-using Liaa.Node.Wire;
 
 namespace Liaa.Node.Storage;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using Liaa.Node.Kademlia;
-using Liaa.Node.Wire;
 
 namespace Liaa.Node.Storage;
 

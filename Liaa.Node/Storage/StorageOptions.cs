@@ -1,3 +1,5 @@
+using Liaa.Node.Kademlia;
+
 namespace Liaa.Node.Storage;
 
 /// <summary>
@@ -81,7 +83,7 @@ public sealed class StorageOptions
     /// Why <paramref name="value"/> is refused for its size, in the user's terms (the encoded size,
     /// and for a text or bytes, its own length), or null when it fits <see cref="MaxValueBytes"/>.
     /// </summary>
-    public string? DescribeTooLarge(Wire.DhtValue value)
+    public string? DescribeTooLarge(DhtValue value)
     {
         ArgumentNullException.ThrowIfNull(value);
         var size = value.Encoded.Length;
@@ -95,8 +97,8 @@ public sealed class StorageOptions
             : $"{SectionName}:{nameof(MaxValueBytes)}";
         var content = value.Kind switch
         {
-            Wire.DhtValueKind.String => $", a text of {System.Text.Encoding.UTF8.GetByteCount(value.AsString()):N0} UTF-8 bytes",
-            Wire.DhtValueKind.Bytes => $", {value.AsBytes().Length:N0} raw bytes",
+            DhtValueKind.String => $", a text of {System.Text.Encoding.UTF8.GetByteCount(value.AsString()):N0} UTF-8 bytes",
+            DhtValueKind.Bytes => $", {value.AsBytes().Length:N0} raw bytes",
             _ => string.Empty,
         };
         return string.Create(

@@ -1,5 +1,4 @@
 using Liaa.Node.Kademlia;
-using Liaa.Node.Wire;
 
 namespace Liaa.Node.Storage;
 

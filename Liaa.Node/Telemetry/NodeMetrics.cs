@@ -1,8 +1,5 @@
 using System.Diagnostics.Metrics;
 using Liaa.Node.Kademlia;
-using Liaa.Node.Rpc;
-using Liaa.Node.Storage;
-using Liaa.Node.Wire;
 
 namespace Liaa.Node.Telemetry;
 
@@ -14,7 +11,9 @@ namespace Liaa.Node.Telemetry;
 /// </summary>
 /// <remarks>
 /// Gauges (routing table, buckets, storage) are observed from a <see cref="INodeStateSource"/> at
-/// collection time, so they cost nothing between scrapes.
+/// collection time, so they cost nothing between scrapes. Telemetry is a leaf: it knows the core's
+/// vocabulary (<see cref="LookupKind"/>) and nothing of the layers that report to it, which pass
+/// their tags as names (the RPC layer through <c>Rpc/RpcMetricsObserver.cs</c>).
 /// </remarks>
 public sealed class NodeMetrics : IDisposable
 {
@@ -106,21 +105,23 @@ public sealed class NodeMetrics : IDisposable
         }
     }
 
-    public void RpcClientCompleted(RpcMethod method, RpcStatus status, TimeSpan elapsed)
+    /// <summary>An RPC this node sent ended; <paramref name="method"/> and <paramref name="outcome"/> are wire names (<c>FIND_NODE</c>, <c>timeout</c>).</summary>
+    public void RpcClientCompleted(string method, string outcome, bool timedOut, TimeSpan elapsed)
     {
-        var methodTag = new KeyValuePair<string, object?>("rpc.method", WireCodec.MethodName(method));
-        _rpcClientDuration.Record(elapsed.TotalSeconds, methodTag, new KeyValuePair<string, object?>("liaa.rpc.outcome", RpcTelemetry.OutcomeName(status)));
-        if (status == RpcStatus.Timeout)
+        var methodTag = new KeyValuePair<string, object?>("rpc.method", method);
+        _rpcClientDuration.Record(elapsed.TotalSeconds, methodTag, new KeyValuePair<string, object?>("liaa.rpc.outcome", outcome));
+        if (timedOut)
         {
             _rpcClientTimeouts.Add(1, methodTag);
         }
     }
 
-    public void RpcServed(RpcMethod method) => _rpcServerRequests.Add(1, new KeyValuePair<string, object?>("rpc.method", WireCodec.MethodName(method)));
+    public void RpcServed(string method) => _rpcServerRequests.Add(1, new KeyValuePair<string, object?>("rpc.method", method));
 
-    public void DatagramDropped(DropReason reason) => _datagramsDropped.Add(1, new KeyValuePair<string, object?>("liaa.drop.reason", DropReasonName(reason)));
+    /// <summary>A datagram was dropped; <paramref name="reason"/> in snake_case (<c>too_short</c>).</summary>
+    public void DatagramDropped(string reason) => _datagramsDropped.Add(1, new KeyValuePair<string, object?>("liaa.drop.reason", reason));
 
-    public void ReplyTrimmed(RpcMethod method) => _repliesTrimmed.Add(1, new KeyValuePair<string, object?>("rpc.method", WireCodec.MethodName(method)));
+    public void ReplyTrimmed(string method) => _repliesTrimmed.Add(1, new KeyValuePair<string, object?>("rpc.method", method));
 
     public void ReplyWithheld() => _repliesWithheld.Add(1);
 
@@ -159,39 +160,13 @@ public sealed class NodeMetrics : IDisposable
         }
     }
 
-    /// <summary>snake_case of a drop reason, as the metric label.</summary>
-    public static string DropReasonName(DropReason reason) => reason switch
-    {
-        DropReason.TooShort => "too_short",
-        DropReason.UnknownType => "unknown_type",
-        DropReason.MalformedBody => "malformed_body",
-        DropReason.TrailingBytes => "trailing_bytes",
-        DropReason.TooDeep => "too_deep",
-        DropReason.WrongShape => "wrong_shape",
-        DropReason.UnknownMethod => "unknown_method",
-        DropReason.WrongArgumentType => "wrong_argument_type",
-        DropReason.WrongIdLength => "wrong_id_length",
-        DropReason.InvalidAddress => "invalid_address",
-        DropReason.InvalidValue => "invalid_value",
-        DropReason.MalformedHeader => "malformed_header",
-        DropReason.UnexpectedResponse => "unexpected_response",
-        DropReason.WrongSource => "wrong_source",
-        DropReason.LateOrDuplicate => "late_or_duplicate",
-        DropReason.Oversized => "oversized",
-        DropReason.Overloaded => "overloaded",
-        DropReason.RateLimited => "rate_limited",
-        DropReason.StoreRateLimited => "store_rate_limited",
-        DropReason.DuplicateRequest => "duplicate_request",
-        _ => reason.ToString().ToLowerInvariant(),
-    };
-
     private int Observe(Func<INodeStateSource, int> read) => _state is { } state ? read(state) : 0;
 
-    private IEnumerable<Measurement<long>> ObserveLimit(Func<StorageStatistics, long> read)
+    private IEnumerable<Measurement<long>> ObserveLimit(Func<StorageGauges, long> read)
     {
         if (_state is { } state)
         {
-            yield return new Measurement<long>(read(state.GetStorageStatistics()));
+            yield return new Measurement<long>(read(state.GetStorage()));
         }
     }
 
@@ -216,11 +191,9 @@ public sealed class NodeMetrics : IDisposable
             yield break;
         }
 
-        var statistics = state.GetStorageStatistics();
-        foreach (var origin in Enum.GetValues<ValueOrigin>())
+        foreach (var held in state.GetStorage().Origins)
         {
-            var held = statistics.For(origin);
-            yield return new Measurement<long>(bytes ? held.Bytes : held.Keys, new KeyValuePair<string, object?>("liaa.origin", origin.ToString().ToLowerInvariant()));
+            yield return new Measurement<long>(bytes ? held.Bytes : held.Keys, new KeyValuePair<string, object?>("liaa.origin", held.Origin));
         }
     }
 }
@@ -235,5 +208,11 @@ public interface INodeStateSource
     /// <summary>Contacts / k for each bucket, by bucket index (0 = the bucket covering the most distant half).</summary>
     IReadOnlyList<double> GetBucketFill();
 
-    StorageStatistics GetStorageStatistics();
+    StorageGauges GetStorage();
 }
+
+/// <summary>Keys and bytes held for one origin, named as the <c>liaa.origin</c> tag (own, replicated, cached).</summary>
+public readonly record struct OriginGauge(string Origin, long Keys, long Bytes);
+
+/// <summary>What the storage gauges read: the limits and what is held, by origin.</summary>
+public sealed record StorageGauges(long MaxKeys, long MaxTotalBytes, IReadOnlyList<OriginGauge> Origins);

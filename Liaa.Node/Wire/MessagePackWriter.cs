@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
+using Liaa.Node.Kademlia;
 using LibraryWriter = MessagePack.MessagePackWriter;
 
 namespace Liaa.Node.Wire;

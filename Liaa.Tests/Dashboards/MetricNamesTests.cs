@@ -44,10 +44,11 @@ public sealed partial class MetricNamesTests
 
     private static void FeedEveryInstrument(NodeMetrics metrics)
     {
-        metrics.RpcClientCompleted(RpcMethod.FindNode, RpcStatus.Timeout, TimeSpan.FromMilliseconds(5));
-        metrics.RpcServed(RpcMethod.Ping);
-        metrics.DatagramDropped(DropReason.TooShort);
-        metrics.ReplyTrimmed(RpcMethod.FindNode);
+        var rpc = new RpcMetricsObserver(metrics);
+        rpc.OnClientCompleted(RpcMethod.FindNode, RpcStatus.Timeout, TimeSpan.FromMilliseconds(5), responseBytes: 0);
+        rpc.OnServerRequest(RpcMethod.Ping);
+        rpc.OnDropped(DropReason.TooShort);
+        rpc.OnReplyTrimmed(RpcMethod.FindNode);
         metrics.ReplyWithheld();
         metrics.ContactRefused("subnet");
         metrics.LookupDeadlineExceeded(LookupKind.FindValue);

@@ -1,4 +1,5 @@
 using System.Net;
+using Liaa.Node.Kademlia;
 using Liaa.Node;
 using Liaa.Node.Wire;
 using Liaa.Tests.TestSupport;

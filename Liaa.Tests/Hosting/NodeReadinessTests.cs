@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Liaa.Node.Kademlia;
 using Liaa.Node;
 using Liaa.Node.Hosting;
 using Liaa.Node.Rpc;

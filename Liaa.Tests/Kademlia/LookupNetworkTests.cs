@@ -1,5 +1,4 @@
 using Liaa.Node.Kademlia;
-using Liaa.Node.Wire;
 using Liaa.Tests.Storage;
 using static Liaa.Tests.Kademlia.TestContacts;
 

@@ -2,6 +2,7 @@ using System.Net;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Rpc;
 using Liaa.Node.Wire;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Liaa.Tests.Rpc;
 
@@ -88,10 +89,10 @@ public sealed class RpcEndpointBookkeepingTests
     [Fact]
     public void Constructor_NamesEveryInvalidOption_AtOnce()
     {
-        var net = new InMemoryNetwork(TimeProvider.System, new Random(1));
+        var net = new InMemoryNetwork(new FakeTimeProvider(), new Random(1));
         var options = new RpcOptions { Timeout = TimeSpan.Zero, MaxConcurrentRequests = 0, MaxPendingCalls = -1 };
 
-        var error = Assert.Throws<ArgumentException>(() => new RpcEndpoint(net.Bind(Peer(1)), new TestHandler(default), options, TimeProvider.System));
+        var error = Assert.Throws<ArgumentException>(() => new RpcEndpoint(net.Bind(Peer(1)), new TestHandler(default), options, new FakeTimeProvider()));
 
         Assert.Contains("Timeout", error.Message);
         Assert.Contains("MaxConcurrentRequests", error.Message);

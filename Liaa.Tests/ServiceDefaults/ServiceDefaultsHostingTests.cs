@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Liaa.Node.Hosting;
 using Liaa.Node.Telemetry;
-using Liaa.Node.Wire;
 using Liaa.Tests.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -125,9 +124,9 @@ public sealed class ServiceDefaultsHostingTests
         using var ours = new NodeMetrics(host.Services.GetRequiredService<IMeterFactory>());
         using var theirs = new NodeMetrics(otherHost.Services.GetRequiredService<IMeterFactory>());
 
-        ours.RpcServed(RpcMethod.FindNode);
-        ours.RpcServed(RpcMethod.FindNode);
-        theirs.RpcServed(RpcMethod.FindNode);
+        ours.RpcServed("FIND_NODE");
+        ours.RpcServed("FIND_NODE");
+        theirs.RpcServed("FIND_NODE");
         host.Services.GetRequiredService<MeterProvider>().ForceFlush();
         await host.StopAsync(TestContext.Current.CancellationToken);
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Liaa.Node.Kademlia;
 using Liaa.Node.Wire;
 
 namespace Liaa.Tests.Wire;

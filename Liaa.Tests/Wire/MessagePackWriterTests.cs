@@ -4,7 +4,7 @@ using Liaa.Node.Wire;
 namespace Liaa.Tests.Wire;
 
 /// <summary>
-/// The writer's static <c>Encode*</c> methods (one token into a span, for <see cref="DhtValue"/>'s
+/// The writer's static <c>Encode*</c> methods (one token into a span, for <c>DhtValue</c>'s
 /// exact-size arrays) must make the same bytes as the writer itself, which is MessagePack-CSharp's.
 /// </summary>
 public sealed class MessagePackWriterTests

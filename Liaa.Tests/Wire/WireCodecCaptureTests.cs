@@ -1,3 +1,4 @@
+using Liaa.Node.Kademlia;
 using Liaa.Node.Wire;
 
 namespace Liaa.Tests.Wire;
