@@ -60,9 +60,10 @@ internal static class BenchCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var k = new Option<int?>("--k") { Description = "Bucket size and replication factor of Liaa's nodes and clients (default 20; OpenDHT stores at 8)." };
+        var profile = new Option<bool>("--profile") { Description = "Trace Liaa's puts measured one at a time and print where their time went (lookup, STOREs); tracing slows them." };
         var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
         {
-            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k,
+            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, profile,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -77,6 +78,7 @@ internal static class BenchCommand
                 IncludeOpenDht = parse.GetValue(only) is null or "opendht",
                 NodeEnvironment = ParseEnvironment(parse.GetValue(nodeEnvironment) ?? []),
                 K = parse.GetValue(k) is { } size ? Positive(size, "--k") : null,
+                Profile = parse.GetValue(profile),
             };
             await new ClusterBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));

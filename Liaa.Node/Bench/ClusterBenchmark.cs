@@ -50,6 +50,9 @@ internal sealed record ClusterBenchmarkOptions
     /// <summary>How long after the last node started every node may take to know 8 live peers.</summary>
     public TimeSpan PeersTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Trace the puts measured one at a time and print where their time went (<see cref="PutProfile"/>).</summary>
+    public bool Profile { get; init; }
+
     /// <summary>Puts (and gets) in the throughput phase: four times the latency phase.</summary>
     public int ThroughputOperations => Operations * 4;
 }
@@ -163,6 +166,7 @@ internal sealed partial class ClusterBenchmark
             var keys = Enumerable.Range(0, _options.Operations).Select(i => NodeId.FromKey($"{prefix}-seq-{i}")).ToArray();
 
             var puts = new LatencySample();
+            var profile = _options.Profile ? new PutProfile() : null;
             var putsFailed = await _output.StepAsync($"Liaa: {keys.Length} puts, one at a time", async progress =>
             {
                 var failed = 0;
@@ -177,6 +181,14 @@ internal sealed partial class ClusterBenchmark
 
                 return failed;
             }).ConfigureAwait(false);
+            if (profile is not null)
+            {
+                profile.Dispose();
+                foreach (var line in profile.Describe())
+                {
+                    _output.Line(line);
+                }
+            }
 
             var gets = new LatencySample();
             var found = await _output.StepAsync($"Liaa: {keys.Length} gets, one at a time", async progress =>
