@@ -241,7 +241,9 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
             _maintenance.Dispose();
         }
 
+        await _node.PutTails.WhenIdleAsync().ConfigureAwait(false);
         await _node.Rpc.StopAsync().ConfigureAwait(false);
+        await _node.PutTails.StopAsync().ConfigureAwait(false);
         await _node.Background.StopAsync().ConfigureAwait(false);
         await _node.Rpc.DisposeAsync().ConfigureAwait(false);
         if (_node.OwnedTransport is { } transport)

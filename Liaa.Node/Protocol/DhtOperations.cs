@@ -87,7 +87,7 @@ internal sealed class DhtOperations
             return new PutResult(key, false, 0, 0, ex.Message) { IsStorageFailure = true };
         }
 
-        var (stored, asked) = await StoreAtClosestAsync(key, value, publishedAt, cancellationToken).ConfigureAwait(false);
+        var (stored, asked) = await StoreAtClosestAsync(key, value, publishedAt, _node.Options.Storage.PutAcknowledgements, cancellationToken).ConfigureAwait(false);
         activity?.SetTag("liaa.put.stored", stored);
         activity?.SetTag("liaa.put.asked", asked);
         return new PutResult(key, true, stored, asked, null);
@@ -197,7 +197,7 @@ internal sealed class DhtOperations
         activity?.SetTag("liaa.replicate.keys", due.Count);
         foreach (var stored in due)
         {
-            await StoreAtClosestAsync(stored.Key, stored.Value, stored.PublishedAt, cancellationToken).ConfigureAwait(false);
+            await StoreAtClosestAsync(stored.Key, stored.Value, stored.PublishedAt, null, cancellationToken).ConfigureAwait(false);
             _node.Store.MarkReplicated(stored.Key);
         }
 
@@ -234,7 +234,7 @@ internal sealed class DhtOperations
                 continue;
             }
 
-            await StoreAtClosestAsync(renewed.Key, renewed.Value, renewed.PublishedAt, cancellationToken, () => IsStillHeld(renewed)).ConfigureAwait(false);
+            await StoreAtClosestAsync(renewed.Key, renewed.Value, renewed.PublishedAt, null, cancellationToken, () => IsStillHeld(renewed)).ConfigureAwait(false);
             republished++;
         }
 
@@ -265,9 +265,14 @@ internal sealed class DhtOperations
         return targets;
     }
 
-    /// <summary>Stores at the k closest nodes; with <paramref name="isStillCurrent"/>, only if it still holds once the lookup is done.</summary>
+    /// <summary>
+    /// Stores at the k closest nodes, all STOREs sent at once; with <paramref name="isStillCurrent"/>, only if it
+    /// still holds once the lookup is done. Returns once <paramref name="acknowledgements"/> nodes stored it (all
+    /// when null) or every STORE ended; the STOREs still out then finish as <see cref="NodeRuntime.PutTails"/>.
+    /// </summary>
+    /// <returns>Nodes that stored the value by the time this returns, and nodes asked.</returns>
     private async Task<(int Stored, int Asked)> StoreAtClosestAsync(
-        NodeId key, DhtValue value, DateTimeOffset publishedAt, CancellationToken cancellationToken, Func<bool>? isStillCurrent = null)
+        NodeId key, DhtValue value, DateTimeOffset publishedAt, int? acknowledgements, CancellationToken cancellationToken, Func<bool>? isStillCurrent = null)
     {
         var lookup = await _node.Lookups.RunAsync(LookupKind.FindNode, key, cancellationToken).ConfigureAwait(false);
         if (isStillCurrent is not null && !isStillCurrent())
@@ -277,28 +282,61 @@ internal sealed class DhtOperations
 
         var targets = lookup.ClosestNodes;
         var request = new StoreRequest(_node.Self, key, value) { PublishedAt = publishedAt };
-        var calls = targets.Select(c => _node.Rpc.SendAsync(c.EndPoint, request, null, cancellationToken)).ToArray();
-        var results = await Task.WhenAll(calls).ConfigureAwait(false);
-        var stored = 0;
-        for (var i = 0; i < results.Length; i++)
+        var calls = new Dictionary<Task<RpcResult>, Contact>(targets.Count);
+        foreach (var target in targets)
         {
-            switch (results[i].Status)
-            {
-                case RpcStatus.Ok:
-                    _node.Contacts.Observe(targets[i]);
-                    if (results[i].Response is StoreResponse { Stored: true })
-                    {
-                        stored++;
-                    }
+            calls[_node.Rpc.SendAsync(target.EndPoint, request, null, cancellationToken)] = target;
+        }
 
-                    break;
-                case RpcStatus.Timeout:
-                    _node.Contacts.Failed(targets[i]);
-                    break;
+        var wanted = Math.Min(acknowledgements ?? targets.Count, targets.Count);
+        var stored = 0;
+        if (wanted == targets.Count)
+        {
+            await Task.WhenAll(calls.Keys).ConfigureAwait(false);
+            foreach (var (call, target) in calls)
+            {
+                stored += Record(target, call.Result) ? 1 : 0;
             }
+
+            return (stored, targets.Count);
+        }
+
+        while (calls.Count > 0 && stored < wanted)
+        {
+            var completed = await Task.WhenAny(calls.Keys).ConfigureAwait(false);
+            stored += Record(calls[completed], await completed.ConfigureAwait(false)) ? 1 : 0;
+            calls.Remove(completed);
+        }
+
+        if (calls.Count > 0)
+        {
+            var rest = calls.ToArray();
+            _node.PutTails.Run(async _ =>
+            {
+                foreach (var (call, target) in rest)
+                {
+                    Record(target, await call.ConfigureAwait(false));
+                }
+            });
         }
 
         return (stored, targets.Count);
+    }
+
+    /// <summary>Notes a STORE's outcome against its node; true when the node stored the value.</summary>
+    private bool Record(Contact target, RpcResult result)
+    {
+        switch (result.Status)
+        {
+            case RpcStatus.Ok:
+                _node.Contacts.Observe(target);
+                return result.Response is StoreResponse { Stored: true };
+            case RpcStatus.Timeout:
+                _node.Contacts.Failed(target);
+                return false;
+            default:
+                return false;
+        }
     }
 }
 
