@@ -50,8 +50,8 @@ internal sealed record ClusterBenchmarkOptions
     /// <summary>How long after the last node started every node may take to know 8 live peers.</summary>
     public TimeSpan PeersTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Measured runs per system on the same cluster (fresh keys, and for OpenDHT fresh clients, each run); each figure is reported as the median run with the min–max spread.</summary>
-    public int Runs { get; init; } = 3;
+    /// <summary>Measured runs per system on the same cluster (fresh keys, and for OpenDHT fresh clients, each run); each figure is reported as the median run with the min–max spread. The command's default is 3.</summary>
+    public int Runs { get; init; } = 1;
 
     /// <summary>Liaa's bench putter answers once this many holders stored a value (<c>Liaa:Storage:PutAcknowledgements</c>); null waits for all k.</summary>
     public int? PutAcknowledgements { get; init; }
