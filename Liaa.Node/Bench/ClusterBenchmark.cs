@@ -196,68 +196,66 @@ internal sealed partial class ClusterBenchmark
     private async Task<ClusterFigures> MeasureLiaaAsync(
         LiaaNode putter, LiaaNode getter, DhtValue value, string prefix, int run, ProcessCluster cluster, TimeSpan startTime, CancellationToken cancellationToken)
     {
+        var keys = Enumerable.Range(0, _options.Operations).Select(i => NodeId.FromKey($"{prefix}-seq-{i}")).ToArray();
+
+        var puts = new LatencySample();
+        var profile = _options.Profile ? new PutProfile() : null;
+        var putsFailed = await _output.StepAsync($"Liaa run {run}: {keys.Length} puts, one at a time", async progress =>
         {
-            var keys = Enumerable.Range(0, _options.Operations).Select(i => NodeId.FromKey($"{prefix}-seq-{i}")).ToArray();
-
-            var puts = new LatencySample();
-            var profile = _options.Profile ? new PutProfile() : null;
-            var putsFailed = await _output.StepAsync($"Liaa run {run}: {keys.Length} puts, one at a time", async progress =>
+            var failed = 0;
+            for (var i = 0; i < keys.Length; i++)
             {
-                var failed = 0;
-                for (var i = 0; i < keys.Length; i++)
-                {
-                    var begun = TimeProvider.System.GetTimestamp();
-                    var result = await putter.PutAsync(keys[i], value, cancellationToken).ConfigureAwait(false);
-                    puts.Add(TimeProvider.System.GetElapsedTime(begun));
-                    failed += result.StoredAt > 0 ? 0 : 1;
-                    progress.Report((i + 1.0) / keys.Length);
-                }
-
-                return failed;
-            }).ConfigureAwait(false);
-            if (profile is not null)
-            {
-                profile.Dispose();
-                foreach (var line in profile.Describe())
-                {
-                    _output.Line(line);
-                }
+                var begun = TimeProvider.System.GetTimestamp();
+                var result = await putter.PutAsync(keys[i], value, cancellationToken).ConfigureAwait(false);
+                puts.Add(TimeProvider.System.GetElapsedTime(begun));
+                failed += result.StoredAt > 0 ? 0 : 1;
+                progress.Report((i + 1.0) / keys.Length);
             }
 
-            var gets = new LatencySample();
-            var found = await _output.StepAsync($"Liaa run {run}: {keys.Length} gets, one at a time", async progress =>
+            return failed;
+        }).ConfigureAwait(false);
+        if (profile is not null)
+        {
+            profile.Dispose();
+            foreach (var line in profile.Describe())
             {
-                var hits = 0;
-                for (var i = 0; i < keys.Length; i++)
-                {
-                    var begun = TimeProvider.System.GetTimestamp();
-                    var result = await getter.GetAsync(keys[i], cancellationToken).ConfigureAwait(false);
-                    gets.Add(TimeProvider.System.GetElapsedTime(begun));
-                    hits += value.Equals(result.Value) ? 1 : 0;
-                    progress.Report((i + 1.0) / keys.Length);
-                }
-
-                return hits;
-            }).ConfigureAwait(false);
-
-            var bulk = Enumerable.Range(0, _options.ThroughputOperations).Select(i => NodeId.FromKey($"{prefix}-bulk-{i}")).ToArray();
-            var putRate = await _output.StepAsync($"Liaa run {run}: {bulk.Length} puts, {_options.InFlight} in flight", progress =>
-                ConcurrentlyAsync(bulk.Length, _options.InFlight, progress, async i =>
-                {
-                    var result = await putter.PutAsync(bulk[i], value, cancellationToken).ConfigureAwait(false);
-                    return result.StoredAt > 0;
-                })).ConfigureAwait(false);
-            var getRate = await _output.StepAsync($"Liaa run {run}: {bulk.Length} gets, {_options.InFlight} in flight", progress =>
-                ConcurrentlyAsync(bulk.Length, _options.InFlight, progress, async i =>
-                {
-                    var result = await getter.GetAsync(bulk[i], cancellationToken).ConfigureAwait(false);
-                    return value.Equals(result.Value);
-                })).ConfigureAwait(false);
-
-            return new ClusterFigures(
-                "Liaa", _options.Nodes, puts, putsFailed, gets, found, putRate.PerSecond, getRate.PerSecond,
-                getRate.Succeeded, bulk.Length, cluster.TimesToKnowPeers(), startTime, cluster.MeanWorkingSet());
+                _output.Line(line);
+            }
         }
+
+        var gets = new LatencySample();
+        var found = await _output.StepAsync($"Liaa run {run}: {keys.Length} gets, one at a time", async progress =>
+        {
+            var hits = 0;
+            for (var i = 0; i < keys.Length; i++)
+            {
+                var begun = TimeProvider.System.GetTimestamp();
+                var result = await getter.GetAsync(keys[i], cancellationToken).ConfigureAwait(false);
+                gets.Add(TimeProvider.System.GetElapsedTime(begun));
+                hits += value.Equals(result.Value) ? 1 : 0;
+                progress.Report((i + 1.0) / keys.Length);
+            }
+
+            return hits;
+        }).ConfigureAwait(false);
+
+        var bulk = Enumerable.Range(0, _options.ThroughputOperations).Select(i => NodeId.FromKey($"{prefix}-bulk-{i}")).ToArray();
+        var putRate = await _output.StepAsync($"Liaa run {run}: {bulk.Length} puts, {_options.InFlight} in flight", progress =>
+            ConcurrentlyAsync(bulk.Length, _options.InFlight, progress, async i =>
+            {
+                var result = await putter.PutAsync(bulk[i], value, cancellationToken).ConfigureAwait(false);
+                return result.StoredAt > 0;
+            })).ConfigureAwait(false);
+        var getRate = await _output.StepAsync($"Liaa run {run}: {bulk.Length} gets, {_options.InFlight} in flight", progress =>
+            ConcurrentlyAsync(bulk.Length, _options.InFlight, progress, async i =>
+            {
+                var result = await getter.GetAsync(bulk[i], cancellationToken).ConfigureAwait(false);
+                return value.Equals(result.Value);
+            })).ConfigureAwait(false);
+
+        return new ClusterFigures(
+            "Liaa", _options.Nodes, puts, putsFailed, gets, found, putRate.PerSecond, getRate.PerSecond,
+            getRate.Succeeded, bulk.Length, cluster.TimesToKnowPeers(), startTime, cluster.MeanWorkingSet());
     }
 
     private IReadOnlyDictionary<string, string> NodeEnvironment()
@@ -345,45 +343,43 @@ internal sealed partial class ClusterBenchmark
 
     private async Task<ClusterFigures> MeasureOpenDhtAsync(string python, string script, int run, ProcessCluster cluster, TimeSpan startTime, CancellationToken cancellationToken)
     {
+        var result = await _output.StepAsync($"OpenDHT run {run}: the same workload ({_options.Operations} + {_options.Operations} one at a time, {_options.ThroughputOperations} + {_options.ThroughputOperations} with {_options.InFlight} in flight)", async _ =>
         {
-            var result = await _output.StepAsync($"OpenDHT run {run}: the same workload ({_options.Operations} + {_options.Operations} one at a time, {_options.ThroughputOperations} + {_options.ThroughputOperations} with {_options.InFlight} in flight)", async _ =>
+            string[] arguments =
+            [
+                script, "workload", "--bootstrap", cluster.Seed.ToString(), "--nodes", _options.Nodes.ToString(CultureInfo.InvariantCulture),
+                "--ops", _options.Operations.ToString(CultureInfo.InvariantCulture),
+                "--throughput-ops", _options.ThroughputOperations.ToString(CultureInfo.InvariantCulture),
+                "--in-flight", _options.InFlight.ToString(CultureInfo.InvariantCulture),
+                "--size", _options.ValueBytes.ToString(CultureInfo.InvariantCulture),
+                "--warmup", _options.OpenDhtWarmup.ToString(CultureInfo.InvariantCulture),
+            ];
+            var workload = ChildProcess.Start(python, arguments);
+            await using var workloadScope = workload.ConfigureAwait(false);
+            var (match, _) = await workload.WaitForLineAsync(ResultLine(), TimeSpan.FromMinutes(15), cancellationToken).ConfigureAwait(false);
+            return JsonDocument.Parse(match.Groups["json"].Value);
+        }).ConfigureAwait(false);
+
+        using (result)
+        {
+            var root = result.RootElement;
+            var puts = new LatencySample();
+            foreach (var ms in root.GetProperty("put_ms").EnumerateArray())
             {
-                string[] arguments =
-                [
-                    script, "workload", "--bootstrap", cluster.Seed.ToString(), "--nodes", _options.Nodes.ToString(CultureInfo.InvariantCulture),
-                    "--ops", _options.Operations.ToString(CultureInfo.InvariantCulture),
-                    "--throughput-ops", _options.ThroughputOperations.ToString(CultureInfo.InvariantCulture),
-                    "--in-flight", _options.InFlight.ToString(CultureInfo.InvariantCulture),
-                    "--size", _options.ValueBytes.ToString(CultureInfo.InvariantCulture),
-                    "--warmup", _options.OpenDhtWarmup.ToString(CultureInfo.InvariantCulture),
-                ];
-                var workload = ChildProcess.Start(python, arguments);
-                await using var workloadScope = workload.ConfigureAwait(false);
-                var (match, _) = await workload.WaitForLineAsync(ResultLine(), TimeSpan.FromMinutes(15), cancellationToken).ConfigureAwait(false);
-                return JsonDocument.Parse(match.Groups["json"].Value);
-            }).ConfigureAwait(false);
-
-            using (result)
-            {
-                var root = result.RootElement;
-                var puts = new LatencySample();
-                foreach (var ms in root.GetProperty("put_ms").EnumerateArray())
-                {
-                    puts.AddMilliseconds(ms.GetDouble());
-                }
-
-                var gets = new LatencySample();
-                foreach (var ms in root.GetProperty("get_ms").EnumerateArray())
-                {
-                    gets.AddMilliseconds(ms.GetDouble());
-                }
-
-                return new ClusterFigures(
-                    "OpenDHT", _options.Nodes, puts, root.GetProperty("put_failed").GetInt32(), gets, root.GetProperty("found").GetInt32(),
-                    root.GetProperty("put_per_s").GetDouble(), root.GetProperty("get_per_s").GetDouble(),
-                    root.GetProperty("bulk_found").GetInt32(), root.GetProperty("bulk").GetInt32(),
-                    cluster.TimesToKnowPeers(), startTime, cluster.MeanWorkingSet());
+                puts.AddMilliseconds(ms.GetDouble());
             }
+
+            var gets = new LatencySample();
+            foreach (var ms in root.GetProperty("get_ms").EnumerateArray())
+            {
+                gets.AddMilliseconds(ms.GetDouble());
+            }
+
+            return new ClusterFigures(
+                "OpenDHT", _options.Nodes, puts, root.GetProperty("put_failed").GetInt32(), gets, root.GetProperty("found").GetInt32(),
+                root.GetProperty("put_per_s").GetDouble(), root.GetProperty("get_per_s").GetDouble(),
+                root.GetProperty("bulk_found").GetInt32(), root.GetProperty("bulk").GetInt32(),
+                cluster.TimesToKnowPeers(), startTime, cluster.MeanWorkingSet());
         }
     }
 
