@@ -60,9 +60,12 @@ internal static class BenchCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var k = new Option<int?>("--k") { Description = "Bucket size and replication factor of Liaa's nodes and clients (default 20; OpenDHT stores at 8)." };
+        var runs = new Option<int>("--runs") { Description = "Measured runs per system (on one cluster each); every figure is the median run with the min–max spread.", DefaultValueFactory = _ => 3 };
+        var putAcks = new Option<int?>("--put-acks") { Description = "Liaa's bench putter returns once this many holders stored the value (Liaa:Storage:PutAcknowledgements; default: all k)." };
+        var profile = new Option<bool>("--profile") { Description = "Trace Liaa's puts measured one at a time and print where their time went (lookup, STOREs); tracing slows them." };
         var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
         {
-            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k,
+            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, putAcks, profile,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -77,6 +80,9 @@ internal static class BenchCommand
                 IncludeOpenDht = parse.GetValue(only) is null or "opendht",
                 NodeEnvironment = ParseEnvironment(parse.GetValue(nodeEnvironment) ?? []),
                 K = parse.GetValue(k) is { } size ? Positive(size, "--k") : null,
+                Profile = parse.GetValue(profile),
+                Runs = Positive(parse.GetValue(runs), "--runs"),
+                PutAcknowledgements = parse.GetValue(putAcks) is { } acks ? Positive(acks, "--put-acks") : null,
             };
             await new ClusterBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));
