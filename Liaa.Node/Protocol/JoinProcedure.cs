@@ -21,8 +21,11 @@ internal sealed class JoinProcedure
     private readonly bool _clientMode;
     private readonly Action<IPEndPoint> _learnedExternalEndPoint;
 
-    /// <param name="clientMode">A client never asks where peers see it: it is not a contact anyone keeps.</param>
-    /// <param name="learnedExternalEndPoint">Told where a peer saw this node's datagrams come from (a wildcard-bound node's <c>stun</c> answer).</param>
+    /// <summary>
+    /// The join of <paramref name="self"/>. A client (<paramref name="clientMode"/>) never asks where peers see
+    /// it: it is not a contact anyone keeps. <paramref name="learnedExternalEndPoint"/> is told where a peer saw
+    /// this node's datagrams come from (a wildcard-bound node's <c>stun</c> answer).
+    /// </summary>
     public JoinProcedure(
         NodeId self,
         RoutingTable routing,

@@ -1,4 +1,5 @@
 using System.Net;
+using Liaa.Node.Kademlia;
 using Liaa.Node.Simulation;
 using Liaa.Node.Wire;
 
