@@ -204,7 +204,7 @@ internal sealed class SimulationBenchmark
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
             return new SimulationRun(
                 nodeCount, seed, joinTime, wall, cpu, heapAfterJoin - heapBefore, workingSet,
-                contacts.Average(), contacts.Min(), build, putLatency, levels);
+                contacts.Average(), contacts.Min(), build, putLatency, levels) { ForcedSteps = sim.ForcedSteps };
         }
     }
 
@@ -392,7 +392,11 @@ internal sealed record SimulationRun(
     int MinContacts,
     BuildCounters Build,
     LatencySample PutLatency,
-    IReadOnlyList<ChurnLevel> Levels);
+    IReadOnlyList<ChurnLevel> Levels)
+{
+    /// <summary>Clock steps taken while a pool thread was still busy (see <see cref="SimulatedNetwork.ForcedSteps"/>).</summary>
+    public long ForcedSteps { get; init; }
+}
 
 /// <summary>One churn level's results.</summary>
 internal sealed record ChurnLevel(

@@ -85,7 +85,7 @@ internal static class SimulationReport
                 $"{level.WallTime.TotalSeconds:F1} s",
                 $"{level.VirtualTime.TotalSeconds:F0} s",
             ]));
-        output.Line($"puts: p50 {BenchOutput.Number(run.PutLatency.Percentile(50))} ms, p90 {BenchOutput.Number(run.PutLatency.Percentile(90))} ms (virtual); gets answered from the origin's own store: {string.Join(", ", run.Levels.Select(l => $"{l.LocalGets}/{l.Gets}"))}; build: {run.Build.Network}, drops overloaded {run.Build.Overloaded}, other {run.Build.OtherDrops}, nodes below k contacts {run.Build.BelowK}");
+        output.Line($"puts: p50 {BenchOutput.Number(run.PutLatency.Percentile(50))} ms, p90 {BenchOutput.Number(run.PutLatency.Percentile(90))} ms (virtual); gets answered from the origin's own store: {string.Join(", ", run.Levels.Select(l => $"{l.LocalGets}/{l.Gets}"))}; build: {run.Build.Network}, drops overloaded {run.Build.Overloaded}, other {run.Build.OtherDrops}, nodes below k contacts {run.Build.BelowK}; clock steps forced past a busy thread: {run.ForcedSteps}");
 
         var first = run.Levels.FirstOrDefault();
         if (first is not null && first.FindNodes.Count > 0)

@@ -68,6 +68,18 @@ public sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>Timers created and not disposed, armed or not, and entries in the due-time queue (diagnostics).</summary>
+    public (int Timers, int QueueEntries) Counts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (_timers.Count, _due.Count);
+            }
+        }
+    }
+
     /// <summary>The earliest time a timer is due, if any.</summary>
     public DateTimeOffset? NextDueAt
     {
