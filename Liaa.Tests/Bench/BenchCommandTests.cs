@@ -1,6 +1,7 @@
 using Liaa.Node.Bench;
 using Liaa.Node.Hosting;
 using Liaa.Tests.Integration;
+using Liaa.Tests.TestSupport;
 
 namespace Liaa.Tests.Bench;
 
@@ -12,27 +13,6 @@ namespace Liaa.Tests.Bench;
 public sealed class BenchCommandTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
-
-    [Fact]
-    [Trait("Category", "Simulation")]
-    public async Task Sim_PrintsTables_For200Nodes()
-    {
-        var writer = new StringWriter();
-        var options = new SimulationBenchmarkOptions { NodeCounts = [200], ChurnPercents = [0, 10], Lookups = 20, Keys = 10, Parallelism = 8, Seed = 3 };
-
-        var runs = await new SimulationBenchmark(options, BenchOutput.Plain(writer)).RunAsync(Token);
-
-        var run = Assert.Single(runs);
-        Assert.Equal(200, run.Nodes);
-        Assert.Equal(new[] { 0, 10 }, run.Levels.Select(l => l.Percent));
-        Assert.Equal(new[] { 200, 180 }, run.Levels.Select(l => l.Running));
-        Assert.All(run.Levels, level => Assert.Equal(20, level.FindNodes.Count));
-        Assert.Equal(10, run.Levels[0].GetsFound);
-        var output = writer.ToString();
-        Assert.Contains("200 nodes: build and memory", output, StringComparison.Ordinal);
-        Assert.Contains("200 nodes: lookups by share of nodes gone", output, StringComparison.Ordinal);
-        Assert.Contains("FIND_NODE rounds", output, StringComparison.Ordinal);
-    }
 
     [Fact]
     [Trait("Category", "Integration")]
@@ -128,5 +108,36 @@ public sealed class BenchCommandTests
     {
         var error = Assert.Throws<CommandLineException>(() => BenchCommand.ParseList(text, "--nodes", minimum: 2));
         Assert.StartsWith("--nodes", error.Message, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// <c>bench sim</c> in process. Its simulator moves the clock when the thread pool is idle (it owns the pool, as
+/// in the <c>bench</c> process), so it runs alone: beside other tests the pool is never idle.
+/// </summary>
+[Collection(ProcessWideMetersCollection.Name)]
+public sealed class BenchSimInProcessTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    [Trait("Category", "Simulation")]
+    public async Task Sim_PrintsTables_For200Nodes()
+    {
+        var writer = new StringWriter();
+        var options = new SimulationBenchmarkOptions { NodeCounts = [200], ChurnPercents = [0, 10], Lookups = 20, Keys = 10, Parallelism = 8, Seed = 3, Runs = 1 };
+
+        var runs = await new SimulationBenchmark(options, BenchOutput.Plain(writer)).RunAsync(Token);
+
+        var run = Assert.Single(runs);
+        Assert.Equal(200, run.Nodes);
+        Assert.Equal(new[] { 0, 10 }, run.Levels.Select(l => l.Percent));
+        Assert.Equal(new[] { 200, 180 }, run.Levels.Select(l => l.Running));
+        Assert.All(run.Levels, level => Assert.Equal(20, level.FindNodes.Count));
+        Assert.Equal(10, run.Levels[0].GetsFound);
+        var output = writer.ToString();
+        Assert.Contains("200 nodes: build and memory", output, StringComparison.Ordinal);
+        Assert.Contains("200 nodes: lookups by share of nodes gone", output, StringComparison.Ordinal);
+        Assert.Contains("FIND_NODE rounds", output, StringComparison.Ordinal);
     }
 }
