@@ -60,9 +60,12 @@ internal static class BenchCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var k = new Option<int?>("--k") { Description = "Bucket size and replication factor of Liaa's nodes and clients (default 20; OpenDHT stores at 8)." };
+        var runs = new Option<int>("--runs") { Description = "Measured runs per system (on one cluster each); every figure is the median run with the min–max spread.", DefaultValueFactory = _ => 3 };
+        var putAcks = new Option<int?>("--put-acks") { Description = "Liaa's bench putter returns once this many holders stored the value (Liaa:Storage:PutAcknowledgements; default: all k)." };
+        var profile = new Option<bool>("--profile") { Description = "Trace Liaa's puts measured one at a time and print where their time went (lookup, STOREs); tracing slows them." };
         var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
         {
-            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k,
+            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, putAcks, profile,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -77,6 +80,9 @@ internal static class BenchCommand
                 IncludeOpenDht = parse.GetValue(only) is null or "opendht",
                 NodeEnvironment = ParseEnvironment(parse.GetValue(nodeEnvironment) ?? []),
                 K = parse.GetValue(k) is { } size ? Positive(size, "--k") : null,
+                Profile = parse.GetValue(profile),
+                Runs = Positive(parse.GetValue(runs), "--runs"),
+                PutAcknowledgements = parse.GetValue(putAcks) is { } acks ? Positive(acks, "--put-acks") : null,
             };
             await new ClusterBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));
@@ -89,10 +95,14 @@ internal static class BenchCommand
         var churn = new Option<string>("--churn") { Description = "Percent of nodes gone, cumulative levels separated by commas.", DefaultValueFactory = _ => "0,10,30" };
         var lookups = new Option<int>("--lookups") { Description = "FIND_NODE lookups per churn level.", DefaultValueFactory = _ => 200 };
         var keys = new Option<int>("--keys") { Description = "Values put, then read back at each churn level.", DefaultValueFactory = _ => 100 };
-        var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 1 };
-        var command = new Command("sim", "Lookup rounds, RPCs, quality and churn resistance on a simulated network of the real node code.")
+        var seed = new Option<int>("--seed") { Description = "Seed of every random choice (run i uses seed + i).", DefaultValueFactory = _ => 1 };
+        var runs = new Option<int?>("--runs") { Description = $"Runs per size, each a new network; reports the median and spread. Default 3, or 1 from {SimulationBenchmarkOptions.LargeNetwork:N0} nodes." };
+        var rtt = new Option<double>("--rtt-median") { Description = "Median round-trip time in ms of the log-normal latency per pair of nodes (0: no delay).", DefaultValueFactory = _ => 80 };
+        var sigma = new Option<double>("--rtt-sigma") { Description = "Sigma of ln(RTT) of the latency model.", DefaultValueFactory = _ => 0.6 };
+        var joinInterval = new Option<double>("--join-interval") { Description = "Virtual ms between two batches of 32 joins while the network is built.", DefaultValueFactory = _ => 100 };
+        var command = new Command("sim", "Lookup rounds, RPCs, latency, quality and churn resistance on a simulated network of the real node code.")
         {
-            nodes, churn, lookups, keys, seed,
+            nodes, churn, lookups, keys, seed, runs, rtt, sigma, joinInterval,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -103,6 +113,16 @@ internal static class BenchCommand
                 Lookups = Positive(parse.GetValue(lookups), "--lookups"),
                 Keys = Positive(parse.GetValue(keys), "--keys"),
                 Seed = parse.GetValue(seed),
+                Runs = parse.GetValue(runs) is { } count ? Positive(count, "--runs") : null,
+                MedianRoundTrip = parse.GetValue(rtt) is var median and >= 0 and < 10_000
+                    ? TimeSpan.FromMilliseconds(median)
+                    : throw new CommandLineException("--rtt-median must be from 0 to 10000 ms"),
+                JoinInterval = parse.GetValue(joinInterval) is var interval and >= 0 and <= 60_000
+                    ? TimeSpan.FromMilliseconds(interval)
+                    : throw new CommandLineException("--join-interval must be from 0 to 60000 ms"),
+                RoundTripSigma = parse.GetValue(sigma) is var shape and >= 0 and <= 3
+                    ? shape
+                    : throw new CommandLineException("--rtt-sigma must be from 0 to 3"),
             };
             await new SimulationBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));

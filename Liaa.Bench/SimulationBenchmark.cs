@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Liaa.Node.Kademlia;
+using Liaa.Node.Rpc;
 using Liaa.Node.Simulation;
 using Liaa.Node.Wire;
 
@@ -8,6 +9,9 @@ namespace Liaa.Node.Bench;
 /// <summary>Parameters of <c>bench sim</c>.</summary>
 internal sealed record SimulationBenchmarkOptions
 {
+    /// <summary>Sizes at or above this run once unless <see cref="Runs"/> says otherwise (one run is minutes).</summary>
+    public const int LargeNetwork = 50_000;
+
     /// <summary>Network sizes to build, one after the other (a scaling table when more than one).</summary>
     public IReadOnlyList<int> NodeCounts { get; init; } = [10_000];
 
@@ -26,19 +30,46 @@ internal sealed record SimulationBenchmarkOptions
     /// <summary>Nodes joining at once while the network is built.</summary>
     public int JoinConcurrency { get; init; } = 32;
 
+    /// <summary>Virtual time between two batches of joins: nodes arrive over time, not all at one instant.</summary>
+    /// <value>Default 100 ms (320 nodes a second).</value>
+    public TimeSpan JoinInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Runs per size (each a new network, seed + run); null: 3, or 1 from <see cref="LargeNetwork"/> nodes.</summary>
+    public int? Runs { get; init; }
+
+    /// <summary>Median RTT of the <see cref="PairLatency"/> model used after the build; zero: no delay at all.</summary>
+    /// <value>Default 80 ms.</value>
+    public TimeSpan MedianRoundTrip { get; init; } = TimeSpan.FromMilliseconds(80);
+
+    /// <summary>σ of ln(RTT) of the latency model.</summary>
+    /// <value>Default 0.6.</value>
+    public double RoundTripSigma { get; init; } = 0.6;
+
     public int Seed { get; init; } = 1;
+
+    public int RunsFor(int nodes) => Runs ?? (nodes >= LargeNetwork ? 1 : 3);
 }
 
 /// <summary>
 /// <c>bench sim</c>: the node code on <see cref="SimulatedNetwork"/> (in-memory datagrams, manual clock):
 /// build N nodes through the real join, put values, then at each churn level run FIND_NODE lookups and
-/// gets from random live nodes and report rounds, RPCs, the share of the true k closest found, the
-/// gets that found their value, memory and wall time.
+/// gets from random live nodes and report rounds, RPCs, latency on the virtual clock, the share of the true
+/// k closest found, the gets that found their value, memory and wall time; over several runs, the median
+/// and the spread of each figure.
 /// </summary>
 /// <remarks>
-/// Lookup figures come from the lookup spans (<see cref="LookupRecorder"/>). "Gone" nodes are silenced
-/// without warning, as crashed ones: the others learn it only by timing out on them, on the virtual clock.
-/// The true k closest are computed over the nodes still running, the origin excluded.
+/// <para>
+/// The build runs without network delay (a delay per datagram would make every message a step of the
+/// clock, and a 100,000-node build hundreds of millions of steps); batches of joins arrive
+/// <see cref="SimulationBenchmarkOptions.JoinInterval"/> apart on the virtual clock. From the puts on, every
+/// datagram takes half its pair's RTT from <see cref="PairLatency"/> (log-normal, deterministic per pair).
+/// </para>
+/// <para>
+/// Lookup figures come from the lookup spans (<see cref="LookupRecorder"/>); latencies are measured on the
+/// virtual clock around each call. "Gone" nodes are silenced without warning, as crashed ones: the others
+/// learn it only by timing out on them. The true k closest are computed over the nodes still running,
+/// the origin excluded.
+/// </para>
 /// </remarks>
 internal sealed class SimulationBenchmark
 {
@@ -53,30 +84,48 @@ internal sealed class SimulationBenchmark
 
     public async Task<IReadOnlyList<SimulationRun>> RunAsync(CancellationToken cancellationToken)
     {
+        _output.Line(MachineInfo.Describe());
+        _output.Line(_options.MedianRoundTrip > TimeSpan.Zero
+            ? $"latency after the build: RTT per pair log-normal, median {_options.MedianRoundTrip.TotalMilliseconds:F0} ms, sigma {_options.RoundTripSigma:F2} (deterministic per pair); build without delay, join batches of {_options.JoinConcurrency} {_options.JoinInterval.TotalMilliseconds:F0} ms apart (virtual)"
+            : "latency: none (every datagram arrives at once)");
         var runs = new List<SimulationRun>();
         using var recorder = new LookupRecorder();
         foreach (var nodes in _options.NodeCounts)
         {
-            _output.Heading($"Simulation of {nodes:N0} nodes");
-            var run = await RunOneAsync(nodes, recorder, cancellationToken).ConfigureAwait(false);
-            runs.Add(run);
-            PrintRun(run);
+            var count = _options.RunsFor(nodes);
+            var ofSize = new List<SimulationRun>();
+            for (var run = 0; run < count; run++)
+            {
+                _output.Heading($"Simulation of {nodes:N0} nodes, run {run + 1} of {count} (seed {_options.Seed + run})");
+                _output.Line($"start: {MachineInfo.Load()}");
+                var result = await RunOneAsync(nodes, _options.Seed + run, recorder, cancellationToken).ConfigureAwait(false);
+                _output.Line($"end: {MachineInfo.Load()}");
+                ofSize.Add(result);
+                SimulationReport.PrintRun(_output, result, _options.MedianRoundTrip);
 
-            // The next size starts from a clean heap, so its memory figure is its own.
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            GC.Collect();
+                // The next network starts from a clean heap, so its memory figure is its own.
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+            }
+
+            if (ofSize.Count > 1)
+            {
+                SimulationReport.PrintSummary(_output, ofSize, _options.MedianRoundTrip);
+            }
+
+            runs.AddRange(ofSize);
         }
 
-        if (runs.Count > 1)
+        if (_options.NodeCounts.Count > 1)
         {
-            PrintScaling(runs);
+            SimulationReport.PrintScaling(_output, runs);
         }
 
         return runs;
     }
 
-    private async Task<SimulationRun> RunOneAsync(int nodeCount, LookupRecorder recorder, CancellationToken cancellationToken)
+    private async Task<SimulationRun> RunOneAsync(int nodeCount, int seed, LookupRecorder recorder, CancellationToken cancellationToken)
     {
         var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         var started = TimeProvider.System.GetTimestamp();
@@ -84,8 +133,9 @@ internal sealed class SimulationBenchmark
         var options = new SimulationOptions
         {
             NodeCount = 1,
-            Seed = _options.Seed,
+            Seed = seed,
             JoinConcurrency = _options.JoinConcurrency,
+            OwnsThreadPool = true,
         };
         var sim = await SimulatedNetwork.CreateAsync(options, cancellationToken).ConfigureAwait(false);
         await using (sim.ConfigureAwait(false))
@@ -96,13 +146,18 @@ internal sealed class SimulationBenchmark
                 while (remaining > 0)
                 {
                     var batch = Math.Min(remaining, _options.JoinConcurrency);
-                    var joins = new Task<LiaaNode>[batch];
+                    var joins = new Task<JoinResult>[batch];
                     for (var i = 0; i < batch; i++)
                     {
-                        joins[i] = sim.AddNodeAsync(join: true, cancellationToken: cancellationToken);
+                        joins[i] = JoinNewAsync(sim, cancellationToken);
                     }
 
                     await sim.RunAsync(Task.WhenAll(joins), cancellationToken).ConfigureAwait(false);
+                    if (_options.JoinInterval > TimeSpan.Zero)
+                    {
+                        await sim.AdvanceAsync(_options.JoinInterval, cancellationToken).ConfigureAwait(false);
+                    }
+
                     remaining -= batch;
                     progress.Report((double)(nodeCount - remaining) / nodeCount, $"{nodeCount - remaining:N0} joined, {TimeProvider.System.GetElapsedTime(started).TotalSeconds:F0} s");
                 }
@@ -111,16 +166,26 @@ internal sealed class SimulationBenchmark
             var heapAfterJoin = GC.GetTotalMemory(forceFullCollection: true);
             var workingSet = Process.GetCurrentProcess().WorkingSet64;
             var contacts = sim.Nodes.Select(n => n.GetContacts().Count).ToArray();
-            var random = new Random(_options.Seed + 7);
+            var build = BuildCounters.Of(sim, contacts, sim.Nodes[0].Options.Kademlia.K);
+            if (_options.MedianRoundTrip > TimeSpan.Zero)
+            {
+                sim.Network.Options = sim.Network.Options with { PathDelay = new PairLatency(seed, _options.MedianRoundTrip, _options.RoundTripSigma) };
+            }
 
+            var random = new Random(seed + 7);
             var keys = Enumerable.Range(0, _options.Keys).Select(i => $"bench-sim-{i}").ToArray();
+            var putLatency = new LatencySample();
             await _output.StepAsync($"putting {keys.Length} values", async progress =>
             {
                 var done = 0;
                 foreach (var chunk in keys.Chunk(_options.Parallelism))
                 {
-                    var puts = chunk.Select(key => sim.Nodes[random.Next(sim.Nodes.Count)].PutAsync(key, DhtValue.FromString("v:" + key), cancellationToken)).ToArray();
-                    await sim.RunAsync(Task.WhenAll(puts), cancellationToken).ConfigureAwait(false);
+                    var puts = chunk.Select(key => TimedAsync(sim.Time, () => sim.Nodes[random.Next(sim.Nodes.Count)].PutAsync(key, DhtValue.FromString("v:" + key), cancellationToken))).ToArray();
+                    foreach (var (_, elapsed) in await sim.RunAsync(Task.WhenAll(puts), cancellationToken).ConfigureAwait(false))
+                    {
+                        putLatency.Add(elapsed);
+                    }
+
                     done += chunk.Length;
                     progress.Report((double)done / keys.Length);
                 }
@@ -138,9 +203,23 @@ internal sealed class SimulationBenchmark
             var wall = TimeProvider.System.GetElapsedTime(started);
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
             return new SimulationRun(
-                nodeCount, joinTime, wall, cpu, heapAfterJoin - heapBefore, workingSet,
-                contacts.Average(), contacts.Min(), levels);
+                nodeCount, seed, joinTime, wall, cpu, heapAfterJoin - heapBefore, workingSet,
+                contacts.Average(), contacts.Min(), build, putLatency, levels) { ForcedSteps = sim.ForcedSteps };
         }
+    }
+
+    private static async Task<JoinResult> JoinNewAsync(SimulatedNetwork sim, CancellationToken cancellationToken)
+    {
+        var node = await sim.AddNodeAsync(join: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await node.BootstrapAsync([sim.Nodes[0].EndPoint], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <paramref name="call"/> and measures it on the virtual clock (which stands still while any node code runs).</summary>
+    private static async Task<(T Result, TimeSpan Elapsed)> TimedAsync<T>(TimeProvider time, Func<Task<T>> call)
+    {
+        var start = time.GetUtcNow();
+        var result = await call().ConfigureAwait(false);
+        return (result, time.GetUtcNow() - start);
     }
 
     /// <summary>Silences random running nodes (never node 0, the seed) until <paramref name="percent"/> of all are gone.</summary>
@@ -169,6 +248,9 @@ internal sealed class SimulationBenchmark
         var virtualStart = sim.Time.GetUtcNow();
         var started = TimeProvider.System.GetTimestamp();
         int found = 0, expected = 0;
+        var lookupLatency = new LatencySample();
+        var getLatency = new LatencySample();
+        var localGets = 0;
 
         // Only the lookups asked for here count: maintenance (or anything else sharing the process) runs its own.
         var keyTargets = new HashSet<string>(keys.Select(key => NodeId.FromKey(key).ToString()));
@@ -188,23 +270,22 @@ internal sealed class SimulationBenchmark
                     var batch = Math.Min(_options.Parallelism, _options.Lookups - done);
                     var origins = new LiaaNode[batch];
                     var targets = new NodeId[batch];
-                    var lookups = new Task<IReadOnlyList<Contact>>[batch];
+                    var lookups = new Task<(IReadOnlyList<Contact> Result, TimeSpan Elapsed)>[batch];
                     for (var i = 0; i < batch; i++)
                     {
-                        origins[i] = running[random.Next(running.Length)];
-                        targets[i] = NodeId.Random(random);
-                        nodeTargets.Add(targets[i].ToString());
-                        lookups[i] = origins[i].FindClosestNodesAsync(targets[i], cancellationToken);
+                        var origin = origins[i] = running[random.Next(running.Length)];
+                        var target = targets[i] = NodeId.Random(random);
+                        nodeTargets.Add(target.ToString());
+                        lookups[i] = TimedAsync(sim.Time, () => origin.FindClosestNodesAsync(target, cancellationToken));
                     }
 
                     var results = await sim.RunAsync(Task.WhenAll(lookups), cancellationToken).ConfigureAwait(false);
                     for (var i = 0; i < batch; i++)
                     {
-                        var origin = origins[i].Id;
-                        var target = targets[i];
-                        var truth = TrueClosest(runningIds, origin, target, k);
-                        found += results[i].Count(c => truth.Contains(c.Id));
+                        var truth = TrueClosest(runningIds, origins[i].Id, targets[i], k);
+                        found += results[i].Result.Count(c => truth.Contains(c.Id));
                         expected += truth.Count;
+                        lookupLatency.Add(results[i].Elapsed);
                     }
 
                     done += batch;
@@ -219,11 +300,14 @@ internal sealed class SimulationBenchmark
                 var done = 0;
                 foreach (var chunk in keys.Chunk(_options.Parallelism))
                 {
-                    var reads = chunk.Select(key => running[random.Next(running.Length)].GetAsync(key, cancellationToken)).ToArray();
+                    var reads = chunk.Select(key => TimedAsync(sim.Time, () => running[random.Next(running.Length)].GetAsync(key, cancellationToken))).ToArray();
                     var results = await sim.RunAsync(Task.WhenAll(reads), cancellationToken).ConfigureAwait(false);
                     for (var i = 0; i < chunk.Length; i++)
                     {
-                        if (results[i].Value is { } value && value.AsString() == "v:" + chunk[i])
+                        var (result, elapsed) = results[i];
+                        getLatency.Add(elapsed);
+                        localGets += result.IsLocal ? 1 : 0;
+                        if (result.Value is { } value && value.AsString() == "v:" + chunk[i])
                         {
                             hits++;
                         }
@@ -250,106 +334,55 @@ internal sealed class SimulationBenchmark
             expected == 0 ? double.NaN : (double)found / expected,
             keys.Length,
             getsFound,
+            localGets,
+            lookupLatency,
+            getLatency,
             TimeProvider.System.GetElapsedTime(started),
             sim.Time.GetUtcNow() - virtualStart);
     }
 
     private static HashSet<NodeId> TrueClosest(NodeId[] running, NodeId origin, NodeId target, int k)
     {
-        // A partial selection would do; a full sort of 10,000 ids per lookup is still only milliseconds.
+        // A partial selection would do; a full sort of 100,000 ids per lookup is still only milliseconds.
         return [.. running.Where(id => id != origin).OrderBy(id => id ^ target).Take(k)];
-    }
-
-    private void PrintRun(SimulationRun run)
-    {
-        _output.Table(
-            $"{run.Nodes:N0} nodes: build and memory",
-            ["nodes", "join wall time", "total wall time", "CPU time", "GC heap", "per node", "working set", "contacts/node (mean)", "contacts/node (min)"],
-            [[
-                run.Nodes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
-                $"{run.JoinTime.TotalSeconds:F1} s",
-                $"{run.WallTime.TotalSeconds:F1} s",
-                $"{run.CpuTime.TotalSeconds:F1} s",
-                $"{run.HeapBytes / 1048576.0:F0} MB",
-                $"{run.HeapBytes / 1024.0 / run.Nodes:F1} KB",
-                $"{run.WorkingSetBytes / 1048576.0:F0} MB",
-                BenchOutput.Number(run.MeanContacts, 1),
-                run.MinContacts.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ]]);
-
-        _output.Table(
-            $"{run.Nodes:N0} nodes: lookups by share of nodes gone",
-            ["gone", "running", "FIND_NODE", "rounds p50", "rounds p90", "rounds max", "RPCs mean", "RPCs p90", "timeouts mean", "true k closest", "gets found", "get RPCs mean", "wall", "virtual"],
-            run.Levels.Select(level => (IReadOnlyList<string>)[
-                $"{level.Percent} %",
-                level.Running.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
-                level.FindNodes.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Percentile(level.FindNodes.Select(r => (double)r.Rounds), 50),
-                Percentile(level.FindNodes.Select(r => (double)r.Rounds), 90),
-                level.FindNodes.Count == 0 ? "-" : level.FindNodes.Max(r => r.Rounds).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                BenchOutput.Number(level.FindNodes.Count == 0 ? double.NaN : level.FindNodes.Average(r => r.Contacted), 1),
-                Percentile(level.FindNodes.Select(r => (double)r.Contacted), 90),
-                BenchOutput.Number(level.FindNodes.Count == 0 ? double.NaN : level.FindNodes.Average(r => r.Timeouts), 1),
-                BenchOutput.Percent(level.TrueClosestShare),
-                $"{level.GetsFound}/{level.Gets} ({BenchOutput.Percent((double)level.GetsFound / level.Gets)})",
-                BenchOutput.Number(level.GetLookups.Count == 0 ? double.NaN : level.GetLookups.Average(r => r.Contacted), 1),
-                $"{level.WallTime.TotalSeconds:F1} s",
-                $"{level.VirtualTime.TotalSeconds:F0} s",
-            ]));
-
-        var first = run.Levels.FirstOrDefault();
-        if (first is not null && first.FindNodes.Count > 0)
-        {
-            var histogram = first.FindNodes.GroupBy(r => r.Rounds).OrderBy(g => g.Key);
-            _output.Table(
-                $"{run.Nodes:N0} nodes, {first.Percent} % gone: FIND_NODE rounds (hop depth of the deepest answer)",
-                ["rounds", "lookups", "share", "RPCs mean"],
-                histogram.Select(g => (IReadOnlyList<string>)[
-                    g.Key.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    g.Count().ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    BenchOutput.Percent((double)g.Count() / first.FindNodes.Count),
-                    BenchOutput.Number(g.Average(r => r.Contacted), 1),
-                ]));
-        }
-    }
-
-    private void PrintScaling(List<SimulationRun> runs)
-    {
-        _output.Table(
-            "Scaling",
-            ["nodes", "join wall time", "total wall time", "GC heap", "per node", "rounds p50 (0 %)", "RPCs mean (0 %)", "true k closest (0 %)", "gets found (0 %)"],
-            runs.Select(run =>
-            {
-                var level = run.Levels.FirstOrDefault(l => l.Percent == 0) ?? run.Levels[0];
-                return (IReadOnlyList<string>)[
-                    run.Nodes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
-                    $"{run.JoinTime.TotalSeconds:F1} s",
-                    $"{run.WallTime.TotalSeconds:F1} s",
-                    $"{run.HeapBytes / 1048576.0:F0} MB",
-                    $"{run.HeapBytes / 1024.0 / run.Nodes:F1} KB",
-                    Percentile(level.FindNodes.Select(r => (double)r.Rounds), 50),
-                    BenchOutput.Number(level.FindNodes.Count == 0 ? double.NaN : level.FindNodes.Average(r => r.Contacted), 1),
-                    BenchOutput.Percent(level.TrueClosestShare),
-                    BenchOutput.Percent((double)level.GetsFound / level.Gets),
-                ];
-            }));
-    }
-
-    private static string Percentile(IEnumerable<double> values, double percentile)
-    {
-        var sample = new LatencySample();
-        foreach (var value in values)
-        {
-            sample.AddMilliseconds(value);
-        }
-
-        return BenchOutput.Number(sample.Percentile(percentile));
     }
 }
 
-/// <summary>One network size's results.</summary>
+/// <summary>What the build left behind: empty tables, and the timeouts and drops it took.</summary>
+internal sealed record BuildCounters(int EmptyTables, int BelowK, long Timeouts, long RateLimited, long Overloaded, long OtherDrops, InMemoryNetworkCounters Network)
+{
+    public static BuildCounters Of(SimulatedNetwork sim, int[] contacts, int k)
+    {
+        long timeouts = 0, rateLimited = 0, overloaded = 0, other = 0;
+        foreach (var node in sim.Nodes)
+        {
+            var counters = node.RpcCounters.Snapshot();
+            timeouts += counters.Timeouts;
+            foreach (var (reason, count) in counters.Drops)
+            {
+                switch (reason)
+                {
+                    case DropReason.RateLimited or DropReason.StoreRateLimited:
+                        rateLimited += count;
+                        break;
+                    case DropReason.Overloaded:
+                        overloaded += count;
+                        break;
+                    default:
+                        other += count;
+                        break;
+                }
+            }
+        }
+
+        return new BuildCounters(contacts.Count(c => c == 0), contacts.Count(c => c < k), timeouts, rateLimited, overloaded, other, sim.Network.Counters);
+    }
+}
+
+/// <summary>One network's results.</summary>
 internal sealed record SimulationRun(
     int Nodes,
+    int Seed,
     TimeSpan JoinTime,
     TimeSpan WallTime,
     TimeSpan CpuTime,
@@ -357,7 +390,13 @@ internal sealed record SimulationRun(
     long WorkingSetBytes,
     double MeanContacts,
     int MinContacts,
-    IReadOnlyList<ChurnLevel> Levels);
+    BuildCounters Build,
+    LatencySample PutLatency,
+    IReadOnlyList<ChurnLevel> Levels)
+{
+    /// <summary>Clock steps taken while a pool thread was still busy (see <see cref="SimulatedNetwork.ForcedSteps"/>).</summary>
+    public long ForcedSteps { get; init; }
+}
 
 /// <summary>One churn level's results.</summary>
 internal sealed record ChurnLevel(
@@ -368,5 +407,8 @@ internal sealed record ChurnLevel(
     double TrueClosestShare,
     int Gets,
     int GetsFound,
+    int LocalGets,
+    LatencySample LookupLatency,
+    LatencySample GetLatency,
     TimeSpan WallTime,
     TimeSpan VirtualTime);

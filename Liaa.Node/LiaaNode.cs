@@ -37,7 +37,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
         _metrics = metrics;
         _ownsMetrics = ownsMetrics;
         _operations = new DhtOperations(node);
-        _maintenance = node.Options.ClientMode ? null : new MaintenanceService(node, _operations);
+        _maintenance = node.Options.ClientMode ? null : new MaintenanceService(node, _operations.Maintenance);
         _remembered = node.Data?.RememberedContacts ?? [];
         StartedAt = node.Time.GetUtcNow();
     }
@@ -154,7 +154,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
         var all = (seeds ?? _node.Options.Seeds).ToArray();
         var list = all.Where(s => !s.Equals(EndPoint)).ToArray();
         var remembered = Volatile.Read(ref _remembered);
-        var result = await _operations.JoinAsync(list, remembered, cancellationToken).ConfigureAwait(false);
+        var result = await _operations.Join.JoinAsync(list, remembered, cancellationToken).ConfigureAwait(false);
         result = result with { SelfSeeds = result.SelfSeeds + all.Length - list.Length };
         if (result.IsJoined)
         {
@@ -179,7 +179,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     public async Task<PutResult> PutAsync(NodeId key, DhtValue value, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(value);
-        var result = await _operations.PutAsync(key, value, cancellationToken).ConfigureAwait(false);
+        var result = await _operations.Values.PutAsync(key, value, cancellationToken).ConfigureAwait(false);
         if (result.IsAccepted)
         {
             Log.PutCompleted(_node.Logger, key, result.StoredAt, result.Asked);
@@ -195,7 +195,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     /// <summary>Reads the value under a 20-byte digest.</summary>
     public async Task<GetResult> GetAsync(NodeId key, CancellationToken cancellationToken = default)
     {
-        var result = await _operations.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        var result = await _operations.Values.GetAsync(key, cancellationToken).ConfigureAwait(false);
         Log.GetCompleted(_node.Logger, key, result.IsFound ? (result.IsLocal ? "found locally" : "found") : "not found", result.Rounds, result.NodesContacted);
         return result;
     }
@@ -262,7 +262,9 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
             _maintenance.Dispose();
         }
 
+        await _node.PutTails.WhenIdleAsync().ConfigureAwait(false);
         await _node.Rpc.StopAsync().ConfigureAwait(false);
+        await _node.PutTails.StopAsync().ConfigureAwait(false);
         await _node.Background.StopAsync().ConfigureAwait(false);
         await _node.Rpc.DisposeAsync().ConfigureAwait(false);
         if (_node.OwnedTransport is { } transport)

@@ -10,7 +10,8 @@ public delegate void InMemoryDatagramTap(IPEndPoint from, IPEndPoint to, ReadOnl
 
 /// <summary>
 /// A simulated UDP network for deterministic tests and large simulations: transports bound to
-/// endpoints exchange datagrams with seeded loss, delay drawn from a range, partitions between groups
+/// endpoints exchange datagrams with seeded loss, delay drawn from a range plus a fixed delay per path
+/// (<see cref="InMemoryNetworkOptions.PathDelay"/>), partitions between groups
 /// of endpoints, and endpoints cut off entirely.
 /// </summary>
 /// <remarks>
@@ -223,6 +224,12 @@ public sealed class InMemoryNetwork
 
                 delayTicks += spread > 0 ? _random.NextInt64(spread + 1) : 0;
             }
+        }
+
+        if (options.PathDelay is { } path)
+        {
+            var pathTicks = path.OneWayDelay(from, to).Ticks;
+            delayTicks += pathTicks > 0 ? pathTicks : 0;
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(datagram.Length, 1));

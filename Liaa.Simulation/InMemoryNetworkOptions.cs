@@ -15,6 +15,10 @@ public sealed record InMemoryNetworkOptions
     /// <value>Default zero.</value>
     public TimeSpan MaxDelay { get; init; }
 
+    /// <summary>A delay per pair of endpoints (a simulated distance, e.g. <see cref="Simulation.PairLatency"/>), added to the drawn one.</summary>
+    /// <value>Default <see langword="null"/>: no per-path delay.</value>
+    public IPathDelay? PathDelay { get; init; }
+
     /// <summary>Datagrams waiting in one receiver's queue before more are dropped, as a full socket buffer does.</summary>
     /// <value>Default 4096 datagrams.</value>
     public int ReceiveQueueCapacity { get; init; } = 4096;

@@ -21,6 +21,14 @@ public sealed class SimulationOptions
 
     /// <summary>How many nodes join at once. <value>Default 8.</value></summary>
     public int JoinConcurrency { get; set; } = 8;
+
+    /// <summary>
+    /// Whether the simulation has the process's thread pool to itself (<c>bench sim</c>): then the clock moves
+    /// exactly when no pool thread has work, which no load on the machine can fool. Leave it off when other work
+    /// shares the pool (tests running in parallel): the pool would seldom be idle, and a heuristic decides.
+    /// </summary>
+    /// <value>Default <see langword="false"/>.</value>
+    public bool OwnsThreadPool { get; set; }
 }
 
 /// <summary>
@@ -39,14 +47,21 @@ public sealed class SimulatedNetwork : IAsyncDisposable
     // queued that has not run yet, so the network is not known to be quiet.
     private static readonly TimeSpan StarvedWait = TimeSpan.FromMilliseconds(20);
 
+    // With OwnsThreadPool: a pool thread busy this long while nothing is queued or sent is taken as stuck on the clock.
+    private static readonly TimeSpan StuckFor = TimeSpan.FromMilliseconds(250);
+
     // ...but on a machine that is always that slow, waiting for a timely check would stall the simulation.
     private const int MaxLateChecksIgnored = 25;
+
+    // As many checks (2 ms each) with pool work queued, before queued work is taken as someone else's.
+    private const int MaxBusyChecksIgnored = 100;
 
     private readonly List<LiaaNode> _nodes = [];
     private readonly HashSet<IPEndPoint> _silenced = [];
     private readonly SimulationOptions _options;
     private readonly Random _random;
     private int _nextAddress;
+    private long _forcedSteps;
 
     private SimulatedNetwork(SimulationOptions options)
     {
@@ -59,6 +74,12 @@ public sealed class SimulatedNetwork : IAsyncDisposable
     public ManualTimeProvider Time { get; }
 
     public InMemoryNetwork Network { get; }
+
+    /// <summary>
+    /// Times the clock moved while a pool thread was still busy (<see cref="SimulationOptions.OwnsThreadPool"/> only):
+    /// it had queued and sent nothing for <see cref="StuckFor"/>, so it was taken to be waiting on the clock.
+    /// </summary>
+    public long ForcedSteps => Interlocked.Read(ref _forcedSteps);
 
     /// <summary>Every node started, including stopped ones (see <see cref="IsRunning"/>).</summary>
     public IReadOnlyList<LiaaNode> Nodes => _nodes;
@@ -145,7 +166,7 @@ public sealed class SimulatedNetwork : IAsyncDisposable
 
     /// <summary>
     /// Awaits <paramref name="work"/>, moving the clock to the next due timer whenever the work waits on
-    /// time (an RPC timing out, a maintenance tick) and nothing else is moving.
+    /// time (an RPC timing out, a maintenance tick, a delayed datagram arriving) and nothing else is moving.
     /// </summary>
     public async Task<T> RunAsync<T>(Task<T> work, CancellationToken cancellationToken = default)
     {
@@ -157,75 +178,161 @@ public sealed class SimulatedNetwork : IAsyncDisposable
     public async Task RunAsync(Task work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        while (!work.IsCompleted)
+        if (!work.IsCompleted)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (await QuiescedAsync(work).ConfigureAwait(false))
+            await OnDriverThreadAsync(() =>
             {
-                if (Time.NextDueAt is { } due)
+                while (!work.IsCompleted)
                 {
-                    Time.SetUtcNow(due > Time.GetUtcNow() ? due : Time.GetUtcNow());
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (WaitUntilQuiet(work) && Time.NextDueAt is { } due)
+                    {
+
+                        Time.SetUtcNow(due > Time.GetUtcNow() ? due : Time.GetUtcNow());
+                    }
                 }
-            }
+            }).ConfigureAwait(false);
         }
 
         await work.ConfigureAwait(false);
     }
 
     /// <summary>Moves the clock forward by <paramref name="duration"/>, letting the work due on the way (maintenance, timeouts) run as it goes.</summary>
-    public async Task AdvanceAsync(TimeSpan duration, CancellationToken cancellationToken = default)
+    public Task AdvanceAsync(TimeSpan duration, CancellationToken cancellationToken = default)
     {
         var end = Time.GetUtcNow() + duration;
-        while (true)
+        var never = Task.Delay(Timeout.Infinite, cancellationToken);
+        return OnDriverThreadAsync(() =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            await QuiescedAsync(Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
-            var next = Time.NextDueAt;
-            if (next is null || next > end)
+            while (true)
             {
-                Time.SetUtcNow(end);
-                await QuiescedAsync(Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
-                return;
-            }
+                cancellationToken.ThrowIfCancellationRequested();
+                WaitUntilQuiet(never);
+                var next = Time.NextDueAt;
+                if (next is null || next > end)
+                {
+                    Time.SetUtcNow(end);
+                    WaitUntilQuiet(never);
+                    return;
+                }
 
-            Time.SetUtcNow(next.Value > Time.GetUtcNow() ? next.Value : Time.GetUtcNow());
-        }
+                Time.SetUtcNow(next.Value > Time.GetUtcNow() ? next.Value : Time.GetUtcNow());
+            }
+        });
     }
 
     /// <summary>
-    /// Waits (in real time, briefly) until the network has no datagram in flight and <paramref name="work"/>
-    /// has not completed for two consecutive short checks, neither of them late: the simulation is
-    /// waiting on the clock.
+    /// Runs the clock's driver on a thread of its own, not the pool's: it polls for quiet in a loop, and a pool
+    /// thread held by it would be one fewer for the nodes (and would count as pool work in <see cref="IsPoolIdle"/>).
+    /// </summary>
+    private static Task OnDriverThreadAsync(Action drive) =>
+        Task.Factory.StartNew(drive, CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+
+    /// <summary>
+    /// Blocks until the simulation waits on the clock (true) or <paramref name="work"/> completes (false).
     /// </summary>
     /// <remarks>
-    /// A late check (the 2 ms wait took over <see cref="StarvedWait"/>) does not count: on a loaded
-    /// machine, a response can sit unread in a queue, or its continuation wait for a thread, while no
-    /// datagram moves; moving the clock then would time out a call whose answer has already arrived.
-    /// After <see cref="MaxLateChecksIgnored"/> late checks in one wait, lateness is taken as the machine's
-    /// normal pace. (Queues are not inspected: a stopped node's queue never drains.)
+    /// <para>
+    /// Exact when the simulation has the thread pool to itself (<c>bench sim</c>): all node code runs on pool
+    /// threads (receive loops, continuations; the clock's callbacks run on this driver thread, inside
+    /// <see cref="ManualTimeProvider.SetUtcNow"/>), so when no pool thread is processing work, no work item is
+    /// queued and no datagram was sent in between, twice in a row, nothing can move until a timer fires. Delayed
+    /// datagrams wait on the network's timer, so they are the clock's business, not a reason to wait.
+    /// </para>
+    /// <para>
+    /// When other work shares the pool (tests running in parallel), the pool is rarely idle, and the older
+    /// heuristic decides: no datagram sent for two consecutive 2 ms checks, neither of them late. A late
+    /// check (the 2 ms wait took over <see cref="StarvedWait"/>) does not count: on a loaded machine, a
+    /// response can sit unread in a queue, or its continuation wait for a thread, while no datagram moves;
+    /// moving the clock then would time out a call whose answer has already arrived. After
+    /// <see cref="MaxLateChecksIgnored"/> late checks in one wait, lateness is taken as the machine's normal pace.
+    /// </para>
     /// </remarks>
-    private async Task<bool> QuiescedAsync(Task work)
+    private bool WaitUntilQuiet(Task work)
     {
         var quietChecks = 0;
         var lateChecks = 0;
+        var busyChecks = 0;
         long lastSent = -1;
-        while (quietChecks < 2)
+        var spins = 0;
+        var stuckSent = -1L;
+        var stuckSince = TimeProvider.System.GetTimestamp();
+        var slowCheckDue = TimeProvider.System.GetTimestamp() + (TimeProvider.System.TimestampFrequency / 500);
+        while (true)
         {
-            var waitStarted = TimeProvider.System.GetTimestamp();
-            await Task.WhenAny(work, Task.Delay(2)).ConfigureAwait(false);
             if (work.IsCompleted)
             {
                 return false;
             }
 
-            var late = TimeProvider.System.GetElapsedTime(waitStarted) > StarvedWait && ++lateChecks <= MaxLateChecksIgnored;
+            var sentBefore = Network.Counters.Sent;
+            if (_options.OwnsThreadPool)
+            {
+                if (IsPoolIdle())
+                {
+                    Thread.Yield();
+                    if (IsPoolIdle() && Network.Counters.Sent == sentBefore && !work.IsCompleted)
+                    {
+                        return true;
+                    }
+                }
+                else if (ThreadPool.PendingWorkItemCount == 0 && sentBefore == stuckSent)
+                {
+                    // A pool thread busy for long with nothing queued and nothing sent is spinning on something only
+                    // the clock can end: move it, and count it (the figure is reported, it should stay near zero).
+                    if (TimeProvider.System.GetElapsedTime(stuckSince) > StuckFor)
+                    {
+                        Interlocked.Increment(ref _forcedSteps);
+                        return true;
+                    }
+                }
+                else
+                {
+                    stuckSent = sentBefore;
+                    stuckSince = TimeProvider.System.GetTimestamp();
+                }
+            }
+
+            // Let the pool work: yield a few times, then sleep a little, so that a long wait does not burn a core.
+            if (++spins < 50)
+            {
+                Thread.Yield();
+            }
+            else
+            {
+                Thread.Sleep(spins < 200 ? 0 : 1);
+            }
+
+            // The heuristic, one check every 2 ms.
+            var now = TimeProvider.System.GetTimestamp();
+            if (_options.OwnsThreadPool || now < slowCheckDue)
+            {
+                continue;
+            }
+
+            var late = now - slowCheckDue > StarvedWait.Ticks * TimeProvider.System.TimestampFrequency / TimeSpan.TicksPerSecond
+                && ++lateChecks <= MaxLateChecksIgnored;
+            slowCheckDue = now + (TimeProvider.System.TimestampFrequency / 500);
+            // Work queued for the pool and not yet run (a response's continuation, a datagram's receive loop) is not
+            // quiet either; other work sharing the pool can hold that up too, so it is waited out only so often.
+            var busy = ThreadPool.PendingWorkItemCount > 0 && ++busyChecks <= MaxBusyChecksIgnored;
             var sent = Network.Counters.Sent;
-            var quiet = !late && sent == lastSent && Network.InFlightCount == 0;
+            var quiet = !late && !busy && sent == lastSent;
             quietChecks = quiet ? quietChecks + 1 : 0;
             lastSent = sent;
+            if (quietChecks >= 2)
+            {
+                return true;
+            }
         }
+    }
 
-        return true;
+    /// <summary>No pool thread processing work and none queued.</summary>
+    private static bool IsPoolIdle()
+    {
+        ThreadPool.GetAvailableThreads(out var available, out _);
+        ThreadPool.GetMaxThreads(out var max, out _);
+        return max == available && ThreadPool.PendingWorkItemCount == 0;
     }
 
     public async ValueTask DisposeAsync()

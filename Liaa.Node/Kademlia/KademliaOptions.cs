@@ -63,6 +63,16 @@ public sealed class KademliaOptions
     public TimeSpan? SlowRequestThreshold { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// The final step of the paper's lookup (Kademlia §2.3): once a round of answers brings no node closer
+    /// than the closest already seen (α answers or failures in a row without progress), the lookup asks all
+    /// of the k closest it has not yet asked at once instead of α at a time. It asks the same nodes as
+    /// without it, in fewer round trips one after another (a lookup whose k closest were known from the
+    /// start takes two waits instead of k/α). <c>false</c> keeps α in flight to the end.
+    /// </summary>
+    /// <value>Default <c>true</c> (as in the paper).</value>
+    public bool FinalStepAtOnce { get; set; } = true;
+
+    /// <summary>
     /// Longest a lookup may run: past it the lookup stops sending, abandons what is in flight and returns what
     /// it has found so far, so no answer pattern (a hostile node feeding ever-new far contacts, a slow network)
     /// can keep a put, a get or a refresh going without end. <c>null</c> turns it off.

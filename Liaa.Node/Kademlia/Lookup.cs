@@ -14,6 +14,12 @@ namespace Liaa.Node.Kademlia;
 /// Only candidates among the k closest that have not failed are ever asked.
 /// </para>
 /// <para>
+/// Final step (§2.3, <see cref="KademliaOptions.FinalStepAtOnce"/>). Once α answers or failures in a row
+/// have brought no node closer than the closest already seen, the lookup has converged: it then asks every
+/// one of the k closest not yet asked at once (never more than k in flight), and keeps doing so for any closer
+/// node those answers name.
+/// </para>
+/// <para>
 /// Termination. FIND_NODE, and FIND_VALUE until a value arrives, end when the k closest candidates that
 /// have not failed have all answered (so nothing closer is left to ask). FIND_VALUE stops sending at the
 /// first value, waits for the requests in flight that are not slow (they may carry more copies) and ends.
@@ -41,6 +47,8 @@ internal sealed partial class Lookup
     private int _nodesContacted;
     private int _timeouts;
     private int _ignored;
+    private int _answersWithoutProgress;
+    private bool _isFinalStep;
 
     public Lookup(LookupKind kind, NodeId self, NodeId target, IEnumerable<Contact> initialContacts, KademliaOptions options)
     {
@@ -67,6 +75,9 @@ internal sealed partial class Lookup
 
     /// <summary>Whether a FIND_VALUE has received a value (it sends nothing more).</summary>
     public bool HasValue => _votes.Count > 0;
+
+    /// <summary>Whether the lookup has converged and asks all the remaining k closest at once (§2.3's final step).</summary>
+    public bool IsFinalStep => _isFinalStep;
 
     /// <summary>Requests sent and not yet answered or failed, slow ones included.</summary>
     public int InFlightCount { get; private set; }
@@ -118,7 +129,7 @@ internal sealed partial class Lookup
             }
 
             allAnswered = false;
-            if (candidate.State == CandidateState.NotQueried && active < _options.Alpha)
+            if (candidate.State == CandidateState.NotQueried && active < (_isFinalStep ? _options.K : _options.Alpha))
             {
                 candidate.State = CandidateState.InFlight;
                 candidate.SentAt = now;
@@ -159,6 +170,11 @@ internal sealed partial class Lookup
         if (ClosestAlive() is { } closest && (before is null || closest.Distance < before.Value))
         {
             _progress.Add(new LookupProgress(now, closest.Distance, _nodesContacted));
+            _answersWithoutProgress = 0;
+        }
+        else
+        {
+            CountNoProgress();
         }
     }
 
@@ -174,6 +190,7 @@ internal sealed partial class Lookup
         candidate.State = CandidateState.Failed;
         InFlightCount--;
         _timeouts++;
+        CountNoProgress();
     }
 
     /// <summary>What the lookup has found so far (final once <see cref="IsFinished"/>).</summary>
@@ -235,6 +252,15 @@ internal sealed partial class Lookup
         return new LookupResult(
             Kind, Target, closest, winner?.Value, winner?.NewestPublishedAt, winner?.Holders.ToArray() ?? [], others, _votes.Count,
             cacheCandidate, nodesBetween, rounds, _nodesContacted, _timeouts, _ignored, _progress.ToArray(), _startedAt, _finishedAt);
+    }
+
+    /// <summary>An answer or failure that brought nothing closer: α of them in a row are a round without progress.</summary>
+    private void CountNoProgress()
+    {
+        if (_options.FinalStepAtOnce && ++_answersWithoutProgress >= _options.Alpha)
+        {
+            _isFinalStep = true;
+        }
     }
 
     private LookupStep Finish(DateTimeOffset now)

@@ -12,9 +12,9 @@ namespace Liaa.Node.Protocol;
 internal sealed class MaintenanceService : BackgroundService
 {
     private readonly NodeRuntime _node;
-    private readonly DhtOperations _operations;
+    private readonly MaintenanceJobs _operations;
 
-    public MaintenanceService(NodeRuntime node, DhtOperations operations)
+    public MaintenanceService(NodeRuntime node, MaintenanceJobs operations)
     {
         _node = node;
         _operations = operations;

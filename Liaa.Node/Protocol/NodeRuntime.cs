@@ -24,6 +24,7 @@ internal sealed class NodeRuntime
         Metrics = metrics;
         Logger = logger;
         Background = new BackgroundWork(logger);
+        PutTails = new BackgroundWork(logger);
         Contacts = new ContactTracker(this);
         Verifier = new PeerVerifier(this);
         Lookups = new LookupRunner(this);
@@ -47,6 +48,12 @@ internal sealed class NodeRuntime
     public ILogger Logger { get; }
 
     public BackgroundWork Background { get; }
+
+    /// <summary>
+    /// The STOREs a put returned before (<see cref="StorageOptions.PutAcknowledgements"/>): awaited, never
+    /// cancelled, before the RPC endpoint stops, so a returned put still reaches every holder it was sent to.
+    /// </summary>
+    public BackgroundWork PutTails { get; }
 
     public ContactTracker Contacts { get; }
 

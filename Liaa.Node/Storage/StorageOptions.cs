@@ -53,6 +53,16 @@ public sealed class StorageOptions
     /// <value>Default 100,000 keys.</value>
     public int MaxKeys { get; set; } = 100_000;
 
+    /// <summary>
+    /// How many of the k closest nodes must acknowledge a put's STORE before the put returns. The STOREs to all
+    /// k go out at once either way; with a number set, the put answers its caller as soon as that many stored
+    /// the value (or every STORE has ended, whichever comes first), and the rest finish in the background: the
+    /// node records their outcome and waits for them (each at most an RPC timeout) before it stops.
+    /// Replication and republish always wait for all. <c>null</c> waits for every one of the k.
+    /// </summary>
+    /// <value>Default <c>null</c> (wait for all k). Nodes; at least 1 when set.</value>
+    public int? PutAcknowledgements { get; set; }
+
     /// <summary>Most value bytes held at once; cached values give way to own and replicated ones.</summary>
     /// <value>Default 256 MiB (268,435,456 bytes).</value>
     public long MaxTotalBytes { get; set; } = 256L * 1024 * 1024;
@@ -125,6 +135,11 @@ public sealed class StorageOptions
         if (Ttl <= TimeSpan.Zero)
         {
             problems.Add($"{SectionName}:{nameof(Ttl)} must be positive (is {Ttl}).");
+        }
+
+        if (PutAcknowledgements is < 1)
+        {
+            problems.Add($"{SectionName}:{nameof(PutAcknowledgements)} must be at least 1 when set (is {PutAcknowledgements}).");
         }
 
         if (ReplicateInterval <= TimeSpan.Zero)

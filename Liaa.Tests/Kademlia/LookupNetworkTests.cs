@@ -144,7 +144,8 @@ public sealed class LookupNetworkTests
             while (true)
             {
                 var step = lookup.Next(_now);
-                Assert.InRange(lookup.InFlightCount, 0, Options.Alpha);
+                // α in flight until the lookup converges; then §2.3's final step asks the rest of the k closest at once.
+                Assert.InRange(lookup.InFlightCount, 0, lookup.IsFinalStep ? Options.K : Options.Alpha);
                 if (step.Kind == LookupStepKind.Finished)
                 {
                     initiator.Table.MarkLookup(target, _now);

@@ -90,6 +90,62 @@ public sealed class LookupTests
     }
 
     [Fact]
+    public void FinalStep_AsksAllRemainingKClosestAtOnce_AfterRoundBringsNothingCloser()
+    {
+        var lookup = NewLookup(LookupKind.FindNode, Options(k: 8), 1, 2, 3, 4, 5, 6, 7, 8, 9);
+        AssertSend(lookup.Next(Start), C(1), C(2), C(3));
+        foreach (var n in new uint[] { 1, 2, 3 })
+        {
+            lookup.OnResponse(C(n).Id, [C(9)], Start.AddMilliseconds(1));
+        }
+
+        Assert.True(lookup.IsFinalStep);
+        AssertSend(lookup.Next(Start.AddMilliseconds(1)), C(4), C(5), C(6), C(7), C(8));
+        Assert.Equal(5, lookup.InFlightCount);
+        foreach (var n in new uint[] { 4, 5, 6, 7, 8 })
+        {
+            lookup.OnResponse(C(n).Id, [], Start.AddMilliseconds(2));
+        }
+
+        Assert.Equal(LookupStepKind.Finished, lookup.Next(Start.AddMilliseconds(2)).Kind);
+        var result = lookup.GetResult();
+        Assert.Equal([C(1), C(2), C(3), C(4), C(5), C(6), C(7), C(8)], result.ClosestNodes);
+        Assert.Equal(8, result.NodesContacted);
+    }
+
+    [Fact]
+    public void FinalStep_WaitsForRoundWithoutProgress_AndCanBeTurnedOff()
+    {
+        // C(2) names a closer node: that round made progress, so the lookup stays at α in flight.
+        var lookup = NewLookup(LookupKind.FindNode, Options(k: 8), 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+        AssertSend(lookup.Next(Start), C(2), C(3), C(4));
+        lookup.OnResponse(C(2).Id, [C(1)], Start);
+        lookup.OnResponse(C(3).Id, [], Start);
+        lookup.OnResponse(C(4).Id, [], Start);
+        Assert.False(lookup.IsFinalStep);
+        AssertSend(lookup.Next(Start), C(1), C(5), C(6));
+
+        // Three failures in a row bring nothing closer either.
+        foreach (var n in new uint[] { 1, 5, 6 })
+        {
+            lookup.OnFailure(C(n).Id, Start.AddSeconds(1));
+        }
+
+        Assert.True(lookup.IsFinalStep);
+        AssertSend(lookup.Next(Start.AddSeconds(1)), C(7), C(8), C(9), C(10), C(11));
+
+        var plain = NewLookup(LookupKind.FindNode, new KademliaOptions { K = 8, Alpha = 3, SlowRequestThreshold = null, FinalStepAtOnce = false }, 1, 2, 3, 4, 5, 6, 7, 8);
+        plain.Next(Start);
+        foreach (var n in new uint[] { 1, 2, 3 })
+        {
+            plain.OnResponse(C(n).Id, [], Start);
+        }
+
+        Assert.False(plain.IsFinalStep);
+        AssertSend(plain.Next(Start), C(4), C(5), C(6));
+    }
+
+    [Fact]
     public void Lookup_EndsOnlyWhenKClosestSeenHaveAnswered_AndFollowsCloserNodes()
     {
         var lookup = NewLookup(LookupKind.FindNode, Options(k: 2, alpha: 1), 40, 50);

@@ -1,0 +1,115 @@
+using System.Net;
+using Liaa.Node.Kademlia;
+using Liaa.Node.Rpc;
+using Liaa.Node.Telemetry;
+using Liaa.Node.Wire;
+
+namespace Liaa.Node.Protocol;
+
+/// <summary>
+/// Joining the network (§2.5): ping the seeds (and contacts remembered from a previous run), look up the own
+/// id, refresh every bucket beyond the closest neighbour.
+/// </summary>
+internal sealed class JoinProcedure
+{
+    private readonly NodeId _self;
+    private readonly RoutingTable _routing;
+    private readonly RpcEndpoint _rpc;
+    private readonly ContactTracker _contacts;
+    private readonly LookupRunner _lookups;
+    private readonly MaintenanceJobs _maintenance;
+    private readonly bool _clientMode;
+    private readonly Action<IPEndPoint> _learnedExternalEndPoint;
+
+    /// <summary>
+    /// The join of <paramref name="self"/>. A client (<paramref name="clientMode"/>) never asks where peers see
+    /// it: it is not a contact anyone keeps. <paramref name="learnedExternalEndPoint"/> is told where a peer saw
+    /// this node's datagrams come from (a wildcard-bound node's <c>stun</c> answer).
+    /// </summary>
+    public JoinProcedure(
+        NodeId self,
+        RoutingTable routing,
+        RpcEndpoint rpc,
+        ContactTracker contacts,
+        LookupRunner lookups,
+        MaintenanceJobs maintenance,
+        bool clientMode,
+        Action<IPEndPoint> learnedExternalEndPoint)
+    {
+        _clientMode = clientMode;
+        _learnedExternalEndPoint = learnedExternalEndPoint;
+        _self = self;
+        _routing = routing;
+        _rpc = rpc;
+        _contacts = contacts;
+        _lookups = lookups;
+        _maintenance = maintenance;
+    }
+
+    /// <summary>
+    /// Joins through <paramref name="seeds"/>: pings each (learning its id), looks up the own id, then
+    /// refreshes every bucket further away than the closest neighbour (§2.3). With no seed, or none
+    /// answering, the node stands alone as the start of a new network. Contacts <paramref name="remembered"/>
+    /// from a previous run are pinged alongside the seeds and enter the routing table only if they answer,
+    /// with the id they answer with: a remembered contact is a hint, never trusted as it was saved.
+    /// </summary>
+    public async Task<JoinResult> JoinAsync(IReadOnlyList<IPEndPoint> seeds, IReadOnlyList<Contact> remembered, CancellationToken cancellationToken)
+    {
+        using var activity = LiaaDiagnostics.ActivitySource.StartActivity("join");
+        activity?.SetTag("liaa.join.seeds", seeds.Count);
+        var targets = seeds.Concat(remembered.Select(c => c.EndPoint).Where(e => !seeds.Contains(e))).ToArray();
+        var pings = targets.Select(target => _rpc.SendAsync(target, new PingRequest(_self), null, cancellationToken)).ToArray();
+        var results = await Task.WhenAll(pings).ConfigureAwait(false);
+        int reached = 0, rememberedReached = 0, selfSeeds = 0;
+        var answered = new List<IPEndPoint>();
+        for (var i = 0; i < targets.Length; i++)
+        {
+            if (results[i] is { Status: RpcStatus.Ok, Response: PingResponse self } && self.Responder == _self)
+            {
+                // Our own address by another name (a wildcard-bound node listed among the seeds it was given).
+                selfSeeds += i < seeds.Count ? 1 : 0;
+            }
+            else if (results[i] is { Status: RpcStatus.Ok, Response: PingResponse ping })
+            {
+                _contacts.Observe(new Contact(ping.Responder, targets[i]));
+                _ = i < seeds.Count ? reached++ : rememberedReached++;
+                answered.Add(targets[i]);
+            }
+        }
+
+        if (reached + rememberedReached > 0)
+        {
+            var bound = _rpc.LocalEndPoint.Address;
+            if (!_clientMode && (bound.Equals(IPAddress.Any) || bound.Equals(IPAddress.IPv6Any)))
+            {
+                await LearnExternalEndPointAsync(answered, cancellationToken).ConfigureAwait(false);
+            }
+
+            await _lookups.RunAsync(LookupKind.FindNode, _self, cancellationToken).ConfigureAwait(false);
+            await _maintenance.RefreshAsync(RefreshScope.BeyondClosestNeighbour, cancellationToken).ConfigureAwait(false);
+        }
+
+        activity?.SetTag("liaa.join.reached", reached);
+        activity?.SetTag("liaa.join.remembered_reached", rememberedReached);
+        activity?.SetTag("liaa.routing.size", _routing.Count);
+        return new JoinResult(seeds.Count - selfSeeds, reached, _routing.Count) { RememberedReached = rememberedReached, SelfSeeds = selfSeeds };
+    }
+
+    /// <summary>
+    /// Asks the first peers that answered the join (<c>stun</c>, which Python peers answer too) where this node's
+    /// datagrams come from, and reports the first usable answer. Only a node bound to 0.0.0.0 or :: asks: one
+    /// bound to an address knows it (behind NAT too, its peers see the NAT's side).
+    /// </summary>
+    private async Task LearnExternalEndPointAsync(IEnumerable<IPEndPoint> answered, CancellationToken cancellationToken)
+    {
+        var asks = answered.Take(3).Select(peer => _rpc.SendAsync(peer, new StunRequest(), null, cancellationToken)).ToArray();
+        foreach (var result in await Task.WhenAll(asks).ConfigureAwait(false))
+        {
+            if (result is { Status: RpcStatus.Ok, Response: StunResponse { EndPoint: var seen } } && PeerEndPoint.IsUsable(seen))
+            {
+                _learnedExternalEndPoint(IDatagramTransport.Normalize(seen));
+                return;
+            }
+        }
+    }
+}
