@@ -25,7 +25,6 @@ internal static class NodeCommandLine
             ServeCommand.Create(),
             CreatePutCommand(),
             CreateGetCommand(),
-            Bench.BenchCommand.Create(),
         };
         var parse = root.Parse(args);
         return await parse.InvokeAsync().ConfigureAwait(false);

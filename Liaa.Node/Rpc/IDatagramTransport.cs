@@ -5,7 +5,7 @@ namespace Liaa.Node.Rpc;
 /// <summary>
 /// One node's datagram socket, as the RPC layer sees it: send a datagram to an endpoint, receive the
 /// next one with its source. Implemented over a real UDP socket (<see cref="UdpDatagramTransport"/>)
-/// and over a deterministic simulated network (<see cref="InMemoryDatagramTransport"/>).
+/// and over a deterministic simulated network (<c>InMemoryDatagramTransport</c>, in Liaa.Simulation).
 /// </summary>
 /// <remarks>
 /// Delivery is best effort, as UDP: a send that returns normally may still be lost. Sends may be

@@ -13,8 +13,8 @@ public sealed class LayeringTests
     private const string Root = "Liaa.Node";
 
     // What each product layer may refer to besides itself. The root namespace holds the node facade
-    // (LiaaNode, its options and results). Bench and Simulation are tools and test doubles, not
-    // product layers: no product layer may refer to them, except the command line's `bench` verb.
+    // (LiaaNode, its options and results). The test doubles (Liaa.Simulation) and the bench tools
+    // (Liaa.Bench) are projects of their own that the node never references.
     private static readonly Dictionary<string, string[]> Allowed = new()
     {
         ["Kademlia"] = [],
@@ -25,7 +25,7 @@ public sealed class LayeringTests
         ["Protocol"] = ["Rpc", "Storage", "Wire", "Kademlia", "Telemetry", Root],
         [Root] = ["Protocol", "Rpc", "Storage", "Wire", "Kademlia", "Telemetry"],
         ["Api"] = [Root, "Protocol", "Rpc", "Storage", "Wire", "Kademlia", "Telemetry"],
-        ["Hosting"] = ["Api", Root, "Protocol", "Rpc", "Storage", "Wire", "Kademlia", "Telemetry", "Bench"],
+        ["Hosting"] = ["Api", Root, "Protocol", "Rpc", "Storage", "Wire", "Kademlia", "Telemetry"],
     };
 
     // The core knows no socket, clock, serializer or logger: time comes in as a DateTimeOffset argument.
@@ -61,10 +61,27 @@ public sealed class LayeringTests
         var layers = typeof(LiaaNode).Assembly.GetTypes()
             .Select(t => LayerOf(t, Root))
             .OfType<string>()
-            .Where(layer => layer is not ("Bench" or "Simulation"))
             .ToHashSet();
 
         Assert.Empty(layers.Except(Allowed.Keys));
+    }
+
+    // The product binary holds no test double and no benchmark: those live in Liaa.Simulation and
+    // Liaa.Bench (which keep their Liaa.Node.* namespaces), and Liaa.Node references neither.
+    [Fact]
+    public void TheProduct_HoldsNoTestDoubleOrBenchmark()
+    {
+        var product = typeof(LiaaNode).Assembly;
+        var doubles = typeof(Liaa.Node.Simulation.SimulatedNetwork).Assembly;
+        var bench = typeof(Liaa.Node.Bench.BenchCommand).Assembly;
+
+        Assert.Equal("Liaa.Simulation", doubles.GetName().Name);
+        Assert.Equal("Liaa.Bench", bench.GetName().Name);
+        Assert.Equal(typeof(Liaa.Node.Rpc.InMemoryNetwork).Assembly, doubles);
+        Assert.Equal(typeof(Liaa.Node.Simulation.ManualTimeProvider).Assembly, doubles);
+        Assert.DoesNotContain(product.GetReferencedAssemblies(), name => name.Name is "Liaa.Simulation" or "Liaa.Bench");
+        Assert.DoesNotContain(product.GetTypes(), t => LayerOf(t, Root) is "Simulation" or "Bench");
+        Assert.DoesNotContain(product.GetTypes(), t => t.Name.StartsWith("InMemoryNetwork", StringComparison.Ordinal) || t.Name is "InMemoryDatagramTransport" or "IPathDelay");
     }
 
     // The checker itself, on the fixture types below: it must see a reference made only inside a

@@ -82,7 +82,7 @@ public sealed class BenchCommandTests
     [Trait("Category", "Integration")]
     public async Task BenchSim_PrintsPlainTables_WhenOutputIsRedirected()
     {
-        var (exitCode, output) = await NodeProcess.RunAsync(TimeSpan.FromSeconds(60), "bench", "sim", "--nodes", "50", "--churn", "0", "--lookups", "5", "--keys", "5");
+        var (exitCode, output) = await NodeProcess.RunBenchAsync(TimeSpan.FromSeconds(60), "sim", "--nodes", "50", "--churn", "0", "--lookups", "5", "--keys", "5");
 
         Assert.Equal(NodeCommandLine.Success, exitCode);
         Assert.Contains("50 nodes: build and memory", output, StringComparison.Ordinal);

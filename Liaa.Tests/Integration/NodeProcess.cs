@@ -52,7 +52,10 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     /// Starts the node through a <paramref name="launcher"/> that runs the command after it (e.g.
     /// <c>ip netns exec NAME</c>, which becomes the node's own process: its PID is the node's).
     /// </summary>
-    public static NodeProcess Start(IReadOnlyList<string> launcher, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static NodeProcess Start(IReadOnlyList<string> launcher, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        Start("Liaa.Node.dll", launcher, environment, arguments);
+
+    private static NodeProcess Start(string program, IReadOnlyList<string> launcher, IReadOnlyDictionary<string, string> environment, string[] arguments)
     {
         var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : "dotnet")
         {
@@ -71,7 +74,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
             info.ArgumentList.Add(TestSupport.DotnetHost.Find());
         }
 
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Liaa.Node.dll"));
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program));
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
@@ -98,9 +101,16 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         RunAsync(timeout, new Dictionary<string, string>(), arguments);
 
     /// <summary>Runs a command to completion with extra environment variables: its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        RunAsync("Liaa.Node.dll", timeout, environment, arguments);
+
+    /// <summary>Runs a <c>Liaa.Bench</c> command (the benchmark tools, beside the node in the test's build output) to completion.</summary>
+    public static Task<(int ExitCode, string Output)> RunBenchAsync(TimeSpan timeout, params string[] arguments) =>
+        RunAsync("Liaa.Bench.dll", timeout, new Dictionary<string, string>(), arguments);
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, string[] arguments)
     {
-        await using var command = Start(environment, arguments);
+        await using var command = Start(program, [], environment, arguments);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(timeout);
         await command._process.WaitForExitAsync(cts.Token);

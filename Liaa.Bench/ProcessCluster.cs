@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -81,7 +82,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     public static Task<ProcessCluster> StartLiaaAsync(int count, IReadOnlyDictionary<string, string> extraEnvironment, BenchProgress progress, CancellationToken cancellationToken)
     {
         var cluster = new ProcessCluster("Liaa");
-        var dll = typeof(ProcessCluster).Assembly.Location;
+        var dll = typeof(LiaaNode).Assembly.Location;
         var host = DotnetHost();
         var environment = new Dictionary<string, string?>
         {
