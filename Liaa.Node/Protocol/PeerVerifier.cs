@@ -59,7 +59,7 @@ internal sealed class PeerVerifier
         }
 
         var rpc = _node.Options.Rpc;
-        var address = UdpDatagramTransport.Normalize(contact.EndPoint).Address;
+        var address = IDatagramTransport.Normalize(contact.EndPoint).Address;
         Task<bool> ping;
         lock (_gate)
         {

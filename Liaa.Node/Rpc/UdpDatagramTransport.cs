@@ -57,7 +57,7 @@ public sealed class UdpDatagramTransport : IDatagramTransport, IBlockingDatagram
     private UdpDatagramTransport(Socket socket)
     {
         _socket = socket;
-        LocalEndPoint = Normalize((IPEndPoint)socket.LocalEndPoint!);
+        LocalEndPoint = IDatagramTransport.Normalize((IPEndPoint)socket.LocalEndPoint!);
         _maxAddressSize = SocketAddress.GetMaximumAddressSize(socket.AddressFamily);
         _receiveAddress = new SocketAddress(socket.AddressFamily, _maxAddressSize);
     }
@@ -213,9 +213,6 @@ public sealed class UdpDatagramTransport : IDatagramTransport, IBlockingDatagram
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Maps an IPv4-mapped IPv6 endpoint (as a dual-stack socket reports IPv4 peers) back to IPv4.</summary>
-    internal static IPEndPoint Normalize(IPEndPoint endPoint) => IDatagramTransport.Normalize(endPoint);
-
     private static bool IsStaleIcmpError(SocketError error) =>
         error is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable;
 
@@ -232,7 +229,7 @@ public sealed class UdpDatagramTransport : IDatagramTransport, IBlockingDatagram
             _sources.Clear();
         }
 
-        var endPoint = Normalize((IPEndPoint)LocalEndPoint.Create(address));
+        var endPoint = IDatagramTransport.Normalize((IPEndPoint)LocalEndPoint.Create(address));
         var key = new SocketAddress(address.Family, address.Size);
         address.Buffer.Span[..address.Size].CopyTo(key.Buffer.Span);
         _sources[key] = endPoint;
