@@ -44,7 +44,9 @@ fi
 counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
 get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
 passed=$(get passed); failed=$(get failed); errors=$(get error); timeouts=$(get timeout); aborted=$(get aborted)
-not_executed=$(get notExecuted)
+# xunit v3's trx reports a skipped test as NotExecuted in its result but not in notExecuted: count total - executed.
+total=$(get total); executed=$(get executed)
+not_executed=$(( ${total:-0} - ${executed:-0} ))
 failed=$(( ${failed:-0} + ${errors:-0} + ${timeouts:-0} + ${aborted:-0} ))
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
 echo "tests: ${passed:-0} passed, ${failed} failed, ${not_executed:-0} skipped"
