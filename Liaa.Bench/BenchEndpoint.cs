@@ -46,13 +46,13 @@ internal sealed class BenchEndpoint : IAsyncDisposable
         options.Rpc.StoreRatePerSource = 1e9;
         options.Rpc.StoreBurstPerSource = int.MaxValue;
         var metrics = new NodeMetrics();
-        var runtime = new NodeRuntime(NodeId.Random(random), options, new InMemoryValueStore(options.TimeProvider, options.Storage), metrics, NullLogger.Instance);
         var transport = UdpDatagramTransport.Bind(options.EndPoint);
-        runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, options.Rpc, options.TimeProvider)
+        var rpc = new RpcEndpoint(transport, options.Rpc, options.TimeProvider)
         {
             Observer = new RpcMetricsObserver(metrics),
         };
-        runtime.Rpc.Start();
+        var runtime = new NodeRuntime(NodeId.Random(random), options, new InMemoryValueStore(options.TimeProvider, options.Storage), rpc, metrics, NullLogger.Instance);
+        rpc.Start(runtime.Handler);
         return new BenchEndpoint(runtime, metrics, transport);
     }
 

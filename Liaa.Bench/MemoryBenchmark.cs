@@ -61,9 +61,9 @@ internal sealed class MemoryBenchmark
         var node = await LiaaNode.StartAsync(nodeOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var nodeScope = node.ConfigureAwait(false);
         var clientTransport = network.Bind(new IPEndPoint(IPAddress.Loopback, 2));
-        var client = new RpcEndpoint(clientTransport, NoReplies.Instance, new RpcOptions { ClientMode = true, Timeout = TimeSpan.FromSeconds(30) }, TimeProvider.System);
+        var client = new RpcEndpoint(clientTransport, new RpcOptions { ClientMode = true, Timeout = TimeSpan.FromSeconds(30) }, TimeProvider.System);
         await using var clientScope = client.ConfigureAwait(false);
-        client.Start();
+        client.Start(NoReplies.Instance);
 
         var random = new Random(4);
         var sender = NodeId.Random(random);

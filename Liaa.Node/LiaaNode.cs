@@ -24,7 +24,6 @@ namespace Liaa.Node;
 public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
 {
     private readonly NodeRuntime _node;
-    private readonly DhtOperations _operations;
     private readonly MaintenanceService? _maintenance;
     private readonly NodeMetrics _metrics;
     private readonly bool _ownsMetrics;
@@ -36,8 +35,9 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
         _node = node;
         _metrics = metrics;
         _ownsMetrics = ownsMetrics;
-        _operations = new DhtOperations(node);
-        _maintenance = node.Options.ClientMode ? null : new MaintenanceService(node, _operations.Maintenance);
+        _maintenance = node.Options.ClientMode
+            ? null
+            : new MaintenanceService(node.Maintenance, node.Store, node.Routing, node.Data, node.Options.MaintenanceInterval, node.Time, metrics, node.Logger);
         _remembered = node.Data?.RememberedContacts ?? [];
         StartedAt = node.Time.GetUtcNow();
     }
@@ -103,16 +103,15 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
                 Restore(store, data, logger);
             }
 
-            runtime = new NodeRuntime(self, options, store, metrics, logger) { Data = data };
-
             // A socket this node binds is its own to close; a transport given in the options is the caller's.
-            var transport = options.Transport ?? (runtime.OwnedTransport = UdpDatagramTransport.Bind(options.EndPoint));
+            var owned = options.Transport is null ? UdpDatagramTransport.Bind(options.EndPoint) : null;
             var rpcOptions = options.Rpc;
             rpcOptions.ClientMode = options.ClientMode;
-            runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, rpcOptions, options.TimeProvider, loggerFactory.CreateLogger<RpcEndpoint>())
+            var rpc = new RpcEndpoint(options.Transport ?? owned!, rpcOptions, options.TimeProvider, loggerFactory.CreateLogger<RpcEndpoint>())
             {
                 Observer = new RpcMetricsObserver(metrics),
             };
+            runtime = new NodeRuntime(self, options, store, rpc, metrics, logger, data) { OwnedTransport = owned };
         }
         catch
         {
@@ -127,7 +126,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
 
         var node = new LiaaNode(runtime, metrics, ownsMetrics);
         metrics.Observe(node);
-        runtime.Rpc.Start();
+        runtime.Rpc.Start(runtime.Handler);
         if (node._maintenance is not null)
         {
             await node._maintenance.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -154,7 +153,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
         var all = (seeds ?? _node.Options.Seeds).ToArray();
         var list = all.Where(s => !s.Equals(EndPoint)).ToArray();
         var remembered = Volatile.Read(ref _remembered);
-        var result = await _operations.Join.JoinAsync(list, remembered, cancellationToken).ConfigureAwait(false);
+        var result = await _node.Join.JoinAsync(list, remembered, cancellationToken).ConfigureAwait(false);
         result = result with { SelfSeeds = result.SelfSeeds + all.Length - list.Length };
         if (result.IsJoined)
         {
@@ -179,7 +178,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     public async Task<PutResult> PutAsync(NodeId key, DhtValue value, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(value);
-        var result = await _operations.Values.PutAsync(key, value, cancellationToken).ConfigureAwait(false);
+        var result = await _node.Values.PutAsync(key, value, cancellationToken).ConfigureAwait(false);
         if (result.IsAccepted)
         {
             Log.PutCompleted(_node.Logger, key, result.StoredAt, result.Asked);
@@ -195,7 +194,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     /// <summary>Reads the value under a 20-byte digest.</summary>
     public async Task<GetResult> GetAsync(NodeId key, CancellationToken cancellationToken = default)
     {
-        var result = await _operations.Values.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        var result = await _node.Values.GetAsync(key, cancellationToken).ConfigureAwait(false);
         Log.GetCompleted(_node.Logger, key, result.IsFound ? (result.IsLocal ? "found locally" : "found") : "not found", result.Rounds, result.NodesContacted);
         return result;
     }
@@ -274,7 +273,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
 
         if (_node.Data is { } data)
         {
-            _node.Contacts.Save();
+            data.TrySaveContacts(_node.Routing.GetAll(), _node.Logger);
             data.Dispose();
         }
 

@@ -20,35 +20,68 @@ namespace Liaa.Node.Protocol;
 /// </remarks>
 internal sealed class ContactTracker
 {
-    private readonly NodeRuntime _node;
+    private readonly NodeId _self;
+    private readonly RoutingTable _routing;
+    private readonly IValueStore _store;
+    private readonly RpcEndpoint _rpc;
+    private readonly PeerVerifier _verifier;
+    private readonly BackgroundWork _background;
+    private readonly int _failuresBeforeEviction;
+    private readonly TimeProvider _time;
+    private readonly NodeMetrics _metrics;
+    private readonly ILogger _logger;
     private readonly HashSet<NodeId> _pinging = [];
     private readonly Lock _gate = new();
 
-    public ContactTracker(NodeRuntime node)
+    /// <summary>
+    /// The tracker of <paramref name="routing"/>: pings from <paramref name="rpc"/> (as <paramref name="self"/>) run as
+    /// <paramref name="background"/> work, and keys held in <paramref name="store"/> are handed to a newcomer once
+    /// <paramref name="verifier"/> proved its address.
+    /// </summary>
+    public ContactTracker(
+        NodeId self,
+        RoutingTable routing,
+        IValueStore store,
+        RpcEndpoint rpc,
+        PeerVerifier verifier,
+        BackgroundWork background,
+        KademliaOptions kademlia,
+        TimeProvider time,
+        NodeMetrics metrics,
+        ILogger logger)
     {
-        _node = node;
+        _self = self;
+        _routing = routing;
+        _store = store;
+        _rpc = rpc;
+        _verifier = verifier;
+        _background = background;
+        _failuresBeforeEviction = kademlia.FailuresBeforeEviction;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
     }
 
     /// <summary>A well-formed message came from <paramref name="contact"/> (id from the message, address from the UDP source).</summary>
     public void Observe(Contact contact)
     {
-        if (contact.Id == _node.Self)
+        if (contact.Id == _self)
         {
             return;
         }
 
-        var outcome = _node.Routing.Observe(contact, _node.Time.GetUtcNow());
+        var outcome = _routing.Observe(contact, _time.GetUtcNow());
         switch (outcome.Status)
         {
             case AddContactStatus.Added:
-                _node.Metrics.ContactAdded();
-                _node.Background.Run(ct => HandOffAsync(contact, ct));
+                _metrics.ContactAdded();
+                _background.Run(ct => HandOffAsync(contact, ct));
                 break;
             case AddContactStatus.Full or AddContactStatus.EndPointConflict when outcome.ContactToPing is { } stale:
                 Ping(stale);
                 break;
             case AddContactStatus.Refused:
-                _node.Metrics.ContactRefused(outcome.Refusal == ContactRefusal.Subnet ? "subnet" : "endpoint");
+                _metrics.ContactRefused(outcome.Refusal == ContactRefusal.Subnet ? "subnet" : "endpoint");
                 if (outcome.ContactToPing is { } holder)
                 {
                     // Another id claims the holder's endpoint: if the holder no longer answers there as itself, it gives way.
@@ -69,34 +102,16 @@ internal sealed class ContactTracker
             }
         }
 
-        _node.Background.Run(ct => PingStaleAsync(stale, ct));
-    }
-
-    /// <summary>Saves the routing table's contacts to the data directory, if any, for the next start's join; a failure is logged.</summary>
-    public void Save()
-    {
-        if (_node.Data is not { } data)
-        {
-            return;
-        }
-
-        try
-        {
-            data.SaveContacts(_node.Routing.GetAll());
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Log.ContactsNotSaved(_node.Logger, data.Path, ex);
-        }
+        _background.Run(ct => PingStaleAsync(stale, ct));
     }
 
     /// <summary>An RPC to <paramref name="contact"/> timed out: one failure more (one lost datagram does not evict).</summary>
     public void Failed(Contact contact)
     {
-        if (_node.Routing.RecordFailure(contact.Id, _node.Time.GetUtcNow()).IsEvicted)
+        if (_routing.RecordFailure(contact.Id, _time.GetUtcNow()).IsEvicted)
         {
-            _node.Metrics.ContactEvicted();
-            Log.ContactEvicted(_node.Logger, contact.Id, contact.EndPoint);
+            _metrics.ContactEvicted();
+            Log.ContactEvicted(_logger, contact.Id, contact.EndPoint);
         }
     }
 
@@ -104,22 +119,22 @@ internal sealed class ContactTracker
     {
         try
         {
-            for (var attempt = 0; attempt < _node.Options.Kademlia.FailuresBeforeEviction; attempt++)
+            for (var attempt = 0; attempt < _failuresBeforeEviction; attempt++)
             {
-                var result = await _node.Rpc.SendAsync(stale.EndPoint, new PingRequest(_node.Self), null, cancellationToken).ConfigureAwait(false);
+                var result = await _rpc.SendAsync(stale.EndPoint, new PingRequest(_self), null, cancellationToken).ConfigureAwait(false);
                 if (result.Status == RpcStatus.Ok && result.Response is PingResponse ping)
                 {
                     if (ping.Responder == stale.Id)
                     {
-                        _node.Routing.Observe(stale, _node.Time.GetUtcNow());
+                        _routing.Observe(stale, _time.GetUtcNow());
                         return;
                     }
 
                     // Another node answers at the endpoint now (a restart with a new id): the old id is gone from there.
-                    if (_node.Routing.Remove(stale.Id))
+                    if (_routing.Remove(stale.Id))
                     {
-                        _node.Metrics.ContactEvicted();
-                        Log.ContactEvicted(_node.Logger, stale.Id, stale.EndPoint);
+                        _metrics.ContactEvicted();
+                        Log.ContactEvicted(_logger, stale.Id, stale.EndPoint);
                     }
 
                     Observe(new Contact(ping.Responder, stale.EndPoint));
@@ -131,10 +146,10 @@ internal sealed class ContactTracker
                     return;
                 }
 
-                if (_node.Routing.RecordFailure(stale.Id, _node.Time.GetUtcNow()).Status is FailureStatus.Evicted or FailureStatus.EndPointReplaced)
+                if (_routing.RecordFailure(stale.Id, _time.GetUtcNow()).Status is FailureStatus.Evicted or FailureStatus.EndPointReplaced)
                 {
-                    _node.Metrics.ContactEvicted();
-                    Log.ContactEvicted(_node.Logger, stale.Id, stale.EndPoint);
+                    _metrics.ContactEvicted();
+                    Log.ContactEvicted(_logger, stale.Id, stale.EndPoint);
                     return;
                 }
             }
@@ -162,14 +177,14 @@ internal sealed class ContactTracker
     /// </remarks>
     private async Task HandOffAsync(Contact newcomer, CancellationToken cancellationToken)
     {
-        var held = _node.Store.GetAll().Where(v => v.Origin != ValueOrigin.Cached).Select(v => v.Key);
-        var keys = _node.Routing.SelectKeysToHandOff(newcomer.Id, held);
+        var held = _store.GetAll().Where(v => v.Origin != ValueOrigin.Cached).Select(v => v.Key);
+        var keys = _routing.SelectKeysToHandOff(newcomer.Id, held);
         if (keys.Count == 0)
         {
             return;
         }
 
-        if (!_node.Verifier.TryVerify(newcomer, out var verified) || !await verified.WaitAsync(cancellationToken).ConfigureAwait(false))
+        if (!_verifier.TryVerify(newcomer, out var verified) || !await verified.WaitAsync(cancellationToken).ConfigureAwait(false))
         {
             return;
         }
@@ -177,13 +192,13 @@ internal sealed class ContactTracker
         var handedOff = 0;
         foreach (var key in keys)
         {
-            if (!_node.Store.TryGet(key, out var stored) || stored.Origin == ValueOrigin.Cached)
+            if (!_store.TryGet(key, out var stored) || stored.Origin == ValueOrigin.Cached)
             {
                 continue;
             }
 
-            var request = new StoreRequest(_node.Self, stored.Key, stored.Value) { PublishedAt = stored.PublishedAt };
-            var result = await _node.Rpc.SendAsync(newcomer.EndPoint, request, null, cancellationToken).ConfigureAwait(false);
+            var request = new StoreRequest(_self, stored.Key, stored.Value) { PublishedAt = stored.PublishedAt };
+            var result = await _rpc.SendAsync(newcomer.EndPoint, request, null, cancellationToken).ConfigureAwait(false);
             if (result.Status != RpcStatus.Ok)
             {
                 if (result.Status == RpcStatus.Timeout)
@@ -199,7 +214,7 @@ internal sealed class ContactTracker
 
         if (handedOff > 0)
         {
-            Log.HandedOff(_node.Logger, handedOff, newcomer.Id);
+            Log.HandedOff(_logger, handedOff, newcomer.Id);
         }
     }
 }

@@ -23,11 +23,30 @@ namespace Liaa.Node.Protocol;
 /// </remarks>
 internal sealed class LookupRunner
 {
-    private readonly NodeRuntime _node;
+    private readonly NodeId _self;
+    private readonly RoutingTable _routing;
+    private readonly RpcEndpoint _rpc;
+    private readonly ContactTracker _contacts;
+    private readonly BackgroundWork _background;
+    private readonly KademliaOptions _options;
+    private readonly TimeProvider _time;
+    private readonly NodeMetrics _metrics;
 
-    public LookupRunner(NodeRuntime node)
+    /// <summary>
+    /// Lookups of <paramref name="self"/>, seeded from <paramref name="routing"/>, sent by <paramref name="rpc"/>; answers and
+    /// timeouts go to <paramref name="contacts"/>, requests outliving their lookup finish as <paramref name="background"/> work.
+    /// </summary>
+    public LookupRunner(
+        NodeId self, RoutingTable routing, RpcEndpoint rpc, ContactTracker contacts, BackgroundWork background, KademliaOptions options, TimeProvider time, NodeMetrics metrics)
     {
-        _node = node;
+        _self = self;
+        _routing = routing;
+        _rpc = rpc;
+        _contacts = contacts;
+        _background = background;
+        _options = options;
+        _time = time;
+        _metrics = metrics;
     }
 
     public async Task<LookupResult> RunAsync(LookupKind kind, NodeId target, CancellationToken cancellationToken)
@@ -36,13 +55,13 @@ internal sealed class LookupRunner
         using var activity = LiaaDiagnostics.ActivitySource.StartActivity(name, ActivityKind.Internal);
         activity?.SetTag("liaa.lookup.target", target.ToString());
 
-        var started = _node.Time.GetTimestamp();
-        _node.Routing.MarkLookup(target, _node.Time.GetUtcNow());
-        var lookup = new Lookup(kind, _node.Self, target, _node.Routing.FindClosest(target, _node.Options.Kademlia.K, includeStale: false), _node.Options.Kademlia);
+        var started = _time.GetTimestamp();
+        _routing.MarkLookup(target, _time.GetUtcNow());
+        var lookup = new Lookup(kind, _self, target, _routing.FindClosest(target, _options.K, includeStale: false), _options);
         var inFlight = new Dictionary<Task<RpcResult>, Contact>();
 
         // The deadline cancels the lookup's own requests and waits, never the caller's token.
-        using var deadline = _node.Options.Kademlia.MaxLookupDuration is { } max ? new CancellationTokenSource(max, _node.Time) : null;
+        using var deadline = _options.MaxLookupDuration is { } max ? new CancellationTokenSource(max, _time) : null;
         using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         var token = linked?.Token ?? cancellationToken;
         var deadlineExceeded = false;
@@ -53,16 +72,16 @@ internal sealed class LookupRunner
         catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
             deadlineExceeded = true;
-            _node.Metrics.LookupDeadlineExceeded(kind);
+            _metrics.LookupDeadlineExceeded(kind);
         }
 
         foreach (var (task, contact) in inFlight)
         {
-            _node.Background.Run(_ => FinishLateAsync(task, contact));
+            _background.Run(_ => FinishLateAsync(task, contact));
         }
 
         var outcome = lookup.GetResult() with { DeadlineExceeded = deadlineExceeded };
-        _node.Metrics.LookupCompleted(kind, _node.Time.GetElapsedTime(started), outcome.Rounds, outcome.Value is not null);
+        _metrics.LookupCompleted(kind, _time.GetElapsedTime(started), outcome.Rounds, outcome.Value is not null);
         if (activity is not null)
         {
             Describe(activity, kind, outcome);
@@ -75,15 +94,15 @@ internal sealed class LookupRunner
     {
         while (true)
         {
-            var step = lookup.Next(_node.Time.GetUtcNow());
+            var step = lookup.Next(_time.GetUtcNow());
             if (step.Kind == LookupStepKind.Send)
             {
                 foreach (var contact in step.Contacts)
                 {
                     RpcRequest request = kind == LookupKind.FindValue
-                        ? new FindValueRequest(_node.Self, target)
-                        : new FindNodeRequest(_node.Self, target);
-                    inFlight.Add(_node.Rpc.SendAsync(contact.EndPoint, request, null, cancellationToken), contact);
+                        ? new FindValueRequest(_self, target)
+                        : new FindNodeRequest(_self, target);
+                    inFlight.Add(_rpc.SendAsync(contact.EndPoint, request, null, cancellationToken), contact);
                 }
 
                 continue;
@@ -106,11 +125,11 @@ internal sealed class LookupRunner
 
     private void Apply(Lookup lookup, Contact from, RpcResult result, CancellationToken cancellationToken)
     {
-        var now = _node.Time.GetUtcNow();
+        var now = _time.GetUtcNow();
         switch (result.Status)
         {
             case RpcStatus.Ok:
-                _node.Contacts.Observe(from);
+                _contacts.Observe(from);
                 switch (result.Response)
                 {
                     case FindValueResponse { Value: { } value } hit:
@@ -129,7 +148,7 @@ internal sealed class LookupRunner
 
                 break;
             case RpcStatus.Timeout:
-                _node.Contacts.Failed(from);
+                _contacts.Failed(from);
                 lookup.OnFailure(from.Id, now);
                 break;
             case RpcStatus.Stopped or RpcStatus.Cancelled:
@@ -151,14 +170,14 @@ internal sealed class LookupRunner
             return;
         }
 
-        var delay = wake - _node.Time.GetUtcNow();
+        var delay = wake - _time.GetUtcNow();
         if (delay <= TimeSpan.Zero)
         {
             return;
         }
 
         using var wakeUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var timer = Task.Delay(delay, _node.Time, wakeUp.Token);
+        var timer = Task.Delay(delay, _time, wakeUp.Token);
         await Task.WhenAny(anyCompleted, timer).ConfigureAwait(false);
         await wakeUp.CancelAsync().ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
@@ -196,11 +215,11 @@ internal sealed class LookupRunner
         var result = await pending.ConfigureAwait(false);
         if (result.Status == RpcStatus.Ok)
         {
-            _node.Contacts.Observe(contact);
+            _contacts.Observe(contact);
         }
         else if (result.Status == RpcStatus.Timeout)
         {
-            _node.Contacts.Failed(contact);
+            _contacts.Failed(contact);
         }
     }
 }

@@ -1,3 +1,5 @@
+using Liaa.Node.Kademlia;
+using Liaa.Node.Storage;
 using Liaa.Node.Telemetry;
 
 namespace Liaa.Node.Protocol;
@@ -11,13 +13,30 @@ namespace Liaa.Node.Protocol;
 /// </summary>
 internal sealed class MaintenanceService : BackgroundService
 {
-    private readonly NodeRuntime _node;
     private readonly MaintenanceJobs _operations;
+    private readonly IValueStore _store;
+    private readonly RoutingTable _routing;
+    private readonly NodeDataDirectory? _data;
+    private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
+    private readonly NodeMetrics _metrics;
+    private readonly ILogger _logger;
 
-    public MaintenanceService(NodeRuntime node, MaintenanceJobs operations)
+    /// <summary>
+    /// Runs <paramref name="operations"/> and expires values in <paramref name="store"/> every <paramref name="interval"/> of
+    /// <paramref name="time"/>; with <paramref name="data"/>, also saves the contacts of <paramref name="routing"/> and compacts the value log.
+    /// </summary>
+    public MaintenanceService(
+        MaintenanceJobs operations, IValueStore store, RoutingTable routing, NodeDataDirectory? data, TimeSpan interval, TimeProvider time, NodeMetrics metrics, ILogger logger)
     {
-        _node = node;
         _operations = operations;
+        _store = store;
+        _routing = routing;
+        _data = data;
+        _interval = interval;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
     }
 
     /// <summary>Completed rounds, for tests that wait on maintenance having run.</summary>
@@ -25,7 +44,7 @@ internal sealed class MaintenanceService : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_node.Options.MaintenanceInterval, _node.Time);
+        using var timer = new PeriodicTimer(_interval, _time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             await RunOnceAsync(stoppingToken).ConfigureAwait(false);
@@ -36,19 +55,19 @@ internal sealed class MaintenanceService : BackgroundService
     {
         try
         {
-            var expired = _node.Store.RemoveExpired();
+            var expired = _store.RemoveExpired();
             if (expired > 0)
             {
-                _node.Metrics.Expired(expired);
+                _metrics.Expired(expired);
             }
 
             await _operations.ProbeStaleAsync(cancellationToken).ConfigureAwait(false);
             await _operations.RefreshAsync(RefreshScope.Stale, cancellationToken).ConfigureAwait(false);
             await _operations.ReplicateAsync(cancellationToken).ConfigureAwait(false);
             await _operations.RepublishAsync(cancellationToken).ConfigureAwait(false);
-            if (_node.Data is { } data)
+            if (_data is { } data)
             {
-                _node.Contacts.Save();
+                data.TrySaveContacts(_routing.GetAll(), _logger);
                 await data.Values.CompactIfDueAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -58,7 +77,7 @@ internal sealed class MaintenanceService : BackgroundService
         }
         catch (Exception ex)
         {
-            Log.MaintenanceFailed(_node.Logger, ex);
+            Log.MaintenanceFailed(_logger, ex);
         }
 
         Rounds++;

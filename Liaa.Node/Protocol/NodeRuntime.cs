@@ -7,13 +7,25 @@ using Liaa.Node.Telemetry;
 namespace Liaa.Node.Protocol;
 
 /// <summary>
-/// The state one node's protocol parts share: identity, routing table, store, RPC endpoint, clock,
-/// randomness and telemetry. Built once by <see cref="LiaaNode"/>; the parts reach each other
-/// through it, which keeps their constructors small and the wiring in one place.
+/// The composition of one node's protocol: builds each part with only what it uses (its constructor says
+/// what that is) and holds them for <see cref="LiaaNode"/>, which starts <see cref="Rpc"/> with
+/// <see cref="Handler"/>. No part is given this class: it is the wiring, in one place and in order.
 /// </summary>
+/// <remarks>
+/// One dependency runs both ways: a verification ping that times out counts against the contact
+/// (<see cref="ContactTracker.Failed"/>) while the tracker verifies a newcomer before the hand-off
+/// (<see cref="PeerVerifier"/>); the verifier is therefore told what to do on a timeout, as a delegate.
+/// </remarks>
 internal sealed class NodeRuntime
 {
-    public NodeRuntime(NodeId self, LiaaNodeOptions options, IValueStore store, NodeMetrics metrics, ILogger logger)
+    /// <param name="self">The node's id.</param>
+    /// <param name="options">The node's options; each part is given the part of them it reads.</param>
+    /// <param name="store">The value store.</param>
+    /// <param name="rpc">The RPC endpoint, built but not started: the caller starts it with <see cref="Handler"/>.</param>
+    /// <param name="metrics">Where the parts report.</param>
+    /// <param name="logger">The node's log.</param>
+    /// <param name="data">The data directory when the node persists its state; null for a memory-only node.</param>
+    public NodeRuntime(NodeId self, LiaaNodeOptions options, IValueStore store, RpcEndpoint rpc, NodeMetrics metrics, ILogger logger, NodeDataDirectory? data = null)
     {
         Self = self;
         Options = options;
@@ -21,14 +33,21 @@ internal sealed class NodeRuntime
         Random = options.Random ?? Random.Shared;
         Routing = new RoutingTable(self, options.Kademlia);
         Store = store;
+        Rpc = rpc;
         Metrics = metrics;
         Logger = logger;
+        Data = data;
         Background = new BackgroundWork(logger);
         PutTails = new BackgroundWork(logger);
-        Contacts = new ContactTracker(this);
-        Verifier = new PeerVerifier(this);
-        Lookups = new LookupRunner(this);
-        Handler = new RequestHandler(this);
+        Verifier = new PeerVerifier(self, rpc, Background, options.Rpc, pingTimedOut: contact => Contacts!.Failed(contact));
+        Contacts = new ContactTracker(self, Routing, store, rpc, Verifier, Background, options.Kademlia, Time, metrics, logger);
+        Lookups = new LookupRunner(self, Routing, rpc, Contacts, Background, options.Kademlia, Time, metrics);
+        Handler = new RequestHandler(self, Routing, store, rpc, Contacts, Verifier, Background, options.Rpc, options.Kademlia, Time, metrics, logger);
+
+        var closest = new ClosestStorer(self, Lookups, rpc, Contacts, PutTails);
+        Values = new ValuePublishing(self, store, options.Storage, Time, Lookups, rpc, Background, closest);
+        Maintenance = new MaintenanceJobs(self, Routing, store, options.Storage, Time, Random, rpc, Contacts, Lookups, metrics, closest);
+        Join = new JoinProcedure(self, Routing, rpc, Contacts, Lookups, Maintenance, options.ClientMode, seen => ExternalEndPoint = seen);
     }
 
     public NodeId Self { get; }
@@ -43,9 +62,14 @@ internal sealed class NodeRuntime
 
     public IValueStore Store { get; }
 
+    public RpcEndpoint Rpc { get; }
+
     public NodeMetrics Metrics { get; }
 
     public ILogger Logger { get; }
+
+    /// <summary>The data directory when the node persists its state; null for a memory-only node.</summary>
+    public NodeDataDirectory? Data { get; }
 
     public BackgroundWork Background { get; }
 
@@ -55,19 +79,26 @@ internal sealed class NodeRuntime
     /// </summary>
     public BackgroundWork PutTails { get; }
 
-    public ContactTracker Contacts { get; }
-
     public PeerVerifier Verifier { get; }
+
+    public ContactTracker Contacts { get; }
 
     public LookupRunner Lookups { get; }
 
+    /// <summary>Serves the five RPCs; what <see cref="Rpc"/> is started with.</summary>
     public RequestHandler Handler { get; }
 
-    /// <summary>The data directory when the node persists its state; null for a memory-only node.</summary>
-    public NodeDataDirectory? Data { get; init; }
+    /// <summary>Joining the network (§2.5).</summary>
+    public JoinProcedure Join { get; }
+
+    /// <summary>A user's put and get (§2.3).</summary>
+    public ValuePublishing Values { get; }
+
+    /// <summary>Refresh, replication, republish and probing stale contacts (§2.5, §4.1), run by <see cref="MaintenanceService"/>.</summary>
+    public MaintenanceJobs Maintenance { get; }
 
     /// <summary>The UDP socket the node bound itself (null when the options gave a transport); closed on stop.</summary>
-    public IDatagramTransport? OwnedTransport { get; set; }
+    public IDatagramTransport? OwnedTransport { get; init; }
 
     /// <summary>
     /// Where a peer that answered the join saw this node's datagrams come from (its <c>stun</c> answer): the address
@@ -75,7 +106,4 @@ internal sealed class NodeRuntime
     /// Null before a join reached anyone. Informational only: one peer's word, never used to route.
     /// </summary>
     public IPEndPoint? ExternalEndPoint { get; set; }
-
-    /// <summary>Set once, right after the endpoint is built around <see cref="Handler"/>.</summary>
-    public RpcEndpoint Rpc { get; set; } = null!;
 }

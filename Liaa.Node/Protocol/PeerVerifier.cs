@@ -22,15 +22,28 @@ namespace Liaa.Node.Protocol;
 /// </remarks>
 internal sealed class PeerVerifier
 {
-    private readonly NodeRuntime _node;
+    private readonly NodeId _self;
+    private readonly RpcEndpoint _rpc;
+    private readonly BackgroundWork _background;
+    private readonly RpcOptions _options;
+    private readonly Action<Contact> _pingTimedOut;
     private readonly Lock _gate = new();
     private readonly Dictionary<Contact, Task<bool>> _pings = [];
     private readonly Dictionary<IPAddress, int> _waitingByAddress = [];
     private int _waiting;
 
-    public PeerVerifier(NodeRuntime node)
+    /// <summary>
+    /// Verifies with pings from <paramref name="rpc"/> (as <paramref name="self"/>), run as <paramref name="background"/>
+    /// work, within the bounds of <paramref name="options"/>; <paramref name="pingTimedOut"/> is told of a contact whose
+    /// verification ping timed out (one failure of it, <see cref="ContactTracker.Failed"/>).
+    /// </summary>
+    public PeerVerifier(NodeId self, RpcEndpoint rpc, BackgroundWork background, RpcOptions options, Action<Contact> pingTimedOut)
     {
-        _node = node;
+        _self = self;
+        _rpc = rpc;
+        _background = background;
+        _options = options;
+        _pingTimedOut = pingTimedOut;
     }
 
     /// <summary>Requests waiting for a verification now.</summary>
@@ -52,19 +65,18 @@ internal sealed class PeerVerifier
     /// </summary>
     public bool TryVerify(Contact contact, out Task<bool> verified)
     {
-        if (_node.Rpc.HasAnsweredAs(contact.EndPoint, contact.Id))
+        if (_rpc.HasAnsweredAs(contact.EndPoint, contact.Id))
         {
             verified = Task.FromResult(true);
             return true;
         }
 
-        var rpc = _node.Options.Rpc;
         var address = IDatagramTransport.Normalize(contact.EndPoint).Address;
         Task<bool> ping;
         lock (_gate)
         {
             _waitingByAddress.TryGetValue(address, out var fromAddress);
-            if (fromAddress >= rpc.MaxPendingVerificationsPerAddress || _waiting >= rpc.MaxPendingVerifications)
+            if (fromAddress >= _options.MaxPendingVerificationsPerAddress || _waiting >= _options.MaxPendingVerifications)
             {
                 verified = Task.FromResult(false);
                 return false;
@@ -108,16 +120,16 @@ internal sealed class PeerVerifier
     {
         // Off the caller's thread (it may hold the lock above) and under the node's background token.
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var started = _node.Background.Run(async cancellationToken =>
+        var started = _background.Run(async cancellationToken =>
         {
             var answered = false;
             try
             {
-                var result = await _node.Rpc.SendAsync(contact.EndPoint, new PingRequest(_node.Self), new RpcCallOptions { PeerId = contact.Id }, cancellationToken).ConfigureAwait(false);
+                var result = await _rpc.SendAsync(contact.EndPoint, new PingRequest(_self), new RpcCallOptions { PeerId = contact.Id }, cancellationToken).ConfigureAwait(false);
                 answered = result is { Status: RpcStatus.Ok, Response: PingResponse ping } && ping.Responder == contact.Id;
                 if (result.Status == RpcStatus.Timeout)
                 {
-                    _node.Contacts.Failed(contact);
+                    _pingTimedOut(contact);
                 }
             }
             finally

@@ -19,11 +19,50 @@ internal sealed class RequestHandler : IRpcHandler
     // A value hit's bytes beyond the value: the envelope, a Liaa header with the publication time, {"value": …}.
     private const int ValueReplyOverhead = 64;
 
-    private readonly NodeRuntime _node;
+    private readonly NodeId _self;
+    private readonly RoutingTable _routing;
+    private readonly IValueStore _store;
+    private readonly RpcEndpoint _rpc;
+    private readonly ContactTracker _contacts;
+    private readonly PeerVerifier _verifier;
+    private readonly BackgroundWork _background;
+    private readonly RpcOptions _options;
+    private readonly int _k;
+    private readonly TimeProvider _time;
+    private readonly NodeMetrics _metrics;
+    private readonly ILogger _logger;
 
-    public RequestHandler(NodeRuntime node)
+    /// <summary>
+    /// Serves as <paramref name="self"/> out of <paramref name="routing"/> and <paramref name="store"/>; senders go to
+    /// <paramref name="contacts"/>. A large value waits for <paramref name="verifier"/> as <paramref name="background"/>
+    /// work and is then sent late through <paramref name="rpc"/> (the endpoint this handler serves).
+    /// </summary>
+    public RequestHandler(
+        NodeId self,
+        RoutingTable routing,
+        IValueStore store,
+        RpcEndpoint rpc,
+        ContactTracker contacts,
+        PeerVerifier verifier,
+        BackgroundWork background,
+        RpcOptions options,
+        KademliaOptions kademlia,
+        TimeProvider time,
+        NodeMetrics metrics,
+        ILogger logger)
     {
-        _node = node;
+        _self = self;
+        _routing = routing;
+        _store = store;
+        _rpc = rpc;
+        _contacts = contacts;
+        _verifier = verifier;
+        _background = background;
+        _options = options;
+        _k = kademlia.K;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
     }
 
     public ValueTask<RpcResponse?> HandleAsync(RpcRequest request, RpcRequestContext context, CancellationToken cancellationToken)
@@ -39,7 +78,7 @@ internal sealed class RequestHandler : IRpcHandler
 
         if (sender is { } id && !context.IsClientMode)
         {
-            _node.Contacts.Observe(new Contact(id, context.Remote));
+            _contacts.Observe(new Contact(id, context.Remote));
         }
 
         switch (request)
@@ -52,7 +91,7 @@ internal sealed class RequestHandler : IRpcHandler
 
         RpcResponse? response = request switch
         {
-            PingRequest => new PingResponse(_node.Self),
+            PingRequest => new PingResponse(_self),
             FindNodeRequest findNode => new FindNodeResponse(Closest(findNode.Target, context)),
             StunRequest => new StunResponse(context.Remote),
             _ => null,
@@ -68,7 +107,7 @@ internal sealed class RequestHandler : IRpcHandler
         {
             try
             {
-                await _node.Store.WhenDurableAsync(cancellationToken).ConfigureAwait(false);
+                await _store.WhenDurableAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (IOException)
             {
@@ -82,17 +121,17 @@ internal sealed class RequestHandler : IRpcHandler
 
     private StoreResponse Store(StoreRequest request, RpcRequestContext context)
     {
-        var now = _node.Time.GetUtcNow();
+        var now = _time.GetUtcNow();
         var origin = request.CacheTtl is null ? ValueOrigin.Replicated : ValueOrigin.Cached;
 
         // A publication time from the future (a skewed or lying clock) would keep the value alive
         // past its TTL: clamp it to now. Python peers send none; their store counts from now.
         var publishedAt = request.PublishedAt is { } at && at <= now ? at : now;
-        var result = _node.Store.Put(request.Key, request.Value, origin, publishedAt, request.CacheTtl, StoreSender.From(context.Remote, request.PublishedAt is not null));
-        _node.Metrics.StoreReceived(result.IsAccepted);
+        var result = _store.Put(request.Key, request.Value, origin, publishedAt, request.CacheTtl, StoreSender.From(context.Remote, request.PublishedAt is not null));
+        _metrics.StoreReceived(result.IsAccepted);
         if (!result.IsAccepted)
         {
-            Log.StoreRefused(_node.Logger, request.Key, context.Remote, result.Reason);
+            Log.StoreRefused(_logger, request.Key, context.Remote, result.Reason);
         }
 
         return new StoreResponse(result.IsAccepted);
@@ -107,20 +146,20 @@ internal sealed class RequestHandler : IRpcHandler
     /// </summary>
     private ValueTask<RpcResponse?> FindValueAsync(FindValueRequest request, RpcRequestContext context)
     {
-        if (!_node.Store.TryGet(request.Key, out var stored))
+        if (!_store.TryGet(request.Key, out var stored))
         {
             return ValueTask.FromResult<RpcResponse?>(FindValueResponse.Miss(Closest(request.Key, context)));
         }
 
         var hit = FindValueResponse.Hit(stored.Value, stored.PublishedAt);
-        if (_node.Options.Rpc.MaxReplyBytes(context.RequestBytes) is not { } limit || stored.Size + ValueReplyOverhead <= limit
-            || _node.Rpc.HasAnsweredAs(context.Remote, request.Sender))
+        if (_options.MaxReplyBytes(context.RequestBytes) is not { } limit || stored.Size + ValueReplyOverhead <= limit
+            || _rpc.HasAnsweredAs(context.Remote, request.Sender))
         {
             return ValueTask.FromResult<RpcResponse?>(hit);
         }
 
-        if (!_node.Verifier.TryVerify(new Contact(request.Sender, context.Remote), out var verified)
-            || !_node.Background.Run(ct => ReplyOnceVerifiedAsync(verified, hit, request.Key, stored.Size, context, ct)))
+        if (!_verifier.TryVerify(new Contact(request.Sender, context.Remote), out var verified)
+            || !_background.Run(ct => ReplyOnceVerifiedAsync(verified, hit, request.Key, stored.Size, context, ct)))
         {
             Withheld(request.Key, context.Remote, stored.Size);
         }
@@ -132,7 +171,7 @@ internal sealed class RequestHandler : IRpcHandler
     {
         if (await verified.WaitAsync(cancellationToken).ConfigureAwait(false))
         {
-            await _node.Rpc.SendLateReplyAsync(hit, context).ConfigureAwait(false);
+            await _rpc.SendLateReplyAsync(hit, context).ConfigureAwait(false);
         }
         else
         {
@@ -142,15 +181,15 @@ internal sealed class RequestHandler : IRpcHandler
 
     private void Withheld(NodeId key, IPEndPoint remote, int size)
     {
-        _node.Metrics.ReplyWithheld();
-        Log.ValueWithheld(_node.Logger, key, remote, size);
+        _metrics.ReplyWithheld();
+        Log.ValueWithheld(_logger, key, remote, size);
     }
 
     /// <summary>Up to k contacts nearest to the target, without the requester (by endpoint) and without a node whose id is the target, as Python does; contacts that stopped answering are not handed out.</summary>
     private IReadOnlyList<Contact> Closest(NodeId target, RpcRequestContext context) =>
-        _node.Routing.FindClosest(
+        _routing.FindClosest(
             target,
-            _node.Options.Kademlia.K,
+            _k,
             contact => contact.Id == target || contact.EndPoint.Equals(context.Remote),
             includeStale: false);
 }

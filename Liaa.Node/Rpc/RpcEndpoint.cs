@@ -9,8 +9,9 @@ namespace Liaa.Node.Rpc;
 
 /// <summary>
 /// The rpcudp engine of one node: sends requests and matches their responses (client side), and
-/// serves incoming requests through an <see cref="IRpcHandler"/> (server side), over one
-/// <see cref="IDatagramTransport"/>.
+/// serves incoming requests through the <see cref="IRpcHandler"/> it is started with (server side), over one
+/// <see cref="IDatagramTransport"/>. The handler comes at <see cref="Start"/>, not at construction, because a
+/// node's handler uses the endpoint's client side (it pings a requester before a large reply).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -58,7 +59,6 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private const int MaxConsecutiveReceiveFailures = 1000;
 
     private readonly IDatagramTransport _transport;
-    private readonly IRpcHandler _handler;
     private readonly RpcOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -73,6 +73,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private readonly LiaaIdFlags _idFlags;
     private readonly bool _servesInline;
     private readonly Lock _lifecycleGate = new();
+    private IRpcHandler _handler = null!;
     private Task? _receiveLoop;
     private Task? _stopTask;
     private int _state;
@@ -81,13 +82,11 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
 
     public RpcEndpoint(
         IDatagramTransport transport,
-        IRpcHandler handler,
         RpcOptions options,
         TimeProvider time,
         ILogger<RpcEndpoint>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
-        ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         var problems = options.Validate();
@@ -97,7 +96,6 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         }
 
         _transport = transport;
-        _handler = handler;
         _options = options;
         _time = time;
         _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -155,15 +153,18 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         return _answeredPeers.HasAnsweredAs(IDatagramTransport.Normalize(endPoint), id);
     }
 
-    /// <summary>Starts the receive loop. Once only.</summary>
-    public void Start()
+    /// <summary>Starts the receive loop, serving requests with <paramref name="handler"/>. Once only.</summary>
+    public void Start(IRpcHandler handler)
     {
+        ArgumentNullException.ThrowIfNull(handler);
         lock (_lifecycleGate)
         {
             if (_state != Created)
             {
                 throw new InvalidOperationException("The RPC endpoint was already started or stopped.");
             }
+
+            _handler = handler;
 
             // The loop must not inherit the caller's ambient span or other async-locals.
             if (_transport is IBlockingDatagramSource blocking)

@@ -143,6 +143,22 @@ internal sealed class NodeDataDirectory : IDisposable
         _savedContacts = content;
     }
 
+    /// <summary>
+    /// <see cref="SaveContacts"/>, for maintenance and the node's stop: a failure (a full or read-only disk) is logged
+    /// to <paramref name="logger"/>, not thrown, as the contacts are only a hint for the next start.
+    /// </summary>
+    public void TrySaveContacts(IEnumerable<Contact> contacts, ILogger logger)
+    {
+        try
+        {
+            SaveContacts(contacts);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.ContactsNotSaved(logger, Path, ex);
+        }
+    }
+
     public void Dispose()
     {
         Values.Dispose();

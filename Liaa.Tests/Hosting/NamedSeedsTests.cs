@@ -178,8 +178,8 @@ public sealed class NamedSeedsTests
         var network = new InMemoryNetwork(TimeProvider.System, new Random(4));
         var id = NodeId.FromKey("the node itself");
         await using var mirrorTransport = network.Bind(MovedSeedAddress);
-        await using var mirror = new RpcEndpoint(mirrorTransport, new Rpc.TestHandler(id), new RpcOptions(), TimeProvider.System);
-        mirror.Start();
+        await using var mirror = new RpcEndpoint(mirrorTransport, new RpcOptions(), TimeProvider.System);
+        mirror.Start(new Rpc.TestHandler(id));
         await using var transport = network.Bind(NodeAddress);
         var options = new LiaaNodeOptions { Transport = transport, NodeId = id };
         options.Rpc.Timeout = TimeSpan.FromMilliseconds(500);

@@ -42,8 +42,8 @@ public sealed class ExternalEndPointTests
         var network = new InMemoryNetwork(TimeProvider.System, new Random(2));
         var seedHandler = new Rpc.TestHandler(NodeId.FromKey("seed"));
         await using var seedTransport = network.Bind(SeedAddress);
-        await using var seed = new RpcEndpoint(seedTransport, seedHandler, new RpcOptions(), TimeProvider.System);
-        seed.Start();
+        await using var seed = new RpcEndpoint(seedTransport, new RpcOptions(), TimeProvider.System);
+        seed.Start(seedHandler);
         await using IDatagramTransport transport = isBoundToAnAddress ? network.Bind(NodeAddress) : new WildcardView(network.Bind(NodeAddress));
         await using var node = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = transport, ClientMode = isClient }, cancellationToken: Token);
 

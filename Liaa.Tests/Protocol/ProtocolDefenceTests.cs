@@ -296,12 +296,12 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
         var network = new InMemoryNetwork(time, new Random(seed));
         var options = new LiaaNodeOptions { TimeProvider = time, EndPoint = NodeAddress };
         configure?.Invoke(options);
-        var runtime = new NodeRuntime(NodeId.FromKey("runtime"), options, new InMemoryValueStore(time, options.Storage), new NodeMetrics(), NullLogger.Instance);
+        var transport = Bind(NodeAddress, network);
+        var rpc = new RpcEndpoint(transport, options.Rpc, time) { Observer = observer };
+        var runtime = new NodeRuntime(NodeId.FromKey("runtime"), options, new InMemoryValueStore(time, options.Storage), rpc, new NodeMetrics(), NullLogger.Instance);
         var counting = new CountingHandler(runtime.Handler, options.Rpc.MaxConcurrentRequests);
         handled = counting.AllHandled;
-        var transport = Bind(NodeAddress, network);
-        runtime.Rpc = new RpcEndpoint(transport, counting, options.Rpc, time) { Observer = observer };
-        runtime.Rpc.Start();
+        rpc.Start(counting);
         _owned.Add(new Stopping(runtime));
         return (runtime, network, time);
     }
@@ -332,9 +332,9 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
 
     private NodeRuntime Runtime(LiaaNodeOptions options, IDatagramTransport transport, TimeProvider time)
     {
-        var runtime = new NodeRuntime(NodeId.FromKey("runtime"), options, new InMemoryValueStore(time, options.Storage), new NodeMetrics(), NullLogger.Instance);
-        runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, options.Rpc, time);
-        runtime.Rpc.Start();
+        var rpc = new RpcEndpoint(transport, options.Rpc, time);
+        var runtime = new NodeRuntime(NodeId.FromKey("runtime"), options, new InMemoryValueStore(time, options.Storage), rpc, new NodeMetrics(), NullLogger.Instance);
+        rpc.Start(runtime.Handler);
         _owned.Add(runtime.Rpc);
         return runtime;
     }
@@ -342,8 +342,8 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
     private RpcEndpoint Peer(IPEndPoint address, IRpcHandler handler, InMemoryNetwork? network = null, TimeProvider? time = null)
     {
         var transport = (network ?? _network).Bind(address);
-        var endpoint = new RpcEndpoint(transport, handler, new RpcOptions { Timeout = TimeSpan.FromMilliseconds(300) }, time ?? TimeProvider.System);
-        endpoint.Start();
+        var endpoint = new RpcEndpoint(transport, new RpcOptions { Timeout = TimeSpan.FromMilliseconds(300) }, time ?? TimeProvider.System);
+        endpoint.Start(handler);
         _owned.Add(new Owned(address, endpoint, transport));
         return endpoint;
     }

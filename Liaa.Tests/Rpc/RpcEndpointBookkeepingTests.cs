@@ -83,7 +83,7 @@ public sealed class RpcEndpointBookkeepingTests
         await first.Bounded();
 
         Assert.Same(first, second);
-        Assert.Throws<InvalidOperationException>(endpoint.Start);
+        Assert.Throws<InvalidOperationException>(() => endpoint.Start(new TestHandler(NodeId.FromKey("x"))));
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed class RpcEndpointBookkeepingTests
         var net = new InMemoryNetwork(new FakeTimeProvider(), new Random(1));
         var options = new RpcOptions { Timeout = TimeSpan.Zero, MaxConcurrentRequests = 0, MaxPendingCalls = -1 };
 
-        var error = Assert.Throws<ArgumentException>(() => new RpcEndpoint(net.Bind(Peer(1)), new TestHandler(default), options, new FakeTimeProvider()));
+        var error = Assert.Throws<ArgumentException>(() => new RpcEndpoint(net.Bind(Peer(1)), options, new FakeTimeProvider()));
 
         Assert.Contains("Timeout", error.Message);
         Assert.Contains("MaxConcurrentRequests", error.Message);

@@ -129,7 +129,7 @@ public sealed class RpcEndpointTests
     public async Task SendAsync_Throws_WhenTheEndpointWasNeverStarted()
     {
         await using var net = new RpcTestNetwork();
-        await using var endpoint = new RpcEndpoint(net.Bind(ClientAddress), new TestHandler(ClientId), new RpcOptions(), net.Time);
+        await using var endpoint = new RpcEndpoint(net.Bind(ClientAddress), new RpcOptions(), net.Time);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => endpoint.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: TestContext.Current.CancellationToken));
     }

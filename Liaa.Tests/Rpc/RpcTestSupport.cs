@@ -79,9 +79,9 @@ internal sealed class RpcTestNetwork : IAsyncDisposable
     public RpcEndpoint AddEndpoint(IPEndPoint local, IRpcHandler handler, RpcOptions? options = null, IRpcObserver? observer = null)
     {
         var transport = Bind(local);
-        var endpoint = new RpcEndpoint(transport, handler, options ?? new RpcOptions(), Time) { Observer = observer };
+        var endpoint = new RpcEndpoint(transport, options ?? new RpcOptions(), Time) { Observer = observer };
         _endpoints.Add(endpoint);
-        endpoint.Start();
+        endpoint.Start(handler);
         return endpoint;
     }
 

@@ -30,10 +30,10 @@ public sealed class UdpRpcTests
         await using var clientTransport = BindOrSkip(clientBind);
         var contacts = new[] { new Contact(NodeId.FromKey("c"), new IPEndPoint(IPAddress.Parse("192.0.2.7"), 8468)) };
         var handler = new TestHandler(ServerId) { Contacts = contacts };
-        await using var server = new RpcEndpoint(serverTransport, handler, new RpcOptions(), TimeProvider.System);
-        await using var client = new RpcEndpoint(clientTransport, new TestHandler(ClientId), new RpcOptions(), TimeProvider.System);
-        server.Start();
-        client.Start();
+        await using var server = new RpcEndpoint(serverTransport, new RpcOptions(), TimeProvider.System);
+        await using var client = new RpcEndpoint(clientTransport, new RpcOptions(), TimeProvider.System);
+        server.Start(handler);
+        client.Start(new TestHandler(ClientId));
 
         // Each side is reached at the loopback of the family the other side speaks.
         var ipv4 = clientBind == "127.0.0.1" || serverBind == "127.0.0.1";
@@ -60,8 +60,8 @@ public sealed class UdpRpcTests
     public async Task Endpoint_AnswersAHandBuiltPythonPing_WithExactlyThePythonBytes(string address)
     {
         await using var serverTransport = BindOrSkip(address);
-        await using var server = new RpcEndpoint(serverTransport, new TestHandler(ServerId), new RpcOptions(), TimeProvider.System);
-        server.Start();
+        await using var server = new RpcEndpoint(serverTransport, new RpcOptions(), TimeProvider.System);
+        server.Start(new TestHandler(ServerId));
         var ip = IPAddress.Parse(address);
         using var socket = new Socket(ip.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(ip, 0));
@@ -130,8 +130,8 @@ public sealed class UdpRpcTests
     public async Task SendAsync_ReturnsError_WhenTheTransportCannotReachTheAddressFamily()
     {
         await using var transport = BindOrSkip("127.0.0.1");
-        await using var client = new RpcEndpoint(transport, new TestHandler(ClientId), new RpcOptions(), TimeProvider.System);
-        client.Start();
+        await using var client = new RpcEndpoint(transport, new RpcOptions(), TimeProvider.System);
+        client.Start(new TestHandler(ClientId));
 
         var result = await client.SendAsync(new IPEndPoint(IPAddress.IPv6Loopback, 8468), new PingRequest(ClientId), cancellationToken: TestContext.Current.CancellationToken).Bounded();
 
