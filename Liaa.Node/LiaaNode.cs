@@ -112,6 +112,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
             runtime.Rpc = new RpcEndpoint(transport, runtime.Handler, rpcOptions, options.TimeProvider, loggerFactory.CreateLogger<RpcEndpoint>())
             {
                 Observer = new RpcMetricsObserver(metrics),
+                ServesStoresInline = data is null,
             };
         }
         catch
