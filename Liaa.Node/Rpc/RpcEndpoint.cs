@@ -37,12 +37,12 @@ namespace Liaa.Node.Rpc;
 /// decoded on it (the caller's continuation runs on the thread pool, never on the loop). Over a UDP
 /// socket (<see cref="IBlockingDatagramSource"/>) the loop is a thread of its own blocking in the kernel,
 /// and the requests whose handling is bounded and quick (PING, FIND_NODE, FIND_VALUE, STUN) are served
-/// on it up to the handler's first await: no thread-pool hop between a datagram and its reply; STORE,
+/// on it up to the handler's first await: no thread-pool hop between a datagram and its reply. STORE,
 /// whose handler may wait for the disk, is served there too only when <see cref="ServesStoresInline"/> says
-/// it never touches one (a node without a data directory), and everything else, and everything on other
-/// transports, is served on the thread pool, so a slow handler never holds up other requests or responses. Nothing thrown by a handler, the
-/// codec or the transport ends the loop. The transport belongs to the caller: stopping the endpoint does
-/// not dispose it.
+/// it never touches one (a node without a data directory); otherwise it, and everything on other
+/// transports, is served on the thread pool, so a slow handler never holds up other requests or
+/// responses. Nothing thrown by a handler, the codec or the transport ends the loop. The transport belongs
+/// to the caller: stopping the endpoint does not dispose it.
 /// </para>
 /// <para>
 /// Message ids come from the cryptographic generator (<see cref="MessageId.NewLiaa(LiaaIdFlags)"/>), never from
