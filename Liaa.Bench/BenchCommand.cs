@@ -27,9 +27,11 @@ internal static class BenchCommand
         var tracing = new Option<bool>("--tracing") { Description = "Also measure with every RPC traced (an ActivityListener sampling all of Liaa.Node) and print the overhead." };
         var inFlight = new Option<int>("--in-flight") { Description = "Calls in flight for the concurrent figures.", DefaultValueFactory = _ => 32 };
         var runs = new Option<int>("--runs") { Description = "Runs over every row; each figure is the median of the runs, with their spread.", DefaultValueFactory = _ => 3 };
+        var method = new Option<string[]>("--rpc") { Description = "Measure only these RPCs (PING, FIND_NODE); for profiling one row.", AllowMultipleArgumentsPerToken = true };
+        var concurrentOnly = new Option<bool>("--concurrent-only") { Description = "Skip the one-at-a-time rows; for profiling." };
         var command = new Command("rpc", "PING and FIND_NODE round trips per second between two Liaa endpoints on 127.0.0.1, against this machine's UDP ping-pong ceiling.")
         {
-            duration, tracing, inFlight, runs,
+            duration, tracing, inFlight, runs, method, concurrentOnly,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -39,6 +41,8 @@ internal static class BenchCommand
                 Tracing = parse.GetValue(tracing),
                 InFlight = Positive(parse.GetValue(inFlight), "--in-flight"),
                 Runs = Positive(parse.GetValue(runs), "--runs"),
+                Methods = parse.GetValue(method) is { Length: > 0 } names ? names : null,
+                ConcurrentOnly = parse.GetValue(concurrentOnly),
             };
             await new RpcBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));

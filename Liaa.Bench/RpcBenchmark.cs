@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Liaa.Node.Hosting;
 using Liaa.Node.Rpc;
 using Liaa.Node.Telemetry;
 using Liaa.Node.Wire;
@@ -17,6 +18,12 @@ internal sealed record RpcBenchmarkOptions
 
     /// <summary>Runs over every row; each figure reported is the median of the runs, with their spread.</summary>
     public int Runs { get; init; } = 3;
+
+    /// <summary>Only these RPCs (by name), or all.</summary>
+    public IReadOnlyList<string>? Methods { get; init; }
+
+    /// <summary>Skip the one-at-a-time rows.</summary>
+    public bool ConcurrentOnly { get; init; }
 }
 
 /// <summary>
@@ -67,7 +74,16 @@ internal sealed class RpcBenchmark
             ("FIND_NODE", new FindNodeRequest(client.Id, Kademlia.NodeId.Random(new Random(4)))),
         };
 
-        var rows = requests.SelectMany(r => new[] { 1, _options.InFlight }.Distinct().Select(n => new Row(r.Name, r.Request, n))).ToArray();
+        var inFlights = _options.ConcurrentOnly ? new[] { _options.InFlight } : new[] { 1, _options.InFlight }.Distinct().ToArray();
+        var rows = requests
+            .Where(r => _options.Methods is null || _options.Methods.Contains(r.Name, StringComparer.OrdinalIgnoreCase))
+            .SelectMany(r => inFlights.Select(n => new Row(r.Name, r.Request, n)))
+            .ToArray();
+        if (rows.Length == 0)
+        {
+            throw new CommandLineException("--rpc names no RPC this bench measures (PING, FIND_NODE)");
+        }
+
         foreach (var row in rows)
         {
             (row.RequestBytes, row.ResponseBytes) = await MeasureSizesAsync(client, server, row.Request, cancellationToken).ConfigureAwait(false);
@@ -82,6 +98,13 @@ internal sealed class RpcBenchmark
                 await RawUdpPingPong.MeasureAsync(row.RequestBytes, row.ResponseBytes, row.InFlight, Warmup, polling: true, cancellationToken).ConfigureAwait(false);
                 await RawUdpPingPong.MeasureAsync(row.RequestBytes, row.ResponseBytes, row.InFlight, Warmup, polling: false, cancellationToken).ConfigureAwait(false);
                 await MeasureLiaaAsync(client, server, row.Request, row.InFlight, Warmup, cancellationToken).ConfigureAwait(false);
+                if (_options.Tracing)
+                {
+                    // The traced path (span start and stop, the trace context in the header) is code of its own:
+                    // warmed too, or the tiered JIT compiles it while the first traced figure is measured.
+                    using var tracing = new TraceEverything();
+                    await MeasureLiaaAsync(client, server, row.Request, row.InFlight, Warmup, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             var step = 0;
@@ -97,16 +120,18 @@ internal sealed class RpcBenchmark
                     row.Blocking.Add(blocking);
                     row.BlockingCpu.Add((Environment.CpuUsage.TotalTime - cpuAtStart).TotalMicroseconds / (blocking * _options.Duration.TotalSeconds));
                     progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
-                    var (perSecond, cpu) = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
+                    var (perSecond, cpu, allocated) = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
                     row.Liaa.Add(perSecond);
                     row.LiaaCpu.Add(cpu);
+                    row.LiaaAllocated.Add(allocated);
                     progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
                     if (_options.Tracing)
                     {
                         using var tracing = new TraceEverything();
-                        var (tracedPerSecond, tracedCpu) = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
+                        var (tracedPerSecond, tracedCpu, tracedAllocated) = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
                         row.Traced.Add(tracedPerSecond);
                         row.TracedCpu.Add(tracedCpu);
+                        row.TracedAllocated.Add(tracedAllocated);
                         if (tracing.Spans == 0)
                         {
                             throw new InvalidOperationException("tracing was on but no span was recorded");
@@ -125,10 +150,10 @@ internal sealed class RpcBenchmark
 
     private void Print(List<RpcFigure> figures, string loadAtStart)
     {
-        var headers = new List<string> { "RPC", "in flight", "bytes (req/resp)", "raw UDP rt/s", "blocking rt/s", "Liaa rt/s", "Liaa / ceiling", "Liaa / blocking", "Liaa mean latency", "CPU per rt blocking / Liaa" };
+        var headers = new List<string> { "RPC", "in flight", "bytes (req/resp)", "raw UDP rt/s", "blocking rt/s", "Liaa rt/s", "Liaa / ceiling", "Liaa / blocking", "Liaa mean latency", "CPU per rt blocking / Liaa", "Liaa allocated per rt" };
         if (_options.Tracing)
         {
-            headers.AddRange(["Liaa traced rt/s", "tracing overhead", "traced CPU per rt"]);
+            headers.AddRange(["Liaa traced rt/s", "tracing overhead", "traced CPU per rt", "traced allocated per rt"]);
         }
 
         _output.Table(
@@ -148,16 +173,17 @@ internal sealed class RpcBenchmark
                     BenchOutput.Number(f.BlockingRatio, 2),
                     $"{f.InFlight / f.Liaa.Median * 1e6:F0} µs",
                     $"{f.BlockingCpuMicrosecondsPerRoundTrip:F1} / {f.CpuMicrosecondsPerRoundTrip:F1} µs",
+                    $"{f.AllocatedBytesPerRoundTrip:F0} B",
                 };
                 if (_options.Tracing)
                 {
-                    row.AddRange([WithSpread(f.Traced), $"{BenchOutput.Percent(f.TracingOverhead)} ({BenchOutput.Percent(f.TracingOverheadLow)} to {BenchOutput.Percent(f.TracingOverheadHigh)})", $"{f.TracedCpuMicrosecondsPerRoundTrip:F1} µs"]);
+                    row.AddRange([WithSpread(f.Traced), $"{BenchOutput.Percent(f.TracingOverhead)} ({BenchOutput.Percent(f.TracingOverheadLow)} to {BenchOutput.Percent(f.TracingOverheadHigh)})", $"{f.TracedCpuMicrosecondsPerRoundTrip:F1} µs", $"{f.TracedAllocatedBytesPerRoundTrip:F0} B"]);
                 }
 
                 return (IReadOnlyList<string>)row;
             }));
 
-        _output.Line("raw UDP: the ceiling, two threads polling non-blocking sockets (both cores busy); blocking: the same two threads sleeping in the kernel between datagrams; Liaa: two RpcEndpoints with the node's request handling; all in this process, this run. CPU per rt: the process's CPU time (both sides) per round trip, for the blocking ping-pong and for Liaa.");
+        _output.Line("raw UDP: the ceiling, two threads polling non-blocking sockets (both cores busy); blocking: the same two threads sleeping in the kernel between datagrams; Liaa: two RpcEndpoints with the node's request handling; all in this process, this run. CPU per rt: the process's CPU time (both sides) per round trip, for the blocking ping-pong and for Liaa; allocated: managed bytes per round trip (both sides).");
         foreach (var f in figures.Where(f => f.InFlight > 1))
         {
             _output.Line($"goal (issue 15): {f.Method} with {f.InFlight} in flight at least 0.5 of the ceiling: {(f.Ratio >= 0.5 ? "met" : "NOT met")} ({f.Ratio:F2})");
@@ -178,10 +204,11 @@ internal sealed class RpcBenchmark
     private static async Task<double> MeasureLiaaAsync(BenchEndpoint client, BenchEndpoint server, RpcRequest request, int inFlight, TimeSpan duration, CancellationToken cancellationToken) =>
         (await MeasureLiaaCpuAsync(client, server, request, inFlight, duration, cancellationToken).ConfigureAwait(false)).PerSecond;
 
-    /// <summary>Round trips per second, and the CPU time this process spent per round trip meanwhile (both sides, µs).</summary>
-    private static async Task<(double PerSecond, double CpuMicroseconds)> MeasureLiaaCpuAsync(BenchEndpoint client, BenchEndpoint server, RpcRequest request, int inFlight, TimeSpan duration, CancellationToken cancellationToken)
+    /// <summary>Round trips per second, and the CPU time (µs) and managed bytes this process spent per round trip meanwhile (both sides).</summary>
+    private static async Task<(double PerSecond, double CpuMicroseconds, double AllocatedBytes)> MeasureLiaaCpuAsync(BenchEndpoint client, BenchEndpoint server, RpcRequest request, int inFlight, TimeSpan duration, CancellationToken cancellationToken)
     {
         var cpuAtStart = Environment.CpuUsage.TotalTime;
+        var allocatedAtStart = GC.GetTotalAllocatedBytes(precise: true);
         var deadline = TimeProvider.System.GetTimestamp() + (long)(duration.TotalSeconds * TimeProvider.System.TimestampFrequency);
         var started = TimeProvider.System.GetTimestamp();
         long completed = 0;
@@ -216,7 +243,10 @@ internal sealed class RpcBenchmark
 
         var elapsed = TimeProvider.System.GetElapsedTime(started);
         var cpu = Environment.CpuUsage.TotalTime - cpuAtStart;
-        return (completed / elapsed.TotalSeconds, completed == 0 ? double.NaN : cpu.TotalMicroseconds / completed);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedAtStart;
+        return completed == 0
+            ? (0, double.NaN, double.NaN)
+            : (completed / elapsed.TotalSeconds, cpu.TotalMicroseconds / completed, (double)allocated / completed);
     }
 
     /// <summary>The datagram sizes of one exchange as it is on the wire between Liaa peers.</summary>
@@ -267,6 +297,10 @@ internal sealed class RpcBenchmark
 
         public List<double> TracedCpu { get; } = [];
 
+        public List<double> LiaaAllocated { get; } = [];
+
+        public List<double> TracedAllocated { get; } = [];
+
         public RpcFigure ToFigure()
         {
             var overheads = Traced.Select((t, i) => 1 - (t / Liaa[i])).ToArray();
@@ -277,6 +311,8 @@ internal sealed class RpcBenchmark
                 CpuMicrosecondsPerRoundTrip = Median(LiaaCpu),
                 BlockingCpuMicrosecondsPerRoundTrip = Median(BlockingCpu),
                 TracedCpuMicrosecondsPerRoundTrip = TracedCpu.Count > 0 ? Median(TracedCpu) : double.NaN,
+                AllocatedBytesPerRoundTrip = Median(LiaaAllocated),
+                TracedAllocatedBytesPerRoundTrip = TracedAllocated.Count > 0 ? Median(TracedAllocated) : double.NaN,
                 TracingOverhead = overheads.Length > 0 ? Median(overheads) : double.NaN,
                 TracingOverheadLow = overheads.Length > 0 ? overheads.Min() : double.NaN,
                 TracingOverheadHigh = overheads.Length > 0 ? overheads.Max() : double.NaN,
@@ -338,6 +374,12 @@ internal sealed record RpcFigure(string Method, int InFlight, int RequestBytes, 
 
     /// <summary>The same for Liaa with every RPC traced.</summary>
     public double TracedCpuMicrosecondsPerRoundTrip { get; init; }
+
+    /// <summary>Managed bytes allocated in this process (both sides) per Liaa round trip.</summary>
+    public double AllocatedBytesPerRoundTrip { get; init; }
+
+    /// <summary>The same with every RPC traced.</summary>
+    public double TracedAllocatedBytesPerRoundTrip { get; init; }
 
     /// <summary>Liaa / the blocking two-thread ping-pong.</summary>
     public double BlockingRatio { get; init; }

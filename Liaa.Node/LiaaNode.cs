@@ -110,6 +110,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
             var rpc = new RpcEndpoint(options.Transport ?? owned!, rpcOptions, options.TimeProvider, loggerFactory.CreateLogger<RpcEndpoint>())
             {
                 Observer = new RpcMetricsObserver(metrics),
+                ServesStoresInline = data is null,
             };
             runtime = new NodeRuntime(self, options, store, rpc, metrics, logger, data) { OwnedTransport = owned };
         }

@@ -5,7 +5,8 @@ namespace Liaa.Node.Rpc;
 /// <summary>
 /// Serves the requests an <see cref="RpcEndpoint"/> receives (the node's Kademlia logic). Called
 /// concurrently, only with well-formed requests: on thread-pool threads, or (over UDP, for PING,
-/// FIND_NODE, FIND_VALUE and STUN) on the endpoint's receive thread up to the first await, so a handler
+/// FIND_NODE, FIND_VALUE and STUN, and STORE when <see cref="RpcEndpoint.ServesStoresInline"/>) on the endpoint's
+/// receive thread up to the first await, so a handler
 /// must not block: anything slow belongs after an await or in the background.
 /// </summary>
 public interface IRpcHandler

@@ -45,9 +45,10 @@ public sealed partial class RpcEndpoint
         Observer?.OnServerRequest(request.Method);
 
         var context = new RpcRequestContext(remote, envelope.Id, envelope.Header) { RequestBytes = envelope.BodyOffset + body.Length };
-        if (_servesInline && request.Method != RpcMethod.Store)
+        if (_servesInline && (request.Method != RpcMethod.Store || ServesStoresInline))
         {
-            // On the receive thread, up to the handler's first await (none for these methods on a node).
+            // On the receive thread, up to the handler's first await (none for these methods on a node, nor for
+            // STORE without a data directory).
             _ = ServeAsync(request, context);
             return;
         }

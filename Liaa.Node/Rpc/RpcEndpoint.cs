@@ -38,11 +38,12 @@ namespace Liaa.Node.Rpc;
 /// decoded on it (the caller's continuation runs on the thread pool, never on the loop). Over a UDP
 /// socket (<see cref="IBlockingDatagramSource"/>) the loop is a thread of its own blocking in the kernel,
 /// and the requests whose handling is bounded and quick (PING, FIND_NODE, FIND_VALUE, STUN) are served
-/// on it up to the handler's first await: no thread-pool hop between a datagram and its reply; STORE,
-/// whose handler may wait for the disk, and everything on other transports are served on the thread
-/// pool, so a slow handler never holds up other requests or responses. Nothing thrown by a handler, the
-/// codec or the transport ends the loop. The transport belongs to the caller: stopping the endpoint does
-/// not dispose it.
+/// on it up to the handler's first await: no thread-pool hop between a datagram and its reply. STORE,
+/// whose handler may wait for the disk, is served there too only when <see cref="ServesStoresInline"/> says
+/// it never touches one (a node without a data directory); otherwise it, and everything on other
+/// transports, is served on the thread pool, so a slow handler never holds up other requests or
+/// responses. Nothing thrown by a handler, the codec or the transport ends the loop. The transport belongs
+/// to the caller: stopping the endpoint does not dispose it.
 /// </para>
 /// <para>
 /// Message ids come from the cryptographic generator (<see cref="MessageId.NewLiaa(LiaaIdFlags)"/>), never from
@@ -116,6 +117,14 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
 
     /// <summary>Optional metrics hooks; set before <see cref="Start"/>.</summary>
     public IRpcObserver? Observer { get; init; }
+
+    /// <summary>
+    /// Whether STOREs are served on the receive thread like PING and FIND_NODE (over UDP): only for a handler whose
+    /// STORE neither writes nor waits for a disk before its first await (a node without a data directory). A put's
+    /// STORE is then answered by the thread its datagram woke, one thread wake-up less per holder; with a value log
+    /// the append and the flush stay on the thread pool.
+    /// </summary>
+    public bool ServesStoresInline { get; init; }
 
     /// <summary>Calls waiting for a response.</summary>
     public int PendingCallCount => Volatile.Read(ref _pendingCount);

@@ -43,14 +43,14 @@ public static class RpcTelemetry
         var activity = LiaaDiagnostics.ActivitySource.StartActivity(SpanName(method), ActivityKind.Client);
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag(RpcSystemTag, LiaaDiagnostics.RpcSystem);
-            activity.SetTag(RpcMethodTag, MethodName(method));
-            activity.SetTag(ServerAddressTag, TagText.Of(remote.Address));
-            activity.SetTag(ServerPortTag, remote.Port);
-            activity.SetTag(NetworkTransportTag, "udp");
+            activity.AddTag(RpcSystemTag, LiaaDiagnostics.RpcSystem);
+            activity.AddTag(RpcMethodTag, MethodName(method));
+            activity.AddTag(ServerAddressTag, TagText.Of(remote.Address));
+            activity.AddTag(ServerPortTag, remote.Port);
+            activity.AddTag(NetworkTransportTag, "udp");
             if (peerId is { } id)
             {
-                activity.SetTag(PeerIdTag, TagText.Of(id));
+                activity.AddTag(PeerIdTag, TagText.Of(id));
             }
         }
 
@@ -66,11 +66,11 @@ public static class RpcTelemetry
 
         if (knownPeerId is { } id && activity.GetTagItem(PeerIdTag) is null)
         {
-            activity.SetTag(PeerIdTag, TagText.Of(id));
+            activity.AddTag(PeerIdTag, TagText.Of(id));
         }
 
-        activity.SetTag(OutcomeTag, OutcomeName(result.Status));
-        activity.SetTag(ResponseSizeTag, result.ResponseBytes);
+        activity.AddTag(OutcomeTag, OutcomeName(result.Status));
+        activity.AddTag(ResponseSizeTag, result.ResponseBytes);
         if (result.Status != RpcStatus.Ok)
         {
             activity.SetStatus(ActivityStatusCode.Error, OutcomeName(result.Status));
@@ -89,14 +89,14 @@ public static class RpcTelemetry
         var activity = LiaaDiagnostics.ActivitySource.StartActivity(SpanName(request.Method), ActivityKind.Server, parent);
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag(RpcSystemTag, LiaaDiagnostics.RpcSystem);
-            activity.SetTag(RpcMethodTag, MethodName(request.Method));
-            activity.SetTag(ClientAddressTag, TagText.Of(context.Remote.Address));
-            activity.SetTag(ClientPortTag, context.Remote.Port);
-            activity.SetTag(NetworkTransportTag, "udp");
+            activity.AddTag(RpcSystemTag, LiaaDiagnostics.RpcSystem);
+            activity.AddTag(RpcMethodTag, MethodName(request.Method));
+            activity.AddTag(ClientAddressTag, TagText.Of(context.Remote.Address));
+            activity.AddTag(ClientPortTag, context.Remote.Port);
+            activity.AddTag(NetworkTransportTag, "udp");
             if (SenderOf(request) is { } sender)
             {
-                activity.SetTag(PeerIdTag, TagText.Of(sender));
+                activity.AddTag(PeerIdTag, TagText.Of(sender));
             }
         }
 
@@ -110,8 +110,8 @@ public static class RpcTelemetry
             return;
         }
 
-        activity.SetTag(OutcomeTag, outcome);
-        activity.SetTag(ResponseSizeTag, responseBytes);
+        activity.AddTag(OutcomeTag, outcome);
+        activity.AddTag(ResponseSizeTag, responseBytes);
         if (failed)
         {
             activity.SetStatus(ActivityStatusCode.Error, outcome);

@@ -138,7 +138,10 @@ internal static class LiaaHeaderCodec
             return false;
         }
 
-        header = new LiaaHeader((byte)known, traceParent, traceState);
+        // Most headers say only "version 1" (every response, every untraced request): share the one instance.
+        header = known == MessageId.LiaaProtocolVersion && traceParent is null && traceState is null
+            ? LiaaHeader.Current
+            : new LiaaHeader((byte)known, traceParent, traceState);
         return true;
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Liaa.Node.Kademlia;
@@ -138,6 +139,36 @@ public sealed class UdpRpcTests
         Assert.Equal(RpcStatus.Error, result.Status);
         Assert.Equal((1, 1), (client.Counters.Snapshot().SendErrors, client.Counters.Snapshot().CallsFailed));
         Assert.Equal(0, client.PendingCallCount);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Store_IsServedOnTheReceiveThread_OnlyWhenTheEndpointSaysStoresTouchNoDisk(bool inline)
+    {
+        await using var serverTransport = BindOrSkip("127.0.0.1");
+        await using var clientTransport = BindOrSkip("127.0.0.1");
+        var servedOn = new ConcurrentDictionary<RpcMethod, (string? Name, bool Pool)>();
+        var handler = new TestHandler(ServerId);
+        handler.Override = (request, context, _) =>
+        {
+            servedOn[request.Method] = (Thread.CurrentThread.Name, Thread.CurrentThread.IsThreadPoolThread);
+            RpcResponse response = request is StoreRequest ? new StoreResponse(true) : new PingResponse(ServerId);
+            return ValueTask.FromResult<RpcResponse?>(response);
+        };
+        await using var server = new RpcEndpoint(serverTransport, handler, new RpcOptions(), TimeProvider.System) { ServesStoresInline = inline };
+        await using var client = new RpcEndpoint(clientTransport, new TestHandler(ClientId), new RpcOptions(), TimeProvider.System);
+        server.Start();
+        client.Start();
+        var ct = TestContext.Current.CancellationToken;
+
+        var ping = await client.SendAsync(serverTransport.LocalEndPoint, new PingRequest(ClientId), cancellationToken: ct).Bounded();
+        var store = await client.SendAsync(serverTransport.LocalEndPoint, new StoreRequest(ClientId, NodeId.FromKey("k"), DhtValue.FromString("v")), cancellationToken: ct).Bounded();
+
+        Assert.Equal((RpcStatus.Ok, RpcStatus.Ok), (ping.Status, store.Status));
+        Assert.Equal(("Liaa RPC receive", false), servedOn[RpcMethod.Ping]);
+        Assert.Equal(inline, servedOn[RpcMethod.Store] == ("Liaa RPC receive", false));
+        Assert.Equal(!inline, servedOn[RpcMethod.Store].Pool);
     }
 
     private static UdpDatagramTransport BindOrSkip(string address)
