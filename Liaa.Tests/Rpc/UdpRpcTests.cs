@@ -156,10 +156,10 @@ public sealed class UdpRpcTests
             RpcResponse response = request is StoreRequest ? new StoreResponse(true) : new PingResponse(ServerId);
             return ValueTask.FromResult<RpcResponse?>(response);
         };
-        await using var server = new RpcEndpoint(serverTransport, handler, new RpcOptions(), TimeProvider.System) { ServesStoresInline = inline };
-        await using var client = new RpcEndpoint(clientTransport, new TestHandler(ClientId), new RpcOptions(), TimeProvider.System);
-        server.Start();
-        client.Start();
+        await using var server = new RpcEndpoint(serverTransport, new RpcOptions(), TimeProvider.System) { ServesStoresInline = inline };
+        await using var client = new RpcEndpoint(clientTransport, new RpcOptions(), TimeProvider.System);
+        server.Start(handler);
+        client.Start(new TestHandler(ClientId));
         var ct = TestContext.Current.CancellationToken;
 
         var ping = await client.SendAsync(serverTransport.LocalEndPoint, new PingRequest(ClientId), cancellationToken: ct).Bounded();
