@@ -74,6 +74,9 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     /// <summary>Completes when the node's receive loop has ended (tests await it).</summary>
     internal Task ReceiveCompletion => _node.Rpc.ReceiveCompletion;
 
+    /// <summary>Calls waiting for a response (tests on a manual clock time out the silent ones when nothing else is pending).</summary>
+    internal int PendingCallCount => _node.Rpc.PendingCallCount;
+
     /// <summary>Binds the socket (or the given transport) and starts serving and maintenance. Does not join: call <see cref="BootstrapAsync"/>.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message names every problem.</exception>
     /// <exception cref="IOException">The data directory is in use by another node or cannot be written.</exception>
