@@ -74,6 +74,9 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     /// <summary>Completes when the node's receive loop has ended (tests await it).</summary>
     internal Task ReceiveCompletion => _node.Rpc.ReceiveCompletion;
 
+    /// <summary>Calls waiting for a response (tests on a manual clock time out the silent ones when nothing else is pending).</summary>
+    internal int PendingCallCount => _node.Rpc.PendingCallCount;
+
     /// <summary>Binds the socket (or the given transport) and starts serving and maintenance. Does not join: call <see cref="BootstrapAsync"/>.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message names every problem.</exception>
     /// <exception cref="IOException">The data directory is in use by another node or cannot be written.</exception>
@@ -171,6 +174,14 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
         return result;
     }
 
+    /// <summary>
+    /// Pings <paramref name="seeds"/> and keeps those that answer as contacts, without the join's lookups: for a
+    /// short-lived client (the command line's <c>get</c>), whose one lookup starts from the seeds anyway. The node does
+    /// not count as joined (<see cref="IsJoined"/>).
+    /// </summary>
+    internal Task<JoinResult> ReachSeedsAsync(IEnumerable<IPEndPoint> seeds, CancellationToken cancellationToken = default) =>
+        _node.Join.ReachSeedsAsync([.. seeds.Where(s => !s.Equals(EndPoint))], cancellationToken);
+
     /// <summary>Stores a value under the SHA-1 of <paramref name="key"/> (as Python's <c>set</c>).</summary>
     public Task<PutResult> PutAsync(string key, DhtValue value, CancellationToken cancellationToken = default) =>
         PutAsync(NodeId.FromKey(key), value, cancellationToken);
@@ -224,8 +235,8 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     /// <summary>The RPC layer's counters (requests, timeouts, drops by reason).</summary>
     public RpcCounters RpcCounters => _node.Rpc.Counters;
 
-    /// <summary>Runs one maintenance round now (expiry, refresh, replication, republish); for tests and tools.</summary>
-    public Task RunMaintenanceAsync(CancellationToken cancellationToken = default) =>
+    /// <summary>Runs one maintenance round now (expiry, refresh, replication, republish); for tests.</summary>
+    internal Task RunMaintenanceAsync(CancellationToken cancellationToken = default) =>
         _maintenance?.RunOnceAsync(cancellationToken) ?? Task.CompletedTask;
 
     int INodeStateSource.RoutingTableSize => _node.Routing.Count;

@@ -101,7 +101,7 @@ internal static class NodeCommandLine
                 return await PutViaHttp.RunAsync(url, parse.GetValue(token), parse.GetValue(key)!, parse.GetValue(digest), typed, parse.GetValue(timeout), cancellationToken).ConfigureAwait(false);
             }
 
-            return await RunClientAsync(parse.GetValue(seeds)!, parse.GetValue(timeout), async node =>
+            return await RunClientAsync(parse.GetValue(seeds)!, parse.GetValue(timeout), fullJoin: true, async node =>
             {
                 var result = await node.PutAsync(id, typed, cancellationToken).ConfigureAwait(false);
                 if (!result.IsAccepted)
@@ -156,7 +156,8 @@ internal static class NodeCommandLine
         {
             key, seeds, digest, timeout, valueOnly,
         };
-        command.SetAction((parse, cancellationToken) => RunClientAsync(parse.GetValue(seeds)!, parse.GetValue(timeout), async node =>
+        // No join lookups: the FIND_VALUE lookup starts from the seeds that answered a ping.
+        command.SetAction((parse, cancellationToken) => RunClientAsync(parse.GetValue(seeds)!, parse.GetValue(timeout), fullJoin: false, async node =>
         {
             var result = await node.GetAsync(ParseKey(parse.GetValue(key)!, parse.GetValue(digest)), cancellationToken).ConfigureAwait(false);
             if (result.Value is not { } found)
@@ -171,7 +172,11 @@ internal static class NodeCommandLine
         return command;
     }
 
-    private static async Task<int> RunClientAsync(string[] seedTexts, double timeoutSeconds, Func<LiaaNode, Task<int>> action, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="action"/> on a client node that reached the seeds: through a full join (its own id looked up, buckets
+    /// refreshed) when <paramref name="fullJoin"/>, else by pinging them only (<see cref="LiaaNode.ReachSeedsAsync"/>).
+    /// </summary>
+    private static async Task<int> RunClientAsync(string[] seedTexts, double timeoutSeconds, bool fullJoin, Func<LiaaNode, Task<int>> action, CancellationToken cancellationToken)
     {
         try
         {
@@ -188,7 +193,9 @@ internal static class NodeCommandLine
             };
             options.Rpc.Timeout = TimeSpan.FromSeconds(timeoutSeconds);
             await using var node = await LiaaNode.StartAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var join = await node.BootstrapAsync(seeds, cancellationToken).ConfigureAwait(false);
+            var join = fullJoin
+                ? await node.BootstrapAsync(seeds, cancellationToken).ConfigureAwait(false)
+                : await node.ReachSeedsAsync(seeds, cancellationToken).ConfigureAwait(false);
             if (!join.IsJoined)
             {
                 throw new CommandLineException($"no seed answered ({string.Join(", ", seedTexts)})");

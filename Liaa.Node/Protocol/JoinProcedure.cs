@@ -53,7 +53,18 @@ internal sealed class JoinProcedure
     /// from a previous run are pinged alongside the seeds and enter the routing table only if they answer,
     /// with the id they answer with: a remembered contact is a hint, never trusted as it was saved.
     /// </summary>
-    public async Task<JoinResult> JoinAsync(IReadOnlyList<IPEndPoint> seeds, IReadOnlyList<Contact> remembered, CancellationToken cancellationToken)
+    public Task<JoinResult> JoinAsync(IReadOnlyList<IPEndPoint> seeds, IReadOnlyList<Contact> remembered, CancellationToken cancellationToken) =>
+        RunAsync(seeds, remembered, lookUp: true, cancellationToken);
+
+    /// <summary>
+    /// A short-lived client's join: pings each seed (learning its id) and keeps those that answer in the routing
+    /// table, with no lookup of the own id and no refresh. The client's one get or put runs a lookup of its own
+    /// that starts from the seeds, so a join's lookups would only add round trips before it.
+    /// </summary>
+    public Task<JoinResult> ReachSeedsAsync(IReadOnlyList<IPEndPoint> seeds, CancellationToken cancellationToken) =>
+        RunAsync(seeds, [], lookUp: false, cancellationToken);
+
+    private async Task<JoinResult> RunAsync(IReadOnlyList<IPEndPoint> seeds, IReadOnlyList<Contact> remembered, bool lookUp, CancellationToken cancellationToken)
     {
         using var activity = LiaaDiagnostics.ActivitySource.StartActivity("join");
         activity?.SetTag("liaa.join.seeds", seeds.Count);
@@ -77,7 +88,7 @@ internal sealed class JoinProcedure
             }
         }
 
-        if (reached + rememberedReached > 0)
+        if (reached + rememberedReached > 0 && lookUp)
         {
             var bound = _rpc.LocalEndPoint.Address;
             if (!_clientMode && (bound.Equals(IPAddress.Any) || bound.Equals(IPAddress.IPv6Any)))

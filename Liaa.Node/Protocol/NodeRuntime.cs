@@ -30,11 +30,9 @@ internal sealed class NodeRuntime
         Self = self;
         Options = options;
         Time = options.TimeProvider;
-        Random = options.Random ?? Random.Shared;
         Routing = new RoutingTable(self, options.Kademlia);
         Store = store;
         Rpc = rpc;
-        Metrics = metrics;
         Logger = logger;
         Data = data;
         Background = new BackgroundWork(logger);
@@ -46,7 +44,7 @@ internal sealed class NodeRuntime
 
         var closest = new ClosestStorer(self, Lookups, rpc, Contacts, PutTails);
         Values = new ValuePublishing(self, store, options.Storage, Time, Lookups, rpc, Background, closest);
-        Maintenance = new MaintenanceJobs(self, Routing, store, options.Storage, Time, Random, rpc, Contacts, Lookups, metrics, closest);
+        Maintenance = new MaintenanceJobs(self, Routing, store, options.Storage, Time, options.Random ?? Random.Shared, rpc, Contacts, Lookups, metrics, closest);
         Join = new JoinProcedure(self, Routing, rpc, Contacts, Lookups, Maintenance, options.ClientMode, seen => ExternalEndPoint = seen);
     }
 
@@ -56,15 +54,11 @@ internal sealed class NodeRuntime
 
     public TimeProvider Time { get; }
 
-    public Random Random { get; }
-
     public RoutingTable Routing { get; }
 
     public IValueStore Store { get; }
 
     public RpcEndpoint Rpc { get; }
-
-    public NodeMetrics Metrics { get; }
 
     public ILogger Logger { get; }
 

@@ -175,19 +175,20 @@ public sealed class NamedSeedsTests
     [InlineData(false)]
     public async Task NodeHost_WhoseOnlySeedIsItself_StartsANewNetwork_AndIsReady(bool underAnotherAddress)
     {
-        var network = new InMemoryNetwork(TimeProvider.System, new Random(4));
+        // Everything answers at once: the manual clock never moves, so nothing can time out however slow the machine.
+        var time = new FakeTimeProvider();
+        var network = new InMemoryNetwork(time, new Random(4));
         var id = NodeId.FromKey("the node itself");
         await using var mirrorTransport = network.Bind(MovedSeedAddress);
-        await using var mirror = new RpcEndpoint(mirrorTransport, new RpcOptions(), TimeProvider.System);
+        await using var mirror = new RpcEndpoint(mirrorTransport, new RpcOptions(), time);
         mirror.Start(new Rpc.TestHandler(id));
         await using var transport = network.Bind(NodeAddress);
-        var options = new LiaaNodeOptions { Transport = transport, NodeId = id };
-        options.Rpc.Timeout = TimeSpan.FromMilliseconds(500);
+        var options = new LiaaNodeOptions { Transport = transport, NodeId = id, TimeProvider = time };
         var host = new NodeHost(
             options,
             new NodeMetrics(),
             NullLoggerFactory.Instance,
-            new NamedSeeds([new("all-nodes.liaa.test", 8468)], (_, _) => Task.FromResult(new[] { (underAnotherAddress ? MovedSeedAddress : NodeAddress).Address })));
+            new NamedSeeds([new("all-nodes.liaa.test", 8468)], (_, _) => Task.FromResult(new[] { (underAnotherAddress ? MovedSeedAddress : NodeAddress).Address }), time));
         await host.StartAsync(Token);
         try
         {

@@ -3,6 +3,7 @@ using Liaa.Node;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Rpc;
 using Liaa.Node.Wire;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Liaa.Tests.Protocol;
 
@@ -10,6 +11,7 @@ namespace Liaa.Tests.Protocol;
 /// A node bound to 0.0.0.0 learns, on joining, the endpoint its peers see it at (<c>stun</c>): the address its
 /// datagrams come from, which it cannot read off its socket. Here the in-memory transport is seen through a view
 /// that reports the wildcard as its local address; the same on real interfaces is in <c>Hosts/NamespaceClusterTests</c>.
+/// Every peer answers, so the manual clock never moves: no call can time out, however slow the machine.
 /// </summary>
 public sealed class ExternalEndPointTests
 {
@@ -21,9 +23,10 @@ public sealed class ExternalEndPointTests
     [Fact]
     public async Task Join_LearnsTheEndPointThePeersSeeTheNodeAt()
     {
-        var network = new InMemoryNetwork(TimeProvider.System, new Random(1));
-        await using var seed = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = network.Bind(SeedAddress) }, cancellationToken: Token);
-        await using var node = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = new WildcardView(network.Bind(NodeAddress)) }, cancellationToken: Token);
+        var time = new FakeTimeProvider();
+        var network = new InMemoryNetwork(time, new Random(1));
+        await using var seed = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = network.Bind(SeedAddress), TimeProvider = time }, cancellationToken: Token);
+        await using var node = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = new WildcardView(network.Bind(NodeAddress)), TimeProvider = time }, cancellationToken: Token);
         var before = node.ExternalEndPoint;
 
         var join = await node.BootstrapAsync([SeedAddress], Token);
@@ -39,13 +42,14 @@ public sealed class ExternalEndPointTests
     [InlineData(false, true)]
     public async Task ClientNode_AndNodeBoundToAnAddress_DoNotAsk(bool isClient, bool isBoundToAnAddress)
     {
-        var network = new InMemoryNetwork(TimeProvider.System, new Random(2));
+        var time = new FakeTimeProvider();
+        var network = new InMemoryNetwork(time, new Random(2));
         var seedHandler = new Rpc.TestHandler(NodeId.FromKey("seed"));
         await using var seedTransport = network.Bind(SeedAddress);
-        await using var seed = new RpcEndpoint(seedTransport, new RpcOptions(), TimeProvider.System);
+        await using var seed = new RpcEndpoint(seedTransport, new RpcOptions(), time);
         seed.Start(seedHandler);
         await using IDatagramTransport transport = isBoundToAnAddress ? network.Bind(NodeAddress) : new WildcardView(network.Bind(NodeAddress));
-        await using var node = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = transport, ClientMode = isClient }, cancellationToken: Token);
+        await using var node = await LiaaNode.StartAsync(new LiaaNodeOptions { Transport = transport, ClientMode = isClient, TimeProvider = time }, cancellationToken: Token);
 
         var join = await node.BootstrapAsync([SeedAddress], Token);
 

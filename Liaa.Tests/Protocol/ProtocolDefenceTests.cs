@@ -8,6 +8,7 @@ using Liaa.Node.Telemetry;
 using Liaa.Node.Wire;
 using Liaa.Node;
 using Liaa.Tests.Rpc;
+using Liaa.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -27,7 +28,6 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
     private static readonly NodeId PeerId = NodeId.FromKey("peer");
 
     private readonly List<IAsyncDisposable> _owned = [];
-    private readonly InMemoryNetwork _network = new(TimeProvider.System, new Random(3));
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -42,15 +42,17 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
     [Fact]
     public async Task ContactsNamedByAPeer_StayOutOfTheRoutingTable_UntilTheyAnswerThemselves()
     {
+        // Nobody is bound at the invented addresses: the lookups' requests to them time out on the manual clock.
         Contact[] invented = [.. Enumerable.Range(0, 5).Select(i => new Contact(NodeId.FromKey($"invented {i}"), new IPEndPoint(IPAddress.Parse($"10.8.{i}.1"), 9000)))];
-        Peer(PeerAddress, new TestHandler(PeerId) { Contacts = invented });
-        var node = await NodeAsync();
+        var (runtime, network, time) = ManualNode(3);
+        Peer(PeerAddress, new TestHandler(PeerId) { Contacts = invented }, network, time);
 
-        var join = await node.BootstrapAsync([PeerAddress], Token);
-        var closest = await node.FindClosestNodesAsync(NodeId.FromKey("anything"), Token);
+        var join = await SilentPeers.RunAsync(() => runtime.Join.JoinAsync([PeerAddress], [], Token), time, runtime.Options.Rpc.Timeout, () => runtime.Rpc.PendingCallCount, network);
+        var lookup = () => runtime.Lookups.RunAsync(LookupKind.FindNode, NodeId.FromKey("anything"), Token);
+        var closest = (await SilentPeers.RunAsync(lookup, time, runtime.Options.Rpc.Timeout, () => runtime.Rpc.PendingCallCount, network)).ClosestNodes;
 
         Assert.Equal(1, join.SeedsReached);
-        Assert.Equal([new Contact(PeerId, PeerAddress)], node.GetContacts());
+        Assert.Equal([new Contact(PeerId, PeerAddress)], runtime.Routing.GetAll());
         Assert.Equal([new Contact(PeerId, PeerAddress)], closest);
     }
 
@@ -262,27 +264,20 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
     [Fact]
     public async Task NewIdAtAKnownEndPoint_TakesItOver_OnlyOnceTheOldIdNoLongerAnswersThere()
     {
-        var node = await NodeAsync();
-        var first = Peer(PeerAddress, new TestHandler(PeerId));
+        var (runtime, network, time) = ManualNode(3);
+        var first = Peer(PeerAddress, new TestHandler(PeerId), network, time);
         await first.SendAsync(NodeAddress, new PingRequest(PeerId), cancellationToken: Token).Bounded();
-        Assert.Equal([new Contact(PeerId, PeerAddress)], node.GetContacts());
+        Assert.Equal([new Contact(PeerId, PeerAddress)], runtime.Routing.GetAll());
 
-        // The peer restarts with a new id on the same endpoint: the node pings the old id there, and the new one answers.
+        // The peer restarts with a new id on the same endpoint: the node pings the old id there (background work,
+        // started before the node answers the ping), and the new one answers.
         await StopAsync(PeerAddress);
         var restarted = NodeId.FromKey("peer, restarted");
-        var second = Peer(PeerAddress, new TestHandler(restarted));
+        var second = Peer(PeerAddress, new TestHandler(restarted), network, time);
         await second.SendAsync(NodeAddress, new PingRequest(restarted), cancellationToken: Token).Bounded();
+        await runtime.Background.WhenIdleAsync().Bounded();
 
-        await Eventually(() => node.GetContacts().SequenceEqual([new Contact(restarted, PeerAddress)]));
-    }
-
-    private async Task<LiaaNode> NodeAsync()
-    {
-        var options = new LiaaNodeOptions { EndPoint = NodeAddress, Transport = Bind(NodeAddress) };
-        options.Rpc.Timeout = TimeSpan.FromMilliseconds(300);
-        var node = await LiaaNode.StartAsync(options, cancellationToken: Token);
-        _owned.Add(node);
-        return node;
+        Assert.Equal([new Contact(restarted, PeerAddress)], runtime.Routing.GetAll());
     }
 
     /// <summary>A node on a manual clock and its own in-memory network; its background work is stopped with the test.</summary>
@@ -339,10 +334,10 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
         return runtime;
     }
 
-    private RpcEndpoint Peer(IPEndPoint address, IRpcHandler handler, InMemoryNetwork? network = null, TimeProvider? time = null)
+    private RpcEndpoint Peer(IPEndPoint address, IRpcHandler handler, InMemoryNetwork network, TimeProvider time)
     {
-        var transport = (network ?? _network).Bind(address);
-        var endpoint = new RpcEndpoint(transport, new RpcOptions { Timeout = TimeSpan.FromMilliseconds(300) }, time ?? TimeProvider.System);
+        var transport = network.Bind(address);
+        var endpoint = new RpcEndpoint(transport, new RpcOptions { Timeout = TimeSpan.FromMilliseconds(300) }, time);
         endpoint.Start(handler);
         _owned.Add(new Owned(address, endpoint, transport));
         return endpoint;
@@ -355,9 +350,9 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
         await owned.DisposeAsync();
     }
 
-    private InMemoryDatagramTransport Bind(IPEndPoint address, InMemoryNetwork? network = null)
+    private InMemoryDatagramTransport Bind(IPEndPoint address, InMemoryNetwork network)
     {
-        var transport = (network ?? _network).Bind(address);
+        var transport = network.Bind(address);
         _owned.Add(transport);
         return transport;
     }
@@ -367,16 +362,6 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
         var writer = new ArrayBufferWriter<byte>();
         WireCodec.WriteRequest(writer, MessageId.Read(HandBuilt.PythonId(seed)), request, header: null);
         return writer.WrittenSpan.ToArray();
-    }
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        for (var i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10, Token);
-        }
-
-        Assert.True(condition());
     }
 
     /// <summary>Counts the handler's find_value calls that returned; signals when <paramref name="expected"/> did.</summary>

@@ -5,10 +5,11 @@ using Liaa.Node.Rpc;
 using Liaa.Node.Storage;
 using Liaa.Node.Wire;
 using Liaa.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Liaa.Tests.Storage;
 
-/// <summary>A <see cref="LiaaNode"/> with a data directory, restarted in process on an in-memory network.</summary>
+/// <summary>A <see cref="LiaaNode"/> with a data directory, restarted in process on an in-memory network and a manual clock.</summary>
 public sealed class NodePersistenceTests : IDisposable
 {
     private static readonly IPEndPoint First = new(IPAddress.Parse("10.9.0.1"), 8468);
@@ -16,8 +17,14 @@ public sealed class NodePersistenceTests : IDisposable
     private static readonly IPEndPoint Third = new(IPAddress.Parse("10.9.0.3"), 8468);
 
     private readonly TempDirectory _directory = new();
-    private readonly InMemoryNetwork _network = new(TimeProvider.System, new Random(7));
+    private readonly FakeTimeProvider _time = new();
+    private readonly InMemoryNetwork _network;
     private readonly Dictionary<IPEndPoint, InMemoryDatagramTransport> _transports = [];
+
+    public NodePersistenceTests()
+    {
+        _network = new InMemoryNetwork(_time, new Random(7));
+    }
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -63,12 +70,14 @@ public sealed class NodePersistenceTests : IDisposable
             Assert.Equal(2, node.GetContacts().Count);
         }
 
-        // The second endpoint is now another node; nobody is at the third.
+        // The second endpoint is now another node; nobody is at the third (its stopped node's transport is unbound too).
+        await UnbindAsync(Third);
         var newcomer = NodeId.FromKey("a newcomer at the second endpoint");
         await using var replacement = await StartAsync(Second, dataDirectory: null, newcomer);
         await using var restarted = await StartAsync(First, _directory.Path);
 
-        var join = await restarted.BootstrapAsync([], Token);
+        // The ping to the third endpoint times out when it is the only call left: the clock is moved then.
+        var join = await SilentPeers.RunAsync(() => restarted.BootstrapAsync([], Token), _time, restarted.Options.Rpc.Timeout, () => restarted.PendingCallCount, _network);
 
         Assert.Equal(1, join.RememberedReached);
         Assert.True(join.IsJoined);
@@ -78,10 +87,7 @@ public sealed class NodePersistenceTests : IDisposable
     private async Task<LiaaNode> StartAsync(IPEndPoint endPoint, string? dataDirectory, NodeId? id = null)
     {
         // A stopped node leaves its transport bound (it belongs to the caller): unbind it before reusing the endpoint.
-        if (_transports.Remove(endPoint, out var previous))
-        {
-            await previous.DisposeAsync();
-        }
+        await UnbindAsync(endPoint);
 
         _transports[endPoint] = _network.Bind(endPoint);
         var options = new LiaaNodeOptions
@@ -90,10 +96,16 @@ public sealed class NodePersistenceTests : IDisposable
             NodeId = id,
             DataDirectory = dataDirectory,
             Transport = _transports[endPoint],
+            TimeProvider = _time,
         };
-        // Long enough for a loaded machine (at 300 ms the first join missed a seed under a load average of 28);
-        // the restart's ping to the empty endpoint waits for it once.
-        options.Rpc.Timeout = TimeSpan.FromSeconds(2);
         return await LiaaNode.StartAsync(options, cancellationToken: Token);
+    }
+
+    private async Task UnbindAsync(IPEndPoint endPoint)
+    {
+        if (_transports.Remove(endPoint, out var previous))
+        {
+            await previous.DisposeAsync();
+        }
     }
 }
