@@ -104,9 +104,10 @@ internal static class BenchCommand
         var rtt = new Option<double>("--rtt-median") { Description = "Median round-trip time in ms of the log-normal latency per pair of nodes (0: no delay).", DefaultValueFactory = _ => 80 };
         var sigma = new Option<double>("--rtt-sigma") { Description = "Sigma of ln(RTT) of the latency model.", DefaultValueFactory = _ => 0.6 };
         var joinInterval = new Option<double>("--join-interval") { Description = "Virtual ms between two batches of 32 joins while the network is built.", DefaultValueFactory = _ => 100 };
+        var nodeCache = new Option<int>("--node-cache") { Description = "Entries in each simulated node's per-peer and per-call caches (a real node keeps thousands).", DefaultValueFactory = _ => 64 };
         var command = new Command("sim", "Lookup rounds, RPCs, latency, quality and churn resistance on a simulated network of the real node code.")
         {
-            nodes, churn, lookups, keys, seed, runs, rtt, sigma, joinInterval,
+            nodes, churn, lookups, keys, seed, runs, rtt, sigma, joinInterval, nodeCache,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -127,6 +128,9 @@ internal static class BenchCommand
                 RoundTripSigma = parse.GetValue(sigma) is var shape and >= 0 and <= 3
                     ? shape
                     : throw new CommandLineException("--rtt-sigma must be from 0 to 3"),
+                NodeCache = parse.GetValue(nodeCache) is var cache and >= 0 and <= 100_000
+                    ? cache
+                    : throw new CommandLineException("--node-cache must be from 0 to 100000"),
             };
             await new SimulationBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));

@@ -47,6 +47,35 @@ internal sealed record SimulationBenchmarkOptions
 
     public int Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Entries each simulated node keeps in its per-peer and per-call caches (<see cref="RpcOptions.KnownLiaaPeersCapacity"/>,
+    /// <see cref="RpcOptions.AnsweredPeersCapacity"/>, <see cref="RpcOptions.CompletedCallMemory"/>,
+    /// <see cref="RpcOptions.RecentRequestMemory"/>); a real node keeps thousands. They fill with every distinct peer a
+    /// node talks to, which grows with the network: at 5,000 nodes they were 45 KB of a node's 124 KB. Forgetting
+    /// sooner costs a simulated node nothing it is measured on (an extra ping before a large reply, a late response
+    /// counted as unexpected, no replay check: no node here replays).
+    /// </summary>
+    /// <value>Default 64 entries each.</value>
+    public int NodeCache { get; init; } = 64;
+
+    /// <summary>Sources with a rate-limit bucket of their own per simulated node (<see cref="RpcOptions.MaxTrackedSources"/>).</summary>
+    /// <remarks>
+    /// Not as small as <see cref="NodeCache"/>: past it, new sources share one bucket until a sweep (once a virtual second)
+    /// forgets the idle ones, and the seed sees 320 new joiners a virtual second while the network is built.
+    /// </remarks>
+    /// <value>Default 1,000 (a real node: 10,000).</value>
+    public int TrackedSources { get; init; } = 1_000;
+
+    /// <summary>Applies the cache sizes to a simulated node's options.</summary>
+    public void ConfigureNode(LiaaNodeOptions node)
+    {
+        node.Rpc.KnownLiaaPeersCapacity = NodeCache;
+        node.Rpc.AnsweredPeersCapacity = NodeCache;
+        node.Rpc.CompletedCallMemory = NodeCache;
+        node.Rpc.RecentRequestMemory = NodeCache;
+        node.Rpc.MaxTrackedSources = TrackedSources;
+    }
+
     public int RunsFor(int nodes) => Runs ?? (nodes >= LargeNetwork ? 1 : 3);
 }
 
@@ -88,6 +117,7 @@ internal sealed class SimulationBenchmark
         _output.Line(_options.MedianRoundTrip > TimeSpan.Zero
             ? $"latency after the build: RTT per pair log-normal, median {_options.MedianRoundTrip.TotalMilliseconds:F0} ms, sigma {_options.RoundTripSigma:F2} (deterministic per pair); build without delay, join batches of {_options.JoinConcurrency} {_options.JoinInterval.TotalMilliseconds:F0} ms apart (virtual)"
             : "latency: none (every datagram arrives at once)");
+        _output.Line($"per-node caches: {_options.NodeCache} entries each (known Liaa peers, answered peers, completed call ids, recent request ids), {_options.TrackedSources:N0} rate-limited sources (a real node: 10,000 / 10,000 / 4,096 / 16,384, 10,000; --node-cache)");
         var runs = new List<SimulationRun>();
         using var recorder = new LookupRecorder();
         foreach (var nodes in _options.NodeCounts)
@@ -136,6 +166,7 @@ internal sealed class SimulationBenchmark
             Seed = seed,
             JoinConcurrency = _options.JoinConcurrency,
             OwnsThreadPool = true,
+            ConfigureNode = _options.ConfigureNode,
         };
         var sim = await SimulatedNetwork.CreateAsync(options, cancellationToken).ConfigureAwait(false);
         await using (sim.ConfigureAwait(false))

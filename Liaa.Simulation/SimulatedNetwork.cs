@@ -279,7 +279,9 @@ public sealed class SimulatedNetwork : IAsyncDisposable
                 else if (ThreadPool.PendingWorkItemCount == 0 && sentBefore == stuckSent)
                 {
                     // A pool thread busy for long with nothing queued and nothing sent is spinning on something only
-                    // the clock can end: move it, and count it (the figure is reported, it should stay near zero).
+                    // the clock can end: move it, and count it (the figure is reported, it should stay near zero). The
+                    // one such spin found, a lookup asking Task.Delay for under a millisecond (which it turns into 0),
+                    // is fixed in LookupRunner; on a loaded machine a descheduled thread or a long GC pause still counts.
                     if (TimeProvider.System.GetElapsedTime(stuckSince) > StuckFor)
                     {
                         Interlocked.Increment(ref _forcedSteps);

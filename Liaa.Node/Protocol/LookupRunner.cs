@@ -176,6 +176,12 @@ internal sealed class LookupRunner
             return;
         }
 
+        // Task.Delay counts whole milliseconds, rounding down: a wake-up 0.4 ms away completed at once, the lookup
+        // found nothing slow yet and came straight back here, spinning without a timer until the clock moved. A
+        // real clock moves within the millisecond; the simulator's moves only once no thread is busy, so it never
+        // did (issue 15: bench sim with latency and churn). Round up: wake at the threshold or just after it.
+        delay = TimeSpan.FromMilliseconds(Math.Ceiling(delay.TotalMilliseconds));
+
         using var wakeUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var timer = Task.Delay(delay, _time, wakeUp.Token);
         await Task.WhenAny(anyCompleted, timer).ConfigureAwait(false);
