@@ -38,7 +38,9 @@ internal sealed class LookupRunner
 
         var started = _node.Time.GetTimestamp();
         _node.Routing.MarkLookup(target, _node.Time.GetUtcNow());
-        var lookup = new Lookup(kind, _node.Self, target, _node.Routing.FindClosest(target, _node.Options.Kademlia.K, includeStale: false), _node.Options.Kademlia);
+        var initial = _node.Routing.FindClosest(target, _node.Options.Kademlia.K, includeStale: false);
+        var lookup = new Lookup(kind, _node.Self, target, initial, _node.Options.Kademlia);
+        var record = _node.RecentLookups.Begin(_node.Self, kind, target, _node.Time.GetUtcNow(), activity, initial);
         var inFlight = new Dictionary<Task<RpcResult>, Contact>();
 
         // The deadline cancels the lookup's own requests and waits, never the caller's token.
@@ -48,7 +50,7 @@ internal sealed class LookupRunner
         var deadlineExceeded = false;
         try
         {
-            await DriveAsync(kind, target, lookup, inFlight, token).ConfigureAwait(false);
+            await DriveAsync(kind, target, lookup, inFlight, record, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
@@ -62,6 +64,12 @@ internal sealed class LookupRunner
         }
 
         var outcome = lookup.GetResult() with { DeadlineExceeded = deadlineExceeded };
+        if (record is not null)
+        {
+            record.Finish(outcome, _node.Time.GetUtcNow());
+            _node.RecentLookups.Add(record);
+        }
+
         _node.Metrics.LookupCompleted(kind, _node.Time.GetElapsedTime(started), outcome.Rounds, outcome.Value is not null);
         if (activity is not null)
         {
@@ -71,13 +79,14 @@ internal sealed class LookupRunner
         return outcome;
     }
 
-    private async Task DriveAsync(LookupKind kind, NodeId target, Lookup lookup, Dictionary<Task<RpcResult>, Contact> inFlight, CancellationToken cancellationToken)
+    private async Task DriveAsync(LookupKind kind, NodeId target, Lookup lookup, Dictionary<Task<RpcResult>, Contact> inFlight, LookupRecording? record, CancellationToken cancellationToken)
     {
         while (true)
         {
             var step = lookup.Next(_node.Time.GetUtcNow());
             if (step.Kind == LookupStepKind.Send)
             {
+                record?.Sent(step.Contacts, lookup.IsFinalStep, _node.Time.GetUtcNow());
                 foreach (var contact in step.Contacts)
                 {
                     RpcRequest request = kind == LookupKind.FindValue
@@ -99,14 +108,15 @@ internal sealed class LookupRunner
             {
                 var from = inFlight[completed];
                 inFlight.Remove(completed);
-                Apply(lookup, from, await completed.ConfigureAwait(false), cancellationToken);
+                Apply(lookup, from, await completed.ConfigureAwait(false), record, cancellationToken);
             }
         }
     }
 
-    private void Apply(Lookup lookup, Contact from, RpcResult result, CancellationToken cancellationToken)
+    private void Apply(Lookup lookup, Contact from, RpcResult result, LookupRecording? record, CancellationToken cancellationToken)
     {
         var now = _node.Time.GetUtcNow();
+        record?.Completed(from, result, now);
         switch (result.Status)
         {
             case RpcStatus.Ok:

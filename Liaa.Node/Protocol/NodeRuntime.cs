@@ -28,6 +28,7 @@ internal sealed class NodeRuntime
         Contacts = new ContactTracker(this);
         Verifier = new PeerVerifier(this);
         Lookups = new LookupRunner(this);
+        RecentLookups = new LookupHistory(options.Kademlia.RecentLookups);
         Handler = new RequestHandler(this);
     }
 
@@ -60,6 +61,9 @@ internal sealed class NodeRuntime
     public PeerVerifier Verifier { get; }
 
     public LookupRunner Lookups { get; }
+
+    /// <summary>The latest lookups, round by round (<c>GET /v1/lookups</c>).</summary>
+    public LookupHistory RecentLookups { get; }
 
     public RequestHandler Handler { get; }
 
