@@ -133,7 +133,7 @@ function renderKey() {
 
 const lookupId = l => `${l.node} ${l.startedAt}`;
 const peerChip = p => p.node ? chip(p.node, p.failed ? 'failed' : '') : h('code', { title: p.id }, shortId(p.id));
-const clock = iso => new Date(iso).toLocaleTimeString(undefined, { hour12: false, fractionalSecondDigits: 3 });
+const clock = iso => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3, hour12: false });
 const ms = v => v === null || v === undefined ? '' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
 
 function renderLookup() {
