@@ -43,10 +43,10 @@ internal static class LookupApi
         initialContacts = lookup.InitialContacts,
         contacted = lookup.Requests.Count,
         timeouts = lookup.Requests.Count(r => r.Outcome == LookupRequestOutcome.TimedOut),
-        hops = lookup.Result?.Rounds,
-        found = lookup.Kind == LookupKind.FindValue ? lookup.Result?.Value is not null : (bool?)null,
-        closest = lookup.Result?.ClosestNodes.Select(c => c.Id.ToString()) ?? [],
-        deadlineExceeded = lookup.Result?.DeadlineExceeded == true,
+        hops = lookup.Hops,
+        found = lookup.Kind == LookupKind.FindValue && lookup.FinishedAt is not null ? lookup.HasValue : (bool?)null,
+        closest = lookup.Closest.Select(id => id.ToString()),
+        deadlineExceeded = lookup.DeadlineExceeded,
         truncated = lookup.Truncated,
         rounds = lookup.Requests.GroupBy(r => r.Round).Select(round => new
         {
@@ -55,9 +55,7 @@ internal static class LookupApi
             finalStep = round.First().IsFinalStep,
             requests = round.Select(r => new
             {
-                id = r.Contact.Id.ToString(),
-                address = r.Contact.EndPoint.Address.ToString(),
-                port = r.Contact.EndPoint.Port,
+                id = r.Node.ToString(),
                 outcome = Outcome(r.Outcome),
                 ms = Milliseconds(r.SentAt, r.CompletedAt),
                 returned = r.Returned,

@@ -20,9 +20,9 @@ namespace Liaa.Node.Protocol;
 /// these are the real batches, not the paper's lock-step rounds.
 /// </para>
 /// <para>
-/// Cost. One recording and two lists per lookup; a request is a struct appended to a list, and an
-/// answer's closer contacts are ids appended to one shared list (nothing is allocated per RPC beyond the
-/// lists' growth). Bounded: at most <see cref="MaxRequests"/> requests and <see cref="MaxCloser"/>
+/// Cost. One recording, two lists and the closest ids per lookup (a few KB); a request is a struct appended
+/// to a list, and an answer's closer contacts are ids appended to one shared list (nothing is allocated per
+/// RPC beyond the lists' growth). Only ids are kept, never contacts or values. Bounded: at most <see cref="MaxRequests"/> requests and <see cref="MaxCloser"/>
 /// closer ids per lookup, past which <see cref="Truncated"/> is set. Written by one driver; read only
 /// after <see cref="Finish"/>, when it no longer changes.
 /// </para>
@@ -69,8 +69,17 @@ internal sealed class LookupRecording
 
     public DateTimeOffset? FinishedAt { get; private set; }
 
-    /// <summary>The lookup's result, once finished.</summary>
-    public LookupResult? Result { get; private set; }
+    /// <summary>The ids of the k closest nodes the lookup ended with (empty until finished).</summary>
+    public IReadOnlyList<NodeId> Closest { get; private set; } = [];
+
+    /// <summary>The lookup's depth in hops (<see cref="LookupResult.Rounds"/>), once finished.</summary>
+    public int? Hops { get; private set; }
+
+    /// <summary>FIND_VALUE: whether a value was found, once finished.</summary>
+    public bool HasValue { get; private set; }
+
+    /// <summary>Whether <see cref="KademliaOptions.MaxLookupDuration"/> cut the lookup short.</summary>
+    public bool DeadlineExceeded { get; private set; }
 
     /// <summary>Whether requests or closer ids past the bounds were left out.</summary>
     public bool Truncated { get; private set; }
@@ -97,7 +106,7 @@ internal sealed class LookupRecording
                 return;
             }
 
-            _requests.Add(new LookupRequestRecord(Rounds, isFinalStep, contacts[i], now));
+            _requests.Add(new LookupRequestRecord(Rounds, isFinalStep, contacts[i].Id, now));
         }
     }
 
@@ -115,7 +124,7 @@ internal sealed class LookupRecording
         for (var i = requests.Length - 1; i >= 0; i--)
         {
             ref var request = ref requests[i];
-            if (request.Outcome != LookupRequestOutcome.Unanswered || request.Contact.Id != from.Id)
+            if (request.Outcome != LookupRequestOutcome.Unanswered || request.Node != from.Id)
             {
                 continue;
             }
@@ -164,10 +173,22 @@ internal sealed class LookupRecording
         }
     }
 
-    /// <summary>The lookup ended with <paramref name="result"/>; the recording no longer changes.</summary>
+    /// <summary>
+    /// The lookup ended with <paramref name="result"/>; the recording no longer changes. It keeps what the API shows
+    /// (not the result itself, which may hold a value of up to 8 KB).
+    /// </summary>
     public void Finish(LookupResult result, DateTimeOffset now)
     {
-        Result = result;
+        var closest = new NodeId[result.ClosestNodes.Count];
+        for (var i = 0; i < closest.Length; i++)
+        {
+            closest[i] = result.ClosestNodes[i].Id;
+        }
+
+        Closest = closest;
+        Hops = result.Rounds;
+        HasValue = result.Value is not null;
+        DeadlineExceeded = result.DeadlineExceeded;
         FinishedAt = now;
     }
 
@@ -200,14 +221,17 @@ internal enum LookupRequestOutcome
     Failed,
 }
 
-/// <summary>One request of a recorded lookup; <see cref="CloserStart"/> and <see cref="CloserCount"/> index the recording's closer ids.</summary>
-internal struct LookupRequestRecord(int round, bool isFinalStep, Contact contact, DateTimeOffset sentAt)
+/// <summary>
+/// One request of a recorded lookup: the id of the node asked (not its contact, so a recording keeps no
+/// endpoint alive); <see cref="CloserStart"/> and <see cref="CloserCount"/> index the recording's closer ids.
+/// </summary>
+internal struct LookupRequestRecord(int round, bool isFinalStep, NodeId node, DateTimeOffset sentAt)
 {
     public int Round { get; } = round;
 
     public bool IsFinalStep { get; } = isFinalStep;
 
-    public Contact Contact { get; } = contact;
+    public NodeId Node { get; } = node;
 
     public DateTimeOffset SentAt { get; } = sentAt;
 

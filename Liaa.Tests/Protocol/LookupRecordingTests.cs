@@ -51,17 +51,17 @@ public sealed class LookupRecordingTests
         Assert.Null(get.Value);
         var lookup = Assert.Single(getter.GetRecentLookups(), l => l.Kind == LookupKind.FindValue && l.Target == key);
         var requests = lookup.Requests;
-        Assert.Equal(sent.Select(e => e.ToString()).Order(), requests.Select(r => r.Contact.EndPoint.ToString()).Order());
-        Assert.Equal(requests.Count, requests.Select(r => r.Contact.Id).Distinct().Count());
+        Assert.Equal(sent.Select(e => e.ToString()).Order(), requests.Select(r => EndPointOf(sim, r.Node)).Order());
+        Assert.Equal(requests.Count, requests.Select(r => r.Node).Distinct().Count());
 
         var timedOut = Assert.Single(requests, r => r.Outcome == LookupRequestOutcome.TimedOut);
-        Assert.Equal(silent.Id, timedOut.Contact.Id);
+        Assert.Equal(silent.Id, timedOut.Node);
         Assert.True(timedOut.CompletedAt - timedOut.SentAt >= new Liaa.Node.Rpc.RpcOptions().Timeout);
-        Assert.All(requests.Where(r => r.Contact.Id != silent.Id), r => Assert.Equal(LookupRequestOutcome.Answered, r.Outcome));
+        Assert.All(requests.Where(r => r.Node != silent.Id), r => Assert.Equal(LookupRequestOutcome.Answered, r.Outcome));
         Assert.All(requests.Where(r => r.Outcome == LookupRequestOutcome.Answered), r => Assert.InRange(r.Returned, 1, K));
 
         // Round 1 is the α closest of the node's own table; rounds are numbered in the order sent.
-        Assert.Equal(initial.Take(Alpha).Select(c => c.Id).Order(), requests.Where(r => r.Round == 1).Select(r => r.Contact.Id).Order());
+        Assert.Equal(initial.Take(Alpha).Select(c => c.Id).Order(), requests.Where(r => r.Round == 1).Select(r => r.Node).Order());
         Assert.Equal(requests.Select(r => r.Round).Order(), requests.Select(r => r.Round));
         Assert.Equal(lookup.Rounds, requests.Max(r => r.Round));
         Assert.True(lookup.Rounds >= 2, $"{lookup.Rounds} rounds");
@@ -72,7 +72,9 @@ public sealed class LookupRecordingTests
         var closer = requests.SelectMany(lookup.CloserOf).ToList();
         Assert.All(closer, id => Assert.True((id ^ key) < best, $"{id} is not closer than the node's own contacts"));
         Assert.Equal(closer.Count, closer.Distinct().Count());
-        Assert.All(lookup.Result!.ClosestNodes, c => Assert.Contains(requests, r => r.Contact.Id == c.Id && r.Outcome == LookupRequestOutcome.Answered));
+        Assert.All(lookup.Closest, id => Assert.Contains(requests, r => r.Node == id && r.Outcome == LookupRequestOutcome.Answered));
+        Assert.NotEmpty(lookup.Closest);
+        Assert.False(lookup.HasValue);
     }
 
     [Fact]
@@ -93,6 +95,8 @@ public sealed class LookupRecordingTests
         await off.RunAsync(off.Nodes[3].GetAsync("unrecorded", Token), Token);
         Assert.Empty(off.Nodes[3].GetRecentLookups());
     }
+
+    private static string EndPointOf(SimulatedNetwork sim, NodeId id) => sim.Nodes.Single(n => n.Id == id).EndPoint.ToString();
 
     private static SimulationOptions Options(int recentLookups) => new()
     {
