@@ -34,7 +34,7 @@ internal static class LiaaNodes
             var name = ClusterSettings.NodeName(i);
             var seed = i == 0 ? null : builder.CreateResourceBuilder(nodes[0]);
             IResourceWithEndpoints node = settings.NodesAsProjects
-                ? Configure(builder.AddProject<Projects.Liaa_Node>(name, o => o.ExcludeLaunchProfile = true).WithEndpointsInEnvironment(_ => false), settings, i, seed)
+                ? Configure(builder.AddProject<Projects.Liaa_Node>(name, o => o.ExcludeLaunchProfile = true).WithEndpointsInEnvironment(_ => false).WithoutHttps(), settings, i, seed)
                 : Configure(builder.AddExecutable(name, NodeBinary(), Path.GetDirectoryName(NodeBinary())!).WithOtlpExporter(), settings, i, seed);
             decorate(builder.CreateResourceBuilder(node));
             nodes.Add(node);
@@ -47,7 +47,8 @@ internal static class LiaaNodes
         where T : IResourceWithEndpoints, IResourceWithArgs, IResourceWithEnvironment, IResourceWithWaitSupport
     {
         var udp = settings.UdpPort(index);
-        node.WithEndpoint(port: udp, targetPort: udp, scheme: "udp", name: "udp", isProxied: false, protocol: ProtocolType.Udp)
+        node.WithPlainHttpOnly()
+            .WithEndpoint(port: udp, targetPort: udp, scheme: "udp", name: "udp", isProxied: false, protocol: ProtocolType.Udp)
             .WithHttpEndpoint(name: "http")
             .WithNodeHealthCheck()
             .WithArgs(context =>
@@ -109,6 +110,8 @@ internal static class LiaaNodes
         if (settings.NodesAsProjects)
         {
             var project = builder.AddProject<Projects.Liaa_Explorer>("explorer", o => o.ExcludeLaunchProfile = true)
+                .WithoutHttps()
+                .WithPlainHttpOnly()
                 .WithHttpEndpoint(name: "http")
                 .WithUrlForEndpoint("http", url => url.DisplayText = "DHT explorer");
             return builder.CreateResourceBuilder<IResourceWithEndpoints>(project.Resource);
@@ -116,6 +119,7 @@ internal static class LiaaNodes
 
         var binary = Binary(new Projects.Liaa_Explorer().ProjectPath, "Liaa.Explorer");
         var explorer = builder.AddExecutable("explorer", binary, Path.GetDirectoryName(binary)!)
+            .WithPlainHttpOnly()
             .WithOtlpExporter()
             .WithHttpEndpoint(name: "http", env: null)
             .WithUrlForEndpoint("http", url => url.DisplayText = "DHT explorer");
@@ -123,6 +127,24 @@ internal static class LiaaNodes
             ReferenceExpression.Create($"http://127.0.0.1:{explorer.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort)}"));
         return builder.CreateResourceBuilder<IResourceWithEndpoints>(explorer.Resource);
     }
+
+    /// <summary>
+    /// For a resource that serves plain HTTP on loopback and makes no TLS connection (the nodes, the explorer,
+    /// Prometheus): no custom certificate authorities, so Aspire neither sets <c>SSL_CERT_DIR</c> for it nor writes
+    /// "No custom certificate authorities to configure" at the top of its console log.
+    /// </summary>
+    public static IResourceBuilder<T> WithPlainHttpOnly<T>(this IResourceBuilder<T> resource)
+        where T : IResourceWithEnvironment, IResourceWithArgs =>
+        resource.WithCertificateTrustScope(CertificateTrustScope.None);
+
+    /// <summary>
+    /// A project resource serves no HTTPS: without this, Aspire counts it as using TLS and, with no trusted
+    /// development certificate on the machine, shows the "No trusted development certificate" notification in the
+    /// dashboard and logs it as a warning (an executable resource has no such default).
+    /// </summary>
+#pragma warning disable ASPIRECERTIFICATES001 // WithoutHttpsCertificate is marked experimental in Aspire 13.6; it only records that the resource uses no certificate.
+    private static IResourceBuilder<ProjectResource> WithoutHttps(this IResourceBuilder<ProjectResource> project) => project.WithoutHttpsCertificate();
+#pragma warning restore ASPIRECERTIFICATES001
 
     /// <summary>Liaa.Node's built executable.</summary>
     public static string NodeBinary() => Binary(new Projects.Liaa_Node().ProjectPath, "Liaa.Node");

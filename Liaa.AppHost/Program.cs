@@ -34,7 +34,15 @@ var explorerUrl = explorer.Resource.GetEndpoint("http");
 var nodes = builder.AddLiaaNodes(settings, node => node
     .WithLiaaCommands(links)
     .WithUrl(ReferenceExpression.Create($"{explorerUrl}/?node={node.Resource.Name}"), "DHT explorer"));
-var explorerEnvironment = builder.CreateResourceBuilder((IResourceWithEnvironment)explorer.Resource);
+var explorerEnvironment = builder.CreateResourceBuilder((IResourceWithEnvironment)explorer.Resource)
+    .WithEnvironment(context =>
+    {
+        // Where the explorer links a recorded lookup's trace (none when the dashboard is off).
+        if (links.Base(context.ExecutionContext.Services) is { } dashboard)
+        {
+            context.EnvironmentVariables["Explorer__Dashboard"] = dashboard.AbsoluteUri;
+        }
+    });
 foreach (var node in nodes)
 {
     explorerEnvironment.WithReference(node.GetEndpoint("http"));

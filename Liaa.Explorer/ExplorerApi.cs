@@ -4,7 +4,8 @@ namespace Liaa.Explorer;
 
 /// <summary>
 /// The explorer's JSON API under <c>/api</c>: the ring, one node's routing table with contacts named,
-/// where a key lives, and the rounds of a lookup. Failures are problem details naming the node.
+/// where a key lives, and the rounds of the lookups the nodes recorded for a key (with a replay of the one a
+/// chosen node would run now). Failures are problem details naming the node.
 /// </summary>
 internal static class ExplorerApi
 {
@@ -43,7 +44,7 @@ internal static class ExplorerApi
             return Results.Json(KeyPlacement.Build(key, keyId, view.K, view.Nodes, storage));
         });
 
-        api.MapGet("/lookups/{key}", async (string key, bool? digest, string? from, NodeDirectory directory, NodeReader reader, CancellationToken cancellationToken) =>
+        api.MapGet("/lookups/{key}", async (string key, bool? digest, string? from, NodeDirectory directory, NodeReader reader, ExplorerLinks links, CancellationToken cancellationToken) =>
         {
             if (!TryKeyId(key, digest == true, out var target))
             {
@@ -51,35 +52,47 @@ internal static class ExplorerApi
             }
 
             var view = await ClusterView.ReadAsync(directory, reader, cancellationToken).ConfigureAwait(false);
-            var start = view.Nodes.FirstOrDefault(n => n.Name == (from ?? "node-0") && n.IsRunning);
-            if (start?.NodeId is null)
-            {
-                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Start node not running", detail: $"'{from ?? "node-0"}' is not a running node of this cluster.");
-            }
-
-            var running = directory.Nodes.Where(n => view.Nodes.Any(v => v.Name == n.Name && v.IsRunning));
-            var reads = await reader.ReadAllAsync(running, "/v1/routing-table", cancellationToken).ConfigureAwait(false);
-            var tables = new Dictionary<Id160, IReadOnlyList<Id160>>();
-            foreach (var node in view.Nodes)
-            {
-                if (Id160.TryParse(node.NodeId, out var id) && reads.TryGetValue(node.Name, out var read) && read.Json is { } json)
-                {
-                    tables[id] = RoutingTableView.ContactIds(json);
-                }
-            }
-
-            var names = view.NamesById;
-            var startId = new Id160(start.NodeId);
-            var rounds = LookupRounds.Run(
-                target,
-                startId,
-                tables.GetValueOrDefault(startId) ?? [],
-                tables.Where(t => t.Key != startId).ToDictionary(),
-                id => names.GetValueOrDefault(id.Hex),
-                view.K,
-                alpha: 3);
-            return Results.Json(new { key, target = target.Hex, ringPosition = target.RingPosition, from = start.Name, rounds });
+            var running = directory.Nodes.Where(n => view.Nodes.Any(v => v.Name == n.Name && v.IsRunning)).ToList();
+            var recordedReads = reader.ReadAllAsync(running, $"/v1/lookups?digest=true&target={target.Hex}", cancellationToken);
+            var tableReads = reader.ReadAllAsync(running, "/v1/routing-table", cancellationToken);
+            var recorded = RecordedLookups.From(target, await recordedReads.ConfigureAwait(false), view.NamesById, links.Dashboard);
+            var replay = Replay(target, from ?? "node-0", view, await tableReads.ConfigureAwait(false));
+            return Results.Json(new { key, target = target.Hex, ringPosition = target.RingPosition, dashboard = links.Dashboard, recorded = recorded.Take(10), replay });
         });
+    }
+
+    /// <summary>
+    /// The lookup <paramref name="from"/> would run now, played against the routing tables the nodes report
+    /// (<see cref="LookupRounds"/>): a reconstruction, for a start node that has not looked the key up itself.
+    /// </summary>
+    private static object Replay(Id160 target, string from, ClusterView view, IReadOnlyDictionary<string, NodeRead> reads)
+    {
+        var start = view.Nodes.FirstOrDefault(n => n.Name == from && n.IsRunning);
+        if (start?.NodeId is null)
+        {
+            return new { from, error = $"'{from}' is not a running node of this cluster.", rounds = Array.Empty<LookupRound>() };
+        }
+
+        var tables = new Dictionary<Id160, IReadOnlyList<Id160>>();
+        foreach (var node in view.Nodes)
+        {
+            if (Id160.TryParse(node.NodeId, out var id) && reads.TryGetValue(node.Name, out var read) && read.Json is { } json)
+            {
+                tables[id] = RoutingTableView.ContactIds(json);
+            }
+        }
+
+        var names = view.NamesById;
+        var startId = new Id160(start.NodeId);
+        var rounds = LookupRounds.Run(
+            target,
+            startId,
+            tables.GetValueOrDefault(startId) ?? [],
+            tables.Where(t => t.Key != startId).ToDictionary(),
+            id => names.GetValueOrDefault(id.Hex),
+            view.K,
+            alpha: 3);
+        return new { from = start.Name, error = (string?)null, rounds };
     }
 
     private static bool TryKeyId(string key, bool isDigest, out Id160 id)

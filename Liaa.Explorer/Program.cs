@@ -5,6 +5,7 @@ builder.AddServiceDefaults();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(sp => NodeDirectory.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
 builder.Services.AddSingleton<NodeReader>();
+builder.Services.AddSingleton(sp => ExplorerLinks.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -224,6 +224,9 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
     /// <summary>Every contact in the routing table.</summary>
     public IReadOnlyList<Contact> GetContacts() => _node.Routing.GetAll();
 
+    /// <summary>The latest lookups this node ran, newest first, round by round (<see cref="KademliaOptions.RecentLookups"/> of them).</summary>
+    internal IReadOnlyList<LookupRecording> GetRecentLookups() => _node.RecentLookups.Snapshot();
+
     /// <summary>The values this node holds.</summary>
     public IReadOnlyList<StoredValue> GetStoredValues() => _node.Store.GetAll();
 

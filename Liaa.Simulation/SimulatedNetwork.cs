@@ -129,6 +129,9 @@ public sealed class SimulatedNetwork : IAsyncDisposable
             Random = random,
             Transport = Network.Bind(endPoint),
         };
+
+        // Thousands of nodes each keeping its latest lookups would weigh on bench sim's memory; a test that reads them turns them on.
+        options.Kademlia.RecentLookups = 0;
         _options.ConfigureNode?.Invoke(options);
         var node = await LiaaNode.StartAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
         lock (_nodes)

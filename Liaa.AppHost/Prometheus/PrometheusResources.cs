@@ -36,6 +36,7 @@ internal static class PrometheusResources
         builder.Services.AddHostedService(sp => new PrometheusTargets(nodes, targets, sp.GetRequiredService<ResourceNotificationService>()));
 
         var prometheus = builder.AddExecutable(Name, executable, directory)
+            .WithPlainHttpOnly()
             .WithHttpEndpoint(port: port == 0 ? null : port, name: "http", env: null)
             .WithHttpHealthCheck("/-/ready")
             .WithUrlForEndpoint("http", url => url.DisplayText = "Prometheus")
@@ -44,7 +45,7 @@ internal static class PrometheusResources
                 var http = context.Urls.FirstOrDefault(u => u.Endpoint?.EndpointName == "http");
                 if (http is not null)
                 {
-                    context.Urls.Add(new ResourceUrlAnnotation { Url = http.Url.TrimEnd('/') + "/targets", DisplayText = "Prometheus targets", Endpoint = http.Endpoint });
+                    context.Urls.Add(new ResourceUrlAnnotation { Url = http.Url.TrimEnd('/') + TargetsPage(executable), DisplayText = "Prometheus targets", Endpoint = http.Endpoint });
                 }
             });
         prometheus.WithArgs(context =>
@@ -55,6 +56,16 @@ internal static class PrometheusResources
         });
         return prometheus;
     }
+
+    /// <summary>
+    /// The path of Prometheus's targets page. Debian's build has only the classic web UI (its React UI is not
+    /// packaged: the classic UI's assets are installed under <c>/usr/share/prometheus/web</c>), which serves its
+    /// pages under <c>/classic/</c> and answers 404 to <c>/targets</c>; other builds serve <c>/targets</c>.
+    /// </summary>
+    internal static string TargetsPage(string executable) =>
+        Directory.Exists(Path.Combine(Path.GetDirectoryName(executable) ?? "/", "..", "share", "prometheus", "web", "static"))
+            ? "/classic/targets"
+            : "/targets";
 
     internal static string Render(string targetsPath, string? rulesPath, TimeSpan scrapeInterval)
     {

@@ -1,6 +1,8 @@
 // The DHT explorer: the nodes on the 160-bit id ring (click one for its routing table, drawn as chords
-// to its contacts), where a key lives (its k closest nodes and which hold it), and the rounds of a lookup
-// for that key from the selected node. Refreshes every 3 s. DOM is built from text only, never HTML strings.
+// to its contacts), where a key lives (its k closest nodes and which hold it), the rounds of the latest
+// lookup of that key as the node that ran it recorded them (GET /v1/lookups), with a link to its trace in
+// the Aspire dashboard, and a replay of the lookup the selected node would run now. Refreshes every 3 s.
+// DOM is built from text only, never HTML strings.
 
 const size = 440, centre = size / 2, radius = 170;
 const palette = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d',
@@ -53,16 +55,18 @@ const errorBox = error => h('div', { class: 'error' }, String(error.message ?? e
 const params = new URLSearchParams(location.search);
 let selected = params.get('node') ?? '';
 let key = params.get('key') ?? '';
-let ring = [], table = null, placement = null, lookup = null;
+let ring = [], table = null, placement = null, lookup = null, shownLookup = null;
 const ringBox = document.getElementById('ring');
 const tableBox = document.getElementById('routing-table');
 const keyBox = document.getElementById('key-holders');
 const lookupBox = document.getElementById('lookup');
+const replayBox = document.getElementById('replay');
 const keyInput = document.getElementById('key');
 keyInput.value = key;
 document.getElementById('key-form').addEventListener('submit', event => {
   event.preventDefault();
   key = keyInput.value.trim();
+  shownLookup = null;
   remember();
   loadKey().then(draw);
 });
@@ -98,7 +102,7 @@ async function loadTable() {
 }
 
 async function loadKey() {
-  if (!key) { placement = null; lookup = null; fill(keyBox, h('span', { class: 'muted' }, 'Type a key to see its k closest nodes and which hold it.')); fill(lookupBox); return; }
+  if (!key) { placement = null; lookup = null; fill(keyBox, h('span', { class: 'muted' }, 'Type a key to see its k closest nodes and which hold it.')); fill(lookupBox); fill(replayBox); return; }
   try {
     [placement, lookup] = await Promise.all([
       api(`/keys/${encodeURIComponent(key)}`),
@@ -109,6 +113,7 @@ async function loadKey() {
     placement = null; lookup = null;
     fill(keyBox, errorBox(error));
     fill(lookupBox);
+    fill(replayBox);
   }
 }
 
@@ -126,14 +131,56 @@ function renderKey() {
         h('td', {}, n.origin ?? ''), h('td', {}, time(n.expiresAt)))))));
 }
 
+const lookupId = l => `${l.node} ${l.startedAt}`;
+const peerChip = p => p.node ? chip(p.node, p.failed ? 'failed' : '') : h('code', { title: p.id }, shortId(p.id));
+const clock = iso => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3, hour12: false });
+const ms = v => v === null || v === undefined ? '' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
+
 function renderLookup() {
-  if (!lookup.rounds.length) { fill(lookupBox, h('span', { class: 'muted' }, `${lookup.from} knows no contacts yet.`)); return; }
-  const peer = p => p.node ? chip(p.node, p.failed ? 'failed' : '') : h('code', { title: p.id }, shortId(p.id));
+  renderReplay();
+  const recorded = lookup.recorded;
+  if (!recorded.length) {
+    fill(lookupBox, h('span', { class: 'muted', id: 'no-lookup' },
+      'No node has recorded a lookup of this key (each keeps its latest 32). Put or get it through a node (its Put/Get commands in the Aspire dashboard, or PUT/GET /v1/values/KEY) and the lookup appears here.'));
+    return;
+  }
+  const shown = recorded.find(l => lookupId(l) === shownLookup) ?? recorded[0];
+  const outcome = r => {
+    switch (r.outcome) {
+      case 'answered': return [`answered in ${ms(r.ms)} with ${r.returned} contacts`, r.closer.length ? [', closer: ', r.closer.map(peerChip)] : ', none closer'];
+      case 'value': return `answered with the value in ${ms(r.ms)}`;
+      case 'timeout': return h('span', { class: 'warn' }, `timed out after ${ms(r.ms)}`);
+      case 'failed': return h('span', { class: 'warn' }, 'failed');
+      default: return h('span', { class: 'muted' }, 'no answer before the lookup ended');
+    }
+  };
   fill(lookupBox,
-    h('div', { class: 'muted small' }, `From ${lookup.from}, α = 3, played against the routing tables the nodes report now (the recorded lookups are the "lookup" spans in the Aspire dashboard's traces).`),
-    h('ol', { class: 'rounds', id: 'lookup-rounds' }, lookup.rounds.map(r => h('li', { 'data-round': r.round },
-      'asked ', r.asked.map(peer), r.learned.length ? [' · learned ', r.learned.map(peer)] : ' · learned nobody new',
-      h('div', { class: 'muted small' }, r.closest ? [`closest so far `, peer(r.closest), ` at ${r.closest.distanceBits} bits`, r.improved ? '' : ' (no closer: ask the rest of the k closest)'] : '')))));
+    h('div', { class: 'lookup-head', id: 'lookup-summary', 'data-node': shown.node, 'data-kind': shown.kind },
+      h('b', {}, shown.kind), ' by ', chip(shown.node), ` at ${clock(shown.startedAt)}, ${ms(shown.durationMs)}: `,
+      `${shown.rounds.length} round(s), ${shown.contacted} asked, ${shown.timeouts} timed out, from ${shown.initialContacts} contacts of its own`,
+      shown.found === true ? ', value found' : shown.found === false ? ', value not found' : '',
+      shown.deadlineExceeded ? ' (cut short by the lookup deadline)' : '', shown.truncated ? ' (truncated)' : '',
+      shown.traceUrl ? [' · ', h('a', { href: shown.traceUrl, target: '_blank', rel: 'noopener', id: 'lookup-trace' }, 'Open its trace in the Aspire dashboard')]
+        : shown.traceId ? h('span', { class: 'muted small' }, ` · trace ${shown.traceId}`) : h('span', { class: 'muted small' }, ' · not traced (unsampled)')),
+    h('ol', { class: 'rounds', id: 'lookup-rounds' }, shown.rounds.map(r => h('li', { 'data-round': r.round },
+      h('span', { class: 'muted small' }, `+${ms(r.atMs)}${r.finalStep ? ', final step: the rest of the k closest at once' : ''}`),
+      h('ul', { class: 'requests' }, r.requests.map(q => h('li', { 'data-outcome': q.outcome, 'data-node': q.peer.node ?? '' },
+        'asked ', peerChip(q.peer), ` (${q.peer.distanceBits} bits from the key): `, outcome(q))))))),
+    shown.closest.length ? h('div', { class: 'small' }, 'ended with the k closest: ', shown.closest.map(peerChip)) : null,
+    recorded.length > 1 ? h('div', { class: 'muted small', id: 'other-lookups' }, 'other recorded lookups of this key: ',
+      recorded.filter(l => l !== shown).map(l => h('button', { class: 'link', onclick: () => { shownLookup = lookupId(l); renderLookup(); } },
+        `${l.kind} by ${l.node} at ${clock(l.startedAt)}`))) : null);
+}
+
+function renderReplay() {
+  const replay = lookup.replay;
+  if (replay.error) { fill(replayBox, errorBox(new Error(replay.error))); return; }
+  if (!replay.rounds.length) { fill(replayBox, h('span', { class: 'muted' }, `${replay.from} knows no contacts yet.`)); return; }
+  fill(replayBox,
+    h('div', { class: 'muted small' }, `From ${replay.from}, α = 3, played against the routing tables the nodes report now: what a lookup would do, not what one did.`),
+    h('ol', { class: 'rounds', id: 'replay-rounds' }, replay.rounds.map(r => h('li', { 'data-round': r.round },
+      'asked ', r.asked.map(peerChip), r.learned.length ? [' · learned ', r.learned.map(peerChip)] : ' · learned nobody new',
+      h('div', { class: 'muted small' }, r.closest ? [`closest so far `, peerChip(r.closest), ` at ${r.closest.distanceBits} bits`, r.improved ? '' : ' (no closer: ask the rest of the k closest)'] : '')))));
 }
 
 function renderTable() {

@@ -10,7 +10,7 @@ namespace Liaa.Node.Api;
 /// <summary>
 /// The HTTP API of a serving node (bound to 127.0.0.1 by default):
 /// <c>GET|PUT /v1/values/{key}</c> through the DHT, <c>GET /v1/node</c>, <c>GET /v1/routing-table</c>,
-/// <c>GET /v1/storage</c>. Errors are problem details with the reason: bad input is always a 4xx
+/// <c>GET /v1/storage</c>, <c>GET /v1/lookups</c> (<see cref="LookupApi"/>). Errors are problem details with the reason: bad input is always a 4xx
 /// (400 malformed, 401 a write without the token, 413 too large, 415 unsupported type), never a 500.
 /// </summary>
 /// <remarks>
@@ -34,6 +34,7 @@ internal static class NodeApi
         v1.MapGet("/node", (IRunningNode host, HttpContext http) => NodeInfo(host.Node, http));
         v1.MapGet("/routing-table", (IRunningNode host) => RoutingTable(host.Node));
         v1.MapGet("/storage", (IRunningNode host) => Storage(host.Node));
+        v1.MapGet("/lookups", (IRunningNode host, string? target, bool? digest, int? limit) => LookupApi.Get(host.Node, target, digest, limit));
         v1.MapGet("/values/{key}", GetValueAsync);
         v1.MapPut("/values/{key}", PutValueAsync);
         return endpoints;
@@ -216,7 +217,7 @@ internal static class NodeApi
     private static bool IsJson(string? contentType) =>
         string.Equals(contentType?.Split(';')[0].Trim(), "application/json", StringComparison.OrdinalIgnoreCase);
 
-    private static bool TryParseKey(string key, bool isDigest, out NodeId id, out IResult problem)
+    internal static bool TryParseKey(string key, bool isDigest, out NodeId id, out IResult problem)
     {
         problem = Results.Empty;
         if (!isDigest)

@@ -92,6 +92,13 @@ public sealed class KademliaOptions
     /// <value>Default 2 contacts. 0 turns the limit off.</value>
     public int MaxContactsPerSubnetPerBucket { get; set; } = 2;
 
+    /// <summary>
+    /// How many of its latest lookups a node keeps, round by round (whom it asked, who answered or timed out, what
+    /// came back closer), for <c>GET /v1/lookups</c> and the DHT explorer. 0 records nothing.
+    /// </summary>
+    /// <value>Default 32 lookups; 0 to 1024.</value>
+    public int RecentLookups { get; set; } = 32;
+
     /// <summary>The replacement cache capacity in effect.</summary>
     public int EffectiveReplacementCacheSize => ReplacementCacheSize ?? K;
 
@@ -141,6 +148,11 @@ public sealed class KademliaOptions
         if (MaxLookupDuration is { } maxLookup && maxLookup <= TimeSpan.Zero)
         {
             problems.Add($"{SectionName}:{nameof(MaxLookupDuration)} must be positive when set (is {maxLookup}).");
+        }
+
+        if (RecentLookups is < 0 or > 1024)
+        {
+            problems.Add($"{SectionName}:{nameof(RecentLookups)} must be between 0 and 1024 (is {RecentLookups}).");
         }
 
         if (MaxContactsPerSubnet < 0)

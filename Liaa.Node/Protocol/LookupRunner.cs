@@ -31,14 +31,18 @@ internal sealed class LookupRunner
     private readonly KademliaOptions _options;
     private readonly TimeProvider _time;
     private readonly NodeMetrics _metrics;
+    private readonly LookupHistory _history;
 
     /// <summary>
     /// Lookups of <paramref name="self"/>, seeded from <paramref name="routing"/>, sent by <paramref name="rpc"/>; answers and
-    /// timeouts go to <paramref name="contacts"/>, requests outliving their lookup finish as <paramref name="background"/> work.
+    /// timeouts go to <paramref name="contacts"/>, requests outliving their lookup finish as <paramref name="background"/> work;
+    /// each finished lookup is kept round by round in <paramref name="history"/>.
     /// </summary>
     public LookupRunner(
-        NodeId self, RoutingTable routing, RpcEndpoint rpc, ContactTracker contacts, BackgroundWork background, KademliaOptions options, TimeProvider time, NodeMetrics metrics)
+        NodeId self, RoutingTable routing, RpcEndpoint rpc, ContactTracker contacts, BackgroundWork background, KademliaOptions options, TimeProvider time, NodeMetrics metrics,
+        LookupHistory history)
     {
+        _history = history;
         _self = self;
         _routing = routing;
         _rpc = rpc;
@@ -57,7 +61,9 @@ internal sealed class LookupRunner
 
         var started = _time.GetTimestamp();
         _routing.MarkLookup(target, _time.GetUtcNow());
-        var lookup = new Lookup(kind, _self, target, _routing.FindClosest(target, _options.K, includeStale: false), _options);
+        var initial = _routing.FindClosest(target, _options.K, includeStale: false);
+        var lookup = new Lookup(kind, _self, target, initial, _options);
+        var record = _history.Begin(_self, kind, target, _time.GetUtcNow(), activity, initial);
         var inFlight = new Dictionary<Task<RpcResult>, Contact>();
 
         // The deadline cancels the lookup's own requests and waits, never the caller's token.
@@ -67,7 +73,7 @@ internal sealed class LookupRunner
         var deadlineExceeded = false;
         try
         {
-            await DriveAsync(kind, target, lookup, inFlight, token).ConfigureAwait(false);
+            await DriveAsync(kind, target, lookup, inFlight, record, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
@@ -81,6 +87,12 @@ internal sealed class LookupRunner
         }
 
         var outcome = lookup.GetResult() with { DeadlineExceeded = deadlineExceeded };
+        if (record is not null)
+        {
+            record.Finish(outcome, _time.GetUtcNow());
+            _history.Add(record);
+        }
+
         _metrics.LookupCompleted(kind, _time.GetElapsedTime(started), outcome.Rounds, outcome.Value is not null);
         if (activity is not null)
         {
@@ -90,13 +102,14 @@ internal sealed class LookupRunner
         return outcome;
     }
 
-    private async Task DriveAsync(LookupKind kind, NodeId target, Lookup lookup, Dictionary<Task<RpcResult>, Contact> inFlight, CancellationToken cancellationToken)
+    private async Task DriveAsync(LookupKind kind, NodeId target, Lookup lookup, Dictionary<Task<RpcResult>, Contact> inFlight, LookupRecording? record, CancellationToken cancellationToken)
     {
         while (true)
         {
             var step = lookup.Next(_time.GetUtcNow());
             if (step.Kind == LookupStepKind.Send)
             {
+                record?.Sent(step.Contacts, lookup.IsFinalStep, _time.GetUtcNow());
                 foreach (var contact in step.Contacts)
                 {
                     RpcRequest request = kind == LookupKind.FindValue
@@ -118,14 +131,15 @@ internal sealed class LookupRunner
             {
                 var from = inFlight[completed];
                 inFlight.Remove(completed);
-                Apply(lookup, from, await completed.ConfigureAwait(false), cancellationToken);
+                Apply(lookup, from, await completed.ConfigureAwait(false), record, cancellationToken);
             }
         }
     }
 
-    private void Apply(Lookup lookup, Contact from, RpcResult result, CancellationToken cancellationToken)
+    private void Apply(Lookup lookup, Contact from, RpcResult result, LookupRecording? record, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
+        record?.Completed(from, result, now);
         switch (result.Status)
         {
             case RpcStatus.Ok:

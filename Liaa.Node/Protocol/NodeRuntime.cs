@@ -39,7 +39,8 @@ internal sealed class NodeRuntime
         PutTails = new BackgroundWork(logger);
         Verifier = new PeerVerifier(self, rpc, Background, options.Rpc, pingTimedOut: contact => Contacts!.Failed(contact));
         Contacts = new ContactTracker(self, Routing, store, rpc, Verifier, Background, options.Kademlia, Time, metrics, logger);
-        Lookups = new LookupRunner(self, Routing, rpc, Contacts, Background, options.Kademlia, Time, metrics);
+        RecentLookups = new LookupHistory(options.Kademlia.RecentLookups);
+        Lookups = new LookupRunner(self, Routing, rpc, Contacts, Background, options.Kademlia, Time, metrics, RecentLookups);
         Handler = new RequestHandler(self, Routing, store, rpc, Contacts, Verifier, Background, options.Rpc, options.Kademlia, Time, metrics, logger);
 
         var closest = new ClosestStorer(self, Lookups, rpc, Contacts, PutTails);
@@ -78,6 +79,9 @@ internal sealed class NodeRuntime
     public ContactTracker Contacts { get; }
 
     public LookupRunner Lookups { get; }
+
+    /// <summary>The latest lookups, round by round (<c>GET /v1/lookups</c>).</summary>
+    public LookupHistory RecentLookups { get; }
 
     /// <summary>Serves the five RPCs; what <see cref="Rpc"/> is started with.</summary>
     public RequestHandler Handler { get; }

@@ -31,6 +31,7 @@ public sealed class NodeApiTests
         ("PUT", "/v1/values/k?digest=true", "text/plain", "v", HttpStatusCode.BadRequest),
         ("PUT", "/v1/values/k?digest=maybe", "text/plain", "v", HttpStatusCode.BadRequest),
         ("GET", "/v1/values/0123?digest=true", null, null, HttpStatusCode.BadRequest),
+        ("GET", "/v1/lookups?target=0123&digest=true", null, null, HttpStatusCode.BadRequest),
         ("GET", "/v1/values/never-stored", null, null, HttpStatusCode.NotFound),
         ("GET", "/v1/values/", null, null, HttpStatusCode.NotFound),
         ("GET", "/v1/nothing-here", null, null, HttpStatusCode.NotFound),
@@ -65,6 +66,28 @@ public sealed class NodeApiTests
         using var put = new StringContent("still fine", Encoding.UTF8, "text/plain");
         using var ok = await Client.PutAsync(new Uri(new Uri(url), "/v1/values/k"), put, Cancel);
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    [Fact]
+    public async Task Lookups_ListsTheLookupsTheNodeRan_ForTheKeyAsked()
+    {
+        await using var node = NodeProcess.Start("serve", "--address", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0");
+        var (_, _, url) = await node.WaitForServeAsync();
+        using (var miss = await Client.GetAsync(new Uri(new Uri(url), "/v1/values/looked-up"), Cancel))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, miss.StatusCode);
+        }
+
+        using var recorded = JsonDocument.Parse(await Client.GetStringAsync(new Uri(new Uri(url), "/v1/lookups?target=looked-up"), Cancel));
+        var lookup = Assert.Single(recorded.RootElement.GetProperty("lookups").EnumerateArray());
+        Assert.Equal("FIND_VALUE", lookup.GetProperty("kind").GetString());
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes("looked-up"))), lookup.GetProperty("target").GetString());
+        Assert.False(lookup.GetProperty("found").GetBoolean());
+        Assert.Equal(0, lookup.GetProperty("contacted").GetInt32());
+        Assert.Empty(lookup.GetProperty("rounds").EnumerateArray());
+
+        using var other = JsonDocument.Parse(await Client.GetStringAsync(new Uri(new Uri(url), "/v1/lookups?target=never-looked-up"), Cancel));
+        Assert.Empty(other.RootElement.GetProperty("lookups").EnumerateArray());
     }
 
     [Fact]

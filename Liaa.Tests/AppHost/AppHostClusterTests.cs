@@ -127,6 +127,12 @@ public sealed class AppHostClusterTests(AspireCluster cluster)
             },
             nodes => nodes.Count == cluster.NodeCount);
         Assert.Equal(cluster.NodeNames.Order(StringComparer.Ordinal), up);
+
+        // The dashboard's "Prometheus targets" link opens the targets page (Debian's build serves it under /classic/).
+        var link = cluster.Snapshot("prometheus").Urls.Single(u => u.DisplayProperties.DisplayName == "Prometheus targets");
+        using var page = await http.GetAsync(new Uri(link.Url), Cancellation);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("node-0", await page.Content.ReadAsStringAsync(Cancellation), StringComparison.Ordinal);
     }
 
     private string? Property(string resource, string name) =>

@@ -9,7 +9,7 @@ namespace Liaa.Tests.Dashboard;
 /// The Aspire dashboard and the DHT explorer of a running <c>Liaa.AppHost</c>, opened in a real browser
 /// (Debian's Chromium through Playwright): the dashboard asks for its login token and then lists every
 /// node running, a lookup's trace page names the nodes it crossed, and the explorer draws the ring,
-/// a routing table, a key's holders and the rounds of a lookup. The dashboard's resources page is
+/// a routing table, a key's holders and the rounds of the lookup a node recorded, linked to its trace. The dashboard's resources page is
 /// saved under <c>artifacts/screenshots/</c> on every run, and as <c>docs/aspire-dashboard.png</c> for the
 /// README when <c>LIAA_UPDATE_SCREENSHOTS=1</c> (so a test run leaves the work tree clean).
 /// </summary>
@@ -91,15 +91,26 @@ public sealed class BrowserTests(AspireCluster cluster)
     }
 
     [Fact]
-    public async Task Explorer_DrawsTheRing_ARoutingTable_AKeysHolders_AndTheRoundsOfItsLookup()
+    public async Task Explorer_DrawsTheRing_ARoutingTable_AKeysHolders_AndTheRecordedRoundsOfItsLookup()
     {
         Chromium.SkipUnlessInstalled();
-        await NodeHttp.PutAsync(cluster.Http("node-2"), "greeting", "hello", Cancellation);
+
+        // A put through node-2 in a trace of our own: node-2 records its FIND_NODE lookup of the key under it.
+        var key = $"explored-{Guid.NewGuid():N}";
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        using (var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, ActivityHeadersPropagator = null }))
+        using (var request = new HttpRequestMessage(HttpMethod.Put, new Uri(cluster.Http("node-2"), $"/v1/values/{key}")) { Content = new StringContent("hello") })
+        {
+            request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            using var response = await http.SendAsync(request, Cancellation);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await Chromium.LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
 
-        await page.GotoAsync(new Uri(cluster.Http("explorer"), "/?node=node-1&key=greeting").AbsoluteUri, new PageGotoOptions { Timeout = Timeout });
+        await page.GotoAsync(new Uri(cluster.Http("explorer"), $"/?node=node-1&key={key}").AbsoluteUri, new PageGotoOptions { Timeout = Timeout });
 
         var ringNodes = page.Locator("#ring-svg g.ring-node");
         await WaitForCountAsync(ringNodes, cluster.NodeCount);
@@ -110,8 +121,25 @@ public sealed class BrowserTests(AspireCluster cluster)
         var holders = page.Locator("#holders tbody tr");
         await WaitForCountAsync(holders, cluster.NodeCount);
         Assert.Equal(cluster.NodeCount, await page.Locator("#holders tbody tr.holds").CountAsync());
-        Assert.True(await page.Locator("#lookup-rounds li").CountAsync() >= 1);
-        Assert.Contains("asked", await page.Locator("#lookup-rounds li").First.InnerTextAsync());
+
+        // The recorded lookup: node-2's, every other node asked (k = 20 > 4), linked to the put's trace.
+        var summary = page.Locator("#lookup-summary");
+        await summary.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+        Assert.Equal(("node-2", "FIND_NODE"), (await summary.GetAttributeAsync("data-node"), await summary.GetAttributeAsync("data-kind")));
+        Assert.Equal(new Uri(cluster.Dashboard, $"/traces/detail/{traceId}").AbsoluteUri, await page.Locator("#lookup-trace").GetAttributeAsync("href"));
+        Assert.True(await page.Locator("#lookup-rounds > li").CountAsync() >= 1);
+        var asked = await page.Locator("#lookup-rounds ul.requests > li").EvaluateAllAsync<string[][]>("items => items.map(i => [i.dataset.node, i.dataset.outcome])");
+        Assert.Equal(cluster.NodeNames.Where(n => n != "node-2").Order(), asked.Select(a => a[0]).Order());
+        Assert.All(asked, a => Assert.Contains(a[1], new[] { "answered", "timeout" }));
+
+        // Every node the recording says answered has its side of the RPC in that trace in the dashboard.
+        await WaitForTraceAsync(traceId);
+        var traced = (await cluster.TraceAsync(traceId, Cancellation)).Select(s => s.Service.ServiceName).ToHashSet();
+        Assert.All(asked.Where(a => a[1] == "answered"), a => Assert.Contains(a[0], traced));
+
+        // The replay is still there, labelled as one.
+        Assert.True(await page.Locator("#replay-rounds li").CountAsync() >= 1);
+        Assert.Contains("not recorded", await page.Locator("#replay-box summary").InnerTextAsync());
 
         await page.Locator("#ring-svg g.ring-node[data-node='node-3']").DispatchEventAsync("click");
         await page.WaitForFunctionAsync("() => document.querySelector('#routing-table h2')?.innerText.includes('node-3')", null, new PageWaitForFunctionOptions { Timeout = Timeout });
