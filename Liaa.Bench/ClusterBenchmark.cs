@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Liaa.Node.Kademlia;
+using Liaa.Node.Simulation;
 using Liaa.Node.Wire;
 
 namespace Liaa.Node.Bench;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Liaa.Node.Simulation;
 
 namespace Liaa.Node.Bench;
 

@@ -1,35 +1,30 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
-using System.Threading.Channels;
+using Liaa.Node.Simulation;
 
 namespace Liaa.Tests.Integration;
 
 /// <summary>
 /// A <c>Liaa.Node</c> process started from the test's own build output (<c>dotnet Liaa.Node.dll …</c>),
 /// its output captured line by line; disposing kills it (and anything it started) by PID, bounded in time.
+/// The process itself is a <see cref="ChildProcess"/> (Liaa.Simulation), the plumbing the bench uses too.
 /// </summary>
 internal sealed partial class NodeProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
-    private readonly List<string> _all = [];
+    private static readonly TimeSpan KillBound = TimeSpan.FromSeconds(10);
 
-    private NodeProcess(Process process)
+    private readonly List<string> _all = [];
+    private ChildProcess _process = null!;
+
+    private NodeProcess()
     {
-        _process = process;
     }
 
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
 
     public bool HasExited => _process.HasExited;
 
     /// <summary>Kills the process at once (SIGKILL on Unix: no shutdown code runs) and waits for it, bounded.</summary>
-    public async Task KillAsync()
-    {
-        _process.Kill(entireProcessTree: true);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _process.WaitForExitAsync(cts.Token);
-    }
+    public Task KillAsync() => _process.KillAsync(KillBound);
 
     public IReadOnlyList<string> Output
     {
@@ -57,42 +52,26 @@ internal sealed partial class NodeProcess : IAsyncDisposable
 
     private static NodeProcess Start(string program, IReadOnlyList<string> launcher, IReadOnlyDictionary<string, string> environment, string[] arguments)
     {
-        var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var word in launcher.Skip(1))
-        {
-            info.ArgumentList.Add(word);
-        }
-
+        List<string> words = [.. launcher.Skip(1)];
         if (launcher.Count > 0)
         {
-            info.ArgumentList.Add(TestSupport.DotnetHost.Find());
+            words.Add(TestSupport.DotnetHost.Find());
         }
 
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program));
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        info.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
-        var node = new NodeProcess(process);
-        process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        words.Add(Path.Combine(AppContext.BaseDirectory, program));
+        words.AddRange(arguments);
+        var node = new NodeProcess();
+        node._process = ChildProcess.Start(
+            launcher.Count > 0 ? launcher[0] : "dotnet",
+            words,
+            environment.ToDictionary(e => e.Key, e => (string?)e.Value),
+            (line, _) =>
+            {
+                lock (node._all)
+                {
+                    node._all.Add(line);
+                }
+            });
         return node;
     }
 
@@ -113,32 +92,13 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         await using var command = Start(program, [], environment, arguments);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(timeout);
-        await command._process.WaitForExitAsync(cts.Token);
-        command._process.WaitForExit();
-        return (command._process.ExitCode, string.Join('\n', command.Output));
+        var exitCode = await command._process.WaitForExitAsync(cts.Token);
+        return (exitCode, string.Join('\n', command.Output));
     }
 
     /// <summary>Waits (bounded) for a line matching <paramref name="pattern"/> and returns its match.</summary>
-    public async Task<Match> WaitForLineAsync(Regex pattern, TimeSpan timeout)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(timeout);
-        try
-        {
-            while (true)
-            {
-                var line = await _lines.Reader.ReadAsync(cts.Token);
-                if (pattern.Match(line) is { Success: true } match)
-                {
-                    return match;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
-        {
-            throw new TimeoutException($"no line matching {pattern} within {timeout}; output:\n{string.Join('\n', Output)}");
-        }
-    }
+    public async Task<Match> WaitForLineAsync(Regex pattern, TimeSpan timeout) =>
+        (await _process.WaitForLineAsync(pattern, timeout, TestContext.Current.CancellationToken)).Match;
 
     /// <summary>Waits for the <c>serve</c> start line and returns the node's UDP port and HTTP URL.</summary>
     public async Task<(string Id, int UdpPort, string HttpUrl)> WaitForServeAsync()
@@ -147,42 +107,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         return (match.Groups["id"].Value, int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture), match.Groups["http"].Value);
     }
 
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            _lines.Writer.TryComplete();
-            return;
-        }
-
-        lock (_all)
-        {
-            _all.Add(line);
-        }
-
-        _lines.Writer.TryWrite(line);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _process.WaitForExitAsync(cts.Token);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        finally
-        {
-            _process.Dispose();
-        }
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     [GeneratedRegex(@"^Liaa node (?<id>[0-9a-f]{40}) listening on udp \S+:(?<port>\d+) http (?<http>\S+)")]
     private static partial Regex StartLine();

@@ -3,14 +3,15 @@ using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Liaa.Node.Hosting;
 
-namespace Liaa.Node.Bench;
+namespace Liaa.Node.Simulation;
 
 /// <summary>
-/// A process the bench started (a node of a cluster, the OpenDHT workload): its output read line by
-/// line, each line stamped with the time it arrived, and a kill by PID that is bounded in time.
-/// Standard input is a pipe the bench never writes to: Liaa's <c>serve</c> (with
-/// <c>LIAA_PARENT_PID</c>) and the OpenDHT script both exit when it closes, so nothing outlives a
-/// crashed bench.
+/// A process started by the bench or a test (a node of a cluster, a <c>serve</c> or a one-shot <c>put</c>, the
+/// OpenDHT workload): its output read line by line, each line stamped with the time it arrived, and a kill by PID
+/// that is bounded in time. The one copy of this plumbing: <c>Liaa.Bench</c>'s cluster and the tests'
+/// <c>NodeProcess</c> both start their processes here. Standard input is a pipe nobody writes to: Liaa's
+/// <c>serve</c> (with <c>LIAA_PARENT_PID</c>) and the OpenDHT script both exit when it closes, so nothing
+/// outlives a crashed bench or test run.
 /// </summary>
 internal sealed class ChildProcess : IAsyncDisposable
 {
@@ -99,6 +100,22 @@ internal sealed class ChildProcess : IAsyncDisposable
         {
             throw new TimeoutException($"no line matching {pattern} within {timeout.TotalSeconds:F0} s (pid {Pid}); last output:\n{Tail}", ex);
         }
+    }
+
+    /// <summary>Waits for the process to exit (output read to its end) and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
+    {
+        await _process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        _process.WaitForExit(); // returns at once; makes sure the last output lines were handed over
+        return _process.ExitCode;
+    }
+
+    /// <summary>Kills the process (SIGKILL on Unix: no shutdown code runs) and anything it started, by PID, and waits for it, at most <paramref name="bound"/>.</summary>
+    public async Task KillAsync(TimeSpan bound)
+    {
+        _process.Kill(entireProcessTree: true);
+        using var cts = new CancellationTokenSource(bound);
+        await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
     }
 
     /// <summary>Resident memory of the process now, in bytes (0 once it has exited).</summary>
