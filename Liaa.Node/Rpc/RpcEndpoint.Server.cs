@@ -32,35 +32,52 @@ public sealed partial class RpcEndpoint
             return;
         }
 
-        var active = Interlocked.Increment(ref _activeRequests);
-        if (active > _options.MaxConcurrentRequests)
+        // Requests served on the receive thread and requests queued to the thread pool hold slots of their own:
+        // a backlog of queued STOREs (a flood admitted within its source's burst, a thread pool slowed by a busy
+        // machine) must not refuse another peer's PING, whose serving adds nothing to that backlog.
+        var inline = _servesInline && (request.Method != RpcMethod.Store || ServesStoresInline);
+        var held = inline ? Interlocked.Increment(ref _inlineRequests) : Interlocked.Increment(ref _queuedRequests);
+        if (held > _options.MaxConcurrentRequests)
         {
-            Interlocked.Decrement(ref _activeRequests);
-            RpcLog.TooManyRequests(_logger, request.Method, remote, active - 1);
+            ReleaseSlot(inline);
+            RpcLog.TooManyRequests(_logger, request.Method, remote, held - 1);
             Drop(DropReason.Overloaded, remote);
             return;
         }
 
+        Interlocked.Increment(ref _activeRequests);
         Counters.AddRequestReceived();
         Observer?.OnServerRequest(request.Method);
 
         var context = new RpcRequestContext(remote, envelope.Id, envelope.Header) { RequestBytes = envelope.BodyOffset + body.Length };
-        if (_servesInline && (request.Method != RpcMethod.Store || ServesStoresInline))
+        if (inline)
         {
             // On the receive thread, up to the handler's first await (none for these methods on a node, nor for
             // STORE without a data directory).
-            _ = ServeAsync(request, context);
+            _ = ServeAsync(request, context, inline: true);
             return;
         }
 
         // Unsafe: the loop's execution context carries nothing a handler should see.
         ThreadPool.UnsafeQueueUserWorkItem(
-            static work => _ = work.Endpoint.ServeAsync(work.Request, work.Context),
+            static work => _ = work.Endpoint.ServeAsync(work.Request, work.Context, inline: false),
             new ServeWork(this, request, context),
             preferLocal: false);
     }
 
-    private async Task ServeAsync(RpcRequest request, RpcRequestContext context)
+    private void ReleaseSlot(bool inline)
+    {
+        if (inline)
+        {
+            Interlocked.Decrement(ref _inlineRequests);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _queuedRequests);
+        }
+    }
+
+    private async Task ServeAsync(RpcRequest request, RpcRequestContext context, bool inline)
     {
         var method = request.Method;
         using var activity = RpcTelemetry.StartServer(request, context);
@@ -104,6 +121,7 @@ public sealed partial class RpcEndpoint
         }
         finally
         {
+            ReleaseSlot(inline);
             if (Interlocked.Decrement(ref _activeRequests) == 0 && Volatile.Read(ref _state) == Stopped)
             {
                 _drained.TrySetResult();

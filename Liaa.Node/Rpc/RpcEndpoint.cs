@@ -80,6 +80,8 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private int _state;
     private int _pendingCount;
     private int _activeRequests;
+    private int _inlineRequests;
+    private int _queuedRequests;
 
     public RpcEndpoint(
         IDatagramTransport transport,

@@ -10,8 +10,11 @@ public sealed class RpcOptions
     /// <summary>
     /// Incoming requests being handled at once; a request beyond this is dropped without reply and
     /// counted as <see cref="Wire.DropReason.Overloaded"/>, as an overloaded Python peer would appear.
+    /// Over UDP, requests served on the receive thread (PING, FIND_NODE, FIND_VALUE, STUN) and requests
+    /// waiting for the thread pool (STORE) are counted apart, each against this bound, so a backlog of
+    /// STOREs never refuses a PING.
     /// </summary>
-    /// <value>Default 1024 requests.</value>
+    /// <value>Default 1024 requests (of each kind, over UDP).</value>
     public int MaxConcurrentRequests { get; set; } = 1024;
 
     /// <summary>

@@ -19,6 +19,10 @@ public sealed class BrowserTests(AspireCluster cluster)
 {
     private const float Timeout = 30_000;
 
+    // A command's outcome comes after its own work: the put command's HTTP call to the node alone may take 30 s
+    // (NodeCommands), and the dialog shows what it answered after that, so the wait for it must outlast it.
+    private const float OutcomeTimeout = 90_000;
+
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -77,7 +81,7 @@ public sealed class BrowserTests(AspireCluster cluster)
             await page.Locator("fluent-text-input[placeholder='greeting'] input").First.FillAsync("typed-in-the-dashboard", new LocatorFillOptions { Timeout = Timeout });
             await page.Locator("fluent-text-input[placeholder='hello'] input").First.FillAsync("hello from a browser", new LocatorFillOptions { Timeout = Timeout });
             await page.Locator("fluent-button:has-text('Put a value')").Last.ClickAsync(new LocatorClickOptions { Timeout = Timeout });
-            await page.GetByText("Open the trace").First.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
+            await page.GetByText("Open the trace").First.WaitForAsync(new LocatorWaitForOptions { Timeout = OutcomeTimeout });
         }
         finally
         {

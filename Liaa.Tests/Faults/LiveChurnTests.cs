@@ -64,7 +64,8 @@ public sealed class LiveChurnTests(LiveChurnTests.ChurnCluster cluster) : IClass
     {
         var options = new LiaaNodeOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), ClientMode = true };
         options.Kademlia.K = K;
-        options.Rpc.Timeout = TimeSpan.FromMilliseconds(500);
+        // Short enough that killed nodes cost little, long enough that a live node's answer on a busy machine is not missed.
+        options.Rpc.Timeout = TimeSpan.FromSeconds(2);
         var client = await LiaaNode.StartAsync(options, cancellationToken: Token);
         Assert.True((await client.BootstrapAsync([seed], Token)).IsJoined);
         return client;
@@ -83,11 +84,11 @@ public sealed class LiveChurnTests(LiveChurnTests.ChurnCluster cluster) : IClass
         return unreadable;
     }
 
-    /// <summary>Waits (at most a minute) until every key has <paramref name="copies"/> replicated or own copies among <paramref name="nodes"/>.</summary>
+    /// <summary>Waits (at most three minutes: a bound for a loaded machine) until every key has <paramref name="copies"/> replicated or own copies among <paramref name="nodes"/>.</summary>
     private async Task WaitForCopiesAsync(IReadOnlyList<string> nodes, IReadOnlyList<string> keys, int copies)
     {
         var ids = keys.Select(k => Liaa.Node.Kademlia.NodeId.FromKey(k).ToString()).ToHashSet();
-        var deadline = TimeProvider.System.GetTimestamp() + (60 * TimeProvider.System.TimestampFrequency);
+        var deadline = TimeProvider.System.GetTimestamp() + (180 * TimeProvider.System.TimestampFrequency);
         var fewest = 0;
         while (TimeProvider.System.GetTimestamp() < deadline)
         {
@@ -114,7 +115,7 @@ public sealed class LiveChurnTests(LiveChurnTests.ChurnCluster cluster) : IClass
             await Task.Delay(TimeSpan.FromMilliseconds(500), Token);
         }
 
-        Assert.Fail($"after a minute some key has only {fewest} live copies; {copies} expected");
+        Assert.Fail($"after three minutes some key has only {fewest} live copies; {copies} expected");
     }
 
     /// <summary>Twelve nodes with k = 5 and maintenance, replication and RPC timeouts shortened to seconds.</summary>
@@ -124,6 +125,6 @@ public sealed class LiveChurnTests(LiveChurnTests.ChurnCluster cluster) : IClass
         ["Liaa:Node:MaintenanceInterval"] = "00:00:01",
         ["Liaa:Storage:ReplicateInterval"] = "00:00:03",
         ["Liaa:Storage:RepublishInterval"] = "00:30:00",
-        ["Liaa:Transport:Timeout"] = "00:00:00.5",
+        ["Liaa:Transport:Timeout"] = "00:00:02",
     }, withPrometheus: false);
 }

@@ -123,8 +123,11 @@ public sealed class LiveFaultTests
         var limited = await node.CounterAsync("liaa_datagrams_dropped_total", "liaa_drop_reason=\"store_rate_limited\"");
         var stored = await node.CounterAsync("liaa_store_received_total");
         var requestLimited = await node.CounterAsync("liaa_datagrams_dropped_total", "liaa_drop_reason=\"rate_limited\"");
+        var overloaded = await node.CounterAsync("liaa_datagrams_dropped_total", "liaa_drop_reason=\"overloaded\"");
+        var kernelDrops = node.KernelDrops();
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"{stored} STOREs handled, {limited} dropped over the STORE rate, {requestLimited} over the request rate, in {elapsed.TotalSeconds:F1} s");
+            $"{stored} STOREs handled, {limited} dropped over the STORE rate, {requestLimited} over the request rate, {overloaded} for load, "
+            + $"{kernelDrops} by the kernel, in {elapsed.TotalSeconds:F1} s");
 
         Assert.Equal((flood / 500) + 1, answeredClient);
         Assert.True(limited > 0, "no STORE was limited");

@@ -100,10 +100,13 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     public async Task<Match> WaitForLineAsync(Regex pattern, TimeSpan timeout) =>
         (await _process.WaitForLineAsync(pattern, timeout, TestContext.Current.CancellationToken)).Match;
 
-    /// <summary>Waits for the <c>serve</c> start line and returns the node's UDP port and HTTP URL.</summary>
+    /// <summary>
+    /// Waits for the <c>serve</c> start line and returns the node's UDP port and HTTP URL. The bound only catches a node
+    /// that never starts: a .NET process starting beside a busy machine's other work took over 30 s (load 75, 2 cores).
+    /// </summary>
     public async Task<(string Id, int UdpPort, string HttpUrl)> WaitForServeAsync()
     {
-        var match = await WaitForLineAsync(StartLine(), TimeSpan.FromSeconds(30));
+        var match = await WaitForLineAsync(StartLine(), TimeSpan.FromSeconds(120));
         return (match.Groups["id"].Value, int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture), match.Groups["http"].Value);
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -169,6 +170,68 @@ public sealed class UdpRpcTests
         Assert.Equal(("Liaa RPC receive", false), servedOn[RpcMethod.Ping]);
         Assert.Equal(inline, servedOn[RpcMethod.Store] == ("Liaa RPC receive", false));
         Assert.Equal(!inline, servedOn[RpcMethod.Store].Pool);
+    }
+
+    [Fact]
+    public async Task Ping_IsAnswered_WhileQueuedStoresHoldEveryServingSlot_AndOneStoreMoreIsRefused()
+    {
+        // Over UDP a PING is served on the receive thread and a STORE waits for the thread pool; a pool that falls
+        // behind (a busy machine, a STORE flood within its source's burst) must not make another peer's PING go unanswered.
+        await using var serverTransport = BindOrSkip("127.0.0.1");
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new TestHandler(ServerId)
+        {
+            Override = async (request, _, ct) =>
+            {
+                if (request is not StoreRequest)
+                {
+                    return new PingResponse(ServerId);
+                }
+
+                await release.Task.WaitAsync(ct);
+                return new StoreResponse(true);
+            },
+        };
+        var observer = new RecordingObserver();
+        await using var server = new RpcEndpoint(serverTransport, new RpcOptions { MaxConcurrentRequests = 2 }, TimeProvider.System) { Observer = observer };
+        server.Start(handler);
+        using var flooder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        flooder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var ct = TestContext.Current.CancellationToken;
+
+        for (byte i = 1; i <= 2; i++)
+        {
+            await flooder.SendToAsync(Store(HandBuilt.PythonId(i)), SocketFlags.None, serverTransport.LocalEndPoint, ct);
+            Assert.Equal(RpcMethod.Store, await observer.NextServedAsync());
+        }
+
+        await flooder.SendToAsync(Store(HandBuilt.PythonId(3)), SocketFlags.None, serverTransport.LocalEndPoint, ct);
+        Assert.Equal(DropReason.Overloaded, await observer.NextDropAsync());
+        var pingId = HandBuilt.PythonId(9);
+        await client.SendToAsync(HandBuilt.Ping(pingId, ClientId), SocketFlags.None, serverTransport.LocalEndPoint, ct);
+        var buffer = new byte[2048];
+        var received = await client.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Loopback, 0), ct).AsTask().Bounded();
+
+        Assert.Equal(HandBuilt.PingResponse(pingId, ServerId), buffer[..received.ReceivedBytes]);
+        release.SetResult();
+        for (var i = 0; i < 2; i++)
+        {
+            await flooder.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Loopback, 0), ct).AsTask().Bounded();
+        }
+
+        await server.StopAsync().Bounded();
+        var counters = server.Counters.Snapshot();
+        Assert.Equal(1, counters.Drops[DropReason.Overloaded]);
+        Assert.Equal(3, counters.RequestsServed);
+    }
+
+    private static byte[] Store(byte[] messageId)
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        WireCodec.WriteRequest(writer, MessageId.Read(messageId), new StoreRequest(ClientId, NodeId.FromKey("k"), DhtValue.FromString("v")), header: null);
+        return writer.WrittenSpan.ToArray();
     }
 
     private static UdpDatagramTransport BindOrSkip(string address)
