@@ -66,6 +66,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private int _expected = 1;
+    private long _startedAt;
 
     private ProcessCluster(string system)
     {
@@ -82,7 +83,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     public static Task<ProcessCluster> StartLiaaAsync(int count, IReadOnlyDictionary<string, string> extraEnvironment, BenchProgress progress, CancellationToken cancellationToken)
     {
         var cluster = new ProcessCluster("Liaa");
-        var dll = typeof(LiaaNode).Assembly.Location;
+        var dll = NodeAssembly();
         var host = DotnetHost();
         var environment = new Dictionary<string, string?>
         {
@@ -140,6 +141,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     private async Task<ProcessCluster> StartAsync(int count, BenchProgress progress, Func<int, (ChildProcess Process, PeersReached Peers)> start, Regex startLine, CancellationToken cancellationToken)
     {
         _expected = count;
+        _startedAt = TimeProvider.System.GetTimestamp();
         try
         {
             await StartMemberAsync(0, start, startLine, cancellationToken).ConfigureAwait(false);
@@ -273,6 +275,14 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         })];
     }
 
+    /// <summary>
+    /// From the first process started to the moment the last member knew <see cref="PeersWanted"/> live peers:
+    /// the time a whole fresh cluster takes to be of use (issue 15's start-up goal); null when one never did.
+    /// </summary>
+    public TimeSpan? TimeToAllKnowPeers() => _members.Count == 0 || _members.Any(m => m.ReachedPeersAt == 0)
+        ? null
+        : TimeSpan.FromSeconds((_members.Max(m => m.ReachedPeersAt) - _startedAt) / (double)TimeProvider.System.TimestampFrequency);
+
     /// <summary>Mean resident memory of the member processes.</summary>
     public double MeanWorkingSet() => _members.Average(m => (double)m.Process.WorkingSet());
 
@@ -297,6 +307,20 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         await Task.WhenAll(watchers).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         _http.Dispose();
         _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// The node to start: Liaa.Node.dll in Liaa.Node's own build output (the folder the AppHost runs, whose
+    /// assemblies are all ReadyToRun-compiled: build/ReadyToRun.targets), recorded in this assembly at build
+    /// time; else the copy beside this bench (the bench moved elsewhere), whose package assemblies are IL.
+    /// </summary>
+    internal static string NodeAssembly()
+    {
+        var output = typeof(ProcessCluster).Assembly.GetCustomAttributes(typeof(global::System.Reflection.AssemblyMetadataAttribute), inherit: false)
+            .Cast<global::System.Reflection.AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "LiaaNodeOutput")?.Value;
+        var built = output is null ? null : Path.Combine(output, "Liaa.Node.dll");
+        return built is not null && File.Exists(built) ? built : typeof(LiaaNode).Assembly.Location;
     }
 
     /// <summary>The <c>dotnet</c> executable running this process, else the one on PATH.</summary>
