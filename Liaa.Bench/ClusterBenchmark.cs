@@ -81,7 +81,8 @@ internal sealed record ClusterFigures(
     IReadOnlyList<TimeSpan?> TimesToKnowPeers,
     TimeSpan StartTime,
     double MeanWorkingSetBytes,
-    TimeSpan? ReadyTime = null);
+    TimeSpan? ReadyTime = null,
+    TimeSpan? StartCpuPerNode = null);
 
 /// <summary>
 /// <c>bench cluster</c>: a real loopback cluster of node processes and a put/get workload through
@@ -256,7 +257,7 @@ internal sealed partial class ClusterBenchmark
 
         return new ClusterFigures(
             "Liaa", _options.Nodes, puts, putsFailed, gets, found, putRate.PerSecond, getRate.PerSecond,
-            getRate.Succeeded, bulk.Length, cluster.TimesToKnowPeers(), startTime, cluster.MeanWorkingSet(), cluster.TimeToAllKnowPeers());
+            getRate.Succeeded, bulk.Length, cluster.TimesToKnowPeers(), startTime, cluster.MeanWorkingSet(), cluster.TimeToAllKnowPeers(), cluster.MeanCpuToPeers());
     }
 
     private IReadOnlyDictionary<string, string> NodeEnvironment()
@@ -380,7 +381,7 @@ internal sealed partial class ClusterBenchmark
                 "OpenDHT", _options.Nodes, puts, root.GetProperty("put_failed").GetInt32(), gets, root.GetProperty("found").GetInt32(),
                 root.GetProperty("put_per_s").GetDouble(), root.GetProperty("get_per_s").GetDouble(),
                 root.GetProperty("bulk_found").GetInt32(), root.GetProperty("bulk").GetInt32(),
-                cluster.TimesToKnowPeers(), startTime, cluster.MeanWorkingSet(), cluster.TimeToAllKnowPeers());
+                cluster.TimesToKnowPeers(), startTime, cluster.MeanWorkingSet(), cluster.TimeToAllKnowPeers(), cluster.MeanCpuToPeers());
         }
     }
 
@@ -444,7 +445,7 @@ internal sealed partial class ClusterBenchmark
         var systems = results.GroupBy(r => r.System).Select(g => g.ToList()).ToList();
         _output.Table(
             $"Put/get over {_options.Nodes} node processes ({_options.Operations} one at a time; {_options.ThroughputOperations} with {_options.InFlight} in flight; {_options.ValueBytes}-byte values): median of {_options.Runs} run(s) (min–max)",
-            ["system", "put p50", "put p99", "get p50", "get p99", "puts/s", "gets/s", "gets found", "know 8 peers p50", "know 8 peers max", "memory/node", "start", "ready"],
+            ["system", "put p50", "put p99", "get p50", "get p99", "puts/s", "gets/s", "gets found", "know 8 peers p50", "know 8 peers max", "memory/node", "start", "ready", "start CPU/node"],
             systems.Select(runs => (IReadOnlyList<string>)[
                 runs[0].System,
                 Spread(runs, r => r.Puts.Percentile(50), Ms),
@@ -459,6 +460,7 @@ internal sealed partial class ClusterBenchmark
                 $"{runs[0].MeanWorkingSetBytes / 1048576:F0} MB",
                 $"{runs[0].StartTime.TotalSeconds:F0} s",
                 runs[0].ReadyTime is { } ready ? $"{ready.TotalSeconds:F1} s" : "never",
+                runs[0].StartCpuPerNode is { } cpu ? $"{cpu.TotalSeconds:F2} s" : "-",
             ]));
 
         var liaaRuns = results.Where(r => r.System == "Liaa").ToList();

@@ -9,10 +9,23 @@ namespace Liaa.Node.Bench;
 internal sealed class PeersReached
 {
     private long _at;
+    private long _cpuTicks = -1;
 
     public long At => Interlocked.Read(ref _at);
 
-    public void Mark(long at) => Interlocked.CompareExchange(ref _at, at, 0);
+    /// <summary>CPU time the process had used when it was first seen knowing the peers; null until then or when unknown.</summary>
+    public TimeSpan? Cpu => Interlocked.Read(ref _cpuTicks) is var ticks and >= 0 ? TimeSpan.FromTicks(ticks) : null;
+
+    /// <summary>Where <see cref="Mark"/> reads the process's CPU time from (set once the process exists).</summary>
+    public Func<TimeSpan?>? CpuSource { get; set; }
+
+    public void Mark(long at)
+    {
+        if (Interlocked.CompareExchange(ref _at, at, 0) == 0 && CpuSource?.Invoke() is { } cpu)
+        {
+            Interlocked.Exchange(ref _cpuTicks, cpu.Ticks);
+        }
+    }
 }
 
 /// <summary>One node process of a benchmark cluster.</summary>
@@ -32,6 +45,9 @@ internal sealed class ClusterMember(ChildProcess process, string id, IPEndPoint 
 
     /// <summary>When it was first seen knowing <see cref="ProcessCluster.PeersWanted"/> live peers; 0 until then.</summary>
     public long ReachedPeersAt => peers.At;
+
+    /// <summary>CPU time (user and system) the process had used when it knew <see cref="ProcessCluster.PeersWanted"/> live peers.</summary>
+    public TimeSpan? CpuToPeers => peers.Cpu;
 
     public void MarkReachedPeers(long at) => peers.Mark(at);
 }
@@ -184,6 +200,8 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
             _processes.Add(process);
         }
 
+        peers.CpuSource = process.CpuTime;
+
         var (match, at) = await process.WaitForLineAsync(startLine, StartTimeout, cancellationToken).ConfigureAwait(false);
         var http = match.Groups["http"].Success ? match.Groups["http"].Value : null;
         var member = new ClusterMember(process, match.Groups["id"].Value, IPEndPoint.Parse(match.Groups["udp"].Value), http, at, peers);
@@ -282,6 +300,15 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     public TimeSpan? TimeToAllKnowPeers() => _members.Count == 0 || _members.Any(m => m.ReachedPeersAt == 0)
         ? null
         : TimeSpan.FromSeconds((_members.Max(m => m.ReachedPeersAt) - _startedAt) / (double)TimeProvider.System.TimestampFrequency);
+
+    /// <summary>
+    /// Mean CPU time (user and system) a member process used from its start until it knew <see cref="PeersWanted"/>
+    /// live peers: the start-up cost that, times the cluster's size, the machine's cores must pay, and less
+    /// sensitive to other load than the wall-clock figures. Null when no member's was read.
+    /// </summary>
+    public TimeSpan? MeanCpuToPeers() => _members.Select(m => m.CpuToPeers).OfType<TimeSpan>().ToArray() is { Length: > 0 } cpu
+        ? TimeSpan.FromTicks((long)cpu.Average(t => t.Ticks))
+        : null;
 
     /// <summary>Mean resident memory of the member processes.</summary>
     public double MeanWorkingSet() => _members.Average(m => (double)m.Process.WorkingSet());
