@@ -10,10 +10,23 @@ namespace Liaa.Node.Bench;
 internal sealed class PeersReached
 {
     private long _at;
+    private long _cpuTicks = -1;
 
     public long At => Interlocked.Read(ref _at);
 
-    public void Mark(long at) => Interlocked.CompareExchange(ref _at, at, 0);
+    /// <summary>CPU time the process had used when it was first seen knowing the peers; null until then or when unknown.</summary>
+    public TimeSpan? Cpu => Interlocked.Read(ref _cpuTicks) is var ticks and >= 0 ? TimeSpan.FromTicks(ticks) : null;
+
+    /// <summary>Where <see cref="Mark"/> reads the process's CPU time from (set once the process exists).</summary>
+    public Func<TimeSpan?>? CpuSource { get; set; }
+
+    public void Mark(long at)
+    {
+        if (Interlocked.CompareExchange(ref _at, at, 0) == 0 && CpuSource?.Invoke() is { } cpu)
+        {
+            Interlocked.Exchange(ref _cpuTicks, cpu.Ticks);
+        }
+    }
 }
 
 /// <summary>One node process of a benchmark cluster.</summary>
@@ -33,6 +46,9 @@ internal sealed class ClusterMember(ChildProcess process, string id, IPEndPoint 
 
     /// <summary>When it was first seen knowing <see cref="ProcessCluster.PeersWanted"/> live peers; 0 until then.</summary>
     public long ReachedPeersAt => peers.At;
+
+    /// <summary>CPU time (user and system) the process had used when it knew <see cref="ProcessCluster.PeersWanted"/> live peers.</summary>
+    public TimeSpan? CpuToPeers => peers.Cpu;
 
     public void MarkReachedPeers(long at) => peers.Mark(at);
 }
@@ -67,6 +83,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private int _expected = 1;
+    private long _startedAt;
 
     private ProcessCluster(string system)
     {
@@ -83,7 +100,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     public static Task<ProcessCluster> StartLiaaAsync(int count, IReadOnlyDictionary<string, string> extraEnvironment, BenchProgress progress, CancellationToken cancellationToken)
     {
         var cluster = new ProcessCluster("Liaa");
-        var dll = typeof(LiaaNode).Assembly.Location;
+        var dll = NodeAssembly();
         var host = DotnetHost();
         var environment = new Dictionary<string, string?>
         {
@@ -141,6 +158,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     private async Task<ProcessCluster> StartAsync(int count, BenchProgress progress, Func<int, (ChildProcess Process, PeersReached Peers)> start, Regex startLine, CancellationToken cancellationToken)
     {
         _expected = count;
+        _startedAt = TimeProvider.System.GetTimestamp();
         try
         {
             await StartMemberAsync(0, start, startLine, cancellationToken).ConfigureAwait(false);
@@ -182,6 +200,8 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
             (process, peers) = start(index);
             _processes.Add(process);
         }
+
+        peers.CpuSource = process.CpuTime;
 
         var (match, at) = await process.WaitForLineAsync(startLine, StartTimeout, cancellationToken).ConfigureAwait(false);
         var http = match.Groups["http"].Success ? match.Groups["http"].Value : null;
@@ -274,6 +294,23 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         })];
     }
 
+    /// <summary>
+    /// From the first process started to the moment the last member knew <see cref="PeersWanted"/> live peers:
+    /// the time a whole fresh cluster takes to be of use (issue 15's start-up goal); null when one never did.
+    /// </summary>
+    public TimeSpan? TimeToAllKnowPeers() => _members.Count == 0 || _members.Any(m => m.ReachedPeersAt == 0)
+        ? null
+        : TimeSpan.FromSeconds((_members.Max(m => m.ReachedPeersAt) - _startedAt) / (double)TimeProvider.System.TimestampFrequency);
+
+    /// <summary>
+    /// Mean CPU time (user and system) a member process used from its start until it knew <see cref="PeersWanted"/>
+    /// live peers: the start-up cost that, times the cluster's size, the machine's cores must pay, and less
+    /// sensitive to other load than the wall-clock figures. Null when no member's was read.
+    /// </summary>
+    public TimeSpan? MeanCpuToPeers() => _members.Select(m => m.CpuToPeers).OfType<TimeSpan>().ToArray() is { Length: > 0 } cpu
+        ? TimeSpan.FromTicks((long)cpu.Average(t => t.Ticks))
+        : null;
+
     /// <summary>Mean resident memory of the member processes.</summary>
     public double MeanWorkingSet() => _members.Average(m => (double)m.Process.WorkingSet());
 
@@ -298,6 +335,20 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         await Task.WhenAll(watchers).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         _http.Dispose();
         _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// The node to start: Liaa.Node.dll in Liaa.Node's own build output (the folder the AppHost runs, whose
+    /// assemblies are all ReadyToRun-compiled: build/ReadyToRun.targets), recorded in this assembly at build
+    /// time; else the copy beside this bench (the bench moved elsewhere), whose package assemblies are IL.
+    /// </summary>
+    internal static string NodeAssembly()
+    {
+        var output = typeof(ProcessCluster).Assembly.GetCustomAttributes(typeof(global::System.Reflection.AssemblyMetadataAttribute), inherit: false)
+            .Cast<global::System.Reflection.AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "LiaaNodeOutput")?.Value;
+        var built = output is null ? null : Path.Combine(output, "Liaa.Node.dll");
+        return built is not null && File.Exists(built) ? built : typeof(LiaaNode).Assembly.Location;
     }
 
     /// <summary>The <c>dotnet</c> executable running this process, else the one on PATH.</summary>

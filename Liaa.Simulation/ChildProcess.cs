@@ -132,6 +132,20 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>CPU time (user and system) the process has used so far; null once it has exited.</summary>
+    public TimeSpan? CpuTime()
+    {
+        try
+        {
+            _process.Refresh();
+            return _process.HasExited ? null : _process.TotalProcessorTime;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
     private void OnLine(string? line)
     {
         var at = TimeProvider.System.GetTimestamp();

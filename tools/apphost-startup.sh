@@ -4,7 +4,8 @@
 # on free loopback ports (no launch profile, so a running cluster on 8468/18888 is left alone), and
 # prints the time from that command to every node answering /health with 200, the resident memory of
 # DCP (all its processes), the dashboard, the AppHost and the `dotnet run` wrapper, and the load
-# average, and a timeline in seconds from the command: when DCP's API server process appeared, and for each
+# average, the CPU time (user+sys) each of them had used by then (less sensitive to other load than the
+# wall-clock figures), and a timeline in seconds from the command: when DCP's API server process appeared, and for each
 # node when its process appeared and when it first answered /health with 200. Then stops the AppHost with SIGTERM (what Ctrl+C does; a script's background job ignores
 # SIGINT) and checks that nothing it started is left.
 # Build first: dotnet build Liaa.AppHost -c Release
@@ -29,6 +30,8 @@ for _ in range(200):
         for s in socks: s.close()
 PY
 }
+# CPU seconds (user + system) the given processes have used so far (live processes only).
+cpu_s() { local ticks=0 t; for pid in "$@"; do [ -r /proc/$pid/stat ] && t=$(sed 's/.*) //' /proc/$pid/stat | awk '{print $12 + $13}') && ticks=$((ticks + t)); done; echo "scale=1; $ticks / $(getconf CLK_TCK)" | bc; }
 rss_mb() { local total=0; for pid in "$@"; do [ -r /proc/$pid/status ] && total=$((total + $(awk '/VmRSS/ {print $2}' /proc/$pid/status))); done; echo $((total / 1024)); }
 descendants() { local pid; for pid in $(pgrep -P "$1" || true); do echo "$pid"; descendants "$pid"; done; }
 
@@ -70,6 +73,9 @@ for n in "${counts[@]}"; do
   nodes=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q 'Liaa.Node' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
   printf '%2d nodes: %5.1f s to %d/%d healthy | RSS MB: DCP %s (%d processes), dashboard %s, AppHost %s, dotnet run %s, nodes %s | load %s\n' \
     "$n" "$elapsed" "$healthy" "$n" "$(rss_mb $dcp_all)" "$(echo $dcp_all | wc -w)" "$(rss_mb $dashboard)" "$(rss_mb $apphost)" "$(rss_mb $runner)" "$(rss_mb $nodes)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  node_count=$(echo $nodes | wc -w)
+  printf '   CPU s (user+sys) used by then: nodes %s (%s per node), DCP %s, dashboard %s, AppHost %s, dotnet run %s\n' \
+    "$(cpu_s $nodes)" "$( [ "$node_count" -gt 0 ] && echo "scale=2; $(cpu_s $nodes) / $node_count" | bc || echo -)" "$(cpu_s $dcp_all)" "$(cpu_s $dashboard)" "$(cpu_s $apphost)" "$(cpu_s $runner)"
   timeline="   timeline (s): DCP ${dcp_seen:-?}"
   for i in $(seq 0 $((n - 1))); do timeline="$timeline | node-$i ${seen[$i]:-?} -> ${green[$i]:-?}"; done
   echo "$timeline"

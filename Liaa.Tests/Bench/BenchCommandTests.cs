@@ -75,6 +75,8 @@ public sealed class BenchCommandTests
 
         // Three nodes can never know 8 peers: the figure says so instead of waiting for it.
         Assert.All(liaa.TimesToKnowPeers, Assert.Null);
+        Assert.Null(liaa.ReadyTime);
+        Assert.Null(liaa.StartCpuPerNode);
         Assert.Contains("OpenDHT: skipped", writer.ToString(), StringComparison.Ordinal);
     }
 
@@ -89,6 +91,20 @@ public sealed class BenchCommandTests
         Assert.Contains("50 nodes: build and memory", output, StringComparison.Ordinal);
         Assert.Contains("0 %", output, StringComparison.Ordinal);
         Assert.DoesNotContain("\u001b[", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PeersReached_KeepsTheFirstMoment_AndTheCpuTimeReadThen()
+    {
+        var cpu = TimeSpan.FromMilliseconds(640);
+        var peers = new PeersReached { CpuSource = () => cpu };
+
+        peers.Mark(1234);
+        cpu = TimeSpan.FromSeconds(5);
+        peers.Mark(5678);
+
+        Assert.Equal(1234, peers.At);
+        Assert.Equal(TimeSpan.FromMilliseconds(640), peers.Cpu);
     }
 
     [Theory]
