@@ -67,9 +67,13 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Measured runs per system (on one cluster each); every figure is the median run with the min–max spread.", DefaultValueFactory = _ => 3 };
         var putAcks = new Option<int?>("--put-acks") { Description = "Liaa's bench putter returns once this many holders stored the value (Liaa:Storage:PutAcknowledgements; default: all k)." };
         var profile = new Option<bool>("--profile") { Description = "Trace Liaa's puts measured one at a time and print where their time went (lookup, STOREs); tracing slows them." };
+        var nodeExecutable = new Option<string?>("--node-exe")
+        {
+            Description = "Run Liaa's nodes from this executable instead of this build's Liaa.Node.dll, e.g. one compiled ahead of time (dotnet publish Liaa.Node -c Release -r linux-x64 -p:PublishAot=true).",
+        };
         var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
         {
-            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, putAcks, profile,
+            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, putAcks, profile, nodeExecutable,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -87,6 +91,7 @@ internal static class BenchCommand
                 Profile = parse.GetValue(profile),
                 Runs = Positive(parse.GetValue(runs), "--runs"),
                 PutAcknowledgements = parse.GetValue(putAcks) is { } acks ? Positive(acks, "--put-acks") : null,
+                NodeExecutable = parse.GetValue(nodeExecutable) is { } exe ? ExistingFile(exe, "--node-exe") : null,
             };
             await new ClusterBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));
@@ -183,6 +188,9 @@ internal static class BenchCommand
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new CommandLineException($"{name} must be positive");
+
+    private static string ExistingFile(string path, string name) =>
+        File.Exists(path) ? Path.GetFullPath(path) : throw new CommandLineException($"{name}: no file at '{path}'");
 
     internal static IReadOnlyDictionary<string, string> ParseEnvironment(IEnumerable<string> pairs)
     {

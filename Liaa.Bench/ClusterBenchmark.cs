@@ -34,6 +34,9 @@ internal sealed record ClusterBenchmarkOptions
     /// </summary>
     public int OpenDhtWarmup { get; init; } = 200;
 
+    /// <summary>An executable to run Liaa's nodes from (e.g. a Native AOT build); null runs this build's <c>Liaa.Node.dll</c> with <c>dotnet</c>.</summary>
+    public string? NodeExecutable { get; init; }
+
     /// <summary>Run the workload on Liaa.</summary>
     public bool IncludeLiaa { get; init; } = true;
 
@@ -166,7 +169,7 @@ internal sealed partial class ClusterBenchmark
     {
         var started = TimeProvider.System.GetTimestamp();
         var cluster = await _output.StepAsync($"Liaa: starting {_options.Nodes} node processes", progress =>
-            ProcessCluster.StartLiaaAsync(_options.Nodes, NodeEnvironment(), progress, cancellationToken)).ConfigureAwait(false);
+            ProcessCluster.StartLiaaAsync(_options.Nodes, NodeEnvironment(), _options.NodeExecutable, progress, cancellationToken)).ConfigureAwait(false);
         await using (cluster.ConfigureAwait(false))
         {
             var startTime = TimeProvider.System.GetElapsedTime(started);

@@ -97,11 +97,11 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     public IPEndPoint Seed => _members[0].Udp;
 
     /// <summary>Starts <paramref name="count"/> Liaa node processes from this very build.</summary>
-    public static Task<ProcessCluster> StartLiaaAsync(int count, IReadOnlyDictionary<string, string> extraEnvironment, BenchProgress progress, CancellationToken cancellationToken)
+    public static Task<ProcessCluster> StartLiaaAsync(int count, IReadOnlyDictionary<string, string> extraEnvironment, string? nodeExecutable, BenchProgress progress, CancellationToken cancellationToken)
     {
         var cluster = new ProcessCluster("Liaa");
-        var dll = NodeAssembly();
-        var host = DotnetHost();
+        var host = nodeExecutable ?? DotnetHost();
+        string[] program = nodeExecutable is null ? [NodeAssembly()] : [];
         var environment = new Dictionary<string, string?>
         {
             // Console logging of every join and put would be measured too; OpenDHT's nodes log nothing either.
@@ -119,7 +119,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
 
         return cluster.StartAsync(count, progress, index =>
         {
-            var arguments = new List<string> { dll, "serve", "--address", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0", "--name", $"bench-{index}" };
+            var arguments = new List<string>(program) { "serve", "--address", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0", "--name", $"bench-{index}" };
             if (index > 0)
             {
                 arguments.AddRange(["--seed", cluster.Seed.ToString()]);

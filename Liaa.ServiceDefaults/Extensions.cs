@@ -50,6 +50,15 @@ public static class LiaaServiceDefaultsExtensions
     /// <summary>Path of the Prometheus scrape endpoint.</summary>
     public const string MetricsPath = "/metrics";
 
+    /// <summary>
+    /// Most series (tag combinations) kept per metric; more are counted in the SDK's overflow series
+    /// (<c>otel.metric.overflow=true</c>). The SDK's default, 2,000, preallocates that many points for every
+    /// instrument of every meter listened to: about 10 MB of a node's heap, a fifth of its memory (BENCHMARKS.md,
+    /// "Node footprint"). No Liaa, ASP.NET Core or runtime instrument comes near this many: Liaa's tags are
+    /// low-cardinality (an RPC name, an outcome), never a node id or key.
+    /// </summary>
+    public const int MetricSeriesLimit = 200;
+
     /// <summary>Name of Liaa's activity source and meter (<c>Liaa.Node.Telemetry.LiaaDiagnostics.Name</c>).</summary>
     private const string LiaaSourceName = "Liaa.Node";
 
@@ -105,16 +114,15 @@ public static class LiaaServiceDefaultsExtensions
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter());
 
+        // One view for every instrument (two matching views would make two streams of it): another host's
+        // instruments are dropped, the others keep at most MetricSeriesLimit series.
         builder.Services.ConfigureOpenTelemetryMeterProvider((services, metrics) =>
         {
             var ownFactory = services.GetService<IMeterFactory>();
-            if (ownFactory is not null)
-            {
-                metrics.AddView(instrument =>
-                    instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, ownFactory)
-                        ? MetricStreamConfiguration.Drop
-                        : null);
-            }
+            metrics.AddView(instrument =>
+                ownFactory is not null && instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, ownFactory)
+                    ? MetricStreamConfiguration.Drop
+                    : new MetricStreamConfiguration { CardinalityLimit = MetricSeriesLimit });
         });
 
         // UseOtlpExporter reads the standard variables itself: OTEL_EXPORTER_OTLP_PROTOCOL (grpc or

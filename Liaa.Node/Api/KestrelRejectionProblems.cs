@@ -70,7 +70,7 @@ internal static class KestrelRejectionProblems
             ["title"] = title,
             ["status"] = status,
             ["detail"] = detail,
-        });
+        }, NodeApiJson.Default.DictionaryStringObject);
         var start = headers.IndexOf(EmptyBody, StringComparison.OrdinalIgnoreCase);
         var rewritten = string.Concat(
             headers.AsSpan(0, start),

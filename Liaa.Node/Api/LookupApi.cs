@@ -28,41 +28,36 @@ internal static class LookupApi
         var lookups = node.GetRecentLookups()
             .Where(l => filter is null || l.Target == filter)
             .Take(Math.Max(0, limit ?? int.MaxValue))
-            .Select(Describe);
-        return Results.Json(new { self = node.Id.ToString(), capacity = node.Options.Kademlia.RecentLookups, lookups });
+            .Select(Describe)
+            .ToList();
+        return Results.Json(new LookupsResponse(node.Id.ToString(), node.Options.Kademlia.RecentLookups, lookups), NodeApiJson.Default.LookupsResponse);
     }
 
-    private static object Describe(LookupRecording lookup) => new
-    {
-        kind = lookup.Kind == LookupKind.FindValue ? "FIND_VALUE" : "FIND_NODE",
-        target = lookup.Target.ToString(),
-        startedAt = lookup.StartedAt,
-        finishedAt = lookup.FinishedAt,
-        durationMs = Milliseconds(lookup.StartedAt, lookup.FinishedAt),
-        traceId = lookup.TraceId?.ToHexString(),
-        initialContacts = lookup.InitialContacts,
-        contacted = lookup.Requests.Count,
-        timeouts = lookup.Requests.Count(r => r.Outcome == LookupRequestOutcome.TimedOut),
-        hops = lookup.Hops,
-        found = lookup.Kind == LookupKind.FindValue && lookup.FinishedAt is not null ? lookup.HasValue : (bool?)null,
-        closest = lookup.Closest.Select(id => id.ToString()),
-        deadlineExceeded = lookup.DeadlineExceeded,
-        truncated = lookup.Truncated,
-        rounds = lookup.Requests.GroupBy(r => r.Round).Select(round => new
-        {
-            round = round.Key,
-            sentAt = round.First().SentAt,
-            finalStep = round.First().IsFinalStep,
-            requests = round.Select(r => new
-            {
-                id = r.Node.ToString(),
-                outcome = Outcome(r.Outcome),
-                ms = Milliseconds(r.SentAt, r.CompletedAt),
-                returned = r.Returned,
-                closer = lookup.CloserOf(r).Select(id => id.ToString()),
-            }),
-        }),
-    };
+    private static LookupResponse Describe(LookupRecording lookup) => new(
+        Kind: lookup.Kind == LookupKind.FindValue ? "FIND_VALUE" : "FIND_NODE",
+        Target: lookup.Target.ToString(),
+        StartedAt: lookup.StartedAt,
+        FinishedAt: lookup.FinishedAt,
+        DurationMs: Milliseconds(lookup.StartedAt, lookup.FinishedAt),
+        TraceId: lookup.TraceId?.ToHexString(),
+        InitialContacts: lookup.InitialContacts,
+        Contacted: lookup.Requests.Count,
+        Timeouts: lookup.Requests.Count(r => r.Outcome == LookupRequestOutcome.TimedOut),
+        Hops: lookup.Hops,
+        Found: lookup.Kind == LookupKind.FindValue && lookup.FinishedAt is not null ? lookup.HasValue : null,
+        Closest: [.. lookup.Closest.Select(id => id.ToString())],
+        DeadlineExceeded: lookup.DeadlineExceeded,
+        Truncated: lookup.Truncated,
+        Rounds: [.. lookup.Requests.GroupBy(r => r.Round).Select(round => new LookupRoundResponse(
+            Round: round.Key,
+            SentAt: round.First().SentAt,
+            FinalStep: round.First().IsFinalStep,
+            Requests: [.. round.Select(r => new LookupRequestResponse(
+                Id: r.Node.ToString(),
+                Outcome: Outcome(r.Outcome),
+                Ms: Milliseconds(r.SentAt, r.CompletedAt),
+                Returned: r.Returned,
+                Closer: [.. lookup.CloserOf(r).Select(id => id.ToString())]))]))]);
 
     private static string Outcome(LookupRequestOutcome outcome) => outcome switch
     {

@@ -40,75 +40,61 @@ internal static class NodeApi
         return endpoints;
     }
 
-    private static IResult NodeInfo(LiaaNode node, HttpContext http) => Results.Json(new
-    {
-        id = node.Id.ToString(),
-        udp = node.EndPoint.ToString(),
-        external = node.ExternalEndPoint?.ToString(),
-        http = $"{http.Request.Scheme}://{http.Request.Host}",
-        startedAt = node.StartedAt,
-        uptimeSeconds = Math.Round((node.Options.TimeProvider.GetUtcNow() - node.StartedAt).TotalSeconds, 3),
-        joined = node.IsJoined,
-        contacts = node.GetContacts().Count,
-        k = node.Options.Kademlia.K,
-        alpha = node.Options.Kademlia.Alpha,
-    });
+    private static IResult NodeInfo(LiaaNode node, HttpContext http) => Results.Json(
+        new NodeInfoResponse(
+            Id: node.Id.ToString(),
+            Udp: node.EndPoint.ToString(),
+            External: node.ExternalEndPoint?.ToString(),
+            Http: $"{http.Request.Scheme}://{http.Request.Host}",
+            StartedAt: node.StartedAt,
+            UptimeSeconds: Math.Round((node.Options.TimeProvider.GetUtcNow() - node.StartedAt).TotalSeconds, 3),
+            Joined: node.IsJoined,
+            Contacts: node.GetContacts().Count,
+            K: node.Options.Kademlia.K,
+            Alpha: node.Options.Kademlia.Alpha),
+        NodeApiJson.Default.NodeInfoResponse);
 
     private static IResult RoutingTable(LiaaNode node)
     {
         var buckets = node.GetRoutingTable();
-        return Results.Json(new
-        {
-            self = node.Id.ToString(),
-            size = buckets.Sum(b => b.Contacts.Count),
-            k = node.Options.Kademlia.K,
-            buckets = buckets.Select((b, index) => new
-            {
-                index,
-                low = b.Low.ToString(),
-                high = b.High.ToString(),
-                depth = b.Depth,
-                fill = (double)b.Contacts.Count / node.Options.Kademlia.K,
-                lastLookup = b.LastLookup,
-                contacts = b.Contacts.Select(c => new
-                {
-                    id = c.Contact.Id.ToString(),
-                    address = c.Contact.EndPoint.Address.ToString(),
-                    port = c.Contact.EndPoint.Port,
-                    lastSeen = c.LastSeen,
-                    failures = c.FailureCount,
-                }),
-                replacements = b.Replacements.Select(c => new
-                {
-                    id = c.Contact.Id.ToString(),
-                    address = c.Contact.EndPoint.Address.ToString(),
-                    port = c.Contact.EndPoint.Port,
-                    lastSeen = c.LastSeen,
-                }),
-            }),
-        });
+        var k = node.Options.Kademlia.K;
+        return Results.Json(
+            new RoutingTableResponse(
+                Self: node.Id.ToString(),
+                Size: buckets.Sum(b => b.Contacts.Count),
+                K: k,
+                Buckets: [.. buckets.Select((b, index) => new BucketResponse(
+                    Index: index,
+                    Low: b.Low.ToString(),
+                    High: b.High.ToString(),
+                    Depth: b.Depth,
+                    Fill: (double)b.Contacts.Count / k,
+                    LastLookup: b.LastLookup,
+                    Contacts: [.. b.Contacts.Select(c => new ContactResponse(
+                        c.Contact.Id.ToString(), c.Contact.EndPoint.Address.ToString(), c.Contact.EndPoint.Port, c.LastSeen, c.FailureCount))],
+                    Replacements: [.. b.Replacements.Select(c => new ReplacementResponse(
+                        c.Contact.Id.ToString(), c.Contact.EndPoint.Address.ToString(), c.Contact.EndPoint.Port, c.LastSeen))]))]),
+            NodeApiJson.Default.RoutingTableResponse);
     }
 
     private static IResult Storage(LiaaNode node)
     {
         var statistics = node.GetStorageStatistics();
-        return Results.Json(new
-        {
-            keys = statistics.Keys,
-            bytes = statistics.Bytes,
-            byOrigin = Enum.GetValues<ValueOrigin>().ToDictionary(
-                o => o.ToString().ToLowerInvariant(),
-                o => statistics.For(o)),
-            values = node.GetStoredValues().Take(1000).Select(v => new
-            {
-                key = v.Key.ToString(),
-                kind = v.Value.Kind.ToString().ToLowerInvariant(),
-                size = v.Value.Encoded.Length,
-                origin = v.Origin.ToString().ToLowerInvariant(),
-                publishedAt = v.PublishedAt,
-                expiresAt = v.ExpiresAt,
-            }),
-        });
+        return Results.Json(
+            new StorageResponse(
+                Keys: statistics.Keys,
+                Bytes: statistics.Bytes,
+                ByOrigin: Enum.GetValues<ValueOrigin>().ToDictionary(
+                    o => o.ToString().ToLowerInvariant(),
+                    o => statistics.For(o)),
+                Values: [.. node.GetStoredValues().Take(1000).Select(v => new StoredValueResponse(
+                    Key: v.Key.ToString(),
+                    Kind: v.Value.Kind.ToString().ToLowerInvariant(),
+                    Size: v.Value.Encoded.Length,
+                    Origin: v.Origin.ToString().ToLowerInvariant(),
+                    PublishedAt: v.PublishedAt,
+                    ExpiresAt: v.ExpiresAt))]),
+            NodeApiJson.Default.StorageResponse);
     }
 
     private static async Task<IResult> GetValueAsync(string key, bool? digest, IRunningNode host, HttpResponse response, CancellationToken cancellationToken)
@@ -141,8 +127,8 @@ internal static class NodeApi
     /// <c>Liaa-Value-Type: float</c> header tells them from a string value).
     /// </summary>
     internal static string FloatJson(double number) => double.IsFinite(number)
-        ? JsonSerializer.Serialize(number)
-        : JsonSerializer.Serialize(number.ToString(CultureInfo.InvariantCulture));
+        ? JsonSerializer.Serialize(number, NodeApiJson.Default.Double)
+        : JsonSerializer.Serialize(number.ToString(CultureInfo.InvariantCulture), NodeApiJson.Default.String);
 
     private static async Task<IResult> PutValueAsync(string key, bool? digest, HttpRequest request, IRunningNode host, ApiAccess access, CancellationToken cancellationToken)
     {
@@ -203,15 +189,15 @@ internal static class NodeApi
 
         // This node is the value's publisher now: it republishes it while it runs (and, with a data directory, across restarts).
         var held = host.Node.GetStoredValue(id);
-        return Results.Json(new
-        {
-            key = id.ToString(),
-            storedAt = result.StoredAt,
-            asked = result.Asked,
-            publishedAt = held?.PublishedAt,
-            expiresAt = held?.ExpiresAt,
-            republishInterval = host.Node.Options.Storage.RepublishInterval,
-        });
+        return Results.Json(
+            new PutResponse(
+                Key: id.ToString(),
+                StoredAt: result.StoredAt,
+                Asked: result.Asked,
+                PublishedAt: held?.PublishedAt,
+                ExpiresAt: held?.ExpiresAt,
+                RepublishInterval: host.Node.Options.Storage.RepublishInterval),
+            NodeApiJson.Default.PutResponse);
     }
 
     private static bool IsJson(string? contentType) =>

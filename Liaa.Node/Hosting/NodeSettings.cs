@@ -102,9 +102,11 @@ internal sealed class NodeSettings
             }
         }
 
-        Bind(configuration, "Liaa:Kademlia", options.Kademlia, problems);
-        Bind(configuration, "Liaa:Transport", options.Rpc, problems);
-        Bind(configuration, "Liaa:Storage", options.Storage, problems);
+        // One call per options type, each with its static type, so the configuration binding source generator
+        // writes the binding code (a node compiled ahead of time has no reflection-based binder).
+        Bind(configuration, "Liaa:Kademlia", section => section.Bind(options.Kademlia, Strict), problems);
+        Bind(configuration, "Liaa:Transport", section => section.Bind(options.Rpc, Strict), problems);
+        Bind(configuration, "Liaa:Storage", section => section.Bind(options.Storage, Strict), problems);
         if (node["MaintenanceInterval"] is { Length: > 0 } interval)
         {
             if (TimeSpan.TryParse(interval, CultureInfo.InvariantCulture, out var parsed))
@@ -156,11 +158,13 @@ internal sealed class NodeSettings
         return fallback;
     }
 
-    private static void Bind(IConfiguration configuration, string path, object target, List<string> problems)
+    private static void Strict(BinderOptions options) => options.ErrorOnUnknownConfiguration = true;
+
+    private static void Bind(IConfiguration configuration, string path, Action<IConfigurationSection> bind, List<string> problems)
     {
         try
         {
-            configuration.GetSection(path).Bind(target, o => o.ErrorOnUnknownConfiguration = true);
+            bind(configuration.GetSection(path));
         }
         catch (InvalidOperationException ex)
         {

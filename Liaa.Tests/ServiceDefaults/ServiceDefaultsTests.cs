@@ -1,5 +1,9 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Liaa.Tests.ServiceDefaults;
 
@@ -156,6 +160,33 @@ public sealed class ServiceDefaultsTests
         Assert.Contains($"server_port=\"{first.BaseAddress.Port}\"", firstKestrel, StringComparison.Ordinal);
         Assert.DoesNotContain($"server_port=\"{second.BaseAddress.Port}\"", firstKestrel, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Metrics_KeepAtMostTheSeriesLimitPerInstrument_AndCountTheRestInTheOverflowSeries()
+    {
+        await using var app = await ServiceDefaultsTestApp.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        using var http = new HttpClient { BaseAddress = app.BaseAddress };
+        var counter = app.App.Services.GetRequiredService<IMeterFactory>()
+            .Create("Liaa.Node")
+            .CreateCounter<long>("liaa.test.series", "{item}", "One series per tag value.");
+        var values = LiaaServiceDefaultsExtensions.MetricSeriesLimit + 100;
+        for (var i = 0; i < values; i++)
+        {
+            counter.Add(1, new KeyValuePair<string, object?>("item", i));
+        }
+
+        var series = SeriesOf(await http.GetStringAsync("/metrics", TestContext.Current.CancellationToken), "liaa_test_series_total");
+
+        // Up to the limit's tag sets (OpenTelemetry 1.21 keeps exactly that many here) plus the overflow series;
+        // without the limit, all 300 would be series.
+        var limit = LiaaServiceDefaultsExtensions.MetricSeriesLimit;
+        Assert.InRange(series.Length, limit - 2, limit + 1);
+        var overflow = Assert.Single(series, line => line.Contains("otel_metric_overflow=\"true\"", StringComparison.Ordinal));
+        Assert.Equal(values, series.Sum(ValueOf));
+        Assert.True(ValueOf(overflow) >= values - limit, overflow);
+    }
+
+    private static long ValueOf(string line) => long.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
 
     private static string[] SeriesOf(string text, string family) =>
         [.. text.Split('\n').Where(line => line.StartsWith(family + "{", StringComparison.Ordinal))];
