@@ -20,6 +20,14 @@ if ((${#need_apt[@]})); then
     || echo "test.sh: could not install ${need_apt[*]}; tests that need them will say so" >&2
 fi
 
+# The Kubernetes manifests' schema check (Liaa.Tests/Deploy) runs on Node.js with two npm packages, pinned in
+# deploy/tools/k8s-schema/package-lock.json; without node and npm the test says so and is skipped.
+k8s_schema=deploy/tools/k8s-schema
+if [ ! -d "$k8s_schema/node_modules/kubernetes-models" ] && command -v npm >/dev/null 2>&1; then
+  npm ci --prefix "$k8s_schema" --no-audit --no-fund --loglevel=error >/dev/null 2>&1 \
+    || echo "test.sh: could not install the Kubernetes schema check (npm ci in $k8s_schema); its test will say so" >&2
+fi
+
 results="$PWD/artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"
