@@ -140,7 +140,7 @@ internal sealed partial class ClusterBenchmark
         {
             openDhtAbsent = "skipped (--only liaa)";
         }
-        else if (FindOpenDht() is { } openDht)
+        else if (await FindOpenDhtAsync(cancellationToken).ConfigureAwait(false) is { } openDht)
         {
             try
             {
@@ -390,7 +390,7 @@ internal sealed partial class ClusterBenchmark
     }
 
     /// <summary>Debian's python3 with the opendht module, and the driver script next to this assembly; null when either is missing.</summary>
-    internal static (string Python, string Script)? FindOpenDht()
+    internal static async Task<(string Python, string Script)?> FindOpenDhtAsync(CancellationToken cancellationToken)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "Bench", "opendht_bench.py");
         if (!File.Exists(script))
@@ -408,21 +408,15 @@ internal sealed partial class ClusterBenchmark
 
             try
             {
-                using var probe = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(python, ["-c", "import opendht"])
-                {
-                    RedirectStandardError = true,
-                    RedirectStandardOutput = true,
-                    UseShellExecute = false,
-                });
-                if (probe is not null && probe.WaitForExit(TimeSpan.FromSeconds(20)) && probe.ExitCode == 0)
+                var (exitCode, _, _) = await ChildProcess.RunAsync(python, ["-c", "import opendht"], string.Empty, TimeSpan.FromSeconds(20), cancellationToken).ConfigureAwait(false);
+                if (exitCode == 0)
                 {
                     return (python, script);
                 }
-
-                if (probe is { HasExited: false })
-                {
-                    probe.Kill();
-                }
+            }
+            catch (TimeoutException)
+            {
+                // An interpreter that cannot even import within the bound is no peer to measure.
             }
             catch (System.ComponentModel.Win32Exception)
             {

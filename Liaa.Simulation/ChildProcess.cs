@@ -7,9 +7,10 @@ namespace Liaa.Node.Simulation;
 
 /// <summary>
 /// A process started by the bench or a test (a node of a cluster, a <c>serve</c> or a one-shot <c>put</c>, the
-/// OpenDHT workload): its output read line by line, each line stamped with the time it arrived, and a kill by PID
-/// that is bounded in time. The one copy of this plumbing: <c>Liaa.Bench</c>'s cluster and the tests'
-/// <c>NodeProcess</c> both start their processes here. Standard input is a pipe nobody writes to: Liaa's
+/// OpenDHT workload, the AppHost, a tool such as <c>promtool</c> or <c>ip</c>): its output read line by line, each
+/// line stamped with the time it arrived, and a kill by PID that is bounded in time. The one copy of this
+/// plumbing: <c>Liaa.Bench</c>'s cluster and every process the tests start go through here (<see cref="Start"/>
+/// for a process that runs beside the caller, <see cref="RunAsync"/> for a command run to its end). Standard input is a pipe nobody writes to: Liaa's
 /// <c>serve</c> (with <c>LIAA_PARENT_PID</c>) and the OpenDHT script both exit when it closes, so nothing
 /// outlives a crashed bench or test run.
 /// </summary>
@@ -44,33 +45,22 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    public static ChildProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, Action<string, long>? onLine = null)
+    /// <summary>
+    /// Starts <paramref name="fileName"/>. Its environment is this process's without any <c>OTEL_</c> variable (no
+    /// telemetry export unless <paramref name="environment"/> asks for it), with <c>LIAA_PARENT_PID</c> set to this
+    /// process (a Liaa node exits when its caller does), then <paramref name="environment"/> on top: a null value
+    /// removes the variable. <paramref name="onLine"/> sees every line of standard output and error as it arrives.
+    /// </summary>
+    public static ChildProcess Start(
+        string fileName,
+        IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string?>? environment = null,
+        Action<string, long>? onLine = null,
+        string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        // Only loopback, and no telemetry export from the nodes under test.
-        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).ToArray())
-        {
-            info.Environment.Remove(name);
-        }
-
-        info.Environment["DOTNET_NOLOGO"] = "1";
+        var info = StartInfo(fileName, arguments, workingDirectory);
         info.Environment[ParentWatcher.ParentPidVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
-        {
-            info.Environment[name] = value;
-        }
-
+        Apply(environment, info);
         var process = Process.Start(info) ?? throw new InvalidOperationException($"{fileName} did not start");
         var child = new ChildProcess(process, onLine);
         process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
@@ -78,6 +68,49 @@ internal sealed class ChildProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
+    }
+
+    /// <summary>
+    /// Runs a command to its end with <paramref name="standardInput"/> as its input and returns its exit code and what it
+    /// wrote to standard output and error. Past <paramref name="timeout"/> it is killed (with anything it started) and
+    /// a <see cref="TimeoutException"/> says what it had written.
+    /// </summary>
+    public static async Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(
+        string fileName,
+        IEnumerable<string> arguments,
+        string standardInput,
+        TimeSpan timeout,
+        CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var info = StartInfo(fileName, arguments, workingDirectory: null);
+        info.Environment.Remove(ParentWatcher.ParentPidVariable);
+        Apply(environment, info);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{fileName} did not start");
+        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await process.StandardInput.WriteAsync(standardInput.AsMemory(), deadline.Token).ConfigureAwait(false);
+            process.StandardInput.Close();
+            await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex)
+        {
+            process.Kill(entireProcessTree: true);
+            using var killed = new CancellationTokenSource(KillTimeout);
+            await process.WaitForExitAsync(killed.Token).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw new TimeoutException($"{fileName} {string.Join(' ', info.ArgumentList)} did not end within {timeout.TotalSeconds:F0} s; it wrote:\n{await output.ConfigureAwait(false)}{await errors.ConfigureAwait(false)}", ex);
+        }
+
+        return (process.ExitCode, await output.ConfigureAwait(false), await errors.ConfigureAwait(false));
     }
 
     /// <summary>Waits (bounded) for a line matching <paramref name="pattern"/>: the match and when the line arrived.</summary>
@@ -143,6 +176,50 @@ internal sealed class ChildProcess : IAsyncDisposable
         catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
         {
             return null;
+        }
+    }
+
+    private static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, string? workingDirectory)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (workingDirectory is not null)
+        {
+            info.WorkingDirectory = workingDirectory;
+        }
+
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        // Only loopback, and no telemetry export from the nodes under test unless asked for.
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).ToArray())
+        {
+            info.Environment.Remove(name);
+        }
+
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        return info;
+    }
+
+    private static void Apply(IReadOnlyDictionary<string, string?>? environment, ProcessStartInfo info)
+    {
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
         }
     }
 

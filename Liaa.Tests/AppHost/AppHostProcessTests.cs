@@ -1,5 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
+using System.Text.RegularExpressions;
+using Liaa.Node.Hosting;
+using Liaa.Node.Simulation;
 using Liaa.Tests.TestSupport;
 
 namespace Liaa.Tests.AppHost;
@@ -12,7 +14,7 @@ namespace Liaa.Tests.AppHost;
 /// </summary>
 [Trait("Category", "Cluster")]
 [Collection(LiveClusterCollection.Name)]
-public sealed class AppHostProcessTests
+public sealed partial class AppHostProcessTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
 
@@ -29,27 +31,24 @@ public sealed class AppHostProcessTests
         // and so does the AppHost started from it: Ctrl+C cannot be tried from such a process tree.
         Assert.SkipWhen(signal == "INT" && IsSigIntIgnored(), "SIGINT is ignored in this process tree (started as a background job); Ctrl+C cannot be tried here");
         var udpBase = FreePorts.UdpRun(2);
-        using var appHost = Start(udpBase);
+        await using var appHost = Start(udpBase, lines: null);
         try
         {
             var started = await WaitForStartAsync(appHost, udpBase);
-            var family = Family(appHost.Id);
+            var family = Family(appHost.Pid);
             Assert.Contains(family, pid => ProcessTable.CommandLine(pid).Contains("Aspire.Dashboard", StringComparison.Ordinal));
             Assert.Contains(family, pid => ProcessTable.CommandLine(pid).Contains("/dcp ", StringComparison.Ordinal));
             Assert.Equal(2, family.Count(pid => ProcessTable.CommandLine(pid).Contains("Liaa.Node serve", StringComparison.Ordinal)));
             Assert.True(started, "the AppHost did not report its start");
 
-            using (var kill = Process.Start("kill", ["-" + signal, appHost.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync(Cancellation);
-            }
+            await ChildProcess.RunAsync("kill", ["-" + signal, appHost.Pid.ToString(CultureInfo.InvariantCulture)], string.Empty, Bound, Cancellation);
 
-            var left = await ProcessTable.WaitUntilGoneAsync(family.Append(appHost.Id), GoneWithin, Cancellation);
+            var left = await ProcessTable.WaitUntilGoneAsync(family.Append(appHost.Pid), GoneWithin, Cancellation);
             Assert.True(left.Count == 0, $"still running {GoneWithin.TotalSeconds} s after kill -{signal}: {string.Join("; ", left.Select(p => $"{p} {ProcessTable.CommandLine(p)}"))}");
         }
         finally
         {
-            ProcessTable.KillAll([.. Family(appHost.Id), appHost.Id]);
+            ProcessTable.KillAll([.. Family(appHost.Pid), appHost.Pid]);
         }
     }
 
@@ -58,62 +57,64 @@ public sealed class AppHostProcessTests
     {
         var udpBase = FreePorts.UdpRun(2);
         using var holder = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, udpBase + 1));
-        using var second = Start(udpBase);
+        var lines = new List<string>();
+        await using var second = Start(udpBase, lines);
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
         bound.CancelAfter(Bound);
-        var errors = second.StandardError.ReadToEndAsync(bound.Token);
-        await second.WaitForExitAsync(bound.Token);
+        var exitCode = await second.WaitForExitAsync(bound.Token);
+        string output;
+        lock (lines)
+        {
+            output = string.Join('\n', lines);
+        }
 
-        Assert.Equal(1, second.ExitCode);
-        Assert.Contains($"UDP {udpBase + 1} (node-1) is taken by pid {Environment.ProcessId}", await errors, StringComparison.Ordinal);
-        Assert.DoesNotContain($"UDP {udpBase} ", await errors, StringComparison.Ordinal);
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"UDP {udpBase + 1} (node-1) is taken by pid {Environment.ProcessId}", output, StringComparison.Ordinal);
+        Assert.DoesNotContain($"UDP {udpBase} ", output, StringComparison.Ordinal);
     }
 
-    /// <summary>The built AppHost with two nodes on <paramref name="udpBase"/>, the dashboard on free loopback ports, no Prometheus.</summary>
-    private static Process Start(int udpBase)
+    /// <summary>
+    /// The built AppHost with two nodes on <paramref name="udpBase"/>, the dashboard on free loopback ports, no Prometheus;
+    /// every line it writes goes to <paramref name="lines"/> when given.
+    /// </summary>
+    private static ChildProcess Start(int udpBase, List<string>? lines)
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         var executable = Path.Combine(Chromium.RepositoryRoot(), "Liaa.AppHost", "bin", configuration, "net10.0", "Liaa.AppHost");
-        var info = new ProcessStartInfo(executable)
+        var environment = new Dictionary<string, string?>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(executable)!,
-        };
-        foreach (var argument in new[] { "--nodes", "2", "--port", udpBase.ToString(CultureInfo.InvariantCulture), "--prometheus", "false" })
-        {
-            info.ArgumentList.Add(argument);
-        }
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Tcp()}",
+            ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePorts.Tcp()}",
+            ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePorts.Tcp()}",
+            ["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true",
+            ["DOTNET_ENVIRONMENT"] = "Development",
 
-        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Tcp()}";
-        info.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePorts.Tcp()}";
-        info.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePorts.Tcp()}";
-        info.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
-        info.Environment["DOTNET_ENVIRONMENT"] = "Development";
-        return Process.Start(info) ?? throw new InvalidOperationException("the AppHost did not start");
+            // Not for the AppHost: DCP would hand it on to the nodes, whose standard input is not this test's pipe.
+            [ParentWatcher.ParentPidVariable] = null,
+        };
+        return ChildProcess.Start(
+            executable,
+            ["--nodes", "2", "--port", udpBase.ToString(CultureInfo.InvariantCulture), "--prometheus", "false"],
+            environment,
+            onLine: lines is null ? null : (line, _) =>
+            {
+                lock (lines)
+                {
+                    lines.Add(line);
+                }
+            },
+            workingDirectory: Path.GetDirectoryName(executable)!);
     }
 
     /// <summary>Waits until the AppHost says it started and both nodes run; false when the bound passed first.</summary>
-    private static async Task<bool> WaitForStartAsync(Process appHost, int udpBase)
+    private static async Task<bool> WaitForStartAsync(ChildProcess appHost, int udpBase)
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        appHost.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("Distributed application started", StringComparison.Ordinal) == true)
-            {
-                started.TrySetResult();
-            }
-        };
-        appHost.ErrorDataReceived += (_, _) => { };
-        appHost.BeginOutputReadLine();
-        appHost.BeginErrorReadLine();
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
         bound.CancelAfter(Bound);
         try
         {
-            await started.Task.WaitAsync(bound.Token);
-            while (Family(appHost.Id).Count(pid => ProcessTable.CommandLine(pid).Contains($"--port {udpBase}", StringComparison.Ordinal)
+            await appHost.WaitForLineAsync(StartedLine(), Bound, Cancellation);
+            while (Family(appHost.Pid).Count(pid => ProcessTable.CommandLine(pid).Contains($"--port {udpBase}", StringComparison.Ordinal)
                 || ProcessTable.CommandLine(pid).Contains($"--port {udpBase + 1}", StringComparison.Ordinal)) < 2)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, bound.Token);
@@ -121,7 +122,7 @@ public sealed class AppHostProcessTests
 
             return true;
         }
-        catch (OperationCanceledException) when (!Cancellation.IsCancellationRequested)
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException && !Cancellation.IsCancellationRequested)
         {
             return false;
         }
@@ -167,4 +168,7 @@ public sealed class AppHostProcessTests
         var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
         return line is not null && (ulong.Parse(line["SigIgn:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture) & 0x2) != 0;
     }
+
+    [GeneratedRegex("Distributed application started")]
+    private static partial Regex StartedLine();
 }

@@ -65,6 +65,37 @@ public sealed class DashboardLiveTests(AspireCluster cluster)
         Assert.True(traffic.Rounds > 0, "no round of traffic got through");
     }
 
+    /// <summary>
+    /// What a user's own Prometheus sees of a node: each node's <c>/metrics</c> scraped as its resource (<c>up</c> 1, its
+    /// <c>target_info</c> naming the service after the resource), Liaa's own instruments under their meter's scope, and
+    /// ASP.NET Core's request histogram by route. The AppHost's Prometheus is the only Prometheus the suite starts.
+    /// </summary>
+    [Fact]
+    public async Task Prometheus_ScrapesEveryNodeAsItsResource_WithLiaaAndHttpServerMetrics()
+    {
+        Assert.SkipUnless(AspireCluster.HasPrometheus, "prometheus is not installed (apt-get install prometheus; ./test.sh installs it)");
+        using var prometheus = new PrometheusApi(cluster.Http("prometheus"));
+        using (await Http.GetAsync(new Uri(cluster.Http("node-1"), "/v1/values/scraped-by-prometheus"), Cancellation))
+        {
+            // Not found is an answer too: the request is what the histogram counts.
+        }
+
+        var deadline = TimeProvider.System.GetUtcNow() + SeriesDeadline;
+        foreach (var node in cluster.NodeNames)
+        {
+            var up = await prometheus.WaitForValueAsync($"up{{job=\"liaa\",node=\"{node}\"}} == 1", instant: true, deadline, Cancellation);
+            Assert.True(up.Count == 1, $"{node}: up is not 1 ({up.Count} series)");
+            var info = await prometheus.WaitForValueAsync($"target_info{{job=\"liaa\",node=\"{node}\"}}", instant: true, deadline, Cancellation);
+            Assert.Equal(node, Assert.Single(info).GetProperty("metric").GetProperty("service_name").GetString());
+        }
+
+        var contacts = await prometheus.WaitForValueAsync("liaa_routing_contacts{job=\"liaa\",node=\"node-1\"}", instant: true, deadline, Cancellation);
+        Assert.Equal("Liaa.Node", Assert.Single(contacts).GetProperty("metric").GetProperty("otel_scope_name").GetString());
+        var requests = await prometheus.WaitForValueAsync(
+            "http_server_request_duration_seconds_count{job=\"liaa\",node=\"node-1\",http_route=\"/v1/values/{key}\"}", instant: true, deadline, Cancellation);
+        Assert.True(requests.Any(PrometheusApi.HasFiniteValue), $"no request histogram for /v1/values/{{key}} on node-1 within {SeriesDeadline.TotalSeconds} s");
+    }
+
     [Fact]
     public async Task Variables_ListEveryNode_AndEveryMetricUsedIsOnTheNodesMetricsEndpoint()
     {

@@ -1,30 +1,25 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text.RegularExpressions;
-using Liaa.Node.Hosting;
-using Liaa.Tests.TestSupport;
+using Liaa.Tests.Integration;
 
 namespace Liaa.Tests.Observability;
 
 /// <summary>
 /// A <c>Liaa.Node serve</c> process started the way a user would by hand, with an OpenTelemetry
-/// environment of the test's choosing (and nothing inherited about OTLP). Disposing kills it by pid,
-/// bounded in time.
+/// environment of the test's choosing (and nothing inherited about OTLP): a <see cref="NodeProcess"/>
+/// that is healthy once started. Disposing kills it by pid, bounded in time.
 /// </summary>
-internal sealed partial class ExportingNode : IAsyncDisposable
+internal sealed class ExportingNode : IAsyncDisposable
 {
-    private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(60);
+    /// <summary>Only catches a node that never turns healthy (a busy machine's start took over 30 s).</summary>
+    private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(120);
 
-    private readonly Process _process;
-    private readonly TaskCompletionSource<Match> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<string> _output = [];
+    private readonly NodeProcess _process;
 
-    private ExportingNode(Process process)
+    private ExportingNode(NodeProcess process)
     {
         _process = process;
     }
 
-    public int ProcessId => _process.Id;
+    public int ProcessId => _process.Pid;
 
     public string Id { get; private set; } = string.Empty;
 
@@ -39,40 +34,13 @@ internal sealed partial class ExportingNode : IAsyncDisposable
         int? seedPort,
         CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo(DotnetHost.Find())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Liaa.Node.dll"));
         string[] arguments = ["serve", "--address", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0", "--name", name];
-        foreach (var argument in seedPort is { } port ? [.. arguments, "--seed", $"127.0.0.1:{port}"] : arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).ToList())
-        {
-            info.Environment.Remove(key);
-        }
-
-        info.Environment.Remove(ParentWatcher.ParentPidVariable);
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        var node = new ExportingNode(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start"));
-        node._process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
-        node._process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
-        node._process.BeginOutputReadLine();
-        node._process.BeginErrorReadLine();
+        var node = new ExportingNode(NodeProcess.Start(environment, seedPort is { } port ? [.. arguments, "--seed", $"127.0.0.1:{port}"] : arguments));
         try
         {
-            await node.WaitStartedAsync(cancellationToken);
+            (node.Id, node.UdpPort, var http) = await node._process.WaitForServeAsync();
+            node.HttpEndpoint = new Uri(http);
+            await node.WaitHealthyAsync(cancellationToken);
             return node;
         }
         catch
@@ -82,41 +50,15 @@ internal sealed partial class ExportingNode : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
-            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _process.WaitForExitAsync(bound.Token);
-        }
-        catch (InvalidOperationException)
-        {
-            // Exited between the check and the kill.
-        }
-        finally
-        {
-            ProcessTable.KillAll([_process.Id]);
-            _process.Dispose();
-        }
-    }
-
-    private async Task WaitStartedAsync(CancellationToken cancellationToken)
+    private async Task WaitHealthyAsync(CancellationToken cancellationToken)
     {
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bound.CancelAfter(StartBound);
-        Match started;
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
         try
         {
-            started = await _started.Task.WaitAsync(bound.Token);
-            Id = started.Groups["id"].Value;
-            UdpPort = int.Parse(started.Groups["port"].Value, CultureInfo.InvariantCulture);
-            HttpEndpoint = new Uri(started.Groups["http"].Value);
-            using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
             while (true)
             {
                 using var response = await http.GetAsync(new Uri(HttpEndpoint, "/health"), bound.Token);
@@ -130,31 +72,7 @@ internal sealed partial class ExportingNode : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            lock (_output)
-            {
-                throw new TimeoutException($"The node was not healthy within {StartBound.TotalSeconds} s:\n{string.Join('\n', _output)}");
-            }
+            throw new TimeoutException($"The node was not healthy within {StartBound.TotalSeconds} s:\n{string.Join('\n', _process.Output)}");
         }
     }
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.Add(line);
-        }
-
-        if (StartLine().Match(line) is { Success: true } match)
-        {
-            _started.TrySetResult(match);
-        }
-    }
-
-    [GeneratedRegex(@"^Liaa node (?<id>[0-9a-f]{40}) listening on udp \S+:(?<port>\d+) http (?<http>\S+)")]
-    private static partial Regex StartLine();
 }

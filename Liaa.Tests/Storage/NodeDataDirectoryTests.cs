@@ -1,6 +1,7 @@
 using System.Net;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Storage;
+using Liaa.Tests.ServiceDefaults;
 using Liaa.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -65,11 +66,11 @@ public sealed class NodeDataDirectoryTests : IDisposable
     }
 
     [Fact]
-    public void Open_SaysTheDirectoryIsReadOnly_NotThatAnotherNodeHoldsIt()
+    public async Task Open_SaysTheDirectoryIsReadOnly_NotThatAnotherNodeHoldsIt()
     {
         // A read-only file system is what stops root too (permissions do not): a tmpfs, filled, then remounted read-only.
         var mountPoint = Directory.CreateDirectory(_directory.File("mounted")).FullName;
-        if (Mount("-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint) != 0)
+        if (await MountAsync("-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint) != 0)
         {
             Assert.Skip("Mounting a file system needs root (CAP_SYS_ADMIN).");
         }
@@ -80,7 +81,7 @@ public sealed class NodeDataDirectoryTests : IDisposable
             {
             }
 
-            Assert.Equal(0, Mount("-o", "remount,ro", mountPoint));
+            Assert.Equal(0, await MountAsync("-o", "remount,ro", mountPoint));
             var error = Assert.Throws<IOException>(() => NodeDataDirectory.Open(mountPoint, null, NullLogger.Instance));
 
             Assert.DoesNotContain("in use", error.Message, StringComparison.Ordinal);
@@ -88,30 +89,18 @@ public sealed class NodeDataDirectoryTests : IDisposable
         }
         finally
         {
-            _ = Run("umount", mountPoint);
+            _ = await RunAsync("umount", mountPoint);
         }
     }
 
-    private static int Mount(params string[] arguments) => Run("mount", arguments);
+    private static Task<int> MountAsync(params string[] arguments) => RunAsync("mount", arguments);
 
-    private static int Run(string command, params string[] arguments)
+    /// <summary>The command's exit code; -1 when it is not installed.</summary>
+    private static async Task<int> RunAsync(string command, params string[] arguments)
     {
-        var info = new System.Diagnostics.ProcessStartInfo(command) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
         try
         {
-            using var process = System.Diagnostics.Process.Start(info)!;
-            if (!process.WaitForExit(TimeSpan.FromSeconds(20)))
-            {
-                process.Kill();
-                return -1;
-            }
-
-            return process.ExitCode;
+            return (await ToolProcess.RunAsync(command, arguments, string.Empty, TimeSpan.FromSeconds(20))).ExitCode;
         }
         catch (System.ComponentModel.Win32Exception)
         {
