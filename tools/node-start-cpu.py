@@ -1,24 +1,29 @@
 #!/usr/bin/env python3
-"""CPU time of one node start: exec of `Liaa.Node serve` (a new network, no seed) until /health answers 200.
+r"""CPU time of one node start: exec of `Liaa.Node serve` (a new network, no seed) until /health answers 200.
 
-Usage: tools/node-start-cpu.py [--runs N] [--env NAME=VALUE ...] [--variant "NAME=VALUE ..." ...]
+Usage: tools/node-start-cpu.py [--runs N] [--after S] [--env NAME=VALUE ...] [--variant "NAME=VALUE ..." ...]
                                [--aspire-otlp URL [--otlp-api-key KEY]] [BINARY ...]
   BINARY defaults to Liaa.Node/bin/Release/net10.0/Liaa.Node (build first: dotnet build Liaa.Node -c Release).
   With several binaries the runs alternate between them (A B A B ...), so both see the same load, e.g.
     dotnet build Liaa.Node -c Release -p:LiaaReadyToRun=false -o /tmp/liaa-il
     tools/node-start-cpu.py --runs 5 /tmp/liaa-il/Liaa.Node Liaa.Node/bin/Release/net10.0/Liaa.Node
 
---variant adds a set of environment variables to compare (repeatable; "" is the plain node); the runs
-alternate over every binary x variant. --aspire-otlp URL adds the variant a node gets from the Aspire AppHost
-(WithOtlpExporter: OTEL_EXPORTER_OTLP_ENDPOINT=URL over grpc, the API key header, 1 s export intervals,
-always_on sampling, ...), e.g. against a standalone Aspire dashboard:
-    ASPNETCORE_URLS=http://127.0.0.1:PORT1 ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:PORT2 \
-    ASPIRE_ALLOW_UNSECURED_TRANSPORT=true Dashboard__Frontend__AuthMode=Unsecured Dashboard__Otlp__AuthMode=ApiKey \
+--variant adds a set of environment variables to compare (repeatable; "" is the plain node; "LABEL: A=1 B=2"
+names it); the runs alternate over every binary x variant. --aspire-otlp URL adds the variables a node gets
+from the Aspire AppHost (WithOtlpExporter: OTEL_EXPORTER_OTLP_ENDPOINT=URL over grpc, the API key header, 1 s
+export intervals, always_on sampling, ...) as a variant of its own, or wherever a --variant says $ASPIRE.
+Nodes log at Warning unless --env Logging__LogLevel__Default=Information (as under the AppHost). An OTLP
+endpoint to export to: a standalone Aspire dashboard, e.g. (free ports P1 and P2, any KEY)
+    ASPNETCORE_URLS=http://127.0.0.1:P1 ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:P2
+    ASPIRE_ALLOW_UNSECURED_TRANSPORT=true Dashboard__Frontend__AuthMode=Unsecured Dashboard__Otlp__AuthMode=ApiKey
     Dashboard__Otlp__PrimaryApiKey=KEY ~/.nuget/packages/aspire.dashboard.sdk.linux-x64/13.6.5/tools/Aspire.Dashboard
-    tools/node-start-cpu.py --variant "" --aspire-otlp http://127.0.0.1:PORT2 --otlp-api-key KEY
+(those variables in its environment), then
+    tools/node-start-cpu.py --after 6 --env Logging__LogLevel__Default=Information \
+        --aspire-otlp http://127.0.0.1:P2 --otlp-api-key KEY --variant "" --variant 'aspire: $ASPIRE'
 
 Prints, per run, the wall time to the first 200 from /health, the CPU time (user+sys, from /proc/PID/stat)
-the process had used by then and 2 s later (--after), and its RSS and PSS (from /proc/PID/smaps_rollup) then; then min / median / max of the CPU per binary.
+the process had used by then and 2 s later (--after), and its RSS and PSS (from /proc/PID/smaps_rollup)
+then; then per binary and variant the min / median / max of the CPU to healthy, the median CPU in the seconds after, and the median RSS.
 CPU time is the figure to compare on a loaded machine: wall time mostly measures the wait for a core.
 Every node listens on 127.0.0.1 on free ports and is stopped (SIGTERM, then SIGKILL) by its PID.
 """
