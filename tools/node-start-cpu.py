@@ -24,10 +24,12 @@ endpoint to export to: a standalone Aspire dashboard, e.g. (free ports P1 and P2
 Prints, per run, the wall time to the first 200 from /health, the CPU time (user+sys, from /proc/PID/stat)
 the process had used by then and 2 s later (--after), and its RSS and PSS (from /proc/PID/smaps_rollup)
 then; then per binary and variant the min / median / max of the CPU to healthy, the median CPU in the seconds after, and the median RSS.
+With --parallel N each run starts N nodes at once and reports the slowest wall time and the mean CPU and memory.
 CPU time is the figure to compare on a loaded machine: wall time mostly measures the wait for a core.
 Every node listens on 127.0.0.1 on free ports and is stopped (SIGTERM, then SIGKILL) by its PID.
 """
 import argparse
+import concurrent.futures
 import os
 import socket
 import subprocess
@@ -132,6 +134,16 @@ def one_start(binary, extra_env, after):
             process.wait(10)
 
 
+def parallel_start(binary, extra_env, after, count):
+    """COUNT nodes started at once, as a cluster starts them: the slowest wall time, the mean of the rest."""
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        results = list(pool.map(lambda _: one_start(binary, extra_env, after), range(count)))
+    if any(r is None for r in results):
+        return None
+    mean = lambda i: sum(r[i] for r in results) / count
+    return max(r[0] for r in results), mean(1), mean(2), round(mean(3)), round(mean(4))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -141,6 +153,8 @@ def main():
     parser.add_argument("--aspire-otlp", help="add the variant a node gets under the AppHost, exporting OTLP to this URL")
     parser.add_argument("--otlp-api-key", help="the OTLP API key of that endpoint (x-otlp-api-key)")
     parser.add_argument("--after", type=float, default=2.0, help="seconds after healthy to read CPU and memory again (default 2)")
+    parser.add_argument("--parallel", type=int, default=1,
+                        help="start this many nodes at once per run and report their mean (CPU contention as in a cluster start)")
     parser.add_argument("binaries", nargs="*")
     args = parser.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -161,7 +175,8 @@ def main():
     print(f"load average at start: {' '.join(open('/proc/loadavg').read().split()[:3])} on {os.cpu_count()} cores")
     for run in range(args.runs):
         for binary, name, env in cases:
-            result = one_start(binary, {**extra_env, **env}, args.after)
+            result = (one_start(binary, {**extra_env, **env}, args.after) if args.parallel == 1
+                      else parallel_start(binary, {**extra_env, **env}, args.after, args.parallel))
             if result is None:
                 print(f"{label[binary, name]}: run {run + 1}: no 200 from /health within 120 s", file=sys.stderr)
                 continue
