@@ -68,25 +68,35 @@ public static class LiaaServiceDefaultsExtensions
     /// Calling it again does nothing.
     /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder => builder.AddServiceDefaults(new ServiceDefaultsOptions());
+
+    /// <summary><see cref="AddServiceDefaults{TBuilder}(TBuilder)"/> with <paramref name="options"/> saying what else to instrument.</summary>
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, ServiceDefaultsOptions options)
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
         if (builder.Services.Any(d => d.ServiceType == typeof(ServiceDefaultsMarker)))
         {
             return builder;
         }
 
         builder.Services.AddSingleton<ServiceDefaultsMarker>();
-        builder.ConfigureOpenTelemetry();
+        builder.ConfigureOpenTelemetry(options);
         builder.AddDefaultHealthChecks();
         return builder;
     }
 
-    /// <summary>The OpenTelemetry part of <see cref="AddServiceDefaults"/>.</summary>
+    /// <summary>The OpenTelemetry part of <see cref="AddServiceDefaults{TBuilder}(TBuilder)"/>.</summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder => builder.ConfigureOpenTelemetry(new ServiceDefaultsOptions());
+
+    /// <summary>The OpenTelemetry part of <see cref="AddServiceDefaults{TBuilder}(TBuilder, ServiceDefaultsOptions)"/>.</summary>
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder, ServiceDefaultsOptions options)
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
@@ -103,16 +113,28 @@ public static class LiaaServiceDefaultsExtensions
                     resource.AddAttributes([new("service.name", DefaultServiceName)]);
                 }
             })
-            .WithTracing(tracing => tracing
-                .AddSource(LiaaSourceName)
-                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = IsTraced)
-                .AddHttpClientInstrumentation())
-            .WithMetrics(metrics => metrics
-                .AddMeter(LiaaSourceName)
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddPrometheusExporter());
+            .WithTracing(tracing =>
+            {
+                tracing
+                    .AddSource(LiaaSourceName)
+                    .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = IsTraced);
+                if (options.InstrumentHttpClient)
+                {
+                    tracing.AddHttpClientInstrumentation();
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics
+                    .AddMeter(LiaaSourceName)
+                    .AddAspNetCoreInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddPrometheusExporter();
+                if (options.InstrumentHttpClient)
+                {
+                    metrics.AddHttpClientInstrumentation();
+                }
+            });
 
         // One view for every instrument (two matching views would make two streams of it): another host's
         // instruments are dropped, the others keep at most MetricSeriesLimit series.

@@ -3,6 +3,7 @@ using System.Globalization;
 using Liaa.Node.Api;
 using Liaa.Node.Storage;
 using Liaa.Node.Telemetry;
+using Liaa.ServiceDefaults;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using OpenTelemetry.Resources;
@@ -111,7 +112,8 @@ internal static class ServeCommand
         }
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(settings.Http, listen => listen.UseProblemDetailsForRejections()));
-        builder.AddServiceDefaults();
+        // A serve process sends no HTTP request of its own: no HttpClient instrumentation (ServiceDefaultsOptions).
+        builder.AddServiceDefaults(new ServiceDefaultsOptions { InstrumentHttpClient = false });
         builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddAttributes(NodeResourceAttributes(settings, builder.Configuration)));
         builder.Services.AddSingleton(settings.Node);
         builder.Services.AddSingleton(new NamedSeeds(settings.SeedNames));

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Numerics;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Liaa.Node.Kademlia;
@@ -73,7 +72,7 @@ public readonly struct NodeId : IEquatable<NodeId>, IComparable<NodeId>
         ArgumentNullException.ThrowIfNull(key);
         Span<byte> digest = stackalloc byte[ByteLength];
         var utf8 = Encoding.UTF8.GetBytes(key);
-        SHA1.HashData(utf8, digest);
+        Sha1.HashData(utf8, digest);
         return FromBytes(digest);
     }
 
@@ -81,7 +80,7 @@ public readonly struct NodeId : IEquatable<NodeId>, IComparable<NodeId>
     public static NodeId FromSha1(ReadOnlySpan<byte> data)
     {
         Span<byte> digest = stackalloc byte[ByteLength];
-        SHA1.HashData(data, digest);
+        Sha1.HashData(data, digest);
         return FromBytes(digest);
     }
 
@@ -98,7 +97,7 @@ public readonly struct NodeId : IEquatable<NodeId>, IComparable<NodeId>
     public static NodeId NewRandom()
     {
         Span<byte> bytes = stackalloc byte[ByteLength];
-        RandomNumberGenerator.Fill(bytes);
+        SecureRandom.Fill(bytes);
         return FromBytes(bytes);
     }
 

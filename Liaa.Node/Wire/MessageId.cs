@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using Liaa.Node.Kademlia;
 
 namespace Liaa.Node.Wire;
 
@@ -74,7 +74,7 @@ public readonly struct MessageId : IEquatable<MessageId>
         if (random is null || offset + RandomBytes > random.Length)
         {
             random = t_random ??= new byte[RandomBytes * IdsPerRefill];
-            RandomNumberGenerator.Fill(random);
+            SecureRandom.Fill(random);
             offset = 0;
         }
 

@@ -43,14 +43,15 @@ internal sealed class ServiceDefaultsTestApp : IAsyncDisposable
     public static async Task<ServiceDefaultsTestApp> StartAsync(
         IReadOnlyDictionary<string, string?>? configuration = null,
         Action<WebApplicationBuilder>? configure = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        Liaa.ServiceDefaults.ServiceDefaultsOptions? options = null)
     {
         var spans = new SpanCollector();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(configuration ?? new Dictionary<string, string?>());
-        builder.AddServiceDefaults();
+        builder.AddServiceDefaults(options ?? new Liaa.ServiceDefaults.ServiceDefaultsOptions());
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddProcessor(spans));
         configure?.Invoke(builder);
 
