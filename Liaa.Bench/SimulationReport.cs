@@ -85,6 +85,11 @@ internal static class SimulationReport
                 $"{level.WallTime.TotalSeconds:F1} s",
                 $"{level.VirtualTime.TotalSeconds:F0} s",
             ]));
+        if (run.Puts is { } puts)
+        {
+            output.Line($"per put: {BenchOutput.Number(puts.DatagramsPerPut, 1)} datagrams, {BenchOutput.Number(puts.FindNodesPerPut, 1)} FIND_NODE and {BenchOutput.Number(puts.StoresPerPut, 1)} STORE requests; true k closest holding the value {BenchOutput.Percent(puts.TrueClosestHolding)}, nodes holding it {BenchOutput.Number(puts.HoldersPerKey, 1)} (mean per key)");
+        }
+
         output.Line($"puts: p50 {BenchOutput.Number(run.PutLatency.Percentile(50))} ms, p90 {BenchOutput.Number(run.PutLatency.Percentile(90))} ms (virtual); gets answered from the origin's own store: {string.Join(", ", run.Levels.Select(l => $"{l.LocalGets}/{l.Gets}"))}; build: {run.Build.Network}, drops overloaded {run.Build.Overloaded}, other {run.Build.OtherDrops}, nodes below k contacts {run.Build.BelowK}; clock steps forced past a busy thread: {run.ForcedSteps}");
 
         var first = run.Levels.FirstOrDefault();

@@ -53,7 +53,8 @@ internal sealed class LookupRunner
         _metrics = metrics;
     }
 
-    public async Task<LookupResult> RunAsync(LookupKind kind, NodeId target, CancellationToken cancellationToken)
+    /// <summary>Runs a lookup of <paramref name="target"/>; with <paramref name="endsAtConvergence"/>, a FIND_NODE ends at convergence (<see cref="Lookup.EndsAtConvergence"/>).</summary>
+    public async Task<LookupResult> RunAsync(LookupKind kind, NodeId target, CancellationToken cancellationToken, bool endsAtConvergence = false)
     {
         var name = kind == LookupKind.FindValue ? "lookup FIND_VALUE" : "lookup FIND_NODE";
         using var activity = LiaaDiagnostics.ActivitySource.StartActivity(name, ActivityKind.Internal);
@@ -61,8 +62,10 @@ internal sealed class LookupRunner
 
         var started = _time.GetTimestamp();
         _routing.MarkLookup(target, _time.GetUtcNow());
-        var initial = _routing.FindClosest(target, _options.K, includeStale: false);
-        var lookup = new Lookup(kind, _self, target, initial, _options);
+        // A lookup ending at convergence hands its nearest candidates on as the nodes to store at and their spares:
+        // it starts from 2k contacts of the table (only the k nearest are asked, as in any lookup).
+        var initial = _routing.FindClosest(target, endsAtConvergence ? 2 * _options.K : _options.K, includeStale: false);
+        var lookup = new Lookup(kind, _self, target, initial, _options) { EndsAtConvergence = endsAtConvergence };
         var record = _history.Begin(_self, kind, target, _time.GetUtcNow(), activity, initial);
         var inFlight = new Dictionary<Task<RpcResult>, Contact>();
 
