@@ -22,7 +22,8 @@ namespace Liaa.Node.Kademlia;
 /// <para>
 /// Termination. FIND_NODE, and FIND_VALUE until a value arrives, end when the k closest candidates that
 /// have not failed have all answered (so nothing closer is left to ask). FIND_VALUE stops sending at the
-/// first value, waits for the requests in flight that are not slow (they may carry more copies) and ends.
+/// first value and ends (<see cref="KademliaOptions.FindValueEndsAtFirstValue"/>), or waits for the requests
+/// in flight that are not slow (they may carry more copies) and then ends.
 /// </para>
 /// <para>
 /// Values. When holders disagree the value returned by most holders wins (as the Python peers decide);
@@ -44,6 +45,7 @@ internal sealed partial class Lookup
     private readonly List<LookupProgress> _progress = [];
     private DateTimeOffset? _startedAt;
     private DateTimeOffset? _finishedAt;
+    private DateTimeOffset? _firstValueAt;
     private int _nodesContacted;
     private int _timeouts;
     private int _ignored;
@@ -120,7 +122,7 @@ internal sealed partial class Lookup
 
         if (HasValue)
         {
-            return active == 0 ? Finish(now) : LookupStep.Wait(wakeAt);
+            return active == 0 || _options.FindValueEndsAtFirstValue ? Finish(now) : LookupStep.Wait(wakeAt);
         }
 
         List<Contact>? send = null;
@@ -269,6 +271,7 @@ internal sealed partial class Lookup
             cacheCandidate, nodesBetween, rounds, _nodesContacted, _timeouts, _ignored, _progress.ToArray(), _startedAt, _finishedAt)
         {
             Candidates = EndsAtConvergence ? AliveCandidates(2 * _options.K) : closest,
+            FirstValueAt = _firstValueAt,
         };
     }
 

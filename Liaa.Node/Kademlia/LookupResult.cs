@@ -57,4 +57,7 @@ public sealed record LookupResult(
     /// (<see cref="Lookup.EndsAtConvergence"/>) up to 2k nearest nodes seen that have not failed, answered or not.
     /// </summary>
     public IReadOnlyList<Contact> Candidates { get; init; } = [];
+
+    /// <summary>FIND_VALUE: when the first value arrived (the lookup then waits only for requests already in flight).</summary>
+    public DateTimeOffset? FirstValueAt { get; init; }
 }

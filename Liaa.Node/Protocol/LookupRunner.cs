@@ -86,7 +86,7 @@ internal sealed class LookupRunner
 
         foreach (var (task, contact) in inFlight)
         {
-            _background.Run(_ => FinishLateAsync(task, contact));
+            _background.Run(_ => FinishLateAsync(task, contact, record));
         }
 
         var outcome = lookup.GetResult() with { DeadlineExceeded = deadlineExceeded };
@@ -221,6 +221,11 @@ internal sealed class LookupRunner
         {
             activity.SetTag("liaa.lookup.found", outcome.Value is not null);
             activity.SetTag("liaa.lookup.values_distinct", outcome.DistinctValues);
+            if (outcome is { FirstValueAt: { } first, FinishedAt: { } finished })
+            {
+                // On the node's clock (a simulation's virtual one): how long the lookup waited after its first value.
+                activity.SetTag("liaa.lookup.after_first_value_ms", (finished - first).TotalMilliseconds);
+            }
         }
 
         foreach (var progress in outcome.Progress)
@@ -233,9 +238,10 @@ internal sealed class LookupRunner
         }
     }
 
-    private async Task FinishLateAsync(Task<RpcResult> pending, Contact contact)
+    private async Task FinishLateAsync(Task<RpcResult> pending, Contact contact, LookupRecording? record)
     {
         var result = await pending.ConfigureAwait(false);
+        record?.CompletedLate(contact, result, _time.GetUtcNow());
         if (result.Status == RpcStatus.Ok)
         {
             _contacts.Observe(contact);

@@ -266,7 +266,9 @@ public sealed class LookupTests
     {
         var a = TestValues.Bytes(0xA);
         var b = TestValues.Bytes(0xB);
-        var lookup = NewLookup(LookupKind.FindValue, Options(k: 5, alpha: 3), 1, 2, 3, 4, 5);
+        var options = Options(k: 5, alpha: 3);
+        options.FindValueEndsAtFirstValue = false;
+        var lookup = NewLookup(LookupKind.FindValue, options, 1, 2, 3, 4, 5);
         lookup.Next(Start);
 
         lookup.OnValue(C(2), b, Start.AddHours(1), Start);
@@ -284,6 +286,28 @@ public sealed class LookupTests
         Assert.Equal(2, result.DistinctValues);
         Assert.Equal(3, result.NodesContacted);
         Assert.Null(result.CacheCandidate);
+    }
+
+    [Fact]
+    public void FindValue_EndsAtFirstValue_WithoutWaitingForInFlight_NamingWhereToCache()
+    {
+        var a = TestValues.Bytes(0xA);
+        var lookup = NewLookup(LookupKind.FindValue, Options(k: 5, alpha: 3), 1, 2, 3, 4, 5);
+        AssertSend(lookup.Next(Start), C(1), C(2), C(3));
+
+        lookup.OnResponse(C(1).Id, [], Start.AddMilliseconds(1));
+        AssertSend(lookup.Next(Start.AddMilliseconds(1)), C(4));
+        lookup.OnValue(C(2), a, Start, Start.AddMilliseconds(2));
+
+        // C(3) and C(4) are still out: the lookup ends anyway, its first value the result.
+        Assert.Equal(2, lookup.InFlightCount);
+        Assert.Equal(LookupStep.Finished, lookup.Next(Start.AddMilliseconds(2)));
+        var result = lookup.GetResult();
+        Assert.Equal(a, result.Value);
+        Assert.Equal([C(2)], result.ValueHolders);
+        Assert.Equal(C(1), result.CacheCandidate);
+        Assert.Equal(Start.AddMilliseconds(2), result.FirstValueAt);
+        Assert.Equal(Start.AddMilliseconds(2), result.FinishedAt);
     }
 
     [Fact]
