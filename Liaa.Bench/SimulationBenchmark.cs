@@ -224,6 +224,7 @@ internal sealed class SimulationBenchmark
             var putLatency = new LatencySample();
             var putRequests = new PutRequestCounter();
             var sentBeforePuts = sim.Network.Counters.Sent;
+            var cpuBeforePuts = Process.GetCurrentProcess().TotalProcessorTime;
             sim.Network.Tap = putRequests.Count;
             await _output.StepAsync($"putting {keys.Length} values", async progress =>
             {
@@ -243,8 +244,9 @@ internal sealed class SimulationBenchmark
 
             // The STOREs a put returned before (a quorum) end within an RPC timeout: let them, then count where each value is.
             await sim.AdvanceAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+            var putCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBeforePuts;
             sim.Network.Tap = null;
-            var puts = PutCounts.Of(sim, keys, sim.Network.Counters.Sent - sentBeforePuts, putRequests);
+            var puts = PutCounts.Of(sim, keys, sim.Network.Counters.Sent - sentBeforePuts, putRequests) with { CpuPerPut = putCpu / Math.Max(1, keys.Length) };
 
             var levels = new List<ChurnLevel>();
             var gone = 0;
@@ -487,6 +489,9 @@ internal sealed class PutRequestCounter
 /// </summary>
 internal sealed record PutCounts(double DatagramsPerPut, double FindNodesPerPut, double StoresPerPut, double TrueClosestHolding, double HoldersPerKey)
 {
+    /// <summary>CPU time of the whole process (every simulated node, both sides of each RPC, and the simulator) per put.</summary>
+    public TimeSpan CpuPerPut { get; init; }
+
     public static PutCounts Of(SimulatedNetwork sim, string[] keys, long datagrams, PutRequestCounter requests)
     {
         var k = sim.Nodes[0].Options.Kademlia.K;

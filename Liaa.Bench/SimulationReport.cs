@@ -89,7 +89,7 @@ internal static class SimulationReport
             ]));
         if (run.Puts is { } puts)
         {
-            output.Line($"per put: {BenchOutput.Number(puts.DatagramsPerPut, 1)} datagrams, {BenchOutput.Number(puts.FindNodesPerPut, 1)} FIND_NODE and {BenchOutput.Number(puts.StoresPerPut, 1)} STORE requests; true k closest holding the value {BenchOutput.Percent(puts.TrueClosestHolding)}, nodes holding it {BenchOutput.Number(puts.HoldersPerKey, 1)} (mean per key)");
+            output.Line($"per put: {BenchOutput.Number(puts.DatagramsPerPut, 1)} datagrams, {BenchOutput.Number(puts.FindNodesPerPut, 1)} FIND_NODE and {BenchOutput.Number(puts.StoresPerPut, 1)} STORE requests; true k closest holding the value {BenchOutput.Percent(puts.TrueClosestHolding)}, nodes holding it {BenchOutput.Number(puts.HoldersPerKey, 1)} (mean per key); process CPU per put {puts.CpuPerPut.TotalMilliseconds:F2} ms (every node and the simulator)");
         }
 
         output.Line("gets, virtual ms the FIND_VALUE went on after its first value (waiting for requests in flight), p50 / p90: " + string.Join(", ", run.Levels.Select(l =>
