@@ -66,6 +66,7 @@ internal static class BenchCommand
         var k = new Option<int?>("--k") { Description = "Bucket size and replication factor of Liaa's nodes and clients (default 20; OpenDHT stores at 8)." };
         var runs = new Option<int>("--runs") { Description = "Measured runs per system (on one cluster each); every figure is the median run with the min–max spread.", DefaultValueFactory = _ => 3 };
         var putAcks = new Option<int?>("--put-acks") { Description = "Liaa's bench putter returns once this many holders stored the value (Liaa:Storage:PutAcknowledgements; default: all k)." };
+        var putLookup = PutLookupOption();
         var profile = new Option<bool>("--profile") { Description = "Trace Liaa's puts measured one at a time and print where their time went (lookup, STOREs); tracing slows them." };
         var nodeExecutable = new Option<string?>("--node-exe")
         {
@@ -73,7 +74,7 @@ internal static class BenchCommand
         };
         var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
         {
-            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, putAcks, profile, nodeExecutable,
+            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, putAcks, putLookup, profile, nodeExecutable,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -90,7 +91,8 @@ internal static class BenchCommand
                 K = parse.GetValue(k) is { } size ? Positive(size, "--k") : null,
                 Profile = parse.GetValue(profile),
                 Runs = Positive(parse.GetValue(runs), "--runs"),
-                PutAcknowledgements = parse.GetValue(putAcks) is { } acks ? Positive(acks, "--put-acks") : null,
+                PutAcknowledgements = parse.GetValue(putAcks) is { } acks ? Math.Max(0, acks) : null,
+                PutStoresAtConvergence = PutLookup(parse.GetValue(putLookup)),
                 NodeExecutable = parse.GetValue(nodeExecutable) is { } exe ? ExistingFile(exe, "--node-exe") : null,
             };
             await new ClusterBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
@@ -109,10 +111,12 @@ internal static class BenchCommand
         var rtt = new Option<double>("--rtt-median") { Description = "Median round-trip time in ms of the log-normal latency per pair of nodes (0: no delay).", DefaultValueFactory = _ => 80 };
         var sigma = new Option<double>("--rtt-sigma") { Description = "Sigma of ln(RTT) of the latency model.", DefaultValueFactory = _ => 0.6 };
         var joinInterval = new Option<double>("--join-interval") { Description = "Virtual ms between two batches of 32 joins while the network is built.", DefaultValueFactory = _ => 100 };
+        var simPutAcks = new Option<int?>("--put-acks") { Description = "A put returns once this many holders stored the value (Liaa:Storage:PutAcknowledgements; 0: all k; default: the node's)." };
+        var simPutLookup = PutLookupOption();
         var nodeCache = new Option<int>("--node-cache") { Description = "Entries in each simulated node's per-peer and per-call caches (a real node keeps thousands).", DefaultValueFactory = _ => 64 };
         var command = new Command("sim", "Lookup rounds, RPCs, latency, quality and churn resistance on a simulated network of the real node code.")
         {
-            nodes, churn, lookups, keys, seed, runs, rtt, sigma, joinInterval, nodeCache,
+            nodes, churn, lookups, keys, seed, runs, rtt, sigma, joinInterval, nodeCache, simPutAcks, simPutLookup,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -136,6 +140,8 @@ internal static class BenchCommand
                 NodeCache = parse.GetValue(nodeCache) is var cache and >= 0 and <= 100_000
                     ? cache
                     : throw new CommandLineException("--node-cache must be from 0 to 100000"),
+                PutAcknowledgements = parse.GetValue(simPutAcks) is { } acks ? Math.Max(0, acks) : null,
+                PutStoresAtConvergence = PutLookup(parse.GetValue(simPutLookup)),
             };
             await new SimulationBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));
@@ -185,6 +191,24 @@ internal static class BenchCommand
         value > 0 && !double.IsNaN(value) && value < 3600
             ? TimeSpan.FromSeconds(value)
             : throw new CommandLineException($"{name} must be a positive number of seconds");
+
+    /// <summary><c>--put-lookup full|converge</c>: how a put's lookup ends (<c>Liaa:Storage:PutStoresAtConvergence</c>).</summary>
+    private static Option<string?> PutLookupOption()
+    {
+        var option = new Option<string?>("--put-lookup")
+        {
+            Description = "How a put's lookup ends: full (every one of the k closest answers a FIND_NODE, then the STOREs) or converge (the STOREs are the final step; Liaa:Storage:PutStoresAtConvergence). Default: the node's.",
+        };
+        option.AcceptOnlyFromAmong("full", "converge");
+        return option;
+    }
+
+    private static bool? PutLookup(string? value) => value switch
+    {
+        "full" => false,
+        "converge" => true,
+        _ => null,
+    };
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new CommandLineException($"{name} must be positive");

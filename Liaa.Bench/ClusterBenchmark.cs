@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Simulation;
+using Liaa.Node.Storage;
 using Liaa.Node.Wire;
 
 namespace Liaa.Node.Bench;
@@ -57,8 +58,11 @@ internal sealed record ClusterBenchmarkOptions
     /// <summary>Measured runs per system on the same cluster (fresh keys, and for OpenDHT fresh clients, each run); each figure is reported as the median run with the min–max spread. The command's default is 3.</summary>
     public int Runs { get; init; } = 1;
 
-    /// <summary>Liaa's bench putter answers once this many holders stored a value (<c>Liaa:Storage:PutAcknowledgements</c>); null waits for all k.</summary>
+    /// <summary>Liaa's bench putter answers once this many holders stored a value (<c>Liaa:Storage:PutAcknowledgements</c>); 0 waits for all k, null: the node's default.</summary>
     public int? PutAcknowledgements { get; init; }
+
+    /// <summary>Liaa's bench putter's lookups end at convergence (<c>Liaa:Storage:PutStoresAtConvergence</c>); null: the node's default.</summary>
+    public bool? PutStoresAtConvergence { get; init; }
 
     /// <summary>The user asked to run one system only: a missing OpenDHT is then not an error.</summary>
     public bool OpenDhtOptional => !IncludeOpenDht;
@@ -122,7 +126,7 @@ internal sealed partial class ClusterBenchmark
         _output.Line(
             $"measures: put and get latency ({_options.Operations} one at a time) and throughput ({_options.ThroughputOperations} with {_options.InFlight} in flight) through client nodes, "
             + $"{_options.Runs} run(s) per system on one cluster each, median run and min–max; Liaa (k = {_options.K ?? 20} holders, α = 3, "
-            + $"put returns after {(_options.PutAcknowledgements is { } acks ? $"{acks} acknowledgements" : "all k acknowledged")}) against OpenDHT 2.4 "
+            + $"{DescribePut()}) against OpenDHT 2.4 "
             + "(python3-opendht runners, rate limits off, storing at its 8 closest)");
         foreach (var (name, value) in NodeEnvironment())
         {
@@ -176,9 +180,9 @@ internal sealed partial class ClusterBenchmark
             await _output.StepAsync($"Liaa: every node to know {ProcessCluster.PeersWanted} live peers", progress =>
                 cluster.WaitForPeersAsync(_options.PeersTimeout, progress, cancellationToken)).ConfigureAwait(false);
 
-            var putter = await StartClientAsync(cluster.Seed, _options.K, _options.PutAcknowledgements, cancellationToken).ConfigureAwait(false);
+            var putter = await StartClientAsync(cluster.Seed, _options.K, _options.PutAcknowledgements, _options.PutStoresAtConvergence, cancellationToken).ConfigureAwait(false);
             await using var putterScope = putter.ConfigureAwait(false);
-            var getter = await StartClientAsync(cluster.Seed, _options.K, null, cancellationToken).ConfigureAwait(false);
+            var getter = await StartClientAsync(cluster.Seed, _options.K, null, null, cancellationToken).ConfigureAwait(false);
             await using var getterScope = getter.ConfigureAwait(false);
 
             var value = DhtValue.FromBytes(Payload(_options.ValueBytes));
@@ -275,10 +279,29 @@ internal sealed partial class ClusterBenchmark
         return environment;
     }
 
-    private static async Task<LiaaNode> StartClientAsync(IPEndPoint seed, int? k, int? putAcknowledgements, CancellationToken cancellationToken)
+    /// <summary>How the bench putter's puts end, as configured (the node's defaults unless set).</summary>
+    private string DescribePut()
+    {
+        var defaults = new StorageOptions();
+        var acks = _options.PutAcknowledgements is { } set ? (set == 0 ? null : set) : defaults.PutAcknowledgements;
+        var converge = _options.PutStoresAtConvergence ?? defaults.PutStoresAtConvergence;
+        return $"put returns after {(acks is { } n ? $"{n} acknowledgements" : "all k acknowledged")}, "
+            + (converge ? "its lookup ends at convergence and the STOREs are its final step" : "after a full lookup");
+    }
+
+    private static async Task<LiaaNode> StartClientAsync(IPEndPoint seed, int? k, int? putAcknowledgements, bool? putStoresAtConvergence, CancellationToken cancellationToken)
     {
         var options = new LiaaNodeOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), ClientMode = true };
-        options.Storage.PutAcknowledgements = putAcknowledgements;
+        if (putAcknowledgements is { } acks)
+        {
+            options.Storage.PutAcknowledgements = acks == 0 ? null : acks;
+        }
+
+        if (putStoresAtConvergence is { } converge)
+        {
+            options.Storage.PutStoresAtConvergence = converge;
+        }
+
         if (k is { } size)
         {
             options.Kademlia.K = size;

@@ -5,7 +5,14 @@ using Liaa.Node.Telemetry;
 namespace Liaa.Node.Bench;
 
 /// <summary>What one lookup span said when it ended.</summary>
-internal readonly record struct LookupRecord(string Name, string? Target, int Rounds, int Contacted, int Timeouts, bool? Found);
+/// <param name="Name">The span's name (<c>lookup FIND_NODE</c> or <c>lookup FIND_VALUE</c>).</param>
+/// <param name="Target">The id or key looked up.</param>
+/// <param name="Rounds">Hop depth of the deepest answer.</param>
+/// <param name="Contacted">Requests sent.</param>
+/// <param name="Timeouts">Requests that failed.</param>
+/// <param name="Found">FIND_VALUE: whether a value was found.</param>
+/// <param name="AfterFirstValueMs">FIND_VALUE with a value: virtual ms the lookup went on after its first value arrived.</param>
+internal readonly record struct LookupRecord(string Name, string? Target, int Rounds, int Contacted, int Timeouts, bool? Found, double? AfterFirstValueMs = null);
 
 /// <summary>
 /// Reads every lookup's figures (rounds, nodes contacted, timeouts, found) from its span, as any
@@ -64,7 +71,8 @@ internal sealed class LookupRecorder : IDisposable
             activity.GetTagItem("liaa.lookup.rounds") is int rounds ? rounds : 0,
             activity.GetTagItem("liaa.lookup.contacted") is int contacted ? contacted : 0,
             activity.GetTagItem("liaa.lookup.timeouts") is int timeouts ? timeouts : 0,
-            activity.GetTagItem("liaa.lookup.found") as bool?));
+            activity.GetTagItem("liaa.lookup.found") as bool?,
+            activity.GetTagItem("liaa.lookup.after_first_value_ms") as double?));
     }
 
     public void Dispose() => _listener.Dispose();

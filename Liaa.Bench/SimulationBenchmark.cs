@@ -66,9 +66,25 @@ internal sealed record SimulationBenchmarkOptions
     /// <value>Default 1,000 (a real node: 10,000).</value>
     public int TrackedSources { get; init; } = 1_000;
 
-    /// <summary>Applies the cache sizes to a simulated node's options.</summary>
+    /// <summary>A put returns once this many holders stored the value (<c>Liaa:Storage:PutAcknowledgements</c>); null: the node's default.</summary>
+    public int? PutAcknowledgements { get; init; }
+
+    /// <summary>A put's lookup ends at convergence (<c>Liaa:Storage:PutStoresAtConvergence</c>); null: the node's default.</summary>
+    public bool? PutStoresAtConvergence { get; init; }
+
+    /// <summary>Applies the cache sizes and put settings to a simulated node's options.</summary>
     public void ConfigureNode(LiaaNodeOptions node)
     {
+        if (PutAcknowledgements is { } acks)
+        {
+            node.Storage.PutAcknowledgements = acks == 0 ? null : acks;
+        }
+
+        if (PutStoresAtConvergence is { } converge)
+        {
+            node.Storage.PutStoresAtConvergence = converge;
+        }
+
         node.Rpc.KnownLiaaPeersCapacity = NodeCache;
         node.Rpc.AnsweredPeersCapacity = NodeCache;
         node.Rpc.CompletedCallMemory = NodeCache;
@@ -206,6 +222,10 @@ internal sealed class SimulationBenchmark
             var random = new Random(seed + 7);
             var keys = Enumerable.Range(0, _options.Keys).Select(i => $"bench-sim-{i}").ToArray();
             var putLatency = new LatencySample();
+            var putRequests = new PutRequestCounter();
+            var sentBeforePuts = sim.Network.Counters.Sent;
+            var cpuBeforePuts = Process.GetCurrentProcess().TotalProcessorTime;
+            sim.Network.Tap = putRequests.Count;
             await _output.StepAsync($"putting {keys.Length} values", async progress =>
             {
                 var done = 0;
@@ -222,6 +242,12 @@ internal sealed class SimulationBenchmark
                 }
             }).ConfigureAwait(false);
 
+            // The STOREs a put returned before (a quorum) end within an RPC timeout: let them, then count where each value is.
+            await sim.AdvanceAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+            var putCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBeforePuts;
+            sim.Network.Tap = null;
+            var puts = PutCounts.Of(sim, keys, sim.Network.Counters.Sent - sentBeforePuts, putRequests) with { CpuPerPut = putCpu / Math.Max(1, keys.Length) };
+
             var levels = new List<ChurnLevel>();
             var gone = 0;
             foreach (var percent in _options.ChurnPercents)
@@ -235,7 +261,7 @@ internal sealed class SimulationBenchmark
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
             return new SimulationRun(
                 nodeCount, seed, joinTime, wall, cpu, heapAfterJoin - heapBefore, workingSet,
-                contacts.Average(), contacts.Min(), build, putLatency, levels) { ForcedSteps = sim.ForcedSteps };
+                contacts.Average(), contacts.Min(), build, putLatency, levels) { ForcedSteps = sim.ForcedSteps, Puts = puts };
         }
     }
 
@@ -427,6 +453,63 @@ internal sealed record SimulationRun(
 {
     /// <summary>Clock steps taken while a pool thread was still busy (see <see cref="SimulatedNetwork.ForcedSteps"/>).</summary>
     public long ForcedSteps { get; init; }
+
+    /// <summary>What the puts sent and where their values ended up.</summary>
+    public PutCounts? Puts { get; init; }
+}
+
+/// <summary>Counts the requests sent while the puts run, by method (the method name is in every request datagram).</summary>
+internal sealed class PutRequestCounter
+{
+    private static readonly byte[] FindNode = [0xa9, .. "find_node"u8];
+    private static readonly byte[] Store = [0xa5, .. "store"u8];
+    private long _findNodes;
+    private long _stores;
+
+    public long FindNodes => Interlocked.Read(ref _findNodes);
+
+    public long Stores => Interlocked.Read(ref _stores);
+
+    public void Count(System.Net.IPEndPoint from, System.Net.IPEndPoint to, ReadOnlySpan<byte> datagram)
+    {
+        if (datagram.IndexOf(FindNode) >= 0)
+        {
+            Interlocked.Increment(ref _findNodes);
+        }
+        else if (datagram.IndexOf(Store) >= 0)
+        {
+            Interlocked.Increment(ref _stores);
+        }
+    }
+}
+
+/// <summary>
+/// Per put: datagrams (every node's, maintenance included, while the puts ran), FIND_NODE and STORE requests; and
+/// how many of each key's true k closest nodes hold its value once the puts' STOREs have all ended.
+/// </summary>
+internal sealed record PutCounts(double DatagramsPerPut, double FindNodesPerPut, double StoresPerPut, double TrueClosestHolding, double HoldersPerKey)
+{
+    /// <summary>CPU time of the whole process (every simulated node, both sides of each RPC, and the simulator) per put.</summary>
+    public TimeSpan CpuPerPut { get; init; }
+
+    public static PutCounts Of(SimulatedNetwork sim, string[] keys, long datagrams, PutRequestCounter requests)
+    {
+        var k = sim.Nodes[0].Options.Kademlia.K;
+        var ids = sim.Nodes.Select(n => n.Id).ToArray();
+        var holders = new Dictionary<NodeId, int>();
+        long holding = 0;
+        foreach (var key in keys.Select(NodeId.FromKey))
+        {
+            var closest = ids.OrderBy(id => id ^ key).Take(k);
+            holding += closest.Count(id => sim.Nodes.First(n => n.Id == id).GetStoredValue(key) is not null);
+            holders[key] = sim.Nodes.Count(n => n.GetStoredValue(key) is not null);
+        }
+
+        var count = Math.Max(1, keys.Length);
+        return new PutCounts(
+            (double)datagrams / count, (double)requests.FindNodes / count, (double)requests.Stores / count,
+            (double)holding / (count * Math.Min(k, ids.Length)), holders.Values.Average());
+    }
 }
 
 /// <summary>One churn level's results.</summary>

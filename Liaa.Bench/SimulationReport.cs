@@ -38,6 +38,8 @@ internal static class SimulationReport
         ("lookup p90 (ms)", (l, _) => l.LookupLatency.Percentile(90), 0),
         ("get p50 (ms)", (l, _) => l.GetLatency.Percentile(50), 0),
         ("get p90 (ms)", (l, _) => l.GetLatency.Percentile(90), 0),
+        ("get wait after first value p50 (ms)", (l, _) => Percentile(l.GetLookups.Where(r => r.AfterFirstValueMs is not null).Select(r => r.AfterFirstValueMs!.Value), 50), 0),
+        ("get wait after first value p90 (ms)", (l, _) => Percentile(l.GetLookups.Where(r => r.AfterFirstValueMs is not null).Select(r => r.AfterFirstValueMs!.Value), 90), 0),
         ("get p50 / median RTT", (l, rtt) => rtt > 0 ? l.GetLatency.Percentile(50) / rtt : double.NaN, 2),
         ("get p90 / median RTT", (l, rtt) => rtt > 0 ? l.GetLatency.Percentile(90) / rtt : double.NaN, 2),
     ];
@@ -85,6 +87,16 @@ internal static class SimulationReport
                 $"{level.WallTime.TotalSeconds:F1} s",
                 $"{level.VirtualTime.TotalSeconds:F0} s",
             ]));
+        if (run.Puts is { } puts)
+        {
+            output.Line($"per put: {BenchOutput.Number(puts.DatagramsPerPut, 1)} datagrams, {BenchOutput.Number(puts.FindNodesPerPut, 1)} FIND_NODE and {BenchOutput.Number(puts.StoresPerPut, 1)} STORE requests; true k closest holding the value {BenchOutput.Percent(puts.TrueClosestHolding)}, nodes holding it {BenchOutput.Number(puts.HoldersPerKey, 1)} (mean per key); process CPU per put {puts.CpuPerPut.TotalMilliseconds:F2} ms (every node and the simulator)");
+        }
+
+        output.Line("gets, virtual ms the FIND_VALUE went on after its first value (waiting for requests in flight), p50 / p90: " + string.Join(", ", run.Levels.Select(l =>
+        {
+            var waits = l.GetLookups.Where(r => r.AfterFirstValueMs is not null).Select(r => r.AfterFirstValueMs!.Value).ToArray();
+            return $"{l.Percent} % gone {BenchOutput.Number(Percentile(waits, 50))} / {BenchOutput.Number(Percentile(waits, 90))}";
+        })));
         output.Line($"puts: p50 {BenchOutput.Number(run.PutLatency.Percentile(50))} ms, p90 {BenchOutput.Number(run.PutLatency.Percentile(90))} ms (virtual); gets answered from the origin's own store: {string.Join(", ", run.Levels.Select(l => $"{l.LocalGets}/{l.Gets}"))}; build: {run.Build.Network}, drops overloaded {run.Build.Overloaded}, other {run.Build.OtherDrops}, nodes below k contacts {run.Build.BelowK}; clock steps forced past a busy thread: {run.ForcedSteps}");
 
         var first = run.Levels.FirstOrDefault();

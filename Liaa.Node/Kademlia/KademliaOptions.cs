@@ -73,6 +73,17 @@ public sealed class KademliaOptions
     public bool FinalStepAtOnce { get; set; } = true;
 
     /// <summary>
+    /// A FIND_VALUE (a get) ends at its first value: the answers that arrived with it are counted (majority, then
+    /// newest publication, as always), but the requests still in flight are not waited for; they finish in the
+    /// background, still updating the routing table, and the value is still cached at the closest node that
+    /// answered without it (§2.3). <c>false</c> waits for the requests in flight that are not slow, for more copies
+    /// to vote with. Measured in <c>bench sim</c> (2,000 nodes, 80 ms median RTT): the wait was 81 ms of a 206 ms
+    /// median get, 168 ms at the 90th percentile.
+    /// </summary>
+    /// <value>Default <c>true</c>.</value>
+    public bool FindValueEndsAtFirstValue { get; set; } = true;
+
+    /// <summary>
     /// Longest a lookup may run: past it the lookup stops sending, abandons what is in flight and returns what
     /// it has found so far, so no answer pattern (a hostile node feeding ever-new far contacts, a slow network)
     /// can keep a put, a get or a refresh going without end. <c>null</c> turns it off.

@@ -22,6 +22,7 @@ internal sealed partial class Lookup
         }
 
         holder.HasValue = true;
+        _firstValueAt ??= now;
         var vote = _votes.Find(v => v.Value.Equals(value));
         if (vote is null)
         {

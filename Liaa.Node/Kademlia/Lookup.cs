@@ -22,7 +22,8 @@ namespace Liaa.Node.Kademlia;
 /// <para>
 /// Termination. FIND_NODE, and FIND_VALUE until a value arrives, end when the k closest candidates that
 /// have not failed have all answered (so nothing closer is left to ask). FIND_VALUE stops sending at the
-/// first value, waits for the requests in flight that are not slow (they may carry more copies) and ends.
+/// first value and ends (<see cref="KademliaOptions.FindValueEndsAtFirstValue"/>), or waits for the requests
+/// in flight that are not slow (they may carry more copies) and then ends.
 /// </para>
 /// <para>
 /// Values. When holders disagree the value returned by most holders wins (as the Python peers decide);
@@ -44,11 +45,12 @@ internal sealed partial class Lookup
     private readonly List<LookupProgress> _progress = [];
     private DateTimeOffset? _startedAt;
     private DateTimeOffset? _finishedAt;
+    private DateTimeOffset? _firstValueAt;
     private int _nodesContacted;
     private int _timeouts;
     private int _ignored;
     private int _answersWithoutProgress;
-    private bool _isFinalStep;
+    private bool _converged;
 
     public Lookup(LookupKind kind, NodeId self, NodeId target, IEnumerable<Contact> initialContacts, KademliaOptions options)
     {
@@ -67,6 +69,16 @@ internal sealed partial class Lookup
 
     public LookupKind Kind { get; }
 
+    /// <summary>
+    /// A FIND_NODE that ends at convergence instead of asking the remaining k closest (a put's lookup, whose STOREs
+    /// are then the final step). Once <see cref="KademliaOptions.Alpha"/> answers or failures in a row have brought
+    /// no node closer than the closest already seen (the moment the final step would start), <see cref="Next"/>
+    /// answers Finished at once, without waiting for the requests in flight, and <see cref="LookupResult.Candidates"/>
+    /// lists the nearest nodes seen that have not failed, asked or not. Set before the first <see cref="Next"/>;
+    /// ignored by FIND_VALUE.
+    /// </summary>
+    public bool EndsAtConvergence { get; init; }
+
     public NodeId Self { get; }
 
     public NodeId Target { get; }
@@ -77,7 +89,7 @@ internal sealed partial class Lookup
     public bool HasValue => _votes.Count > 0;
 
     /// <summary>Whether the lookup has converged and asks all the remaining k closest at once (§2.3's final step).</summary>
-    public bool IsFinalStep => _isFinalStep;
+    public bool IsFinalStep => _converged && _options.FinalStepAtOnce;
 
     /// <summary>Requests sent and not yet answered or failed, slow ones included.</summary>
     public int InFlightCount { get; private set; }
@@ -103,9 +115,14 @@ internal sealed partial class Lookup
         }
 
         var active = CountActive(now, out var wakeAt);
+        if (_converged && EndsAtConvergence && Kind == LookupKind.FindNode)
+        {
+            return Finish(now);
+        }
+
         if (HasValue)
         {
-            return active == 0 ? Finish(now) : LookupStep.Wait(wakeAt);
+            return active == 0 || _options.FindValueEndsAtFirstValue ? Finish(now) : LookupStep.Wait(wakeAt);
         }
 
         List<Contact>? send = null;
@@ -129,7 +146,7 @@ internal sealed partial class Lookup
             }
 
             allAnswered = false;
-            if (candidate.State == CandidateState.NotQueried && active < (_isFinalStep ? _options.K : _options.Alpha))
+            if (candidate.State == CandidateState.NotQueried && active < (IsFinalStep ? _options.K : _options.Alpha))
             {
                 candidate.State = CandidateState.InFlight;
                 candidate.SentAt = now;
@@ -251,15 +268,38 @@ internal sealed partial class Lookup
 
         return new LookupResult(
             Kind, Target, closest, winner?.Value, winner?.NewestPublishedAt, winner?.Holders.ToArray() ?? [], others, _votes.Count,
-            cacheCandidate, nodesBetween, rounds, _nodesContacted, _timeouts, _ignored, _progress.ToArray(), _startedAt, _finishedAt);
+            cacheCandidate, nodesBetween, rounds, _nodesContacted, _timeouts, _ignored, _progress.ToArray(), _startedAt, _finishedAt)
+        {
+            Candidates = EndsAtConvergence ? AliveCandidates(2 * _options.K) : closest,
+            FirstValueAt = _firstValueAt,
+        };
     }
 
-    /// <summary>An answer or failure that brought nothing closer: α of them in a row are a round without progress.</summary>
+    /// <summary>The nearest candidates that have not failed, asked or not, at most <paramref name="count"/>.</summary>
+    private List<Contact> AliveCandidates(int count)
+    {
+        var alive = new List<Contact>(count);
+        foreach (var candidate in _candidates)
+        {
+            if (candidate.State != CandidateState.Failed)
+            {
+                alive.Add(candidate.Contact);
+                if (alive.Count == count)
+                {
+                    break;
+                }
+            }
+        }
+
+        return alive;
+    }
+
+    /// <summary>An answer or failure that brought nothing closer: α of them in a row are a round without progress, and the lookup has converged.</summary>
     private void CountNoProgress()
     {
-        if (_options.FinalStepAtOnce && ++_answersWithoutProgress >= _options.Alpha)
+        if (++_answersWithoutProgress >= _options.Alpha)
         {
-            _isFinalStep = true;
+            _converged = true;
         }
     }
 

@@ -51,4 +51,13 @@ public sealed record LookupResult(
 {
     /// <summary>The lookup was ended by <see cref="KademliaOptions.MaxLookupDuration"/>: this is what it had found by then.</summary>
     public bool DeadlineExceeded { get; init; }
+
+    /// <summary>
+    /// The nodes to store at: <see cref="ClosestNodes"/>, or for a lookup that ended at convergence
+    /// (<see cref="Lookup.EndsAtConvergence"/>) up to 2k nearest nodes seen that have not failed, answered or not.
+    /// </summary>
+    public IReadOnlyList<Contact> Candidates { get; init; } = [];
+
+    /// <summary>FIND_VALUE: when the first value arrived (the lookup then waits only for requests already in flight).</summary>
+    public DateTimeOffset? FirstValueAt { get; init; }
 }

@@ -1,5 +1,6 @@
 using Liaa.Node.Kademlia;
 using Liaa.Node.Rpc;
+using Liaa.Node.Telemetry;
 using Liaa.Node.Wire;
 
 namespace Liaa.Node.Protocol;
@@ -8,6 +9,11 @@ namespace Liaa.Node.Protocol;
 /// Stores a value at the k closest nodes of its key (§2.3): one FIND_NODE lookup, then a STORE to each of the
 /// nodes it found, all at once. Shared by put, replication and republish.
 /// </summary>
+/// <remarks>
+/// A put's lookup may end at convergence (<see cref="Lookup.EndsAtConvergence"/>): its STOREs are then the
+/// lookup's final step, sent to the k nearest nodes seen whether or not they answered a FIND_NODE, and a STORE
+/// that fails (times out) is sent on to the next nearest node seen, so k live nodes are still asked to store.
+/// </remarks>
 internal sealed class ClosestStorer
 {
     private readonly NodeId _self;
@@ -15,72 +21,55 @@ internal sealed class ClosestStorer
     private readonly RpcEndpoint _rpc;
     private readonly ContactTracker _contacts;
     private readonly BackgroundWork _putTails;
+    private readonly int _k;
+    private readonly NodeMetrics _metrics;
 
-    public ClosestStorer(NodeId self, LookupRunner lookups, RpcEndpoint rpc, ContactTracker contacts, BackgroundWork putTails)
+    public ClosestStorer(NodeId self, LookupRunner lookups, RpcEndpoint rpc, ContactTracker contacts, BackgroundWork putTails, int k, NodeMetrics metrics)
     {
+        _metrics = metrics;
         _self = self;
         _lookups = lookups;
         _rpc = rpc;
         _contacts = contacts;
         _putTails = putTails;
+        _k = k;
     }
 
     /// <summary>
     /// Stores at the k closest nodes, all STOREs sent at once; with <paramref name="isStillCurrent"/>, only if it
     /// still holds once the lookup is done. Returns once <paramref name="acknowledgements"/> nodes stored it (all
-    /// when null) or every STORE ended; the STOREs still out then finish as the put tails (awaited before the node stops).
+    /// when null or 0) or every STORE ended; the STOREs still out then finish as the put tails (awaited before the node stops).
+    /// With <paramref name="endsAtConvergence"/>, the lookup ends at convergence and the STOREs are its final step.
     /// </summary>
-    /// <returns>Nodes that stored the value by the time this returns, and nodes asked.</returns>
+    /// <returns>Nodes that stored the value by the time this returns, and STOREs sent by then.</returns>
     public async Task<(int Stored, int Asked)> StoreAtClosestAsync(
-        NodeId key, DhtValue value, DateTimeOffset publishedAt, int? acknowledgements, CancellationToken cancellationToken, Func<bool>? isStillCurrent = null)
+        NodeId key, DhtValue value, DateTimeOffset publishedAt, int? acknowledgements, CancellationToken cancellationToken, Func<bool>? isStillCurrent = null,
+        bool endsAtConvergence = false)
     {
-        var lookup = await _lookups.RunAsync(LookupKind.FindNode, key, cancellationToken).ConfigureAwait(false);
+        var lookup = await _lookups.RunAsync(LookupKind.FindNode, key, cancellationToken, endsAtConvergence).ConfigureAwait(false);
         if (isStillCurrent is not null && !isStillCurrent())
         {
             return (0, 0);
         }
 
-        var targets = lookup.ClosestNodes;
-        var request = new StoreRequest(_self, key, value) { PublishedAt = publishedAt };
-        var calls = new Dictionary<Task<RpcResult>, Contact>(targets.Count);
-        foreach (var target in targets)
+        var candidates = endsAtConvergence ? lookup.Candidates : lookup.ClosestNodes;
+        var count = Math.Min(_k, candidates.Count);
+        if (count == 0)
         {
-            calls[_rpc.SendAsync(target.EndPoint, request, null, cancellationToken)] = target;
+            return (0, 0);
         }
 
-        var wanted = Math.Min(acknowledgements ?? targets.Count, targets.Count);
-        var stored = 0;
-        if (wanted == targets.Count)
+        var wanted = acknowledgements is { } acks and > 0 ? Math.Min(acks, count) : count;
+        var wave = new StoreWave(this, new StoreRequest(_self, key, value) { PublishedAt = publishedAt }, wanted, candidates.Skip(count), cancellationToken);
+        wave.Start(candidates.Take(count));
+        await wave.Enough.ConfigureAwait(false);
+        var (stored, asked) = wave.Return();
+        if (!wave.AllEnded.IsCompleted)
         {
-            await Task.WhenAll(calls.Keys).ConfigureAwait(false);
-            foreach (var (call, target) in calls)
-            {
-                stored += Record(target, call.Result) ? 1 : 0;
-            }
-
-            return (stored, targets.Count);
+            _putTails.Run(_ => wave.AllEnded);
         }
 
-        while (calls.Count > 0 && stored < wanted)
-        {
-            var completed = await Task.WhenAny(calls.Keys).ConfigureAwait(false);
-            stored += Record(calls[completed], await completed.ConfigureAwait(false)) ? 1 : 0;
-            calls.Remove(completed);
-        }
-
-        if (calls.Count > 0)
-        {
-            var rest = calls.ToArray();
-            _putTails.Run(async _ =>
-            {
-                foreach (var (call, target) in rest)
-                {
-                    Record(target, await call.ConfigureAwait(false));
-                }
-            });
-        }
-
-        return (stored, targets.Count);
+        return (stored, asked);
     }
 
     /// <summary>Notes a STORE's outcome against its node; true when the node stored the value.</summary>
@@ -96,6 +85,93 @@ internal sealed class ClosestStorer
                 return false;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>
+    /// One value's STOREs: counts acknowledgements as they arrive (no task per wait), sends a failed STORE on to the
+    /// next spare node, and completes <see cref="Enough"/> at the wanted count and <see cref="AllEnded"/> when none is out.
+    /// </summary>
+    private sealed class StoreWave(ClosestStorer owner, StoreRequest request, int wanted, IEnumerable<Contact> spares, CancellationToken cancellationToken)
+    {
+        private readonly Lock _gate = new();
+        private readonly Queue<Contact> _spares = new(spares);
+        private readonly TaskCompletionSource _enough = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _stored;
+        private int _asked;
+        private int _outstanding;
+        private bool _returned;
+
+        public Task Enough => _enough.Task;
+
+        public Task AllEnded => _allEnded.Task;
+
+        /// <summary>The caller is answered: what was stored and asked by now; STOREs ending later count as after the return.</summary>
+        public (int Stored, int Asked) Return()
+        {
+            lock (_gate)
+            {
+                _returned = true;
+                return (_stored, _asked);
+            }
+        }
+
+        public void Start(IEnumerable<Contact> targets)
+        {
+            var list = targets.ToList();
+            lock (_gate)
+            {
+                _asked += list.Count;
+                _outstanding += list.Count;
+            }
+
+            foreach (var target in list)
+            {
+                _ = CompleteAsync(target, owner._rpc.SendAsync(target.EndPoint, request, null, cancellationToken));
+            }
+        }
+
+        private async Task CompleteAsync(Contact target, Task<RpcResult> call)
+        {
+            var result = await call.ConfigureAwait(false);
+            var stored = owner.Record(target, result);
+            Contact? next = null;
+            bool enough, ended, afterReturn;
+            lock (_gate)
+            {
+                afterReturn = _returned;
+                if (stored)
+                {
+                    _stored++;
+                }
+                else if (result.Status is not (RpcStatus.Ok or RpcStatus.Stopped or RpcStatus.Cancelled) && _spares.TryDequeue(out var spare))
+                {
+                    next = spare;
+                    _asked++;
+                    _outstanding++;
+                }
+
+                _outstanding--;
+                enough = _stored >= wanted;
+                ended = _outstanding == 0;
+            }
+
+            owner._metrics.StoreSent(stored ? "stored" : result.Status == RpcStatus.Ok ? "refused" : "failed", afterReturn);
+            if (next is not null)
+            {
+                _ = CompleteAsync(next, owner._rpc.SendAsync(next.EndPoint, request, null, cancellationToken));
+            }
+
+            if (enough || ended)
+            {
+                _enough.TrySetResult();
+            }
+
+            if (ended)
+            {
+                _allEnded.TrySetResult();
+            }
         }
     }
 }

@@ -110,6 +110,41 @@ internal sealed class LookupRecording
         }
     }
 
+    /// <summary>
+    /// <paramref name="from"/>'s request ended after the lookup did (a put's lookup ending at convergence, a get at its
+    /// first value, do not wait for the requests in flight): its outcome and time are noted, not the contacts it named,
+    /// which the lookup never used (<see cref="LookupRequestRecord.CompletedAt"/> is then after <see cref="FinishedAt"/>).
+    /// </summary>
+    /// <remarks>
+    /// The recording may already be in <see cref="LookupHistory"/>: only this request's own fields change, in place (no
+    /// list grows), so a reader at the same moment sees it either still unanswered or ended.
+    /// </remarks>
+    public void CompletedLate(Contact from, RpcResult result, DateTimeOffset now)
+    {
+        if (result.Status is RpcStatus.Cancelled or RpcStatus.Stopped)
+        {
+            return; // abandoned (the lookup's deadline, the node stopping): it stays unanswered
+        }
+
+        var requests = CollectionsMarshal.AsSpan(_requests);
+        for (var i = requests.Length - 1; i >= 0; i--)
+        {
+            ref var request = ref requests[i];
+            if (request.Outcome == LookupRequestOutcome.Unanswered && request.Node == from.Id)
+            {
+                request.CompletedAt = now;
+                request.Outcome = result.Status switch
+                {
+                    RpcStatus.Ok when result.Response is FindValueResponse { Value: not null } => LookupRequestOutcome.Value,
+                    RpcStatus.Ok when result.Response is FindValueResponse or FindNodeResponse => LookupRequestOutcome.Answered,
+                    RpcStatus.Timeout => LookupRequestOutcome.TimedOut,
+                    _ => LookupRequestOutcome.Failed,
+                };
+                return;
+            }
+        }
+    }
+
     /// <summary><paramref name="from"/>'s request ended with <paramref name="result"/> (an answer with contacts or the value, a timeout, a failure).</summary>
     public void Completed(Contact from, RpcResult result, DateTimeOffset now)
     {

@@ -53,7 +53,8 @@ internal sealed class LookupRunner
         _metrics = metrics;
     }
 
-    public async Task<LookupResult> RunAsync(LookupKind kind, NodeId target, CancellationToken cancellationToken)
+    /// <summary>Runs a lookup of <paramref name="target"/>; with <paramref name="endsAtConvergence"/>, a FIND_NODE ends at convergence (<see cref="Lookup.EndsAtConvergence"/>).</summary>
+    public async Task<LookupResult> RunAsync(LookupKind kind, NodeId target, CancellationToken cancellationToken, bool endsAtConvergence = false)
     {
         var name = kind == LookupKind.FindValue ? "lookup FIND_VALUE" : "lookup FIND_NODE";
         using var activity = LiaaDiagnostics.ActivitySource.StartActivity(name, ActivityKind.Internal);
@@ -61,8 +62,10 @@ internal sealed class LookupRunner
 
         var started = _time.GetTimestamp();
         _routing.MarkLookup(target, _time.GetUtcNow());
-        var initial = _routing.FindClosest(target, _options.K, includeStale: false);
-        var lookup = new Lookup(kind, _self, target, initial, _options);
+        // A lookup ending at convergence hands its nearest candidates on as the nodes to store at and their spares:
+        // it starts from 2k contacts of the table (only the k nearest are asked, as in any lookup).
+        var initial = _routing.FindClosest(target, endsAtConvergence ? 2 * _options.K : _options.K, includeStale: false);
+        var lookup = new Lookup(kind, _self, target, initial, _options) { EndsAtConvergence = endsAtConvergence };
         var record = _history.Begin(_self, kind, target, _time.GetUtcNow(), activity, initial);
         var inFlight = new Dictionary<Task<RpcResult>, Contact>();
 
@@ -83,7 +86,7 @@ internal sealed class LookupRunner
 
         foreach (var (task, contact) in inFlight)
         {
-            _background.Run(_ => FinishLateAsync(task, contact));
+            _background.Run(_ => FinishLateAsync(task, contact, record));
         }
 
         var outcome = lookup.GetResult() with { DeadlineExceeded = deadlineExceeded };
@@ -218,6 +221,11 @@ internal sealed class LookupRunner
         {
             activity.SetTag("liaa.lookup.found", outcome.Value is not null);
             activity.SetTag("liaa.lookup.values_distinct", outcome.DistinctValues);
+            if (outcome is { FirstValueAt: { } first, FinishedAt: { } finished })
+            {
+                // On the node's clock (a simulation's virtual one): how long the lookup waited after its first value.
+                activity.SetTag("liaa.lookup.after_first_value_ms", (finished - first).TotalMilliseconds);
+            }
         }
 
         foreach (var progress in outcome.Progress)
@@ -230,9 +238,10 @@ internal sealed class LookupRunner
         }
     }
 
-    private async Task FinishLateAsync(Task<RpcResult> pending, Contact contact)
+    private async Task FinishLateAsync(Task<RpcResult> pending, Contact contact, LookupRecording? record)
     {
         var result = await pending.ConfigureAwait(false);
+        record?.CompletedLate(contact, result, _time.GetUtcNow());
         if (result.Status == RpcStatus.Ok)
         {
             _contacts.Observe(contact);

@@ -64,7 +64,7 @@ internal sealed class ValuePublishing
             return new PutResult(key, false, 0, 0, ex.Message) { IsStorageFailure = true };
         }
 
-        var (stored, asked) = await _closest.StoreAtClosestAsync(key, value, publishedAt, _storage.PutAcknowledgements, cancellationToken).ConfigureAwait(false);
+        var (stored, asked) = await _closest.StoreAtClosestAsync(key, value, publishedAt, _storage.PutAcknowledgements, cancellationToken, endsAtConvergence: _storage.PutStoresAtConvergence).ConfigureAwait(false);
         activity?.SetTag("liaa.put.stored", stored);
         activity?.SetTag("liaa.put.asked", asked);
         return new PutResult(key, true, stored, asked, null);

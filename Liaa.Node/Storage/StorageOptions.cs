@@ -57,11 +57,22 @@ public sealed class StorageOptions
     /// How many of the k closest nodes must acknowledge a put's STORE before the put returns. The STOREs to all
     /// k go out at once either way; with a number set, the put answers its caller as soon as that many stored
     /// the value (or every STORE has ended, whichever comes first), and the rest finish in the background: the
-    /// node records their outcome and waits for them (each at most an RPC timeout) before it stops.
-    /// Replication and republish always wait for all. <c>null</c> waits for every one of the k.
+    /// node records their outcome (<c>liaa.store.sent</c>, <c>liaa.store.after_return</c> = true) and waits for
+    /// them (each at most an RPC timeout) before it stops. Replication and republish always wait for all.
+    /// 0 (or <c>null</c>) waits for every one of the k. The default, 8, is the number of holders OpenDHT stores at and
+    /// waits for; it changes only what the caller waits for, not what is sent (every STORE has left when the put returns).
     /// </summary>
-    /// <value>Default <c>null</c> (wait for all k). Nodes; at least 1 when set.</value>
-    public int? PutAcknowledgements { get; set; }
+    /// <value>Default 8 (at most k). Nodes; 0 or <c>null</c>: all k.</value>
+    public int? PutAcknowledgements { get; set; } = 8;
+
+    /// <summary>
+    /// Whether a put's FIND_NODE lookup ends at convergence, its STOREs being the final step: once α answers in a
+    /// row bring no new node into the k closest seen, the STOREs go to the k nearest nodes seen (asked or not), and
+    /// a STORE that fails goes on to the next nearest. <c>false</c> runs the paper's full lookup first (every one
+    /// of the k closest answers a FIND_NODE), then the STOREs. Replication and republish always run the full lookup.
+    /// </summary>
+    /// <value>Default <c>true</c>.</value>
+    public bool PutStoresAtConvergence { get; set; } = true;
 
     /// <summary>Most value bytes held at once; cached values give way to own and replicated ones.</summary>
     /// <value>Default 256 MiB (268,435,456 bytes).</value>
@@ -137,9 +148,9 @@ public sealed class StorageOptions
             problems.Add($"{SectionName}:{nameof(Ttl)} must be positive (is {Ttl}).");
         }
 
-        if (PutAcknowledgements is < 1)
+        if (PutAcknowledgements is < 0)
         {
-            problems.Add($"{SectionName}:{nameof(PutAcknowledgements)} must be at least 1 when set (is {PutAcknowledgements}).");
+            problems.Add($"{SectionName}:{nameof(PutAcknowledgements)} must be 0 (all k) or more (is {PutAcknowledgements}).");
         }
 
         if (ReplicateInterval <= TimeSpan.Zero)

@@ -33,6 +33,7 @@ public sealed class NodeMetrics : IDisposable
     private readonly Counter<long> _contactsRefused;
     private readonly Counter<long> _lookupsCutShort;
     private readonly Counter<long> _storesReceived;
+    private readonly Counter<long> _storesSent;
     private readonly Histogram<double> _lookupDuration;
     private readonly Histogram<int> _lookupRounds;
     private readonly Counter<long> _lookups;
@@ -68,6 +69,8 @@ public sealed class NodeMetrics : IDisposable
         _contactsRefused = _meter.CreateCounter<long>("liaa.routing.contacts.refused", "{contact}", "Contacts kept out of the routing table by a defence, by reason (subnet, endpoint).");
         _lookupsCutShort = _meter.CreateCounter<long>("liaa.lookup.deadline_exceeded", "{lookup}", "Lookups ended by the maximum lookup duration, by kind.");
         _storesReceived = _meter.CreateCounter<long>("liaa.store.received", "{request}", "STORE requests received, by outcome.");
+        _storesSent = _meter.CreateCounter<long>(
+            "liaa.store.sent", "{request}", "STOREs this node sent to the k closest of a key (puts, replication, republish), by outcome and by whether they ended after the put had returned.");
         _lookupDuration = _meter.CreateHistogram(
             "liaa.lookup.duration", "s", "Duration of iterative lookups, by kind.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
@@ -129,6 +132,10 @@ public sealed class NodeMetrics : IDisposable
 
     public void LookupDeadlineExceeded(LookupKind kind) =>
         _lookupsCutShort.Add(1, new KeyValuePair<string, object?>("liaa.lookup.kind", kind == LookupKind.FindValue ? "FIND_VALUE" : "FIND_NODE"));
+
+    /// <summary>A STORE to one of the k closest ended: <paramref name="outcome"/> is stored, refused or failed.</summary>
+    public void StoreSent(string outcome, bool afterReturn) =>
+        _storesSent.Add(1, new KeyValuePair<string, object?>("liaa.store.outcome", outcome), new KeyValuePair<string, object?>("liaa.store.after_return", afterReturn));
 
     public void StoreReceived(bool stored) => _storesReceived.Add(1, new KeyValuePair<string, object?>("liaa.store.outcome", stored ? "stored" : "refused"));
 

@@ -146,6 +146,40 @@ public sealed class LookupTests
     }
 
     [Fact]
+    public void EndsAtConvergence_FinishesOnceRoundBringsNothingCloser_WithoutWaitingForTheKClosest()
+    {
+        Lookup Run(bool endsAtConvergence)
+        {
+            var lookup = new Lookup(LookupKind.FindNode, Self, Target, new uint[] { 2, 3, 4, 9 }.Select(C), Options(k: 6)) { EndsAtConvergence = endsAtConvergence };
+            AssertSend(lookup.Next(Start), C(2), C(3), C(4));
+
+            // C(2) names a closer node: progress.
+            lookup.OnResponse(C(2).Id, [C(1), C(5), C(6), C(7)], Start);
+            AssertSend(lookup.Next(Start), C(1));
+
+            // Then three answers in a row bring nothing closer, while C(5) and C(6) are still out.
+            lookup.OnResponse(C(3).Id, [C(8)], Start.AddMilliseconds(1));
+            AssertSend(lookup.Next(Start.AddMilliseconds(1)), C(5));
+            lookup.OnResponse(C(1).Id, [C(2)], Start.AddMilliseconds(2));
+            AssertSend(lookup.Next(Start.AddMilliseconds(2)), C(6));
+            lookup.OnResponse(C(4).Id, [], Start.AddMilliseconds(3));
+            return lookup;
+        }
+
+        var converging = Run(endsAtConvergence: true);
+        Assert.Equal(LookupStepKind.Finished, converging.Next(Start.AddMilliseconds(3)).Kind);
+        var result = converging.GetResult();
+        Assert.Equal([C(1), C(2), C(3), C(4)], result.ClosestNodes);
+        Assert.Equal([C(1), C(2), C(3), C(4), C(5), C(6), C(7), C(8), C(9)], result.Candidates);
+
+        // The same answers without it: the lookup waits for C(5) and C(6), the rest of the k closest.
+        var full = Run(endsAtConvergence: false);
+        Assert.Equal(LookupStepKind.Wait, full.Next(Start.AddMilliseconds(3)).Kind);
+        Assert.False(full.IsFinished);
+        Assert.Equal(full.GetResult().ClosestNodes, full.GetResult().Candidates);
+    }
+
+    [Fact]
     public void Lookup_EndsOnlyWhenKClosestSeenHaveAnswered_AndFollowsCloserNodes()
     {
         var lookup = NewLookup(LookupKind.FindNode, Options(k: 2, alpha: 1), 40, 50);
@@ -232,7 +266,9 @@ public sealed class LookupTests
     {
         var a = TestValues.Bytes(0xA);
         var b = TestValues.Bytes(0xB);
-        var lookup = NewLookup(LookupKind.FindValue, Options(k: 5, alpha: 3), 1, 2, 3, 4, 5);
+        var options = Options(k: 5, alpha: 3);
+        options.FindValueEndsAtFirstValue = false;
+        var lookup = NewLookup(LookupKind.FindValue, options, 1, 2, 3, 4, 5);
         lookup.Next(Start);
 
         lookup.OnValue(C(2), b, Start.AddHours(1), Start);
@@ -250,6 +286,28 @@ public sealed class LookupTests
         Assert.Equal(2, result.DistinctValues);
         Assert.Equal(3, result.NodesContacted);
         Assert.Null(result.CacheCandidate);
+    }
+
+    [Fact]
+    public void FindValue_EndsAtFirstValue_WithoutWaitingForInFlight_NamingWhereToCache()
+    {
+        var a = TestValues.Bytes(0xA);
+        var lookup = NewLookup(LookupKind.FindValue, Options(k: 5, alpha: 3), 1, 2, 3, 4, 5);
+        AssertSend(lookup.Next(Start), C(1), C(2), C(3));
+
+        lookup.OnResponse(C(1).Id, [], Start.AddMilliseconds(1));
+        AssertSend(lookup.Next(Start.AddMilliseconds(1)), C(4));
+        lookup.OnValue(C(2), a, Start, Start.AddMilliseconds(2));
+
+        // C(3) and C(4) are still out: the lookup ends anyway, its first value the result.
+        Assert.Equal(2, lookup.InFlightCount);
+        Assert.Equal(LookupStep.Finished, lookup.Next(Start.AddMilliseconds(2)));
+        var result = lookup.GetResult();
+        Assert.Equal(a, result.Value);
+        Assert.Equal([C(2)], result.ValueHolders);
+        Assert.Equal(C(1), result.CacheCandidate);
+        Assert.Equal(Start.AddMilliseconds(2), result.FirstValueAt);
+        Assert.Equal(Start.AddMilliseconds(2), result.FinishedAt);
     }
 
     [Fact]

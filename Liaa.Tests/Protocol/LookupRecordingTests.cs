@@ -3,6 +3,7 @@ using System.Text;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Protocol;
 using Liaa.Node.Simulation;
+using Liaa.Node.Wire;
 
 namespace Liaa.Tests.Protocol;
 
@@ -75,6 +76,30 @@ public sealed class LookupRecordingTests
         Assert.All(lookup.Closest, id => Assert.Contains(requests, r => r.Node == id && r.Outcome == LookupRequestOutcome.Answered));
         Assert.NotEmpty(lookup.Closest);
         Assert.False(lookup.HasValue);
+    }
+
+    [Fact]
+    public async Task PutLookupsEndingAtConvergence_NoteTheAnswersThatCameAfterThem()
+    {
+        await using var sim = await SimulatedNetwork.CreateAsync(Options(recentLookups: 32), Token);
+        sim.Network.Options = sim.Network.Options with { MinDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(20) };
+        var putter = sim.Nodes[5];
+        var keys = Enumerable.Range(0, 12).Select(i => $"late-{i}").ToArray();
+        foreach (var key in keys)
+        {
+            await sim.RunAsync(putter.PutAsync(key, DhtValue.FromString("v"), Token), Token);
+        }
+
+        await sim.AdvanceAsync(TimeSpan.FromSeconds(1), Token);
+
+        var lookups = putter.GetRecentLookups().Where(l => l.Kind == LookupKind.FindNode && keys.Select(NodeId.FromKey).Contains(l.Target)).ToList();
+        Assert.Equal(keys.Length, lookups.Count);
+        var requests = lookups.SelectMany(l => l.Requests.Select(r => (Lookup: l, Request: r))).ToList();
+
+        // Every request ended, and at least one lookup ended before one of its answers arrived: that answer is noted as late.
+        Assert.All(requests, r => Assert.Equal(LookupRequestOutcome.Answered, r.Request.Outcome));
+        Assert.Contains(requests, r => r.Request.CompletedAt > r.Lookup.FinishedAt);
+        Assert.All(requests.Where(r => r.Request.CompletedAt > r.Lookup.FinishedAt), r => Assert.Empty(r.Lookup.CloserOf(r.Request)));
     }
 
     [Fact]

@@ -33,6 +33,7 @@ public sealed class PutAcknowledgementTests
                 {
                     options.Kademlia.K = K;
                     options.Storage.PutAcknowledgements = acknowledgements;
+                    options.Storage.PutStoresAtConvergence = false;
                 },
             },
             Token);
@@ -66,5 +67,61 @@ public sealed class PutAcknowledgementTests
 
         // The STOREs still out end at their timeout; the node waits for them before it stops.
         await sim.AdvanceAsync(timeout, Token);
+    }
+
+    [Theory]
+    [InlineData(3, 3, 0, false)]
+    [InlineData(0, K, 2, true)]
+    public async Task PutEndingItsLookupAtConvergence_SendsAFailedStoreOnToTheNextNearestNode(int acknowledgements, int storedAt, int replacements, bool waitsForTimeout)
+    {
+        await using var sim = await SimulatedNetwork.CreateAsync(
+            new SimulationOptions
+            {
+                NodeCount = 12,
+                Seed = 21,
+                ConfigureNode = options =>
+                {
+                    options.Kademlia.K = K;
+                    options.Storage.PutAcknowledgements = acknowledgements;
+                    options.Storage.PutStoresAtConvergence = true;
+                },
+            },
+            Token);
+        var putter = sim.Nodes[3];
+        var silenced = new HashSet<IPEndPoint>();
+        var storedTo = new List<IPEndPoint>();
+        sim.Network.Tap = (from, to, datagram) =>
+        {
+            if (from.Equals(putter.EndPoint) && datagram.IndexOf(StoreMethod) >= 0)
+            {
+                lock (silenced)
+                {
+                    storedTo.Add(to);
+                    if (silenced.Count < 2 && silenced.Add(to))
+                    {
+                        sim.Network.Disconnect(to);
+                    }
+                }
+            }
+        };
+
+        var started = sim.Time.GetUtcNow();
+        var put = await sim.RunAsync(putter.PutAsync("converged", DhtValue.FromString("v"), Token), Token);
+        var took = sim.Time.GetUtcNow() - started;
+        var timeout = new Liaa.Node.Rpc.RpcOptions().Timeout;
+
+        Assert.Equal(K + replacements, put.Asked);
+        Assert.Equal(storedAt, put.StoredAt);
+        Assert.Equal(waitsForTimeout, took >= timeout);
+
+        // Whether the caller waited or not, the two silent holders are replaced by the next nearest nodes: K hold it.
+        await sim.AdvanceAsync(timeout, Token);
+        lock (silenced)
+        {
+            Assert.Equal(K + 2, storedTo.Distinct().Count());
+        }
+
+        var key = NodeId.FromKey("converged");
+        Assert.Equal(K, sim.Nodes.Count(n => n != putter && !silenced.Contains(n.EndPoint) && n.GetStoredValue(key) is not null));
     }
 }

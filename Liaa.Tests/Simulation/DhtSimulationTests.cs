@@ -17,7 +17,9 @@ public sealed class DhtSimulationTests
     [Fact]
     public async Task Put_IsReadable_FromEveryNode_In200NodeNetwork()
     {
-        await using var sim = await SimulatedNetwork.CreateAsync(new SimulationOptions { NodeCount = 200, Seed = 3 }, Token);
+        // Every put waits for all k STOREs here (not the default quorum), so StoredAt counts every holder.
+        await using var sim = await SimulatedNetwork.CreateAsync(
+            new SimulationOptions { NodeCount = 200, Seed = 3, ConfigureNode = options => options.Storage.PutAcknowledgements = 0 }, Token);
         var random = new Random(5);
         var keys = Enumerable.Range(0, 8).Select(i => $"key-{i}").ToArray();
         foreach (var key in keys)
@@ -96,7 +98,10 @@ public sealed class DhtSimulationTests
     [Fact]
     public async Task JoiningNode_ReceivesTheKeysItShouldHold()
     {
-        await using var sim = await SimulatedNetwork.CreateAsync(new SimulationOptions { NodeCount = 60, Seed = 19 }, Token);
+        // The put waits for all k STOREs (not the default quorum): only the holder closest to the key hands it off,
+        // so it must hold the value before the newcomer appears.
+        await using var sim = await SimulatedNetwork.CreateAsync(
+            new SimulationOptions { NodeCount = 60, Seed = 19, ConfigureNode = options => options.Storage.PutAcknowledgements = 0 }, Token);
         var key = NodeId.FromKey("handed-off");
         await sim.RunAsync(sim.Nodes[7].PutAsync(key, DhtValue.FromInt64(1234), Token), Token);
 
