@@ -32,6 +32,7 @@ if (taken.Count > 0)
     return 1;
 }
 
+DcpCertificate.Use(builder);
 var links = new DashboardLinks(builder.Configuration);
 var explorer = builder.AddLiaaExplorer(settings);
 var explorerUrl = explorer.Resource.GetEndpoint("http");
