@@ -63,13 +63,13 @@ for n in "${counts[@]}"; do
       done < <(pgrep -af "Liaa.Node serve --name node-" | sed -n 's/.* --name \(node-[0-9]*\) .*--port \([0-9]*\) --http \([0-9.:]*\).*/\1 \2 \3/p')
     fi
     urls=()
-    for i in "${!http[@]}"; do [ -z "${green[$i]:-}" ] && urls+=("http://${http[$i]}/health"); done
+    for i in "${!http[@]}"; do [ -z "${green[$i]:-}" ] && urls+=(-o /dev/null "http://${http[$i]}/health"); done
     if [ "${#urls[@]}" -gt 0 ]; then
       while read -r url code; do
         if [ "$code" = 200 ]; then
           for i in "${!http[@]}"; do [ "$url" = "http://${http[$i]}/health" ] && green[$i]=$(since); done
         fi
-      done < <(curl -s -o /dev/null -w '%{url_effective} %{http_code}\n' --max-time 1 "${urls[@]}" || true)
+      done < <(curl -s --parallel --parallel-max 64 -w '%{url_effective} %{http_code}\n' --max-time 1 "${urls[@]}" 2>/dev/null || true)
     fi
     healthy=${#green[@]}
     [ "$healthy" -lt "$n" ] && sleep 0.05
