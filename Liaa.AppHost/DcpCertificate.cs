@@ -22,8 +22,9 @@ namespace Liaa.AppHost;
 /// DCP then writes the certificate as the trust anchor of the kubeconfig it hands the AppHost, as it does its own.
 /// </para>
 /// <para>
-/// The key never leaves the user's private directory and is deleted when the AppHost stops (after <c>kill -9</c>, the
-/// directory stays in the temporary folder, readable by its owner only). Nothing changes on Windows, or when
+/// The script moves the key and certificate into DCP's session folder (private too, <c>DCP_SESSION_FOLDER</c>) as it
+/// starts DCP, and DCP deletes that folder when it stops, also after a <c>kill -9</c> of the AppHost; the script's own
+/// directory is deleted when the AppHost stops, or by the next AppHost after a <c>kill -9</c>. Nothing changes on Windows, or when
 /// <c>DcpPublisher:CliPath</c> or <c>ASPIRE_DCP_PATH</c> is set (DCP is then whatever they say), or when the DCP the
 /// SDK recorded is not there (Aspire then reports it as usual).
 /// </para>
@@ -46,7 +47,8 @@ internal sealed class DcpCertificate(DirectoryInfo directory) : IHostedService
             return;
         }
 
-        var directory = Directory.CreateTempSubdirectory("liaa-dcp-");
+        RemoveLeftovers();
+        var directory = Directory.CreateTempSubdirectory($"liaa-dcp-{Environment.ProcessId}-");
         var certificate = Path.Combine(directory.FullName, "apiserver.crt");
         var key = Path.Combine(directory.FullName, "apiserver.key");
         var wrapper = Path.Combine(directory.FullName, "dcp");
@@ -61,7 +63,11 @@ internal sealed class DcpCertificate(DirectoryInfo directory) : IHostedService
             wrapper,
             $"""
             #!/bin/sh
-            # Written by Liaa.AppHost (DcpCertificate.cs): DCP's API server on the certificate beside this script.
+            # Written by Liaa.AppHost (DcpCertificate.cs): DCP's API server on the certificate made beside this script,
+            # moved into DCP's session folder, which DCP deletes when it stops.
+            if [ "$1" = start-apiserver ] && [ -d "$DCP_SESSION_FOLDER" ] && mv {Quote(certificate)} {Quote(key)} "$DCP_SESSION_FOLDER/"; then
+              exec {Quote(dcp)} "$@" --tls-cert-file "$DCP_SESSION_FOLDER/apiserver.crt" --tls-key-file "$DCP_SESSION_FOLDER/apiserver.key"
+            fi
             if [ "$1" = start-apiserver ]; then exec {Quote(dcp)} "$@" --tls-cert-file {Quote(certificate)} --tls-key-file {Quote(key)}; fi
             exec {Quote(dcp)} "$@"
 
@@ -85,6 +91,31 @@ internal sealed class DcpCertificate(DirectoryInfo directory) : IHostedService
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>The directories of AppHosts that are gone without stopping (<c>kill -9</c>): named by their process id.</summary>
+    private static void RemoveLeftovers()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        foreach (var leftover in Directory.EnumerateDirectories(Path.GetTempPath(), "liaa-dcp-*"))
+        {
+            var parts = Path.GetFileName(leftover).Split('-');
+            if (parts.Length == 4 && int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var pid) && !Directory.Exists($"/proc/{pid}"))
+            {
+                try
+                {
+                    Directory.Delete(leftover, recursive: true);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // Another user's, or being removed.
+                }
+            }
+        }
     }
 
     /// <summary>A self-signed server certificate for the loopback API server, its own trust anchor (as DCP's own is).</summary>
