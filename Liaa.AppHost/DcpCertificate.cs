@@ -16,15 +16,15 @@ namespace Liaa.AppHost;
 /// <remarks>
 /// <para>
 /// How: DCP accepts <c>--tls-cert-file</c> and <c>--tls-key-file</c>, but Aspire (13.6) starts it with arguments of its own.
-/// Aspire runs whatever <c>DcpPublisher:CliPath</c> names, so this points it at a two-line shell script in a private
+/// Aspire runs whatever <c>DcpPublisher:CliPath</c> names, so this points it at a short shell script in a private
 /// temporary directory (mode 0700, files 0600) that runs the real DCP (from the AppHost's assembly metadata, where the
 /// Aspire SDK records it) with those two arguments added to <c>start-apiserver</c>, and unchanged otherwise.
 /// DCP then writes the certificate as the trust anchor of the kubeconfig it hands the AppHost, as it does its own.
 /// </para>
 /// <para>
 /// The script moves the key and certificate into DCP's session folder (private too, <c>DCP_SESSION_FOLDER</c>) as it
-/// starts DCP, and DCP deletes that folder when it stops, also after a <c>kill -9</c> of the AppHost; the script's own
-/// directory is deleted when the AppHost stops, or by the next AppHost after a <c>kill -9</c>. Nothing changes on Windows, or when
+/// starts DCP (after the AppHost tests, <c>kill -9</c> included, no key file was left in the temporary folder); the
+/// script's own directory is deleted when the AppHost stops, or by the next AppHost after a <c>kill -9</c>. Nothing changes on Windows, or when
 /// <c>DcpPublisher:CliPath</c> or <c>ASPIRE_DCP_PATH</c> is set (DCP is then whatever they say), or when the DCP the
 /// SDK recorded is not there (Aspire then reports it as usual).
 /// </para>
