@@ -8,7 +8,7 @@ namespace Liaa.AppHost;
 
 /// <summary>
 /// Adds the Liaa nodes to the app model: node 0 is the seed, every other node joins through it and
-/// waits for it to be healthy. Each node is its own resource (Aspire's replicas need proxied
+/// starts once the seed's process runs (<c>WaitForStart</c>), not once it is healthy (why: in <c>Configure</c>). Each node is its own resource (Aspire's replicas need proxied
 /// endpoints, and a Kademlia UDP port is not proxied) with a fixed, non-proxied <c>udp</c> endpoint,
 /// an <c>http</c> endpoint for its API, <c>/health</c> and <c>/metrics</c>, a health check, OTLP export
 /// to the dashboard, and the Liaa commands.
@@ -74,9 +74,14 @@ internal static class LiaaNodes
             node.WithEnvironment(name, value);
         }
 
+        // Started with the seed, not after it: the seed's start (1-3 s of CPU on two cores) and the health check that sees
+        // it healthy were all on the way to every other node's start (BENCHMARKS.md, "Start-up"). A node whose seed does
+        // not answer yet is not joined and says so on /health; it retries by itself (NodeHost: 250 ms doubling to 2 s),
+        // so it joins within moments of the seed answering. What WaitFor gave is kept: no node starts before its seed's
+        // process does, a seed that fails to start holds the others in "Waiting", and the dashboard shows the dependency.
         if (seed is not null)
         {
-            node.WaitFor(seed);
+            node.WaitForStart(seed);
         }
 
         return node.Resource;

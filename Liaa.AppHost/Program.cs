@@ -9,6 +9,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 var builder = DistributedApplication.CreateBuilder(args);
 builder.Configuration.AddCommandLine(args, ClusterSettings.SwitchMappings);
+
+// Aspire's version check runs `dotnet package search Aspire.Hosting.AppHost` (a second .NET CLI process with NuGet)
+// at every start of an AppHost without user secrets, beside DCP's start; Liaa pins its Aspire version in
+// Directory.Packages.props, so it is off unless asked for (ASPIRE_VERSION_CHECK_DISABLED=false).
+builder.Configuration["ASPIRE_VERSION_CHECK_DISABLED"] ??= "true";
 var settings = ClusterSettings.Read(builder.Configuration, out var problems);
 if (problems.Count > 0)
 {
@@ -27,6 +32,7 @@ if (taken.Count > 0)
     return 1;
 }
 
+DcpCertificate.Use(builder);
 var links = new DashboardLinks(builder.Configuration);
 var explorer = builder.AddLiaaExplorer(settings);
 var explorerUrl = explorer.Resource.GetEndpoint("http");
@@ -43,9 +49,14 @@ var explorerEnvironment = builder.CreateResourceBuilder((IResourceWithEnvironmen
             context.EnvironmentVariables["Explorer__Dashboard"] = dashboard.AbsoluteUri;
         }
     });
+// The explorer draws what the nodes answer, so it starts once they are healthy: its own start (about 1.4 s of CPU)
+// is then not competing with theirs on a small machine. Its health check says when it serves.
+var explorerWaits = builder.CreateResourceBuilder((IResourceWithWaitSupport)explorer.Resource);
+explorer.WithHttpHealthCheck("/health", endpointName: "http");
 foreach (var node in nodes)
 {
     explorerEnvironment.WithReference(node.GetEndpoint("http"));
+    explorerWaits.WaitFor(builder.CreateResourceBuilder(node));
 }
 
 builder.Services.AddSingleton(TimeProvider.System);

@@ -48,21 +48,30 @@ for n in "${counts[@]}"; do
   healthy=0
   deadline=$(( $(date +%s) + 180 ))
   since() { printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)"; }
-  dcp_seen=""; seen=(); green=()
+  dcp_seen=""; seen=(); green=(); http=()
+  # One process listing and one curl per round, whatever the node count: the loop itself shares the 2 cores.
   while [ "$healthy" -lt "$n" ] && [ "$(date +%s)" -lt "$deadline" ]; do
-    healthy=0
     if [ -z "$dcp_seen" ]; then
       owner=$(pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
       [ -n "$owner" ] && pgrep -P "$owner" -f "dcp" >/dev/null && dcp_seen=$(since)
     fi
-    for i in $(seq 0 $((n - 1))); do
-      [ -n "${green[$i]:-}" ] && { healthy=$((healthy + 1)); continue; }
-      http=$(pgrep -af "Liaa.Node serve --name node-$i .*--port $((base + i)) " | grep -o -- '--http [0-9.:]*' | head -n 1 | cut -d' ' -f2 || true)
-      [ -n "$http" ] && [ -z "${seen[$i]:-}" ] && seen[$i]=$(since)
-      if [ -n "$http" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$http/health" || true)" = 200 ]; then
-        green[$i]=$(since); healthy=$((healthy + 1))
-      fi
-    done
+    if [ "${#http[@]}" -lt "$n" ]; then
+      now=$(since)
+      while read -r name port address; do
+        i=${name#node-}
+        [ "$port" = "$((base + i))" ] && [ -z "${http[$i]:-}" ] && { http[$i]=$address; seen[$i]=$now; }
+      done < <(pgrep -af "Liaa.Node serve --name node-" | sed -n 's/.* --name \(node-[0-9]*\) .*--port \([0-9]*\) --http \([0-9.:]*\).*/\1 \2 \3/p')
+    fi
+    urls=()
+    for i in "${!http[@]}"; do [ -z "${green[$i]:-}" ] && urls+=(-o /dev/null "http://${http[$i]}/health"); done
+    if [ "${#urls[@]}" -gt 0 ]; then
+      while read -r url code; do
+        if [ "$code" = 200 ]; then
+          for i in "${!http[@]}"; do [ "$url" = "http://${http[$i]}/health" ] && green[$i]=$(since); done
+        fi
+      done < <(curl -s --parallel --parallel-max 64 -w '%{url_effective} %{http_code}\n' --max-time 1 "${urls[@]}" 2>/dev/null || true)
+    fi
+    healthy=${#green[@]}
     [ "$healthy" -lt "$n" ] && sleep 0.05
   done
   elapsed=$(echo "$(date +%s.%N) - $start" | bc)

@@ -30,6 +30,9 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck, IRunningNode
     private LiaaNode? _node;
     private volatile string? _seedProblem;
     private volatile JoinResult? _lastJoin;
+    private readonly Lock _readinessLock = new();
+    private (HealthStatus Status, string? Description)? _lastReadiness;
+    private bool _everReady;
 
     public NodeHost(LiaaNodeOptions options, NodeMetrics metrics, ILoggerFactory loggerFactory, NamedSeeds? namedSeeds = null)
     {
@@ -101,9 +104,39 @@ internal sealed class NodeHost : BackgroundService, IHealthCheck, IRunningNode
         }
     }
 
-    /// <summary>Readiness: see <see cref="NodeReadiness"/>.</summary>
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(NodeReadiness.Check(_node, SeedsOtherThanSelf(), _seedProblem));
+    /// <summary>
+    /// Readiness: see <see cref="NodeReadiness"/>. Logged here, once per change, instead of by the health check service
+    /// at every request (ServeCommand silences it): a starting node that has not joined yet is at Information, a node that
+    /// was ready and no longer is at Error, with the reason.
+    /// </summary>
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var result = NodeReadiness.Check(_node, SeedsOtherThanSelf(), _seedProblem);
+        var reported = (result.Status, result.Description);
+        lock (_readinessLock)
+        {
+            if (_lastReadiness != reported)
+            {
+                var wasReady = _everReady;
+                _lastReadiness = reported;
+                _everReady |= result.Status == HealthStatus.Healthy;
+                if (result.Status == HealthStatus.Healthy)
+                {
+                    Log.Ready(_logger, result.Description);
+                }
+                else if (wasReady)
+                {
+                    Log.NotReady(_logger, result.Description);
+                }
+                else
+                {
+                    Log.NotReadyYet(_logger, result.Description);
+                }
+            }
+        }
+
+        return Task.FromResult(result);
+    }
 
     /// <summary>
     /// The seeds the last join tried that were not this node itself; before any join, those configured (a name

@@ -125,6 +125,10 @@ internal static class ServeCommand
         builder.Services.AddSingleton<IRunningNode>(sp => sp.GetRequiredService<NodeHost>());
         builder.Services.AddHealthChecks().AddCheck<NodeHost>("kademlia");
 
+        // The health check service logs every unhealthy answer at Error, so a starting node polled by the AppHost wrote an
+        // error line per request until it joined; NodeHost logs readiness once per change instead ("self" never fails).
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.None);
+
         await using var app = builder.Build();
 
         // Under the AppHost: exit with it, however it dies (its pipe to our stdin closes).

@@ -7,16 +7,25 @@ namespace Liaa.Node.Rpc;
 /// Feeds the RPC layer's events into <see cref="NodeMetrics"/>, naming methods, outcomes and drop
 /// reasons as their tags; telemetry itself knows nothing of the RPC layer.
 /// </summary>
-internal sealed class RpcMetricsObserver(NodeMetrics metrics) : IRpcObserver
+internal sealed class RpcMetricsObserver : IRpcObserver
 {
+    private readonly NodeMetrics _metrics;
+
+    /// <summary>Also declares every drop reason to <paramref name="metrics"/>, whose series then start at 0.</summary>
+    public RpcMetricsObserver(NodeMetrics metrics)
+    {
+        _metrics = metrics;
+        metrics.DeclareDropReasons(Enum.GetValues<DropReason>().Where(r => r != DropReason.None).Select(DropReasonName));
+    }
+
     public void OnClientCompleted(RpcMethod method, RpcStatus status, TimeSpan elapsed, int responseBytes) =>
-        metrics.RpcClientCompleted(WireCodec.MethodName(method), RpcTelemetry.OutcomeName(status), status == RpcStatus.Timeout, elapsed);
+        _metrics.RpcClientCompleted(WireCodec.MethodName(method), RpcTelemetry.OutcomeName(status), status == RpcStatus.Timeout, elapsed);
 
-    public void OnServerRequest(RpcMethod method) => metrics.RpcServed(WireCodec.MethodName(method));
+    public void OnServerRequest(RpcMethod method) => _metrics.RpcServed(WireCodec.MethodName(method));
 
-    public void OnDropped(DropReason reason) => metrics.DatagramDropped(DropReasonName(reason));
+    public void OnDropped(DropReason reason) => _metrics.DatagramDropped(DropReasonName(reason));
 
-    public void OnReplyTrimmed(RpcMethod method) => metrics.ReplyTrimmed(WireCodec.MethodName(method));
+    public void OnReplyTrimmed(RpcMethod method) => _metrics.ReplyTrimmed(WireCodec.MethodName(method));
 
     /// <summary>snake_case of a drop reason, as the metric label.</summary>
     public static string DropReasonName(DropReason reason) => reason switch

@@ -22,6 +22,15 @@ internal static partial class Log
     [LoggerMessage(1005, LogLevel.Warning, "{Problem} The node retries the join, resolving it again")]
     public static partial void SeedNotResolved(ILogger logger, string problem);
 
+    [LoggerMessage(1006, LogLevel.Information, "Not ready yet: {Reason}")]
+    public static partial void NotReadyYet(ILogger logger, string? reason);
+
+    [LoggerMessage(1007, LogLevel.Error, "Not ready: {Reason}")]
+    public static partial void NotReady(ILogger logger, string? reason);
+
+    [LoggerMessage(1008, LogLevel.Information, "Ready: {Description}")]
+    public static partial void Ready(ILogger logger, string? description);
+
     [LoggerMessage(1003, LogLevel.Information, "Liaa node {NodeId} stopped")]
     public static partial void NodeStopped(ILogger logger, NodeId nodeId);
 

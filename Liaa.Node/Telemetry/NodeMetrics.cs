@@ -44,6 +44,7 @@ public sealed class NodeMetrics : IDisposable
     private readonly Counter<long> _contactsAdded;
     private readonly Counter<long> _contactsEvicted;
     private volatile INodeStateSource? _state;
+    private string[] _dropReasons = [];
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>, or on a meter of its own when null.</summary>
     public NodeMetrics(IMeterFactory? meterFactory = null)
@@ -106,7 +107,19 @@ public sealed class NodeMetrics : IDisposable
         {
             rare.Add(0);
         }
+
+        // Likewise one dropped-datagram series per reason, so the drop panels show 0 rather than nothing.
+        foreach (var reason in _dropReasons)
+        {
+            _datagramsDropped.Add(0, new KeyValuePair<string, object?>("liaa.drop.reason", reason));
+        }
     }
+
+    /// <summary>
+    /// The drop reasons (their tag values) whose series exist from the start, at 0: recorded by <see cref="Observe(INodeStateSource)"/>.
+    /// The RPC layer names them, as it names every drop (<see cref="DatagramDropped"/>).
+    /// </summary>
+    public void DeclareDropReasons(IEnumerable<string> reasons) => _dropReasons = [.. reasons];
 
     /// <summary>An RPC this node sent ended; <paramref name="method"/> and <paramref name="outcome"/> are wire names (<c>FIND_NODE</c>, <c>timeout</c>).</summary>
     public void RpcClientCompleted(string method, string outcome, bool timedOut, TimeSpan elapsed)

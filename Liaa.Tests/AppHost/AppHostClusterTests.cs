@@ -171,6 +171,43 @@ public sealed class AppHostClusterTests(AspireCluster cluster)
         return names;
     }
 
+    /// <summary>
+    /// DCP's API server runs on the P-256 certificate the AppHost made (Liaa.AppHost/DcpCertificate.cs), not on a
+    /// 4096-bit RSA key of its own: its command line names the files, in a directory only the user can read.
+    /// </summary>
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void Dcp_ServesItsApiOnTheCertificateTheAppHostMade()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "reads /proc");
+        var monitor = $"--monitor {Environment.ProcessId} ";
+        var apiServer = Directory.EnumerateDirectories("/proc")
+            .Select(d => ReadCommandLine(Path.Combine(d, "cmdline")))
+            .Where(c => c.Length > 1 && Path.GetFileName(c[0]) == "dcp" && c[1] == "start-apiserver" && string.Join(' ', c).Contains(monitor, StringComparison.Ordinal))
+            .ToList();
+
+        var arguments = Assert.Single(apiServer).ToList();
+        var certificate = arguments[arguments.IndexOf("--tls-cert-file") + 1];
+        var key = arguments[arguments.IndexOf("--tls-key-file") + 1];
+        Assert.Equal(Path.GetDirectoryName(certificate), Path.GetDirectoryName(key));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(key)!));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+        using var served = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(certificate));
+        Assert.Equal("1.2.840.10045.2.1", served.PublicKey.Oid.Value);
+    }
+
+    private static string[] ReadCommandLine(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>Reads until <paramref name="done"/> holds or <see cref="Bound"/> passes; returns the last value (the asserts say what is wrong).</summary>
     private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done)
     {

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Liaa.Node.Rpc;
+using Liaa.Node.Wire;
 using Liaa.Tests.TestSupport;
 
 namespace Liaa.Tests.Dashboards;
@@ -94,6 +96,56 @@ public sealed class DashboardLiveTests(AspireCluster cluster)
         var requests = await prometheus.WaitForValueAsync(
             "http_server_request_duration_seconds_count{job=\"liaa\",node=\"node-1\",http_route=\"/v1/values/{key}\"}", instant: true, deadline, Cancellation);
         Assert.True(requests.Any(PrometheusApi.HasFiniteValue), $"no request histogram for /v1/values/{{key}} on node-1 within {SeriesDeadline.TotalSeconds} s");
+    }
+
+    /// <summary>
+    /// The dropped-datagram panels draw from the first scrapes, before anything was dropped (no traffic here): every
+    /// node has a series at 0 for each drop reason, so the panels by reason show every reason and none is empty.
+    /// </summary>
+    [Fact]
+    public async Task DroppedDatagramPanels_ShowEveryReason_WithoutWaitingForADrop()
+    {
+        Assert.SkipUnless(AspireCluster.HasPrometheus, "prometheus is not installed (apt-get install prometheus; ./test.sh installs it)");
+        using var prometheus = new PrometheusApi(cluster.Http("prometheus"));
+        var values = Variables("node-1");
+        var reasons = Enum.GetValues<DropReason>().Where(r => r != DropReason.None).Select(RpcMetricsObserver.DropReasonName).ToList();
+        var deadline = TimeProvider.System.GetUtcNow() + SeriesDeadline;
+        var problems = new List<string>();
+        var checkedTargets = 0;
+        foreach (var dashboard in DashboardFiles.LoadDashboards())
+        {
+            foreach (var (panel, target) in dashboard.Targets.Where(t => ((string)t.Target["expr"]!).Contains("liaa_datagrams_dropped_total", StringComparison.Ordinal)))
+            {
+                var query = GrafanaVariables.Fill((string)target["expr"]!, values);
+                var instant = (bool?)target["instant"] ?? false;
+                var byReason = query.Contains("by (liaa_drop_reason)", StringComparison.Ordinal);
+                IReadOnlyList<string> missing;
+                IReadOnlyList<JsonElement> series;
+                while (true)
+                {
+                    series = await prometheus.QueryAsync(query, instant, Cancellation);
+                    var shown = series.Where(PrometheusApi.HasFiniteValue)
+                        .Select(s => s.GetProperty("metric").TryGetProperty("liaa_drop_reason", out var reason) ? reason.GetString() : null)
+                        .ToHashSet(StringComparer.Ordinal);
+                    missing = byReason ? [.. reasons.Where(r => !shown.Contains(r))] : shown.Count == 0 ? ["any value"] : [];
+                    if (missing.Count == 0 || TimeProvider.System.GetUtcNow() >= deadline)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(TimeSpan.FromMilliseconds(250), TimeProvider.System, Cancellation);
+                }
+
+                checkedTargets++;
+                if (missing.Count > 0)
+                {
+                    problems.Add($"{dashboard.FileName} '{panel["title"]}' {target["refId"]}: {series.Count} series, missing {string.Join(", ", missing)}: {query}");
+                }
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.True(checkedTargets >= 5, $"only {checkedTargets} dropped-datagram targets");
     }
 
     [Fact]

@@ -42,6 +42,26 @@ public sealed partial class MetricNamesTests
         Assert.Empty(queried.Except(served).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task DroppedDatagrams_HaveASeriesAtZeroForEveryReason_BeforeAnyDrop()
+    {
+        await using var app = await ServiceDefaultsTestApp.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        using var metrics = new NodeMetrics(app.App.Services.GetRequiredService<IMeterFactory>());
+        await using var node = await LiaaNode.StartAsync(
+            new LiaaNodeOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0) },
+            metrics: metrics,
+            cancellationToken: TestContext.Current.CancellationToken);
+        using var http = new HttpClient { BaseAddress = app.BaseAddress };
+        var exposition = await http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+
+        // The listener is process-wide (DESIGN.md): a node of a test running beside this one may add its own drops, never remove a series.
+        var shown = DropSeries().Matches(exposition).Select(m => m.Groups["reason"].Value).ToHashSet(StringComparer.Ordinal);
+        var reasons = Enum.GetValues<DropReason>().Where(r => r != DropReason.None).Select(RpcMetricsObserver.DropReasonName).ToList();
+        Assert.Equal(20, reasons.Count);
+        var missing = reasons.Where(reason => !shown.Contains(reason)).ToList();
+        Assert.True(missing.Count == 0, $"no liaa_datagrams_dropped_total series for: {string.Join(", ", missing)}");
+    }
+
     private static void FeedEveryInstrument(NodeMetrics metrics)
     {
         var rpc = new RpcMetricsObserver(metrics);
@@ -91,6 +111,9 @@ public sealed partial class MetricNamesTests
 
     [GeneratedRegex(@"^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", RegexOptions.Multiline)]
     private static partial Regex SeriesLine();
+
+    [GeneratedRegex(@"^liaa_datagrams_dropped_total\{[^}]*liaa_drop_reason=""(?<reason>[a-z_]+)""[^}]*\} ", RegexOptions.Multiline)]
+    private static partial Regex DropSeries();
 
     [GeneratedRegex(@"^(\s*)expr:(.*)$")]
     private static partial Regex ExprLine();

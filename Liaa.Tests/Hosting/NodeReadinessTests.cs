@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using Liaa.Node.Kademlia;
 using Liaa.Node;
 using Liaa.Node.Hosting;
@@ -10,11 +12,12 @@ using Liaa.Tests.Faults;
 using Liaa.Tests.ServiceDefaults;
 using Liaa.Tests.TestSupport;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Liaa.Tests.Hosting;
 
-public sealed class NodeReadinessTests
+public sealed partial class NodeReadinessTests
 {
     private static readonly NodeReadiness.Facts Ready = new(IsReceiving: true, StorageFailure: null, DataDirectory: null, Seeds: 1, IsJoined: true, Contacts: 3);
 
@@ -125,6 +128,100 @@ public sealed class NodeReadinessTests
             "Unhealthy\nkademlia: Unhealthy: Not joined: none of the 1 seeds has answered yet.",
             await health.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+
+        // A node that has not joined yet says so once, at Information, not with an error line per health request.
+        await node.Process.WaitForLineAsync(NotReadyYetLine(), Bound);
+        using var again = await http.GetAsync(new Uri(node.HttpUrl, "/health"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
+        Assert.DoesNotContain(node.Process.Output, line => line.StartsWith("fail:", StringComparison.Ordinal));
+        Assert.Single(node.Process.Output, line => NotReadyYetLine().IsMatch(line));
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task NodeHost_LogsNotReadyYet_AtInformation_OncePerChange_WhileNotJoined()
+    {
+        using var silentSeed = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        await using var socket = UdpDatagramTransport.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var options = new LiaaNodeOptions { Transport = socket };
+        options.Seeds.Add((IPEndPoint)silentSeed.Client.LocalEndPoint!);
+        var logs = new RecordingLoggerProvider();
+        using var loggerFactory = new LoggerFactory([logs]);
+        var host = new NodeHost(options, new NodeMetrics(), loggerFactory);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            var first = await host.CheckHealthAsync(new HealthCheckContext(), TestContext.Current.CancellationToken);
+            var second = await host.CheckHealthAsync(new HealthCheckContext(), TestContext.Current.CancellationToken);
+
+            Assert.Equal(HealthStatus.Unhealthy, first.Status);
+            Assert.Equal(HealthStatus.Unhealthy, second.Status);
+            var readiness = Assert.Single(logs.Records, IsReadiness);
+            Assert.Equal((LogLevel.Information, "Not ready yet: Not joined: none of the 1 seeds has answered yet."), (readiness.Level, readiness.Message));
+            Assert.DoesNotContain(logs.Records, r => r.Level >= LogLevel.Error);
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task NodeHost_LogsAnError_OnceWithTheReason_WhenAReadyNodeStopsBeingReady()
+    {
+        await using var socket = UdpDatagramTransport.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var logs = new RecordingLoggerProvider();
+        using var loggerFactory = new LoggerFactory([logs]);
+        var host = new NodeHost(new LiaaNodeOptions { Transport = socket }, new NodeMetrics(), loggerFactory);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await host.CheckHealthAsync(new HealthCheckContext(), TestContext.Current.CancellationToken);
+            await socket.DisposeAsync();
+            await host.Node.ReceiveCompletion.WaitAsync(Bound, TestContext.Current.CancellationToken);
+            await host.CheckHealthAsync(new HealthCheckContext(), TestContext.Current.CancellationToken);
+            await host.CheckHealthAsync(new HealthCheckContext(), TestContext.Current.CancellationToken);
+
+            Assert.Equal(
+                [(LogLevel.Information, "Ready: Joined; 0 contacts."), (LogLevel.Error, "Not ready: The UDP socket is closed: no datagram reaches the node.")],
+                logs.Records.Where(IsReadiness).Select(r => (r.Level, r.Message)));
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static bool IsReadiness((LogLevel Level, string Message) record) =>
+        record.Message.StartsWith("Ready: ", StringComparison.Ordinal) || record.Message.StartsWith("Not ready", StringComparison.Ordinal);
+
+    [GeneratedRegex(@"Not ready yet: Not joined")]
+    private static partial Regex NotReadyYetLine();
+
+    /// <summary>Every log record written through it, in order.</summary>
+    private sealed class RecordingLoggerProvider : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<(LogLevel Level, string Message)> _records = new();
+
+        public IReadOnlyList<(LogLevel Level, string Message)> Records => [.. _records];
+
+        public ILogger CreateLogger(string categoryName) => new Recorder(_records);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Recorder(ConcurrentQueue<(LogLevel Level, string Message)> records) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                records.Enqueue((logLevel, formatter(state, exception)));
+        }
     }
 
     /// <summary>

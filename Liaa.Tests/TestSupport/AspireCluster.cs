@@ -11,7 +11,7 @@ namespace Liaa.Tests.TestSupport;
 /// <c>Liaa.AppHost</c> itself, started through <c>Aspire.Hosting.Testing</c>: the app model a user runs,
 /// on free ports (a free run of UDP ports for the nodes; free TCP ports for the Aspire dashboard, which
 /// is on, secured by a browser token and API keys this fixture chooses), with Prometheus scraping every
-/// second when it is installed. Ready once every node resource is healthy.
+/// second when it is installed. Ready once every node resource and the explorer are healthy.
 /// </summary>
 /// <remarks>
 /// Shared by the classes of <see cref="AspireClusterCollection"/> (one start for all of them). Disposal
@@ -95,7 +95,8 @@ public class AspireCluster : IAsyncLifetime
             bound.Token);
         _app = await builder.BuildAsync(bound.Token);
         await _app.StartAsync(bound.Token);
-        await Task.WhenAll(NodeNames.Select(n => _app.ResourceNotifications.WaitForResourceHealthyAsync(n, bound.Token)));
+        // The explorer starts once every node is healthy (Liaa.AppHost/Program.cs): wait for it too.
+        await Task.WhenAll(NodeNames.Append("explorer").Select(n => _app.ResourceNotifications.WaitForResourceHealthyAsync(n, bound.Token)));
 
         // The testing builder may move the dashboard from the address asked for: use where it listens.
         Dashboard = _app.GetEndpoint("aspire-dashboard", "http");
