@@ -166,6 +166,7 @@ internal sealed class SimulationBenchmark
             Seed = seed,
             JoinConcurrency = _options.JoinConcurrency,
             OwnsThreadPool = true,
+            ShareMetrics = true,
             ConfigureNode = _options.ConfigureNode,
         };
         var sim = await SimulatedNetwork.CreateAsync(options, cancellationToken).ConfigureAwait(false);
