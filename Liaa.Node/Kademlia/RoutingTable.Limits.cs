@@ -23,8 +23,8 @@ namespace Liaa.Node.Kademlia;
 internal sealed partial class RoutingTable
 {
     private readonly Dictionary<NetworkPrefix, int> _perNetwork = [];
-    // The contact in a bucket at each endpoint: one entry (24 bytes) per contact, the key the contact's own endpoint.
-    private readonly Dictionary<IPEndPoint, ContactEntry> _byEndPoint = [];
+    // The contact in a bucket at each endpoint.
+    private readonly EndPointIndex _byEndPoint = new();
 
     /// <summary>Contacts in the table from the network of <paramref name="address"/> (0 for loopback).</summary>
     public int CountInNetwork(IPAddress address)
@@ -147,11 +147,11 @@ internal sealed partial class RoutingTable
         var contact = entry.Contact;
         if (sign > 0)
         {
-            _byEndPoint[contact.EndPoint] = entry;
+            _byEndPoint.Set(entry);
         }
-        else if (_byEndPoint.TryGetValue(contact.EndPoint, out var holder) && holder.Contact.Id == contact.Id)
+        else
         {
-            _byEndPoint.Remove(contact.EndPoint);
+            _byEndPoint.Remove(contact.EndPoint, contact.Id);
         }
 
         if (NetworkPrefix.Of(contact.EndPoint.Address) is { } network)
