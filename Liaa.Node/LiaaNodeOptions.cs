@@ -51,6 +51,12 @@ public sealed class LiaaNodeOptions
     /// <summary>A transport to use instead of binding a UDP socket (in-memory network). <value>Default null.</value></summary>
     public IDatagramTransport? Transport { get; set; }
 
+    /// <summary>
+    /// Contacts shared with other nodes' routing tables in this process (the simulator: one instance of each
+    /// node's contact for all the tables that know it). <value>Default null: the node keeps its own.</value>
+    /// </summary>
+    public ContactPool? ContactPool { get; set; }
+
     /// <summary>Validates every part, returning all problems at once (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -125,21 +125,49 @@ internal sealed class KBucket
 }
 
 /// <summary>A contact in a bucket with what the table knows about it.</summary>
+/// <remarks>
+/// Kept small, since a table holds hundreds and a simulation millions: times as UTC ticks, and the rare
+/// pending endpoint in an object of its own. 48 bytes with the object header.
+/// </remarks>
 internal sealed class ContactEntry(Contact contact, DateTimeOffset lastSeen)
 {
+    private PendingEndPointSeen? _pending;
+
     public Contact Contact { get; set; } = contact;
 
+    /// <summary>When the last well-formed message from the contact's endpoint arrived, in UTC ticks.</summary>
+    public long LastSeenTicks { get; set; } = lastSeen.UtcTicks;
+
     /// <summary>When the last well-formed message from the contact's endpoint arrived.</summary>
-    public DateTimeOffset LastSeen { get; set; } = lastSeen;
+    public DateTimeOffset LastSeen
+    {
+        get => new(LastSeenTicks, TimeSpan.Zero);
+        set => LastSeenTicks = value.UtcTicks;
+    }
 
     /// <summary>Consecutive failed requests since the last message from the contact.</summary>
     public int FailureCount { get; set; }
 
     /// <summary>A different endpoint the same id has sent from while this one was still alive.</summary>
-    public IPEndPoint? PendingEndPoint { get; set; }
+    public IPEndPoint? PendingEndPoint => _pending?.EndPoint;
 
-    public DateTimeOffset PendingSeen { get; set; }
+    /// <summary>When <see cref="PendingEndPoint"/> was last seen.</summary>
+    public DateTimeOffset PendingSeen => _pending?.Seen ?? default;
+
+    public void SetPending(IPEndPoint endPoint, DateTimeOffset seen) => _pending = new PendingEndPointSeen(endPoint, seen);
+
+    public void ClearPending() => _pending = null;
+
+    private sealed record PendingEndPointSeen(IPEndPoint EndPoint, DateTimeOffset Seen);
 }
 
-/// <summary>A replacement candidate and when it was last seen.</summary>
-internal sealed record ReplacementEntry(Contact Contact, DateTimeOffset LastSeen);
+/// <summary>A replacement candidate and when it was last seen (a value in its bucket's list: no object of its own).</summary>
+internal readonly record struct ReplacementEntry(Contact Contact, long LastSeenTicks)
+{
+    public ReplacementEntry(Contact contact, DateTimeOffset lastSeen)
+        : this(contact, lastSeen.UtcTicks)
+    {
+    }
+
+    public DateTimeOffset LastSeen => new(LastSeenTicks, TimeSpan.Zero);
+}

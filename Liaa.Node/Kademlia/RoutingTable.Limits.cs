@@ -23,7 +23,8 @@ namespace Liaa.Node.Kademlia;
 internal sealed partial class RoutingTable
 {
     private readonly Dictionary<NetworkPrefix, int> _perNetwork = [];
-    private readonly Dictionary<IPEndPoint, NodeId> _byEndPoint = [];
+    // The contact in a bucket at each endpoint.
+    private readonly EndPointIndex _byEndPoint = new();
 
     /// <summary>Contacts in the table from the network of <paramref name="address"/> (0 for loopback).</summary>
     public int CountInNetwork(IPAddress address)
@@ -41,7 +42,7 @@ internal sealed partial class RoutingTable
     /// </summary>
     private ContactRefusal CheckAdmission(Contact contact, KBucket bucket, Contact? leaving)
     {
-        if (_byEndPoint.TryGetValue(contact.EndPoint, out var holder) && holder != contact.Id && holder != leaving?.Id)
+        if (_byEndPoint.TryGetValue(contact.EndPoint, out var holder) && holder.Contact.Id != contact.Id && holder.Contact.Id != leaving?.Id)
         {
             return ContactRefusal.EndPointTaken;
         }
@@ -86,7 +87,7 @@ internal sealed partial class RoutingTable
     /// </summary>
     private ContactRefusal CheckReplacementAdmission(Contact contact, KBucket bucket)
     {
-        if (_byEndPoint.TryGetValue(contact.EndPoint, out var holder) && holder != contact.Id)
+        if (_byEndPoint.TryGetValue(contact.EndPoint, out var holder) && holder.Contact.Id != contact.Id)
         {
             return ContactRefusal.EndPointTaken;
         }
@@ -136,22 +137,21 @@ internal sealed partial class RoutingTable
 
     private AddContactResult Refuse(Contact contact, ContactRefusal refusal)
     {
-        Contact? holder = refusal == ContactRefusal.EndPointTaken && _byEndPoint.TryGetValue(contact.EndPoint, out var id) && _contacts.TryGetValue(id, out var entry)
-            ? entry.Contact
-            : null;
+        var holder = refusal == ContactRefusal.EndPointTaken && _byEndPoint.TryGetValue(contact.EndPoint, out var entry) ? entry.Contact : null;
         return new AddContactResult(AddContactStatus.Refused, ContactToPing: holder, Refusal: refusal);
     }
 
     /// <summary>Keeps the endpoint and network indexes in step with the buckets (+1 in, −1 out).</summary>
-    private void Track(Contact contact, int sign)
+    private void Track(ContactEntry entry, int sign)
     {
+        var contact = entry.Contact;
         if (sign > 0)
         {
-            _byEndPoint[contact.EndPoint] = contact.Id;
+            _byEndPoint.Set(entry);
         }
-        else if (_byEndPoint.TryGetValue(contact.EndPoint, out var id) && id == contact.Id)
+        else
         {
-            _byEndPoint.Remove(contact.EndPoint);
+            _byEndPoint.Remove(contact.EndPoint, contact.Id);
         }
 
         if (NetworkPrefix.Of(contact.EndPoint.Address) is { } network)

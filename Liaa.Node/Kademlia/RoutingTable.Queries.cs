@@ -27,7 +27,7 @@ internal sealed partial class RoutingTable
 
         lock (_gate)
         {
-            count = Math.Min(count, _contacts.Count);
+            count = Math.Min(count, _count);
             if (count == 0)
             {
                 return [];
@@ -151,11 +151,14 @@ internal sealed partial class RoutingTable
         lock (_gate)
         {
             var seen = new bool[NodeId.BitLength];
-            foreach (var id in _contacts.Keys)
+            foreach (var bucket in Leaves())
             {
-                if (id != newcomer)
+                foreach (var entry in bucket.Contacts)
                 {
-                    seen[(Self ^ id).LeadingZeroCount()] = true;
+                    if (entry.Contact.Id != newcomer)
+                    {
+                        seen[(Self ^ entry.Contact.Id).LeadingZeroCount()] = true;
+                    }
                 }
             }
 

@@ -38,17 +38,22 @@ internal sealed partial class RoutingTable
 {
     private readonly Lock _gate = new();
     private readonly KademliaOptions _options;
-    private readonly Dictionary<NodeId, ContactEntry> _contacts = [];
+    private readonly ContactPool? _pool;
     private readonly TreeNode _root = new(new KBucket(NodeId.Zero, 0, null));
+    private int _count;
     private int _replacementCount;
     private int _bucketCount = 1;
 
-    public RoutingTable(NodeId self, KademliaOptions options)
+    /// <param name="self">The node's own id.</param>
+    /// <param name="options">The Kademlia parameters.</param>
+    /// <param name="pool">Where to keep the contacts this table holds when many tables share them (a simulation); null: its own.</param>
+    public RoutingTable(NodeId self, KademliaOptions options, ContactPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.ThrowIfInvalid();
         Self = self;
         _options = options;
+        _pool = pool;
     }
 
     /// <summary>The node's own id.</summary>
@@ -64,7 +69,7 @@ internal sealed partial class RoutingTable
         {
             lock (_gate)
             {
-                return _contacts.Count;
+                return _count;
             }
         }
     }
@@ -108,15 +113,15 @@ internal sealed partial class RoutingTable
 
         lock (_gate)
         {
-            if (_contacts.TryGetValue(contact.Id, out var known))
+            if (FindEntry(contact.Id, out var knownBucket) is { } known)
             {
-                return ObserveKnown(known, contact, now);
+                return ObserveKnown(knownBucket, known, contact, now);
             }
 
             // One endpoint is one node: a stale holder of the endpoint (a node restarted with a new id) gives way at once.
-            if (_byEndPoint.TryGetValue(contact.EndPoint, out var holder) && IsStaleLocked(holder))
+            if (_byEndPoint.TryGetValue(contact.EndPoint, out var holder) && IsStale(holder))
             {
-                RemoveLocked(holder);
+                RemoveLocked(holder.Contact.Id);
             }
 
             while (true)
@@ -131,7 +136,7 @@ internal sealed partial class RoutingTable
                     }
 
                     RemoveReplacement(bucket, contact.Id);
-                    InsertByLastSeen(bucket, new ContactEntry(contact, now));
+                    InsertByLastSeen(bucket, new ContactEntry(Keep(contact), now));
                     return new AddContactResult(AddContactStatus.Added);
                 }
 
@@ -152,7 +157,7 @@ internal sealed partial class RoutingTable
 
                     RemoveFromBucket(bucket, replaced);
                     RemoveReplacement(bucket, contact.Id);
-                    InsertByLastSeen(bucket, new ContactEntry(contact, now));
+                    InsertByLastSeen(bucket, new ContactEntry(Keep(contact), now));
                     return new AddContactResult(AddContactStatus.Added, Replaced: replaced.Contact);
                 }
 
@@ -161,7 +166,7 @@ internal sealed partial class RoutingTable
                     return Refuse(contact, cacheRefusal);
                 }
 
-                _replacementCount += bucket.AddReplacement(contact, now, _options.EffectiveReplacementCacheSize);
+                _replacementCount += bucket.AddReplacement(Keep(contact), now, _options.EffectiveReplacementCacheSize);
                 return new AddContactResult(AddContactStatus.Full, ContactToPing: bucket.Contacts[0].Contact);
             }
         }
@@ -177,8 +182,7 @@ internal sealed partial class RoutingTable
     {
         lock (_gate)
         {
-            var bucket = FindLeaf(id).Bucket!;
-            if (!_contacts.TryGetValue(id, out var entry))
+            if (FindEntry(id, out var bucket) is not { } entry)
             {
                 RemoveReplacement(bucket, id);
                 return new FailureResult(FailureStatus.NotFound);
@@ -192,8 +196,8 @@ internal sealed partial class RoutingTable
 
             if (entry.PendingEndPoint is { } pending)
             {
-                var moved = new ContactEntry(new Contact(id, pending), entry.PendingSeen);
-                entry.PendingEndPoint = null;
+                var moved = new ContactEntry(Keep(new Contact(id, pending)), entry.PendingSeen);
+                entry.ClearPending();
                 if (CheckAdmission(moved.Contact, bucket, entry.Contact) == ContactRefusal.None)
                 {
                     RemoveFromBucket(bucket, entry);
@@ -218,7 +222,7 @@ internal sealed partial class RoutingTable
     {
         lock (_gate)
         {
-            return _contacts.TryGetValue(id, out var entry) ? entry.Contact : null;
+            return FindEntry(id, out _)?.Contact;
         }
     }
 
@@ -245,8 +249,7 @@ internal sealed partial class RoutingTable
 
     private bool RemoveLocked(NodeId id)
     {
-        var bucket = FindLeaf(id).Bucket!;
-        if (!_contacts.TryGetValue(id, out var entry))
+        if (FindEntry(id, out var bucket) is not { } entry)
         {
             return RemoveReplacement(bucket, id);
         }
@@ -265,7 +268,7 @@ internal sealed partial class RoutingTable
     {
         lock (_gate)
         {
-            var all = new List<Contact>(_contacts.Count);
+            var all = new List<Contact>(_count);
             foreach (var bucket in Leaves())
             {
                 foreach (var entry in bucket.Contacts)
@@ -278,9 +281,8 @@ internal sealed partial class RoutingTable
         }
     }
 
-    private AddContactResult ObserveKnown(ContactEntry entry, Contact contact, DateTimeOffset now)
+    private AddContactResult ObserveKnown(KBucket bucket, ContactEntry entry, Contact contact, DateTimeOffset now)
     {
-        var bucket = FindLeaf(contact.Id).Bucket!;
         if (!entry.Contact.EndPoint.Equals(contact.EndPoint))
         {
             // The new endpoint must be one the contact could take: not another id's, not in a full network.
@@ -291,19 +293,18 @@ internal sealed partial class RoutingTable
 
             if (entry.FailureCount < _options.FailuresBeforeEviction)
             {
-                entry.PendingEndPoint = contact.EndPoint;
-                entry.PendingSeen = now;
+                entry.SetPending(contact.EndPoint, now);
                 return new AddContactResult(AddContactStatus.EndPointConflict, ContactToPing: entry.Contact);
             }
 
-            Track(entry.Contact, -1);
-            entry.Contact = contact;
-            Track(contact, +1);
+            Track(entry, -1);
+            entry.Contact = Keep(contact);
+            Track(entry, +1);
         }
 
         entry.LastSeen = now;
         entry.FailureCount = 0;
-        entry.PendingEndPoint = null;
+        entry.ClearPending();
         bucket.MoveToTail(bucket.Contacts.IndexOf(entry));
         return new AddContactResult(AddContactStatus.Updated);
     }
@@ -342,26 +343,47 @@ internal sealed partial class RoutingTable
     /// <summary>Adds the entry to the bucket and the index, keeping the bucket ordered by last-seen time.</summary>
     private void InsertByLastSeen(KBucket bucket, ContactEntry entry)
     {
-        _contacts[entry.Contact.Id] = entry;
-        Track(entry.Contact, +1);
-        var index = bucket.Contacts.Count;
-        while (index > 0 && bucket.Contacts[index - 1].LastSeen > entry.LastSeen)
+        _count++;
+        Track(entry, +1);
+        var contacts = bucket.Contacts;
+        if (contacts.Count == contacts.Capacity)
+        {
+            // Grow towards k and no further: a list's own doubling would leave 16 → 32 slots for k = 20.
+            contacts.Capacity = Math.Max(contacts.Count + 1, Math.Min(_options.K, Math.Max(4, contacts.Capacity * 2)));
+        }
+
+        var index = contacts.Count;
+        while (index > 0 && contacts[index - 1].LastSeenTicks > entry.LastSeenTicks)
         {
             index--;
         }
 
-        bucket.Contacts.Insert(index, entry);
+        contacts.Insert(index, entry);
     }
 
     /// <summary>Takes the entry out of its bucket and the indexes.</summary>
     private void RemoveFromBucket(KBucket bucket, ContactEntry entry)
     {
         bucket.Contacts.Remove(entry);
-        _contacts.Remove(entry.Contact.Id);
-        Track(entry.Contact, -1);
+        _count--;
+        Track(entry, -1);
     }
 
-    private bool IsStaleLocked(NodeId id) => _contacts.TryGetValue(id, out var entry) && entry.FailureCount >= _options.FailuresBeforeEviction;
+    /// <summary>The entry of <paramref name="id"/> if it is in a bucket, and the bucket whose range covers the id either way.</summary>
+    /// <remarks>No index by id: the tree leads to the one bucket that can hold it, and a bucket holds at most k.</remarks>
+    private ContactEntry? FindEntry(NodeId id, out KBucket bucket)
+    {
+        bucket = FindLeaf(id).Bucket!;
+        var index = bucket.IndexOf(id);
+        return index >= 0 ? bucket.Contacts[index] : null;
+    }
+
+    private bool IsStaleLocked(NodeId id) => FindEntry(id, out _) is { } entry && IsStale(entry);
+
+    private bool IsStale(ContactEntry entry) => entry.FailureCount >= _options.FailuresBeforeEviction;
+
+    /// <summary>The contact as this table keeps it: the pool's instance when tables share one.</summary>
+    private Contact Keep(Contact contact) => _pool?.Intern(contact) ?? contact;
 
     private bool RemoveReplacement(KBucket bucket, NodeId id)
     {

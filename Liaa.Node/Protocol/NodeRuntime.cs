@@ -30,7 +30,7 @@ internal sealed class NodeRuntime
         Self = self;
         Options = options;
         Time = options.TimeProvider;
-        Routing = new RoutingTable(self, options.Kademlia);
+        Routing = new RoutingTable(self, options.Kademlia, options.ContactPool);
         Store = store;
         Rpc = rpc;
         Logger = logger;
