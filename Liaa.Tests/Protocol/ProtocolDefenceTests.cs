@@ -209,9 +209,12 @@ public sealed class ProtocolDefenceTests : IAsyncDisposable
             Assert.Equal(new PingRequest(runtime.Self), DecodeRequest(await flooder.ReceiveBytesAsync()));
         }
 
-        // Each read waiting for its ping in a serving slot would send a fifth ping and never return.
-        var fifth = flooder.ReceiveBytesAsync();
-        Assert.Same(handled.Task, await Task.WhenAny(handled.Task, fifth).Bounded());
+        // Each read waiting for its ping in a serving slot would never return, and each verified would wait in the
+        // verifier. (The flooder may also get one more ping, in the background: the contact tracker asks the first
+        // id that claimed the flooder's endpoint whether it still answers there, as it does for any id that takes
+        // over an endpoint; under load it came before the reads were all handled, so no datagram count is asserted.)
+        _ = flooder.ReceiveBytesAsync(); // takes that ping, so the last check below sees nothing else queued
+        await handled.Task.Bounded();
         Assert.Equal(4, runtime.Verifier.Waiting);
 
         // A legitimate client keeps being answered (a dropped ping times out on its own, shorter timeout).
