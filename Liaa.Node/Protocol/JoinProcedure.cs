@@ -12,7 +12,11 @@ namespace Liaa.Node.Protocol;
 /// </summary>
 internal sealed class JoinProcedure
 {
+    /// <summary>How long the first ping to a seed waits before it is sent again; each next one waits twice as long.</summary>
+    internal static readonly TimeSpan FirstSeedPingTimeout = TimeSpan.FromMilliseconds(250);
+
     private readonly NodeId _self;
+    private readonly TimeSpan _seedPingBudget;
     private readonly RoutingTable _routing;
     private readonly RpcEndpoint _rpc;
     private readonly ContactTracker _contacts;
@@ -24,7 +28,8 @@ internal sealed class JoinProcedure
     /// <summary>
     /// The join of <paramref name="self"/>. A client (<paramref name="clientMode"/>) never asks where peers see
     /// it: it is not a contact anyone keeps. <paramref name="learnedExternalEndPoint"/> is told where a peer saw
-    /// this node's datagrams come from (a wildcard-bound node's <c>stun</c> answer).
+    /// this node's datagrams come from (a wildcard-bound node's <c>stun</c> answer). A seed is asked again and
+    /// again within <paramref name="seedPingBudget"/> (the RPC timeout), see <see cref="PingSeedAsync"/>.
     /// </summary>
     public JoinProcedure(
         NodeId self,
@@ -34,8 +39,10 @@ internal sealed class JoinProcedure
         LookupRunner lookups,
         MaintenanceJobs maintenance,
         bool clientMode,
-        Action<IPEndPoint> learnedExternalEndPoint)
+        Action<IPEndPoint> learnedExternalEndPoint,
+        TimeSpan seedPingBudget)
     {
+        _seedPingBudget = seedPingBudget;
         _clientMode = clientMode;
         _learnedExternalEndPoint = learnedExternalEndPoint;
         _self = self;
@@ -69,7 +76,7 @@ internal sealed class JoinProcedure
         using var activity = LiaaDiagnostics.ActivitySource.StartActivity("join");
         activity?.SetTag("liaa.join.seeds", seeds.Count);
         var targets = seeds.Concat(remembered.Select(c => c.EndPoint).Where(e => !seeds.Contains(e))).ToArray();
-        var pings = targets.Select(target => _rpc.SendAsync(target, new PingRequest(_self), null, cancellationToken)).ToArray();
+        var pings = targets.Select(target => PingSeedAsync(target, cancellationToken)).ToArray();
         var results = await Task.WhenAll(pings).ConfigureAwait(false);
         int reached = 0, rememberedReached = 0, selfSeeds = 0;
         var answered = new List<IPEndPoint>();
@@ -121,6 +128,31 @@ internal sealed class JoinProcedure
                 _learnedExternalEndPoint(IDatagramTransport.Normalize(seen));
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// Pings a seed (or a remembered contact) until it answers, sending again after 0.25, 0.5, 1 and 2 s, within the
+    /// RPC timeout in all. A seed started beside this node (a cluster starting at once) is not listening yet when the
+    /// first ping arrives, and UDP drops it without a word: one ping would then cost the whole RPC timeout (5 s)
+    /// before the join is tried again; asked again, the seed is reached within a quarter second or so of its start.
+    /// A late answer to an earlier ping is dropped as late; the next ping's answer counts.
+    /// </summary>
+    private async Task<RpcResult> PingSeedAsync(IPEndPoint target, CancellationToken cancellationToken)
+    {
+        var wait = FirstSeedPingTimeout;
+        var left = _seedPingBudget;
+        while (true)
+        {
+            var timeout = wait < left ? wait : left;
+            var result = await _rpc.SendAsync(target, new PingRequest(_self), new RpcCallOptions { Timeout = timeout }, cancellationToken).ConfigureAwait(false);
+            left -= timeout;
+            if (result.Status != RpcStatus.Timeout || left <= TimeSpan.Zero)
+            {
+                return result;
+            }
+
+            wait += wait;
         }
     }
 }

@@ -46,7 +46,7 @@ internal sealed class NodeRuntime
         var closest = new ClosestStorer(self, Lookups, rpc, Contacts, PutTails, options.Kademlia.K, metrics);
         Values = new ValuePublishing(self, store, options.Storage, Time, Lookups, rpc, Background, closest);
         Maintenance = new MaintenanceJobs(self, Routing, store, options.Storage, Time, options.Random ?? Random.Shared, rpc, Contacts, Lookups, metrics, closest);
-        Join = new JoinProcedure(self, Routing, rpc, Contacts, Lookups, Maintenance, options.ClientMode, seen => ExternalEndPoint = seen);
+        Join = new JoinProcedure(self, Routing, rpc, Contacts, Lookups, Maintenance, options.ClientMode, seen => ExternalEndPoint = seen, options.Rpc.Timeout);
     }
 
     public NodeId Self { get; }
