@@ -21,15 +21,9 @@ public sealed partial class MetricNamesTests
     [Fact]
     public async Task DashboardsAndAlertRules_QueryOnlyNamesTheNodeServes()
     {
-        await using var app = await ServiceDefaultsTestApp.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
-        using var metrics = new NodeMetrics(app.App.Services.GetRequiredService<IMeterFactory>());
-        await using var node = await LiaaNode.StartAsync(
-            new LiaaNodeOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0) },
-            metrics: metrics,
-            cancellationToken: TestContext.Current.CancellationToken);
-        FeedEveryInstrument(metrics);
-        using var http = new HttpClient { BaseAddress = app.BaseAddress };
-        var served = SeriesNames(await http.GetStringAsync("/metrics", TestContext.Current.CancellationToken));
+        await using var node = await NodeOnAHost.StartAsync();
+        FeedEveryInstrument(node.Metrics);
+        var served = SeriesNames(await node.MetricsTextAsync());
 
         var queried = DashboardFiles.LoadDashboards()
             .SelectMany(d => d.Targets.Select(t => (string)t.Target["expr"]!).Concat(d.QueryVariables.Select(v => GrafanaDashboard.VariableQuery(v) ?? string.Empty)))
@@ -45,14 +39,8 @@ public sealed partial class MetricNamesTests
     [Fact]
     public async Task DroppedDatagrams_HaveASeriesAtZeroForEveryReason_BeforeAnyDrop()
     {
-        await using var app = await ServiceDefaultsTestApp.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
-        using var metrics = new NodeMetrics(app.App.Services.GetRequiredService<IMeterFactory>());
-        await using var node = await LiaaNode.StartAsync(
-            new LiaaNodeOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0) },
-            metrics: metrics,
-            cancellationToken: TestContext.Current.CancellationToken);
-        using var http = new HttpClient { BaseAddress = app.BaseAddress };
-        var exposition = await http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        await using var node = await NodeOnAHost.StartAsync();
+        var exposition = await node.MetricsTextAsync();
 
         // The listener is process-wide (DESIGN.md): a node of a test running beside this one may add its own drops, never remove a series.
         var shown = DropSeries().Matches(exposition).Select(m => m.Groups["reason"].Value).ToHashSet(StringComparer.Ordinal);
@@ -117,4 +105,44 @@ public sealed partial class MetricNamesTests
 
     [GeneratedRegex(@"^(\s*)expr:(.*)$")]
     private static partial Regex ExprLine();
+
+    /// <summary>A node reporting to the meters of a host built like a node's, whose <c>/metrics</c> serves them; stopped together.</summary>
+    private sealed class NodeOnAHost : IAsyncDisposable
+    {
+        private readonly ServiceDefaultsTestApp _app;
+        private readonly LiaaNode _node;
+
+        private NodeOnAHost(ServiceDefaultsTestApp app, NodeMetrics metrics, LiaaNode node)
+        {
+            _app = app;
+            Metrics = metrics;
+            _node = node;
+        }
+
+        public NodeMetrics Metrics { get; }
+
+        public static async Task<NodeOnAHost> StartAsync()
+        {
+            var app = await ServiceDefaultsTestApp.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+            var metrics = new NodeMetrics(app.App.Services.GetRequiredService<IMeterFactory>());
+            var node = await LiaaNode.StartAsync(
+                new LiaaNodeOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0) },
+                metrics: metrics,
+                cancellationToken: TestContext.Current.CancellationToken);
+            return new NodeOnAHost(app, metrics, node);
+        }
+
+        public async Task<string> MetricsTextAsync()
+        {
+            using var http = new HttpClient { BaseAddress = _app.BaseAddress };
+            return await http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _node.DisposeAsync();
+            Metrics.Dispose();
+            await _app.DisposeAsync();
+        }
+    }
 }

@@ -24,19 +24,7 @@ public sealed class PutAcknowledgementTests
     [InlineData(null, 3, true)]
     public async Task Put_ReturnsOnceEnoughHoldersAcknowledged_OrWaitsForEveryStore(int? acknowledgements, int storedAt, bool waitsForTimeout)
     {
-        await using var sim = await SimulatedNetwork.CreateAsync(
-            new SimulationOptions
-            {
-                NodeCount = 12,
-                Seed = 21,
-                ConfigureNode = options =>
-                {
-                    options.Kademlia.K = K;
-                    options.Storage.PutAcknowledgements = acknowledgements;
-                    options.Storage.PutStoresAtConvergence = false;
-                },
-            },
-            Token);
+        await using var sim = await NetworkAsync(acknowledgements, storesAtConvergence: false);
         var putter = sim.Nodes[3];
 
         // Two holders go silent the moment the first STORE leaves: they answered the lookup, not the STORE.
@@ -74,19 +62,7 @@ public sealed class PutAcknowledgementTests
     [InlineData(0, K, 2, true)]
     public async Task PutEndingItsLookupAtConvergence_SendsAFailedStoreOnToTheNextNearestNode(int acknowledgements, int storedAt, int replacements, bool waitsForTimeout)
     {
-        await using var sim = await SimulatedNetwork.CreateAsync(
-            new SimulationOptions
-            {
-                NodeCount = 12,
-                Seed = 21,
-                ConfigureNode = options =>
-                {
-                    options.Kademlia.K = K;
-                    options.Storage.PutAcknowledgements = acknowledgements;
-                    options.Storage.PutStoresAtConvergence = true;
-                },
-            },
-            Token);
+        await using var sim = await NetworkAsync(acknowledgements, storesAtConvergence: true);
         var putter = sim.Nodes[3];
         var silenced = new HashSet<IPEndPoint>();
         var storedTo = new List<IPEndPoint>();
@@ -124,4 +100,20 @@ public sealed class PutAcknowledgementTests
         var key = NodeId.FromKey("converged");
         Assert.Equal(K, sim.Nodes.Count(n => n != putter && !silenced.Contains(n.EndPoint) && n.GetStoredValue(key) is not null));
     }
+
+    /// <summary>Twelve simulated nodes with k = <see cref="K"/> and the put settings under test.</summary>
+    private static Task<SimulatedNetwork> NetworkAsync(int? acknowledgements, bool storesAtConvergence) =>
+        SimulatedNetwork.CreateAsync(
+            new SimulationOptions
+            {
+                NodeCount = 12,
+                Seed = 21,
+                ConfigureNode = options =>
+                {
+                    options.Kademlia.K = K;
+                    options.Storage.PutAcknowledgements = acknowledgements;
+                    options.Storage.PutStoresAtConvergence = storesAtConvergence;
+                },
+            },
+            Token);
 }
