@@ -28,8 +28,14 @@ public sealed class RepublishTests
             NodeCount = 12,
             Seed = 29,
 
-            // No timer-driven maintenance: the test runs the one round itself.
-            ConfigureNode = options => options.MaintenanceInterval = TimeSpan.FromDays(365),
+            // No timer-driven maintenance: the test runs the one round itself. The holders are read as soon as the
+            // concurrent put returns, so a put waits for every STORE (by default it returns after 8, the rest still
+            // landing: under load a holder was read before "new" reached it).
+            ConfigureNode = options =>
+            {
+                options.MaintenanceInterval = TimeSpan.FromDays(365);
+                options.Storage.PutAcknowledgements = 0;
+            },
         }, Token);
         var publisher = sim.Nodes[3];
         await sim.RunAsync(publisher.PutAsync("replaced", DhtValue.FromString("old"), Token), Token);
