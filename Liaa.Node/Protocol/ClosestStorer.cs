@@ -128,9 +128,11 @@ internal sealed class ClosestStorer
 
             foreach (var target in list)
             {
-                _ = CompleteAsync(target, owner._rpc.SendAsync(target.EndPoint, request, null, cancellationToken));
+                Send(target);
             }
         }
+
+        private void Send(Contact target) => _ = CompleteAsync(target, owner._rpc.SendAsync(target.EndPoint, request, null, cancellationToken));
 
         private async Task CompleteAsync(Contact target, Task<RpcResult> call)
         {
@@ -160,7 +162,7 @@ internal sealed class ClosestStorer
             owner._metrics.StoreSent(stored ? "stored" : result.Status == RpcStatus.Ok ? "refused" : "failed", afterReturn);
             if (next is not null)
             {
-                _ = CompleteAsync(next, owner._rpc.SendAsync(next.EndPoint, request, null, cancellationToken));
+                Send(next);
             }
 
             if (enough || ended)
