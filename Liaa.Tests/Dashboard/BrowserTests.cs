@@ -126,14 +126,17 @@ public sealed class BrowserTests(AspireCluster cluster)
         await WaitForCountAsync(holders, cluster.NodeCount);
         Assert.Equal(cluster.NodeCount, await page.Locator("#holders tbody tr.holds").CountAsync());
 
-        // The recorded lookup: node-2's, every other node asked (k = 20 > 4), linked to the put's trace.
+        // The recorded lookup: node-2's, linked to the put's trace. A put's lookup ends once a round brings nothing
+        // closer (its STOREs are the final step), so it asks at least α = 3 of the other nodes, not always all four.
         var summary = page.Locator("#lookup-summary");
         await summary.WaitForAsync(new LocatorWaitForOptions { Timeout = Timeout });
         Assert.Equal(("node-2", "FIND_NODE"), (await summary.GetAttributeAsync("data-node"), await summary.GetAttributeAsync("data-kind")));
         Assert.Equal(new Uri(cluster.Dashboard, $"/traces/detail/{traceId}").AbsoluteUri, await page.Locator("#lookup-trace").GetAttributeAsync("href"));
         Assert.True(await page.Locator("#lookup-rounds > li").CountAsync() >= 1);
         var asked = await page.Locator("#lookup-rounds ul.requests > li").EvaluateAllAsync<string[][]>("items => items.map(i => [i.dataset.node, i.dataset.outcome])");
-        Assert.Equal(cluster.NodeNames.Where(n => n != "node-2").Order(), asked.Select(a => a[0]).Order());
+        var askedNodes = asked.Select(a => a[0]).ToHashSet();
+        Assert.InRange(askedNodes.Count, 3, cluster.NodeCount - 1);
+        Assert.Subset(cluster.NodeNames.Where(n => n != "node-2").ToHashSet(), askedNodes);
         Assert.All(asked, a => Assert.Contains(a[1], new[] { "answered", "timeout" }));
 
         // Every node the recording says answered has its side of the RPC in that trace in the dashboard.
