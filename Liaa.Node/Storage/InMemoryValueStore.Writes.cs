@@ -118,9 +118,9 @@ internal sealed partial class InMemoryValueStore
         var bytes = size - (sameSource ? heldSize : 0);
         var keys = sameSource ? 0 : 1;
         var usage = _bySource.GetValueOrDefault(source);
-        if (Exceeds(usage?.Bytes ?? 0, bytes, _options.MaxBytesPerSource) || Exceeds(usage?.Keys.Count ?? 0, keys, _options.MaxKeysPerSource))
+        if (Exceeds(usage?.Bytes ?? 0, bytes, _options.MaxBytesPerSource) || Exceeds(usage?.Keys ?? 0, keys, _options.MaxKeysPerSource))
         {
-            return new StoreResult(StoreStatus.SourceLimit, $"{source} holds {usage?.Keys.Count ?? 0} keys and {usage?.Bytes ?? 0} bytes here; the limits are {_options.MaxKeysPerSource} keys and {_options.MaxBytesPerSource} bytes per address ({StorageOptions.SectionName}:{nameof(StorageOptions.MaxKeysPerSource)}, {nameof(StorageOptions.MaxBytesPerSource)}).");
+            return new StoreResult(StoreStatus.SourceLimit, $"{source} holds {usage?.Keys ?? 0} keys and {usage?.Bytes ?? 0} bytes here; the limits are {_options.MaxKeysPerSource} keys and {_options.MaxBytesPerSource} bytes per address ({StorageOptions.SectionName}:{nameof(StorageOptions.MaxKeysPerSource)}, {nameof(StorageOptions.MaxBytesPerSource)}).");
         }
 
         if (NetworkPrefix.Of(source) is not { } network)
@@ -183,14 +183,17 @@ internal sealed partial class InMemoryValueStore
         return true;
     }
 
-    /// <summary>A key (not <paramref name="key"/>) of the sender holding the most bytes; null when no sender holds any other.</summary>
+    /// <summary>
+    /// A key (not <paramref name="key"/>) of the sender holding the most bytes; null when no sender holds any other. Scans
+    /// the entries (only an own put on a full store gets here), from the largest sender down.
+    /// </summary>
     private NodeId? FromLargestSender(NodeId key)
     {
-        foreach (var usage in _bySource.Values.OrderByDescending(u => u.Bytes))
+        foreach (var source in _bySource.OrderByDescending(pair => pair.Value.Bytes).Select(pair => pair.Key))
         {
-            foreach (var held in usage.Keys)
+            foreach (var (held, entry) in _entries)
             {
-                if (held != key)
+                if (held != key && source.Equals(entry.Source))
                 {
                     return held;
                 }

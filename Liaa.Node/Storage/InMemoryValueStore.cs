@@ -343,11 +343,11 @@ internal sealed partial class InMemoryValueStore : IValueStore
 
         if (entry.Source is { } source)
         {
-            TallySource(key, source, size, sign);
+            TallySource(source, size, sign);
         }
     }
 
-    private void TallySource(NodeId key, IPAddress source, int size, int sign)
+    private void TallySource(IPAddress source, int size, int sign)
     {
         if (!_bySource.TryGetValue(source, out var usage))
         {
@@ -356,8 +356,8 @@ internal sealed partial class InMemoryValueStore : IValueStore
         }
 
         usage.Bytes += sign * size;
-        _ = sign > 0 ? usage.Keys.Add(key) : usage.Keys.Remove(key);
-        if (usage.Keys.Count == 0)
+        usage.Keys += sign;
+        if (usage.Keys == 0)
         {
             _bySource.Remove(source);
         }
@@ -374,12 +374,16 @@ internal sealed partial class InMemoryValueStore : IValueStore
         }
     }
 
-    /// <summary>The keys and bytes held for one sender address.</summary>
+    /// <summary>
+    /// How many keys and bytes are held for one sender address: counts, not the set of its keys (a set duplicated every
+    /// key held: +65 MB at 1,000,000 values from one sender, BENCHMARKS.md "bench memory"). Which keys are a sender's is
+    /// in <see cref="Entry.Source"/>; only an own put on a full store looks for them.
+    /// </summary>
     private sealed class SourceUsage
     {
         public long Bytes;
 
-        public HashSet<NodeId> Keys { get; } = [];
+        public int Keys;
     }
 
     private struct NetworkUsage
