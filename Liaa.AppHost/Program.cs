@@ -75,5 +75,22 @@ if (settings.Prometheus)
     }
 }
 
-builder.Build().Run();
+if (settings.NodeBuild == NodeBuild.Aot)
+{
+    // Published (only when the node's sources changed) once the app starts, before DCP, the dashboard and the nodes do;
+    // not while the model is built, so a test can read the model without compiling.
+    var aot = LiaaNodes.NativeAot();
+    builder.Eventing.Subscribe<BeforeStartEvent>(async (_, cancellationToken) => await aot.EnsureBuiltAsync(Console.Out, cancellationToken).ConfigureAwait(false));
+}
+
+try
+{
+    builder.Build().Run();
+}
+catch (Exception ex) when (ex is NodeBuildException || ex.InnerException is NodeBuildException)
+{
+    Console.Error.WriteLine((ex as NodeBuildException ?? ex.InnerException)!.Message);
+    return 3;
+}
+
 return 0;
