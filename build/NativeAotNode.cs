@@ -163,10 +163,11 @@ internal sealed class NativeAotNode
     /// <exception cref="NodeBuildException">A tool is missing, or the publish failed: the message says which, and what to do.</exception>
     public async Task<string> EnsureBuiltAsync(TextWriter log, CancellationToken cancellationToken)
     {
-        var shown = Path.GetRelativePath(Environment.CurrentDirectory, ExecutablePath);
+        var shown = Path.GetRelativePath(RepositoryRoot, ExecutablePath);
+        var checking = TimeProvider.System.GetTimestamp();
         if (IsUpToDate())
         {
-            await log.WriteLineAsync($"Native AOT node: {shown} (up to date)").ConfigureAwait(false);
+            await log.WriteLineAsync($"Native AOT node: {shown} (up to date, checked in {TimeProvider.System.GetElapsedTime(checking).TotalMilliseconds:0} ms)").ConfigureAwait(false);
             return ExecutablePath;
         }
 
@@ -186,6 +187,7 @@ internal sealed class NativeAotNode
 
         await log.WriteLineAsync($"Native AOT node: compiling Liaa.Node into {shown} (a first build takes 1.5-5 minutes on 2 cores; again only when the node's sources change)...").ConfigureAwait(false);
         var started = TimeProvider.System.GetTimestamp();
+        Directory.CreateDirectory(PublishDirectory);
         File.Delete(StampPath);
         var (exitCode, output) = await RunAsync(DotnetHost(), PublishArguments, cancellationToken).ConfigureAwait(false);
         if (exitCode != 0 || !File.Exists(ExecutablePath))

@@ -61,7 +61,7 @@ measure() {
   while [ "$healthy" -lt "$n" ] && [ "$(date +%s)" -lt "$deadline" ]; do
     # While the AppHost compiles the AOT node (minutes, the first time), the clock of the wait starts again.
     grep -q "Native AOT node: compiling" "$log" && ! grep -q "Native AOT node: compiled in" "$log" && deadline=$(( $(date +%s) + 180 ))
-    kill -0 "$runner" 2>/dev/null || { echo "   the AppHost exited:"; sed 's/^/   | /' "$log" | tail -n 20; break; }
+    kill -0 "$runner" 2>/dev/null || { echo "   $n nodes, $build: the AppHost exited:"; sed 's/^/   | /' "$log" | tail -n 20; rm -f "$log"; return; }
     if [ -z "$dcp_seen" ]; then
       owner=$(pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
       [ -n "$owner" ] && pgrep -P "$owner" -f "dcp" >/dev/null && dcp_seen=$(since)
@@ -91,6 +91,7 @@ measure() {
   dcp_all=$(for p in $dcp; do echo "$p"; descendants "$p"; done | sort -u | while read -r p; do grep -q '/dcp' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
   dashboard=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q 'Aspire.Dashboard' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
   nodes=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q 'Liaa.Node' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
+  prometheus=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q '^/usr/bin/prometheus' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
   if grep -q "Native AOT node: compiling" "$log"; then
     compiled=$(sed -n 's/.*Native AOT node: compiled in \([0-9]*\) s.*/\1/p' "$log")
     echo "   ($n nodes, aot: the AppHost compiled the AOT node first, in ${compiled:-?} s; this run is not counted, measuring again)"
@@ -99,12 +100,12 @@ measure() {
   printf '%2d nodes, %s: %5.1f s to %d/%d healthy | RSS MB: DCP %s (%d processes), dashboard %s, AppHost %s, dotnet run %s, nodes %s | load %s\n' \
     "$n" "$build" "$elapsed" "$healthy" "$n" "$(rss_mb $dcp_all)" "$(echo $dcp_all | wc -w)" "$(rss_mb $dashboard)" "$(rss_mb $apphost)" "$(rss_mb $runner)" "$(rss_mb $nodes)" "$(cut -d' ' -f1-3 /proc/loadavg)"
   node_count=$(echo $nodes | wc -w)
-  printf '   CPU s (user+sys) used by then: nodes %s (%s per node), DCP %s, dashboard %s, AppHost %s, dotnet run %s\n' \
-    "$(cpu_s $nodes)" "$( [ "$node_count" -gt 0 ] && echo "scale=2; $(cpu_s $nodes) / $node_count" | bc || echo -)" "$(cpu_s $dcp_all)" "$(cpu_s $dashboard)" "$(cpu_s $apphost)" "$(cpu_s $runner)"
+  printf '   CPU s (user+sys) used by then: nodes %s (%s per node), DCP %s, dashboard %s, AppHost %s, dotnet run %s, Prometheus %s\n' \
+    "$(cpu_s $nodes)" "$( [ "$node_count" -gt 0 ] && echo "scale=2; $(cpu_s $nodes) / $node_count" | bc || echo -)" "$(cpu_s $dcp_all)" "$(cpu_s $dashboard)" "$(cpu_s $apphost)" "$(cpu_s $runner)" "$( [ -n "$prometheus" ] && cpu_s $prometheus || echo -)"
   timeline="   timeline (s): DCP ${dcp_seen:-?}"
   for i in $(seq 0 $((n - 1))); do timeline="$timeline | node-$i ${seen[$i]:-?} -> ${green[$i]:-?}"; done
   echo "$timeline"
-  family="$apphost $dcp_all $dashboard $nodes $(for p in $dcp; do descendants "$p"; done)"
+  family="$apphost $dcp_all $dashboard $nodes $prometheus $(for p in $dcp; do descendants "$p"; done)"
   stop=$(date +%s.%N)
   kill -TERM "$apphost"
   left="$family"

@@ -35,6 +35,17 @@ public sealed class NodeBuildTests
     }
 
     [Theory]
+    [InlineData(new string[0], false)]
+    [InlineData(new[] { "--process-monitors", "true" }, true)]
+    public void Settings_LeaveDcpsProcessMonitorsOff_UnlessAsked(string[] args, bool expected)
+    {
+        var settings = ClusterSettings.Read(Configuration(args), out var problems);
+
+        Assert.Empty(problems);
+        Assert.Equal(expected, settings.ProcessMonitors);
+    }
+
+    [Theory]
     [InlineData(new[] { "--node-build", "native" }, "'native' is not jit or aot")]
     [InlineData(new[] { "--node-build", "aot", "--projects", "true" }, "choose one")]
     public void Settings_NameTheProblem_OfAnUnknownOrConflictingNodeBuild(string[] args, string expected)
@@ -65,6 +76,9 @@ public sealed class NodeBuildTests
 
         // The model only: nothing is started, so nothing is compiled (the publish runs when the app starts).
         await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Liaa_AppHost>(args, Token);
+
+        // What DCP will inherit: no `dcp monitor-process` beside every process (--process-monitors true keeps them).
+        Assert.Equal("1", Environment.GetEnvironmentVariable("DCP_DISABLE_MONITOR_PROCESS"));
 
         var nodes = builder.Resources.OfType<ExecutableResource>().Where(r => r.Name.StartsWith("node-", StringComparison.Ordinal)).ToList();
         Assert.Equal(["node-0", "node-1", "node-2"], nodes.Select(n => n.Name).Order(StringComparer.Ordinal));
@@ -172,7 +186,7 @@ public sealed class NodeBuildTests
 
         Assert.Equal(aot.ExecutablePath, path);
         Assert.True(aot.IsUpToDate());
-        Assert.Contains("(up to date)", log.ToString(), StringComparison.Ordinal);
+        Assert.Contains("(up to date, checked in ", log.ToString(), StringComparison.Ordinal);
         Assert.Equal("a compiled node", File.ReadAllText(aot.ExecutablePath));
     }
 
