@@ -247,7 +247,7 @@ internal sealed class NativeAotNode
         return missing.Count == 0
             ? null
             : $"error: Native AOT nodes are linked by the system's C toolchain, and this machine lacks {string.Join(", ", missing)}. "
-              + $"Install it ({InstallHint}), or run the default JIT build (leave out --node-build aot).";
+              + $"On Debian or Ubuntu: {InstallHint}. Or run the default JIT build (leave out --node-build aot).";
     }
 
     /// <summary>The project and every project it references, transitively (from their <c>ProjectReference</c> items).</summary>
