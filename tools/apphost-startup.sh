@@ -11,11 +11,20 @@
 # SIGINT) and checks that nothing it started is left.
 # The AOT build is Liaa.Node compiled ahead of time into artifacts/aot/ by the AppHost itself when its sources
 # changed (it needs clang): a run in which the AppHost compiled it is reported as such, then run again.
+# --direct starts the built AppHost (Liaa.AppHost/bin/Release/net10.0/Liaa.AppHost) instead of `dotnet run`, which
+# evaluates the project with MSBuild first even with --no-build.
 # Build first: dotnet build Liaa.AppHost -c Release
 set -u
 cd "$(dirname "$0")/.."
 builds=(jit aot)
-if [ "${1:-}" = "--builds" ]; then IFS=, read -r -a builds <<<"$2"; shift 2; fi
+direct=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --builds) IFS=, read -r -a builds <<<"$2"; shift 2 ;;
+    --direct) direct=1; shift ;;  # start the built AppHost itself instead of `dotnet run` (no MSBuild evaluation)
+    *) break ;;
+  esac
+done
 counts=("$@")
 [ ${#counts[@]} -eq 0 ] && counts=(5 20)
 
@@ -51,7 +60,7 @@ measure() {
   ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL="http://127.0.0.1:$(free_tcp)" \
   ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL="http://127.0.0.1:$(free_tcp)" \
   ASPIRE_ALLOW_UNSECURED_TRANSPORT=true DOTNET_ENVIRONMENT=Development \
-    setsid dotnet run --project Liaa.AppHost -c Release --no-build --no-launch-profile -- --nodes "$n" --port "$base" --prometheus-port 0 --node-build "$build" >"$log" 2>&1 &
+    setsid ${direct:+Liaa.AppHost/bin/Release/net10.0/Liaa.AppHost} ${direct:-dotnet run --project Liaa.AppHost -c Release --no-build --no-launch-profile --} --nodes "$n" --port "$base" --prometheus-port 0 --node-build "$build" >"$log" 2>&1 &
   runner=$!
   healthy=0
   deadline=$(( $(date +%s) + 180 ))
@@ -63,7 +72,7 @@ measure() {
     grep -q "Native AOT node: compiling" "$log" && ! grep -q "Native AOT node: compiled in" "$log" && deadline=$(( $(date +%s) + 180 ))
     kill -0 "$runner" 2>/dev/null || { echo "   $n nodes, $build: the AppHost exited:"; sed 's/^/   | /' "$log" | tail -n 20; rm -f "$log"; return; }
     if [ -z "$dcp_seen" ]; then
-      owner=$(pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
+      owner=$( [ -n "$direct" ] && echo "$runner" || pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
       [ -n "$owner" ] && pgrep -P "$owner" -f "dcp" >/dev/null && dcp_seen=$(since)
     fi
     if [ "${#http[@]}" -lt "$n" ]; then
@@ -86,7 +95,8 @@ measure() {
     [ "$healthy" -lt "$n" ] && sleep 0.05
   done
   elapsed=$(echo "$(date +%s.%N) - $start" | bc)
-  apphost=$(pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
+  apphost=$( [ -n "$direct" ] && echo "$runner" || pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
+  [ -n "$direct" ] && runner=
   dcp=$(pgrep -f "dcp .*--monitor $apphost" || true)
   dcp_all=$(for p in $dcp; do echo "$p"; descendants "$p"; done | sort -u | while read -r p; do grep -q '/dcp' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
   dashboard=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q 'Aspire.Dashboard' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
