@@ -35,7 +35,7 @@ internal sealed class NodeBuildException(string message) : Exception(message);
 /// <para><see cref="EnsureBuiltAsync"/> publishes only when the node's inputs changed since the last publish: it
 /// hashes the sources of Liaa.Node and of the projects it references (everything but <c>bin/</c> and <c>obj/</c>),
 /// the repository's MSBuild files and the publish command, and compares with the hash written beside the
-/// executable after the last successful publish. An unchanged node costs a few milliseconds of hashing, no
+/// executable after the last successful publish. An unchanged node costs well under a second of hashing (~130 small files), no
 /// MSBuild; a changed one runs <c>dotnet publish</c>, whose own incremental build compiles only what changed.</para>
 /// <para>The publish has its own <c>obj/</c> and <c>bin/</c> under <c>artifacts/aot/build/</c> (the SDK's artifacts
 /// layout), so its restore, which adds the ILCompiler packages, never rewrites the ordinary build's
