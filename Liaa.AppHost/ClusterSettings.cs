@@ -5,7 +5,7 @@ namespace Liaa.AppHost;
 
 /// <summary>
 /// The cluster's shape, from section <c>Liaa:AppHost</c> (appsettings.json, environment variables such as
-/// <c>Liaa__AppHost__Nodes</c>) or the command line (<c>-- --nodes 20 --port 9000 --projects</c>).
+/// <c>Liaa__AppHost__Nodes</c>) or the command line (<c>-- --nodes 20 --port 9000 --projects true --node-build aot</c>).
 /// Node <c>i</c> listens on UDP <see cref="Port"/> + i; node 0 is the seed the others join through.
 /// </summary>
 /// <remarks>
@@ -16,6 +16,8 @@ internal sealed record ClusterSettings(
     int Nodes,
     int Port,
     bool NodesAsProjects,
+    NodeBuild NodeBuild,
+    bool ProcessMonitors,
     bool Prometheus,
     int PrometheusPort,
     TimeSpan ScrapeInterval,
@@ -29,6 +31,8 @@ internal sealed record ClusterSettings(
         ["--nodes"] = $"{Section}:Nodes",
         ["--port"] = $"{Section}:Port",
         ["--projects"] = $"{Section}:NodesAsProjects",
+        ["--node-build"] = $"{Section}:NodeBuild",
+        ["--process-monitors"] = $"{Section}:ProcessMonitors",
         ["--prometheus"] = $"{Section}:Prometheus",
         ["--scrape-interval"] = $"{Section}:ScrapeInterval",
         ["--prometheus-port"] = $"{Section}:PrometheusPort",
@@ -57,11 +61,31 @@ internal sealed record ClusterSettings(
         var nodeConfiguration = section.GetSection("NodeConfiguration").AsEnumerable(makePathsRelative: true)
             .Where(pair => pair.Value is not null)
             .ToDictionary(pair => pair.Key.Replace(":", "__", StringComparison.Ordinal), pair => pair.Value!, StringComparer.Ordinal);
+        var asProjects = Bool(section, "NodesAsProjects", false, found);
+        var buildText = section["NodeBuild"]?.Trim();
+        var build = buildText?.ToUpperInvariant() switch
+        {
+            null or "" or "JIT" => NodeBuild.Jit,
+            "AOT" => NodeBuild.Aot,
+            _ => (NodeBuild?)null,
+        };
+        if (build is null)
+        {
+            found.Add($"{Section}:NodeBuild: '{buildText}' is not jit or aot.");
+        }
+
+        if (build == NodeBuild.Aot && asProjects)
+        {
+            found.Add($"{Section}:NodeBuild: aot runs the nodes from their Native AOT executable, and NodesAsProjects runs them with dotnet run: choose one.");
+        }
+
         problems = found;
         return new ClusterSettings(
             nodes,
             port,
-            Bool(section, "NodesAsProjects", false, found),
+            asProjects,
+            build ?? NodeBuild.Jit,
+            Bool(section, "ProcessMonitors", false, found),
             Bool(section, "Prometheus", true, found),
             Int(section, "PrometheusPort", 9090, 0, 65535, found),
             scrape,

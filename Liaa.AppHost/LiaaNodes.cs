@@ -15,8 +15,9 @@ namespace Liaa.AppHost;
 /// </summary>
 /// <remarks>
 /// By default a node runs from Liaa.Node's built binary as an executable resource (one process, no
-/// <c>dotnet run</c> per node: the difference is measured in the README); <c>--projects true</c> runs
-/// project resources instead, for debugging. Either way the node is told its HTTP address once, by
+/// <c>dotnet run</c> per node: the difference is measured in the README); <c>--node-build aot</c> runs the
+/// same resources from Liaa.Node compiled ahead of time (<see cref="NativeAotNode"/>), and <c>--projects true</c>
+/// runs project resources instead, for debugging. Either way the node is told its HTTP address once, by
 /// <c>--http 127.0.0.1:{port}</c>: no <c>ASPNETCORE_URLS</c> reaches it, so Kestrel has one address and
 /// no warning. Every socket is on 127.0.0.1.
 /// </remarks>
@@ -29,13 +30,14 @@ internal static class LiaaNodes
         Action<IResourceBuilder<IResourceWithEndpoints>> decorate)
     {
         var nodes = new List<IResourceWithEndpoints>();
+        var binary = NodeExecutable(settings.NodeBuild);
         for (var i = 0; i < settings.Nodes; i++)
         {
             var name = ClusterSettings.NodeName(i);
             var seed = i == 0 ? null : builder.CreateResourceBuilder(nodes[0]);
             IResourceWithEndpoints node = settings.NodesAsProjects
                 ? Configure(builder.AddProject<Projects.Liaa_Node>(name, o => o.ExcludeLaunchProfile = true).WithEndpointsInEnvironment(_ => false).WithoutHttps(), settings, i, seed)
-                : Configure(builder.AddExecutable(name, NodeBinary(), Path.GetDirectoryName(NodeBinary())!).WithOtlpExporter(), settings, i, seed);
+                : Configure(builder.AddExecutable(name, binary, Path.GetDirectoryName(binary)!).WithOtlpExporter(), settings, i, seed);
             decorate(builder.CreateResourceBuilder(node));
             nodes.Add(node);
         }
@@ -153,6 +155,15 @@ internal static class LiaaNodes
 
     /// <summary>Liaa.Node's built executable.</summary>
     public static string NodeBinary() => Binary(new Projects.Liaa_Node().ProjectPath, "Liaa.Node");
+
+    /// <summary>
+    /// Liaa.Node compiled ahead of time, under the repository's <c>artifacts/aot/</c>: <c>--node-build aot</c> runs it,
+    /// and <c>Program</c> publishes it before the nodes start (<see cref="NativeAotNode.EnsureBuiltAsync"/>).
+    /// </summary>
+    public static NativeAotNode NativeAot() => new(new Projects.Liaa_Node().ProjectPath);
+
+    /// <summary>The executable the node resources run for <paramref name="build"/>.</summary>
+    public static string NodeExecutable(NodeBuild build) => build == NodeBuild.Aot ? NativeAot().ExecutablePath : NodeBinary();
 
     /// <summary>
     /// A referenced project's built executable: the AppHost references the project, so building the

@@ -70,11 +70,17 @@ internal static class BenchCommand
         var profile = new Option<bool>("--profile") { Description = "Trace Liaa's puts measured one at a time and print where their time went (lookup, STOREs); tracing slows them." };
         var nodeExecutable = new Option<string?>("--node-exe")
         {
-            Description = "Run Liaa's nodes from this executable instead of this build's Liaa.Node.dll, e.g. one compiled ahead of time (dotnet publish Liaa.Node -c Release -r linux-x64 -p:PublishAot=true).",
+            Description = "Run Liaa's nodes from this executable instead of this build's Liaa.Node.dll, e.g. one published by hand (a self-contained composite ReadyToRun build, BENCHMARKS.md).",
         };
+        var nodeBuild = new Option<string>("--node-build")
+        {
+            Description = "Which build of Liaa.Node the nodes run: jit (this build's Liaa.Node.dll, ReadyToRun) or aot (Liaa.Node compiled ahead of time into artifacts/aot/, published first when its sources changed; needs clang).",
+            DefaultValueFactory = _ => "jit",
+        };
+        nodeBuild.AcceptOnlyFromAmong("jit", "aot");
         var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
         {
-            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, putAcks, putLookup, profile, nodeExecutable,
+            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, putAcks, putLookup, profile, nodeExecutable, nodeBuild,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -93,7 +99,7 @@ internal static class BenchCommand
                 Runs = Positive(parse.GetValue(runs), "--runs"),
                 PutAcknowledgements = parse.GetValue(putAcks) is { } acks ? Math.Max(0, acks) : null,
                 PutStoresAtConvergence = PutLookup(parse.GetValue(putLookup)),
-                NodeExecutable = parse.GetValue(nodeExecutable) is { } exe ? ExistingFile(exe, "--node-exe") : null,
+                NodeExecutable = await NodeExecutableAsync(parse.GetValue(nodeExecutable), parse.GetValue(nodeBuild), parse.GetValue(only) is not "opendht", cancellationToken).ConfigureAwait(false),
             };
             await new ClusterBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));
@@ -212,6 +218,37 @@ internal static class BenchCommand
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new CommandLineException($"{name} must be positive");
+
+    /// <summary>
+    /// The node executable of <c>--node-exe</c>, or of <c>--node-build aot</c> (published first when stale), or null for this
+    /// build's Liaa.Node.dll.
+    /// </summary>
+    internal static async Task<string?> NodeExecutableAsync(string? path, string? build, bool liaaRuns, CancellationToken cancellationToken)
+    {
+        if (build == "aot" && path is not null)
+        {
+            throw new CommandLineException("--node-exe and --node-build aot name two node builds: give one");
+        }
+
+        if (path is not null)
+        {
+            return ExistingFile(path, "--node-exe");
+        }
+
+        if (build != "aot" || !liaaRuns)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await new NativeAotNode(ProcessCluster.NodeProject()).EnsureBuiltAsync(Console.Error, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NodeBuildException ex)
+        {
+            throw new CommandLineException(ex.Message.StartsWith("error: ", StringComparison.Ordinal) ? ex.Message["error: ".Length..] : ex.Message);
+        }
+    }
 
     private static string ExistingFile(string path, string name) =>
         File.Exists(path) ? Path.GetFullPath(path) : throw new CommandLineException($"{name}: no file at '{path}'");

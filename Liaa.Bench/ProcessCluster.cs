@@ -351,6 +351,13 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         return built is not null && File.Exists(built) ? built : typeof(LiaaNode).Assembly.Location;
     }
 
+    /// <summary>Liaa.Node's project file, as this build recorded it (<c>--node-build aot</c> publishes it).</summary>
+    internal static string NodeProject() =>
+        typeof(ProcessCluster).Assembly.GetCustomAttributes(typeof(global::System.Reflection.AssemblyMetadataAttribute), inherit: false)
+            .Cast<global::System.Reflection.AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "LiaaNodeProject")?.Value
+        ?? throw new InvalidOperationException("This Liaa.Bench build does not know where Liaa.Node's project is.");
+
     /// <summary>The <c>dotnet</c> executable running this process, else the one on PATH.</summary>
     public static string DotnetHost()
     {

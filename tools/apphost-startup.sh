@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Startup benchmark of the Aspire AppHost: for each node count given (default: 5 20), runs
-#   dotnet run --project Liaa.AppHost -c Release --no-build -- --nodes N --port <free>
+# Startup benchmark of the Aspire AppHost, for both node builds: for each node count given (default: 5 20) and each
+# build (default: jit then aot, alternating; --builds jit or --builds aot for one), runs
+#   dotnet run --project Liaa.AppHost -c Release --no-build -- --nodes N --port <free> --node-build BUILD
 # on free loopback ports (no launch profile, so a running cluster on 8468/18888 is left alone), and
 # prints the time from that command to every node answering /health with 200, the resident memory of
 # DCP (all its processes), the dashboard, the AppHost and the `dotnet run` wrapper, and the load
@@ -8,9 +9,22 @@
 # wall-clock figures), and a timeline in seconds from the command: when DCP's API server process appeared, and for each
 # node when its process appeared and when it first answered /health with 200. Then stops the AppHost with SIGTERM (what Ctrl+C does; a script's background job ignores
 # SIGINT) and checks that nothing it started is left.
+# The AOT build is Liaa.Node compiled ahead of time into artifacts/aot/ by the AppHost itself when its sources
+# changed (it needs clang): a run in which the AppHost compiled it is reported as such, then run again.
+# --direct starts the built AppHost (Liaa.AppHost/bin/Release/net10.0/Liaa.AppHost) instead of `dotnet run`, which
+# evaluates the project with MSBuild first even with --no-build.
 # Build first: dotnet build Liaa.AppHost -c Release
 set -u
 cd "$(dirname "$0")/.."
+builds=(jit aot)
+direct=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --builds) IFS=, read -r -a builds <<<"$2"; shift 2 ;;
+    --direct) direct=1; shift ;;  # start the built AppHost itself instead of `dotnet run` (no MSBuild evaluation)
+    *) break ;;
+  esac
+done
 counts=("$@")
 [ ${#counts[@]} -eq 0 ] && counts=(5 20)
 
@@ -35,7 +49,10 @@ cpu_s() { local ticks=0 t; for pid in "$@"; do [ -r /proc/$pid/stat ] && t=$(sed
 rss_mb() { local total=0; for pid in "$@"; do [ -r /proc/$pid/status ] && total=$((total + $(awk '/VmRSS/ {print $2}' /proc/$pid/status))); done; echo $((total / 1024)); }
 descendants() { local pid; for pid in $(pgrep -P "$1" || true); do echo "$pid"; descendants "$pid"; done; }
 
-for n in "${counts[@]}"; do
+# measure N BUILD: one start of the AppHost with N nodes of that build; sets again=1 when the run is not to be counted.
+measure() {
+  local n=$1 build=$2
+  again=0
   base=$(free_udp_run "$n")
   log=$(mktemp)
   start=$(date +%s.%N)
@@ -43,7 +60,7 @@ for n in "${counts[@]}"; do
   ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL="http://127.0.0.1:$(free_tcp)" \
   ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL="http://127.0.0.1:$(free_tcp)" \
   ASPIRE_ALLOW_UNSECURED_TRANSPORT=true DOTNET_ENVIRONMENT=Development \
-    setsid dotnet run --project Liaa.AppHost -c Release --no-build --no-launch-profile -- --nodes "$n" --port "$base" --prometheus-port 0 >"$log" 2>&1 &
+    setsid ${direct:+Liaa.AppHost/bin/Release/net10.0/Liaa.AppHost} ${direct:-dotnet run --project Liaa.AppHost -c Release --no-build --no-launch-profile --} --nodes "$n" --port "$base" --prometheus-port 0 --node-build "$build" >"$log" 2>&1 &
   runner=$!
   healthy=0
   deadline=$(( $(date +%s) + 180 ))
@@ -51,8 +68,11 @@ for n in "${counts[@]}"; do
   dcp_seen=""; seen=(); green=(); http=()
   # One process listing and one curl per round, whatever the node count: the loop itself shares the 2 cores.
   while [ "$healthy" -lt "$n" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    # While the AppHost compiles the AOT node (minutes, the first time), the clock of the wait starts again.
+    grep -q "Native AOT node: compiling" "$log" && ! grep -q "Native AOT node: compiled in" "$log" && deadline=$(( $(date +%s) + 180 ))
+    kill -0 "$runner" 2>/dev/null || { echo "   $n nodes, $build: the AppHost exited:"; sed 's/^/   | /' "$log" | tail -n 20; rm -f "$log"; return; }
     if [ -z "$dcp_seen" ]; then
-      owner=$(pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
+      owner=$( [ -n "$direct" ] && echo "$runner" || pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
       [ -n "$owner" ] && pgrep -P "$owner" -f "dcp" >/dev/null && dcp_seen=$(since)
     fi
     if [ "${#http[@]}" -lt "$n" ]; then
@@ -75,20 +95,27 @@ for n in "${counts[@]}"; do
     [ "$healthy" -lt "$n" ] && sleep 0.05
   done
   elapsed=$(echo "$(date +%s.%N) - $start" | bc)
-  apphost=$(pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
+  apphost=$( [ -n "$direct" ] && echo "$runner" || pgrep -P "$runner" -f Liaa.AppHost | head -n 1)
+  [ -n "$direct" ] && runner=
   dcp=$(pgrep -f "dcp .*--monitor $apphost" || true)
   dcp_all=$(for p in $dcp; do echo "$p"; descendants "$p"; done | sort -u | while read -r p; do grep -q '/dcp' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
   dashboard=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q 'Aspire.Dashboard' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
   nodes=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q 'Liaa.Node' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
-  printf '%2d nodes: %5.1f s to %d/%d healthy | RSS MB: DCP %s (%d processes), dashboard %s, AppHost %s, dotnet run %s, nodes %s | load %s\n' \
-    "$n" "$elapsed" "$healthy" "$n" "$(rss_mb $dcp_all)" "$(echo $dcp_all | wc -w)" "$(rss_mb $dashboard)" "$(rss_mb $apphost)" "$(rss_mb $runner)" "$(rss_mb $nodes)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  prometheus=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q '^/usr/bin/prometheus' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
+  if grep -q "Native AOT node: compiling" "$log"; then
+    compiled=$(sed -n 's/.*Native AOT node: compiled in \([0-9]*\) s.*/\1/p' "$log")
+    echo "   ($n nodes, aot: the AppHost compiled the AOT node first, in ${compiled:-?} s; this run is not counted, measuring again)"
+    again=1
+  fi
+  printf '%2d nodes, %s: %5.1f s to %d/%d healthy | RSS MB: DCP %s (%d processes), dashboard %s, AppHost %s, dotnet run %s, nodes %s | load %s\n' \
+    "$n" "$build" "$elapsed" "$healthy" "$n" "$(rss_mb $dcp_all)" "$(echo $dcp_all | wc -w)" "$(rss_mb $dashboard)" "$(rss_mb $apphost)" "$(rss_mb $runner)" "$(rss_mb $nodes)" "$(cut -d' ' -f1-3 /proc/loadavg)"
   node_count=$(echo $nodes | wc -w)
-  printf '   CPU s (user+sys) used by then: nodes %s (%s per node), DCP %s, dashboard %s, AppHost %s, dotnet run %s\n' \
-    "$(cpu_s $nodes)" "$( [ "$node_count" -gt 0 ] && echo "scale=2; $(cpu_s $nodes) / $node_count" | bc || echo -)" "$(cpu_s $dcp_all)" "$(cpu_s $dashboard)" "$(cpu_s $apphost)" "$(cpu_s $runner)"
+  printf '   CPU s (user+sys) used by then: nodes %s (%s per node), DCP %s, dashboard %s, AppHost %s, dotnet run %s, Prometheus %s\n' \
+    "$(cpu_s $nodes)" "$( [ "$node_count" -gt 0 ] && echo "scale=2; $(cpu_s $nodes) / $node_count" | bc || echo -)" "$(cpu_s $dcp_all)" "$(cpu_s $dashboard)" "$(cpu_s $apphost)" "$(cpu_s $runner)" "$( [ -n "$prometheus" ] && cpu_s $prometheus || echo -)"
   timeline="   timeline (s): DCP ${dcp_seen:-?}"
   for i in $(seq 0 $((n - 1))); do timeline="$timeline | node-$i ${seen[$i]:-?} -> ${green[$i]:-?}"; done
   echo "$timeline"
-  family="$apphost $dcp_all $dashboard $nodes $(for p in $dcp; do descendants "$p"; done)"
+  family="$apphost $dcp_all $dashboard $nodes $prometheus $(for p in $dcp; do descendants "$p"; done)"
   stop=$(date +%s.%N)
   kill -TERM "$apphost"
   left="$family"
@@ -104,4 +131,11 @@ for n in "${counts[@]}"; do
     printf '   SIGTERM (as Ctrl+C): every process gone after %.1f s\n' "$(echo "$(date +%s.%N) - $stop" | bc)"
   fi
   rm -f "$log"
+}
+
+for n in "${counts[@]}"; do
+  for build in "${builds[@]}"; do
+    measure "$n" "$build"
+    [ "$again" = 1 ] && measure "$n" "$build"
+  done
 done

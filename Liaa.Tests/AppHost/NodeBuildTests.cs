@@ -1,0 +1,243 @@
+using TempDirectory = Liaa.Tests.TestSupport.TempDirectory;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Liaa.AppHost;
+using Liaa.Node.Hosting;
+using Liaa.Tests.TestSupport;
+using Microsoft.Extensions.Configuration;
+using BenchCommand = Liaa.Node.Bench.BenchCommand;
+using BenchNativeAotNode = Liaa.Node.Bench.NativeAotNode;
+using ProcessCluster = Liaa.Node.Bench.ProcessCluster;
+
+namespace Liaa.Tests.AppHost;
+
+/// <summary>
+/// <c>--node-build aot</c> (the AppHost) and <c>bench cluster --node-build aot</c>: the setting reaches the app model,
+/// the Native AOT node is published only when its inputs changed, and a machine without a C toolchain is told what to
+/// install in one line. Nothing here compiles ahead of time (minutes on two cores): the publish itself is tried by
+/// <c>tools/apphost-startup.sh</c> and by hand (README, "Running a cluster").
+/// </summary>
+public sealed class NodeBuildTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(new string[0], "Jit")]
+    [InlineData(new[] { "--node-build", "aot" }, "Aot")]
+    [InlineData(new[] { "--node-build", "JIT" }, "Jit")]
+    [InlineData(new[] { "--Liaa:AppHost:NodeBuild=Aot" }, "Aot")]
+    public void Settings_ReadTheNodeBuild_FromTheSwitchOrTheConfiguration(string[] args, string expected)
+    {
+        var settings = ClusterSettings.Read(Configuration(args), out var problems);
+
+        Assert.Empty(problems);
+        Assert.Equal(expected, settings.NodeBuild.ToString());
+    }
+
+    [Theory]
+    [InlineData(new string[0], false)]
+    [InlineData(new[] { "--process-monitors", "true" }, true)]
+    public void Settings_LeaveDcpsProcessMonitorsOff_UnlessAsked(string[] args, bool expected)
+    {
+        var settings = ClusterSettings.Read(Configuration(args), out var problems);
+
+        Assert.Empty(problems);
+        Assert.Equal(expected, settings.ProcessMonitors);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--node-build", "native" }, "'native' is not jit or aot")]
+    [InlineData(new[] { "--node-build", "aot", "--projects", "true" }, "choose one")]
+    public void Settings_NameTheProblem_OfAnUnknownOrConflictingNodeBuild(string[] args, string expected)
+    {
+        ClusterSettings.Read(Configuration(args), out var problems);
+
+        Assert.Contains(problems, p => p.StartsWith("Liaa:AppHost:NodeBuild: ", StringComparison.Ordinal) && p.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("aot")]
+    [InlineData("jit")]
+    public async Task TheAppModel_RunsEveryNode_FromTheExecutableOfTheNodeBuild(string build)
+    {
+        var expected = build == "aot"
+            ? Path.Combine(Path.GetDirectoryName(new Projects.Liaa_Node().ProjectPath)!, "..", "artifacts", "aot", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "Liaa.Node")
+            : LiaaNodes.NodeBinary();
+        var port = FreePorts.UdpRun(3);
+        string[] args =
+        [
+            "--nodes", "3", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--node-build", build,
+            "--prometheus", "false",
+            $"--ASPNETCORE_URLS=http://127.0.0.1:{FreePorts.Tcp()}",
+            $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:{FreePorts.Tcp()}",
+            $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{FreePorts.Tcp()}",
+            "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
+        ];
+
+        // The model only: nothing is started, so nothing is compiled (the publish runs when the app starts).
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Liaa_AppHost>(args, Token);
+
+        // What DCP will inherit: no `dcp monitor-process` beside every process (--process-monitors true keeps them).
+        Assert.Equal("1", Environment.GetEnvironmentVariable("DCP_DISABLE_MONITOR_PROCESS"));
+
+        var nodes = builder.Resources.OfType<ExecutableResource>().Where(r => r.Name.StartsWith("node-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["node-0", "node-1", "node-2"], nodes.Select(n => n.Name).Order(StringComparer.Ordinal));
+        Assert.All(nodes, node =>
+        {
+            Assert.Equal(Path.GetFullPath(expected), Path.GetFullPath(node.Command));
+            Assert.Equal(Path.GetDirectoryName(Path.GetFullPath(expected)), Path.GetFullPath(node.WorkingDirectory));
+        });
+    }
+
+    [Fact]
+    public void TheBenchAndTheAppHost_PublishTheSameProject_IntoTheSamePlace()
+    {
+        var appHost = LiaaNodes.NativeAot();
+        var bench = new BenchNativeAotNode(ProcessCluster.NodeProject());
+
+        Assert.Equal(appHost.NodeProject, bench.NodeProject);
+        Assert.Equal(appHost.ExecutablePath, bench.ExecutablePath);
+        Assert.Equal(Path.Combine(appHost.RepositoryRoot, "artifacts", "aot"), appHost.ArtifactsDirectory);
+        Assert.Equal("Liaa.Node.csproj", Path.GetFileName(appHost.NodeProject));
+        Assert.True(File.Exists(appHost.NodeProject));
+    }
+
+    [Fact]
+    public void MissingTools_AreNamedInOneLine_WithTheAptGetCommand()
+    {
+        var missing = NativeAotNode.FindMissingTools("/opt/none:/usr/local/bin", _ => false, isLinux: true);
+
+        Assert.NotNull(missing);
+        Assert.DoesNotContain('\n', missing);
+        Assert.Contains("clang or gcc", missing, StringComparison.Ordinal);
+        Assert.Contains("objcopy", missing, StringComparison.Ordinal);
+        Assert.Contains("libc6-dev", missing, StringComparison.Ordinal);
+        Assert.Contains("sudo apt-get install clang", missing, StringComparison.Ordinal);
+        Assert.Contains("--node-build aot", missing, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/tools/clang", "/tools/llvm-objcopy")]
+    [InlineData("/tools/gcc", "/tools/objcopy")]
+    public void NothingIsMissing_WithClangOrGcc_ObjcopyAndTheCLibrary(string compiler, string objcopy)
+    {
+        string[] present = [compiler, objcopy, "/usr/lib/x86_64-linux-gnu/crt1.o"];
+
+        Assert.Null(NativeAotNode.FindMissingTools("/bin:/tools", present.Contains, isLinux: true));
+        Assert.Contains("clang or gcc", NativeAotNode.FindMissingTools("/bin", present.Contains, isLinux: true), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MissingTools_AreNotGuessed_OffLinux()
+    {
+        Assert.Null(NativeAotNode.FindMissingTools(string.Empty, _ => false, isLinux: false));
+    }
+
+    [Fact]
+    public void TheInputsHash_ChangesWithASourceOfTheNodeOrOfAReferencedProject_AndNotWithBuildOutput()
+    {
+        using var repo = new TempDirectory();
+        var node = FakeRepository(repo.Path);
+        var aot = new NativeAotNode(node);
+        var first = aot.HashInputs();
+
+        Assert.Equal(first, aot.HashInputs());
+
+        File.WriteAllText(Path.Combine(repo.Path, "Lib", "bin", "Lib.dll"), "rebuilt");
+        File.WriteAllText(Path.Combine(repo.Path, "Node", "obj", "project.assets.json"), "{ \"restored\": 2 }");
+        Assert.Equal(first, aot.HashInputs());
+
+        File.AppendAllText(Path.Combine(repo.Path, "Lib", "Lib.cs"), "// changed\n");
+        var second = aot.HashInputs();
+        Assert.NotEqual(first, second);
+
+        File.AppendAllText(Path.Combine(repo.Path, "Directory.Packages.props"), "<!-- a package version -->\n");
+        var third = aot.HashInputs();
+        Assert.NotEqual(second, third);
+
+        File.WriteAllText(Path.Combine(repo.Path, "Unrelated.cs"), "class Unrelated { }");
+        Directory.CreateDirectory(aot.PublishDirectory);
+        File.WriteAllText(aot.ExecutablePath, "the published node is no input of its own");
+        Assert.Equal(third, aot.HashInputs());
+    }
+
+    [Fact]
+    public void ProjectClosure_FollowsProjectReferences_Transitively()
+    {
+        using var repo = new TempDirectory();
+        var node = FakeRepository(repo.Path);
+
+        var closure = NativeAotNode.ProjectClosure(node);
+
+        Assert.Equal([node, Path.Combine(repo.Path, "Lib", "Lib.csproj"), Path.Combine(repo.Path, "Deep", "Deep.csproj")], closure);
+    }
+
+    [Fact]
+    public async Task AnUpToDateNode_IsNotPublishedAgain_AndNeedsNoToolchain()
+    {
+        using var repo = new TempDirectory();
+        var aot = new NativeAotNode(FakeRepository(repo.Path), () => throw new InvalidOperationException("the toolchain was looked for"));
+        Directory.CreateDirectory(aot.PublishDirectory);
+        File.WriteAllText(aot.ExecutablePath, "a compiled node");
+        File.WriteAllText(aot.StampPath, aot.HashInputs() + "\n");
+        var log = new StringWriter();
+
+        var path = await aot.EnsureBuiltAsync(log, Token);
+
+        Assert.Equal(aot.ExecutablePath, path);
+        Assert.True(aot.IsUpToDate());
+        Assert.Contains("(up to date, checked in ", log.ToString(), StringComparison.Ordinal);
+        Assert.Equal("a compiled node", File.ReadAllText(aot.ExecutablePath));
+    }
+
+    [Fact]
+    public async Task AStaleNode_OnAMachineWithoutTheToolchain_FailsWithTheOneLine_BeforeAnyPublish()
+    {
+        using var repo = new TempDirectory();
+        var line = NativeAotNode.FindMissingTools("/none", _ => false, isLinux: true);
+        var aot = new NativeAotNode(FakeRepository(repo.Path), () => line);
+        Directory.CreateDirectory(aot.PublishDirectory);
+        File.WriteAllText(aot.ExecutablePath, "a node compiled from older sources");
+        File.WriteAllText(aot.StampPath, "0000\n");
+
+        var error = await Assert.ThrowsAsync<NodeBuildException>(() => aot.EnsureBuiltAsync(new StringWriter(), Token));
+
+        Assert.Equal(line, error.Message);
+        Assert.False(aot.IsUpToDate());
+        Assert.False(File.Exists(Path.Combine(aot.ArtifactsDirectory, "publish.lock")), "no publish was started");
+    }
+
+    [Fact]
+    public async Task BenchCluster_TakesOneNodeBuild_AndKeepsTheJitBuildByDefault()
+    {
+        var conflict = await Assert.ThrowsAsync<CommandLineException>(() => BenchCommand.NodeExecutableAsync("/bin/true", "aot", liaaRuns: true, Token));
+        Assert.Contains("--node-build aot", conflict.Message, StringComparison.Ordinal);
+
+        Assert.Null(await BenchCommand.NodeExecutableAsync(null, "jit", liaaRuns: true, Token));
+        Assert.Null(await BenchCommand.NodeExecutableAsync(null, "aot", liaaRuns: false, Token));
+        Assert.Equal("/bin/true", await BenchCommand.NodeExecutableAsync("/bin/true", "jit", liaaRuns: true, Token));
+    }
+
+    private static IConfiguration Configuration(string[] args) =>
+        new ConfigurationBuilder().AddCommandLine(args, ClusterSettings.SwitchMappings).Build();
+
+    /// <summary>A repository of three projects (Node → Lib → Deep), with build output that must not count as input.</summary>
+    private static string FakeRepository(string root)
+    {
+        static void Write(string path, string text)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, text);
+        }
+
+        Write(Path.Combine(root, "Directory.Packages.props"), "<Project />\n");
+        Write(Path.Combine(root, "Node", "Node.csproj"), "<Project><ItemGroup><ProjectReference Include=\"..\\Lib\\Lib.csproj\" /></ItemGroup></Project>");
+        Write(Path.Combine(root, "Node", "Program.cs"), "class Program { }\n");
+        Write(Path.Combine(root, "Node", "obj", "project.assets.json"), "{}");
+        Write(Path.Combine(root, "Lib", "Lib.csproj"), "<Project><ItemGroup><ProjectReference Include=\"../Deep/Deep.csproj\" /></ItemGroup></Project>");
+        Write(Path.Combine(root, "Lib", "Lib.cs"), "class Lib { }\n");
+        Write(Path.Combine(root, "Lib", "bin", "Lib.dll"), "built");
+        Write(Path.Combine(root, "Deep", "Deep.csproj"), "<Project />");
+        return Path.Combine(root, "Node", "Node.csproj");
+    }
+}
