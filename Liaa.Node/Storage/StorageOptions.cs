@@ -81,8 +81,8 @@ public sealed class StorageOptions
     /// many values saves a lookup on most of them; see <c>RecentNeighbourhoods</c> for when a lookup covers a key).
     /// Used only with <see cref="PutStoresAtConvergence"/>. 0 turns it off: every put runs its lookup.
     /// </summary>
-    /// <value>Default 64 lookups.</value>
-    public int PutLookupReuse { get; set; } = 64;
+    /// <value>Default 128 lookups.</value>
+    public int PutLookupReuse { get; set; } = 128;
 
     /// <summary>Most value bytes held at once; cached values give way to own and replicated ones.</summary>
     /// <value>Default 256 MiB (268,435,456 bytes).</value>
