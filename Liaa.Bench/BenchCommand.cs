@@ -67,6 +67,7 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Measured runs per system (on one cluster each); every figure is the median run with the min–max spread.", DefaultValueFactory = _ => 3 };
         var putAcks = new Option<int?>("--put-acks") { Description = "Liaa's bench putter returns once this many holders stored the value (Liaa:Storage:PutAcknowledgements; default: all k)." };
         var putLookup = PutLookupOption();
+        var putReuse = new Option<int?>("--put-reuse") { Description = "Put lookups Liaa's bench putter remembers, so a put of a key one of them covers needs no lookup (Liaa:Storage:PutLookupReuse; 0: a lookup per put; default: the node's)." };
         var profile = new Option<bool>("--profile") { Description = "Trace Liaa's puts measured one at a time and print where their time went (lookup, STOREs); tracing slows them." };
         var nodeExecutable = new Option<string?>("--node-exe")
         {
@@ -80,7 +81,7 @@ internal static class BenchCommand
         nodeBuild.AcceptOnlyFromAmong("jit", "aot");
         var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
         {
-            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, putAcks, putLookup, profile, nodeExecutable, nodeBuild,
+            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, putAcks, putLookup, putReuse, profile, nodeExecutable, nodeBuild,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -99,6 +100,7 @@ internal static class BenchCommand
                 Runs = Positive(parse.GetValue(runs), "--runs"),
                 PutAcknowledgements = parse.GetValue(putAcks) is { } acks ? Math.Max(0, acks) : null,
                 PutStoresAtConvergence = PutLookup(parse.GetValue(putLookup)),
+                PutLookupReuse = parse.GetValue(putReuse) is { } reuse ? Math.Max(0, reuse) : null,
                 NodeExecutable = await NodeExecutableAsync(parse.GetValue(nodeExecutable), parse.GetValue(nodeBuild), parse.GetValue(only) is not "opendht", cancellationToken).ConfigureAwait(false),
             };
             await new ClusterBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);

@@ -64,6 +64,9 @@ internal sealed record ClusterBenchmarkOptions
     /// <summary>Liaa's bench putter's lookups end at convergence (<c>Liaa:Storage:PutStoresAtConvergence</c>); null: the node's default.</summary>
     public bool? PutStoresAtConvergence { get; init; }
 
+    /// <summary>Put lookups Liaa's bench putter remembers for reuse (<c>Liaa:Storage:PutLookupReuse</c>); 0: a lookup per put; null: the node's default.</summary>
+    public int? PutLookupReuse { get; init; }
+
     /// <summary>The user asked to run one system only: a missing OpenDHT is then not an error.</summary>
     public bool OpenDhtOptional => !IncludeOpenDht;
 
@@ -180,9 +183,9 @@ internal sealed partial class ClusterBenchmark
             await _output.StepAsync($"Liaa: every node to know {ProcessCluster.PeersWanted} live peers", progress =>
                 cluster.WaitForPeersAsync(_options.PeersTimeout, progress, cancellationToken)).ConfigureAwait(false);
 
-            var putter = await StartClientAsync(cluster.Seed, _options.K, _options.PutAcknowledgements, _options.PutStoresAtConvergence, cancellationToken).ConfigureAwait(false);
+            var putter = await StartClientAsync(cluster.Seed, _options.K, _options.PutAcknowledgements, _options.PutStoresAtConvergence, _options.PutLookupReuse, cancellationToken).ConfigureAwait(false);
             await using var putterScope = putter.ConfigureAwait(false);
-            var getter = await StartClientAsync(cluster.Seed, _options.K, null, null, cancellationToken).ConfigureAwait(false);
+            var getter = await StartClientAsync(cluster.Seed, _options.K, null, null, null, cancellationToken).ConfigureAwait(false);
             await using var getterScope = getter.ConfigureAwait(false);
 
             var value = DhtValue.FromBytes(Payload(_options.ValueBytes));
@@ -285,11 +288,13 @@ internal sealed partial class ClusterBenchmark
         var defaults = new StorageOptions();
         var acks = _options.PutAcknowledgements is { } set ? (set == 0 ? null : set) : defaults.PutAcknowledgements;
         var converge = _options.PutStoresAtConvergence ?? defaults.PutStoresAtConvergence;
+        var reuse = _options.PutLookupReuse ?? defaults.PutLookupReuse;
         return $"put returns after {(acks is { } n ? $"{n} acknowledgements" : "all k acknowledged")}, "
-            + (converge ? "its lookup ends at convergence and the STOREs are its final step" : "after a full lookup");
+            + (converge ? "its lookup ends at convergence and the STOREs are its final step" : "after a full lookup")
+            + (converge && reuse > 0 ? $", no lookup when one of the putter's last {reuse} put lookups (10 s) covers the key" : "");
     }
 
-    private static async Task<LiaaNode> StartClientAsync(IPEndPoint seed, int? k, int? putAcknowledgements, bool? putStoresAtConvergence, CancellationToken cancellationToken)
+    private static async Task<LiaaNode> StartClientAsync(IPEndPoint seed, int? k, int? putAcknowledgements, bool? putStoresAtConvergence, int? putLookupReuse, CancellationToken cancellationToken)
     {
         var options = new LiaaNodeOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), ClientMode = true };
         if (putAcknowledgements is { } acks)
@@ -300,6 +305,11 @@ internal sealed partial class ClusterBenchmark
         if (putStoresAtConvergence is { } converge)
         {
             options.Storage.PutStoresAtConvergence = converge;
+        }
+
+        if (putLookupReuse is { } reuse)
+        {
+            options.Storage.PutLookupReuse = reuse;
         }
 
         if (k is { } size)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Rpc;
 using Liaa.Node.Telemetry;
@@ -36,6 +37,15 @@ internal sealed class ClosestStorer
     }
 
     /// <summary>
+    /// The neighbourhoods of recent lookups ending at convergence, which a put of a key they cover reuses instead of a
+    /// lookup of its own (<see cref="Storage.StorageOptions.PutLookupReuse"/>); null: every put runs its lookup.
+    /// </summary>
+    public RecentNeighbourhoods? RecentLookups { get; init; }
+
+    /// <summary>The table whose nearest contacts join a reused neighbourhood's (required with <see cref="RecentLookups"/>).</summary>
+    public RoutingTable? Routing { get; init; }
+
+    /// <summary>
     /// Stores at the k closest nodes, all STOREs sent at once; with <paramref name="isStillCurrent"/>, only if it
     /// still holds once the lookup is done. Returns once <paramref name="acknowledgements"/> nodes stored it (all
     /// when null or 0) or every STORE ended; the STOREs still out then finish as the put tails (awaited before the node stops).
@@ -46,13 +56,22 @@ internal sealed class ClosestStorer
         NodeId key, DhtValue value, DateTimeOffset publishedAt, int? acknowledgements, CancellationToken cancellationToken, Func<bool>? isStillCurrent = null,
         bool endsAtConvergence = false)
     {
-        var lookup = await _lookups.RunAsync(LookupKind.FindNode, key, cancellationToken, endsAtConvergence).ConfigureAwait(false);
+        IReadOnlyList<Contact>? candidates = endsAtConvergence ? Reused(key) : null;
+        if (candidates is null)
+        {
+            var lookup = await _lookups.RunAsync(LookupKind.FindNode, key, cancellationToken, endsAtConvergence).ConfigureAwait(false);
+            candidates = endsAtConvergence ? lookup.Candidates : lookup.ClosestNodes;
+            if (endsAtConvergence && !lookup.DeadlineExceeded)
+            {
+                RecentLookups?.Add(key, lookup.Candidates);
+            }
+        }
+
         if (isStillCurrent is not null && !isStillCurrent())
         {
             return (0, 0);
         }
 
-        var candidates = endsAtConvergence ? lookup.Candidates : lookup.ClosestNodes;
         var count = Math.Min(_k, candidates.Count);
         if (count == 0)
         {
@@ -70,6 +89,46 @@ internal sealed class ClosestStorer
         }
 
         return (stored, asked);
+    }
+
+    /// <summary>
+    /// The 2k nearest nodes to <paramref name="key"/> that a recent lookup covering it and the routing table know of,
+    /// nearest first, or null when no recent lookup covers the key.
+    /// </summary>
+    private List<Contact>? Reused(NodeId key)
+    {
+        if (RecentLookups?.Covering(key) is not { } seen)
+        {
+            return null;
+        }
+
+        var nearest = new List<Contact>(seen.Length + 2 * _k);
+        var ids = new HashSet<NodeId>();
+        foreach (var contact in Routing?.FindClosest(key, 2 * _k, includeStale: false) ?? [])
+        {
+            if (ids.Add(contact.Id))
+            {
+                nearest.Add(contact);
+            }
+        }
+
+        foreach (var contact in seen)
+        {
+            if (contact.Id != _self && ids.Add(contact.Id))
+            {
+                nearest.Add(contact);
+            }
+        }
+
+        nearest.Sort((a, b) => (a.Id ^ key).CompareTo(b.Id ^ key));
+        if (nearest.Count > 2 * _k)
+        {
+            nearest.RemoveRange(2 * _k, nearest.Count - 2 * _k);
+        }
+
+        // The put's span says its nodes came from a recent lookup (it has no lookup span of its own).
+        Activity.Current?.SetTag("liaa.put.lookup", "reused");
+        return nearest;
     }
 
     /// <summary>Notes a STORE's outcome against its node; true when the node stored the value.</summary>

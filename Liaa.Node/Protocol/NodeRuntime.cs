@@ -43,7 +43,11 @@ internal sealed class NodeRuntime
         Lookups = new LookupRunner(self, Routing, rpc, Contacts, Background, options.Kademlia, Time, metrics, RecentLookups);
         Handler = new RequestHandler(self, Routing, store, rpc, Contacts, Verifier, Background, options.Rpc, options.Kademlia, Time, metrics, logger);
 
-        var closest = new ClosestStorer(self, Lookups, rpc, Contacts, PutTails, options.Kademlia.K, metrics);
+        var closest = new ClosestStorer(self, Lookups, rpc, Contacts, PutTails, options.Kademlia.K, metrics)
+        {
+            RecentLookups = options.Storage.PutLookupReuse > 0 ? new RecentNeighbourhoods(options.Storage.PutLookupReuse, options.Kademlia.K, TimeSpan.FromSeconds(10), Time) : null,
+            Routing = Routing,
+        };
         Values = new ValuePublishing(self, store, options.Storage, Time, Lookups, rpc, Background, closest);
         Maintenance = new MaintenanceJobs(self, Routing, store, options.Storage, Time, options.Random ?? Random.Shared, rpc, Contacts, Lookups, metrics, closest);
         Join = new JoinProcedure(self, Routing, rpc, Contacts, Lookups, Maintenance, options.ClientMode, seen => ExternalEndPoint = seen, options.Rpc.Timeout);

@@ -74,6 +74,16 @@ public sealed class StorageOptions
     /// <value>Default <c>true</c>.</value>
     public bool PutStoresAtConvergence { get; set; } = true;
 
+    /// <summary>
+    /// How many recent put lookups a node remembers the nearest nodes of, each for 10 seconds, so a put of a key whose
+    /// neighbourhood one of them mapped needs no lookup of its own: it stores at the k nearest nodes that lookup and
+    /// the routing table know of, the nodes its own lookup would have started from and converged to (a node putting
+    /// many values saves a lookup on most of them; see <c>RecentNeighbourhoods</c> for when a lookup covers a key).
+    /// Used only with <see cref="PutStoresAtConvergence"/>. 0 turns it off: every put runs its lookup.
+    /// </summary>
+    /// <value>Default 128 lookups.</value>
+    public int PutLookupReuse { get; set; } = 128;
+
     /// <summary>Most value bytes held at once; cached values give way to own and replicated ones.</summary>
     /// <value>Default 256 MiB (268,435,456 bytes).</value>
     public long MaxTotalBytes { get; set; } = 256L * 1024 * 1024;
@@ -146,6 +156,11 @@ public sealed class StorageOptions
         if (Ttl <= TimeSpan.Zero)
         {
             problems.Add($"{SectionName}:{nameof(Ttl)} must be positive (is {Ttl}).");
+        }
+
+        if (PutLookupReuse < 0)
+        {
+            problems.Add($"{SectionName}:{nameof(PutLookupReuse)} must be 0 (off) or more (is {PutLookupReuse}).");
         }
 
         if (PutAcknowledgements is < 0)

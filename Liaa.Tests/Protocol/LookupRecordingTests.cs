@@ -132,6 +132,9 @@ public sealed class LookupRecordingTests
             options.Kademlia.K = K;
             options.Kademlia.Alpha = Alpha;
             options.Kademlia.RecentLookups = recentLookups;
+
+            // Every put runs its own lookup here: these tests read the lookups' recordings.
+            options.Storage.PutLookupReuse = 0;
         },
     };
 }
