@@ -1,4 +1,5 @@
 using TempDirectory = Liaa.Tests.TestSupport.TempDirectory;
+using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Liaa.AppHost;
@@ -58,15 +59,35 @@ public sealed class NodeBuildTests
     [Theory]
     [InlineData("aot")]
     [InlineData("jit")]
-    public async Task TheAppModel_RunsEveryNode_FromTheExecutableOfTheNodeBuild(string build)
+    public void TheAppModel_RunsEveryNode_FromTheExecutableOfTheNodeBuild(string build)
     {
         var expected = build == "aot"
             ? Path.Combine(Path.GetDirectoryName(new Projects.Liaa_Node().ProjectPath)!, "..", "artifacts", "aot", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "Liaa.Node")
             : LiaaNodes.NodeBinary();
         var port = FreePorts.UdpRun(3);
+        var settings = ClusterSettings.Read(Configuration(["--nodes", "3", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--node-build", build]), out var problems);
+        Assert.Empty(problems);
+
+        // The nodes of the model the AppHost builds, on a builder of our own: not through the AppHost's Program, whose
+        // start publishes the AOT node (a testing builder of the AppHost reached that start once it was disposed, and
+        // left a five-minute `dotnet publish` running after the test run ended).
+        var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions { Args = [], DisableDashboard = true });
+        var nodes = builder.AddLiaaNodes(settings, _ => { }).OfType<ExecutableResource>().ToList();
+
+        Assert.Equal(["node-0", "node-1", "node-2"], nodes.Select(n => n.Name).Order(StringComparer.Ordinal));
+        Assert.All(nodes, node =>
+        {
+            Assert.Equal(Path.GetFullPath(expected), Path.GetFullPath(node.Command));
+            Assert.Equal(Path.GetDirectoryName(Path.GetFullPath(expected)), Path.GetFullPath(node.WorkingDirectory));
+        });
+    }
+
+    [Fact]
+    public async Task TheAppHost_StartsDcpWithoutProcessMonitors_ByDefault()
+    {
         string[] args =
         [
-            "--nodes", "3", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--node-build", build,
+            "--nodes", "2", "--port", FreePorts.UdpRun(2).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--prometheus", "false",
             $"--ASPNETCORE_URLS=http://127.0.0.1:{FreePorts.Tcp()}",
             $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:{FreePorts.Tcp()}",
@@ -74,19 +95,12 @@ public sealed class NodeBuildTests
             "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
         ];
 
-        // The model only: nothing is started, so nothing is compiled (the publish runs when the app starts).
+        // The model only (the JIT build: nothing to publish); nothing is started.
         await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Liaa_AppHost>(args, Token);
 
         // What DCP will inherit: no `dcp monitor-process` beside every process (--process-monitors true keeps them).
         Assert.Equal("1", Environment.GetEnvironmentVariable("DCP_DISABLE_MONITOR_PROCESS"));
-
-        var nodes = builder.Resources.OfType<ExecutableResource>().Where(r => r.Name.StartsWith("node-", StringComparison.Ordinal)).ToList();
-        Assert.Equal(["node-0", "node-1", "node-2"], nodes.Select(n => n.Name).Order(StringComparer.Ordinal));
-        Assert.All(nodes, node =>
-        {
-            Assert.Equal(Path.GetFullPath(expected), Path.GetFullPath(node.Command));
-            Assert.Equal(Path.GetDirectoryName(Path.GetFullPath(expected)), Path.GetFullPath(node.WorkingDirectory));
-        });
+        Assert.Equal(2, builder.Resources.OfType<ExecutableResource>().Count(r => r.Name.StartsWith("node-", StringComparison.Ordinal)));
     }
 
     [Fact]
