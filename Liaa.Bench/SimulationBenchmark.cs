@@ -211,6 +211,7 @@ internal sealed class SimulationBenchmark
         var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var pausedBefore = GC.GetTotalPauseDuration();
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
         var started = TimeProvider.System.GetTimestamp();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var configured = 0;
@@ -304,17 +305,17 @@ internal sealed class SimulationBenchmark
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
             return new SimulationRun(
                 nodeCount, seed, joinTime, wall, cpu, heapAfterJoin - heapBefore, workingSet,
-                contacts.Average(), contacts.Min(), build, putLatency, levels) { ForcedSteps = sim.ForcedSteps, Puts = puts, Runtime = RuntimeFigures(collectionsBefore, pausedBefore, wall) };
+                contacts.Average(), contacts.Min(), build, putLatency, levels) { ForcedSteps = sim.ForcedSteps, Puts = puts, Runtime = RuntimeFigures(collectionsBefore, pausedBefore, GC.GetTotalAllocatedBytes() - allocatedBefore, wall) };
         }
     }
 
-    private static string RuntimeFigures(int[] collectionsBefore, TimeSpan pausedBefore, TimeSpan wall)
+    private static string RuntimeFigures(int[] collectionsBefore, TimeSpan pausedBefore, long allocated, TimeSpan wall)
     {
         var paused = GC.GetTotalPauseDuration() - pausedBefore;
         var info = GC.GetGCMemoryInfo(GCKind.Any);
         return $"GCs gen0/1/2 {GC.CollectionCount(0) - collectionsBefore[0]:N0}/{GC.CollectionCount(1) - collectionsBefore[1]:N0}/{GC.CollectionCount(2) - collectionsBefore[2]:N0}, "
             + $"paused {paused.TotalSeconds:F1} s ({paused / wall:P0} of the wall time), {(GCSettings.IsServerGC ? "server" : "workstation")} GC, "
-            + $"committed {info.TotalCommittedBytes / 1048576.0:N0} MB, pool threads {ThreadPool.ThreadCount}";
+            + $"allocated {allocated / 1048576.0:N0} MB, committed {info.TotalCommittedBytes / 1048576.0:N0} MB, pool threads {ThreadPool.ThreadCount}";
     }
 
     private static async Task<JoinResult> JoinNewAsync(SimulatedNetwork sim, CancellationToken cancellationToken)
