@@ -122,9 +122,11 @@ internal static class BenchCommand
         var simPutAcks = new Option<int?>("--put-acks") { Description = "A put returns once this many holders stored the value (Liaa:Storage:PutAcknowledgements; 0: all k; default: the node's)." };
         var simPutLookup = PutLookupOption();
         var nodeCache = new Option<int>("--node-cache") { Description = "Entries in each simulated node's per-peer and per-call caches (a real node keeps thousands).", DefaultValueFactory = _ => 64 };
+        var pingAfter = new Option<double>("--full-bucket-ping-after") { Description = "Seconds a full bucket's oldest contact counts as alive without a ping (Liaa:Kademlia:FullBucketPingAfter; 0: always ping, the node's default).", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "Thread-pool threads the simulated nodes run on (0: as many as cores).", DefaultValueFactory = _ => 0 };
         var command = new Command("sim", "Lookup rounds, RPCs, latency, quality and churn resistance on a simulated network of the real node code.")
         {
-            nodes, churn, lookups, keys, seed, runs, rtt, sigma, joinInterval, nodeCache, simPutAcks, simPutLookup,
+            nodes, churn, lookups, keys, seed, runs, rtt, sigma, joinInterval, nodeCache, simPutAcks, simPutLookup, threads, pingAfter,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -150,6 +152,12 @@ internal static class BenchCommand
                     : throw new CommandLineException("--node-cache must be from 0 to 100000"),
                 PutAcknowledgements = parse.GetValue(simPutAcks) is { } acks ? Math.Max(0, acks) : null,
                 PutStoresAtConvergence = PutLookup(parse.GetValue(simPutLookup)),
+                FullBucketPingAfter = parse.GetValue(pingAfter) is var after and >= 0 and <= 86_400
+                    ? TimeSpan.FromSeconds(after)
+                    : throw new CommandLineException("--full-bucket-ping-after must be from 0 to 86400 s"),
+                Threads = parse.GetValue(threads) is var pool and >= 0 and <= 1024
+                    ? pool
+                    : throw new CommandLineException("--threads must be from 0 to 1024"),
             };
             await new SimulationBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));

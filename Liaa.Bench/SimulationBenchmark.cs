@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Rpc;
 using Liaa.Node.Simulation;
@@ -46,6 +47,15 @@ internal sealed record SimulationBenchmarkOptions
     public double RoundTripSigma { get; init; } = 0.6;
 
     public int Seed { get; init; } = 1;
+
+    /// <summary>
+    /// Most threads the process's pool may run (0: one per core). Simulated nodes never block a thread, so more threads
+    /// than cores only add context switches, spinning on contended locks and idle threads spinning for work.
+    /// </summary>
+    public int Threads { get; init; }
+
+    /// <summary>How long a full bucket's oldest contact counts as alive without a ping (<see cref="KademliaOptions.FullBucketPingAfter"/>).</summary>
+    public TimeSpan FullBucketPingAfter { get; init; }
 
     /// <summary>
     /// Entries each simulated node keeps in its per-peer and per-call caches (<see cref="RpcOptions.KnownLiaaPeersCapacity"/>,
@@ -103,6 +113,7 @@ internal sealed record SimulationBenchmarkOptions
             node.Storage.PutStoresAtConvergence = converge;
         }
 
+        node.Kademlia.FullBucketPingAfter = FullBucketPingAfter;
         node.Rpc.KnownLiaaPeersCapacity = NodeCache;
         node.Rpc.AnsweredPeersCapacity = NodeCache;
         node.Rpc.CompletedCallMemory = Math.Min(NodeCache, CallMemory);
@@ -147,10 +158,20 @@ internal sealed class SimulationBenchmark
 
     public async Task<IReadOnlyList<SimulationRun>> RunAsync(CancellationToken cancellationToken)
     {
+        var threads = _options.Threads > 0 ? _options.Threads : Environment.ProcessorCount;
+        ThreadPool.GetMinThreads(out _, out var minIo);
+        ThreadPool.GetMaxThreads(out _, out var maxIo);
+        ThreadPool.SetMinThreads(Math.Min(threads, Environment.ProcessorCount), minIo);
+        if (!ThreadPool.SetMaxThreads(threads, maxIo))
+        {
+            throw new InvalidOperationException($"The thread pool refused {threads} threads at most.");
+        }
+
         _output.Line(MachineInfo.Describe());
         _output.Line(_options.MedianRoundTrip > TimeSpan.Zero
             ? $"latency after the build: RTT per pair log-normal, median {_options.MedianRoundTrip.TotalMilliseconds:F0} ms, sigma {_options.RoundTripSigma:F2} (deterministic per pair); build without delay, join batches of {_options.JoinConcurrency} {_options.JoinInterval.TotalMilliseconds:F0} ms apart (virtual)"
             : "latency: none (every datagram arrives at once)");
+        _output.Line($"thread pool: at most {threads} threads (--threads); a full bucket's oldest contact pinged {(_options.FullBucketPingAfter > TimeSpan.Zero ? $"only if not heard from for {_options.FullBucketPingAfter.TotalSeconds:F0} s" : "every time")} (--full-bucket-ping-after)");
         _output.Line($"per-node caches: {_options.NodeCache} entries each (known Liaa peers, answered peers; --node-cache), {Math.Min(_options.NodeCache, _options.CallMemory)} ids each (completed calls, recent requests), rate-limit buckets for {_options.PeerTrackedSources:N0} sources ({_options.TrackedSources:N0} at the seed); a real node: 10,000 / 10,000 / 4,096 / 16,384, 10,000");
         var runs = new List<SimulationRun>();
         using var recorder = new LookupRecorder();
@@ -192,6 +213,9 @@ internal sealed class SimulationBenchmark
     private async Task<SimulationRun> RunOneAsync(int nodeCount, int seed, LookupRecorder recorder, CancellationToken cancellationToken)
     {
         var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        var pausedBefore = GC.GetTotalPauseDuration();
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
         var started = TimeProvider.System.GetTimestamp();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var configured = 0;
@@ -208,6 +232,8 @@ internal sealed class SimulationBenchmark
         var sim = await SimulatedNetwork.CreateAsync(options, cancellationToken).ConfigureAwait(false);
         await using (sim.ConfigureAwait(false))
         {
+            var buildRequests = new RequestMix();
+            sim.Network.Tap = buildRequests.Count;
             await _output.StepAsync($"joining {nodeCount:N0} nodes", async progress =>
             {
                 var remaining = nodeCount - 1;
@@ -234,7 +260,8 @@ internal sealed class SimulationBenchmark
             var heapAfterJoin = GC.GetTotalMemory(forceFullCollection: true);
             var workingSet = Process.GetCurrentProcess().WorkingSet64;
             var contacts = sim.Nodes.Select(n => n.GetContacts().Count).ToArray();
-            var build = BuildCounters.Of(sim, contacts, sim.Nodes[0].Options.Kademlia.K);
+            sim.Network.Tap = null;
+            var build = BuildCounters.Of(sim, contacts, sim.Nodes[0].Options.Kademlia.K) with { Requests = buildRequests };
             if (_options.MedianRoundTrip > TimeSpan.Zero)
             {
                 sim.Network.Options = sim.Network.Options with { PathDelay = new PairLatency(seed, _options.MedianRoundTrip, _options.RoundTripSigma) };
@@ -282,8 +309,17 @@ internal sealed class SimulationBenchmark
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
             return new SimulationRun(
                 nodeCount, seed, joinTime, wall, cpu, heapAfterJoin - heapBefore, workingSet,
-                contacts.Average(), contacts.Min(), build, putLatency, levels) { ForcedSteps = sim.ForcedSteps, Puts = puts };
+                contacts.Average(), contacts.Min(), build, putLatency, levels) { ForcedSteps = sim.ForcedSteps, Puts = puts, Runtime = RuntimeFigures(collectionsBefore, pausedBefore, GC.GetTotalAllocatedBytes() - allocatedBefore, wall) };
         }
+    }
+
+    private static string RuntimeFigures(int[] collectionsBefore, TimeSpan pausedBefore, long allocated, TimeSpan wall)
+    {
+        var paused = GC.GetTotalPauseDuration() - pausedBefore;
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        return $"GCs gen0/1/2 {GC.CollectionCount(0) - collectionsBefore[0]:N0}/{GC.CollectionCount(1) - collectionsBefore[1]:N0}/{GC.CollectionCount(2) - collectionsBefore[2]:N0}, "
+            + $"paused {paused.TotalSeconds:F1} s ({paused / wall:P0} of the wall time), {(GCSettings.IsServerGC ? "server" : "workstation")} GC, "
+            + $"allocated {allocated / 1048576.0:N0} MB, committed {info.TotalCommittedBytes / 1048576.0:N0} MB, pool threads {ThreadPool.ThreadCount}";
     }
 
     private static async Task<JoinResult> JoinNewAsync(SimulatedNetwork sim, CancellationToken cancellationToken)
@@ -429,6 +465,9 @@ internal sealed class SimulationBenchmark
 /// <summary>What the build left behind: empty tables, and the timeouts and drops it took.</summary>
 internal sealed record BuildCounters(int EmptyTables, int BelowK, long Timeouts, long RateLimited, long Overloaded, long OtherDrops, InMemoryNetworkCounters Network)
 {
+    /// <summary>The requests sent while the network was built, by RPC.</summary>
+    public RequestMix? Requests { get; init; }
+
     public static BuildCounters Of(SimulatedNetwork sim, int[] contacts, int k)
     {
         long timeouts = 0, rateLimited = 0, overloaded = 0, other = 0;
@@ -477,6 +516,51 @@ internal sealed record SimulationRun(
 
     /// <summary>What the puts sent and where their values ended up.</summary>
     public PutCounts? Puts { get; init; }
+
+    /// <summary>The garbage collector's work and the thread pool's size over the run (where a large run's time goes).</summary>
+    public string? Runtime { get; init; }
+}
+
+/// <summary>Requests seen on the network, by RPC name (responses, which carry no name, are not counted).</summary>
+internal sealed class RequestMix
+{
+    private static readonly (string Name, byte[] Pattern)[] Methods =
+    [
+        ("find_node", [0xa9, .. "find_node"u8]),
+        ("find_value", [0xaa, .. "find_value"u8]),
+        ("ping", [0xa4, .. "ping"u8]),
+        ("store", [0xa5, .. "store"u8]),
+        ("stun", [0xa4, .. "stun"u8]),
+    ];
+
+    private readonly long[] _counts = new long[Methods.Length + 1];
+
+    public void Count(System.Net.IPEndPoint from, System.Net.IPEndPoint to, ReadOnlySpan<byte> datagram)
+    {
+        if (datagram.IsEmpty || datagram[0] == 0x01)
+        {
+            return;
+        }
+
+        var header = datagram[..Math.Min(datagram.Length, 96)];
+        for (var i = 0; i < Methods.Length; i++)
+        {
+            if (header.IndexOf(Methods[i].Pattern) >= 0)
+            {
+                Interlocked.Increment(ref _counts[i]);
+                return;
+            }
+        }
+
+        Interlocked.Increment(ref _counts[Methods.Length]);
+    }
+
+    /// <summary>"find_node 123, ping 45, …" per <paramref name="per"/> (e.g. per node joined).</summary>
+    public string Describe(double per) =>
+        string.Join(", ", Methods.Select(m => m.Name).Append("other")
+            .Select((name, i) => (Name: name, Count: Interlocked.Read(ref _counts[i])))
+            .Where(m => m.Count > 0)
+            .Select(m => $"{m.Name} {m.Count / per:F1}"));
 }
 
 /// <summary>Counts the requests sent while the puts run, by method (the method name is in every request datagram).</summary>

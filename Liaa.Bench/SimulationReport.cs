@@ -97,7 +97,8 @@ internal static class SimulationReport
             var waits = l.GetLookups.Where(r => r.AfterFirstValueMs is not null).Select(r => r.AfterFirstValueMs!.Value).ToArray();
             return $"{l.Percent} % gone {BenchOutput.Number(Percentile(waits, 50))} / {BenchOutput.Number(Percentile(waits, 90))}";
         })));
-        output.Line($"puts: p50 {BenchOutput.Number(run.PutLatency.Percentile(50))} ms, p90 {BenchOutput.Number(run.PutLatency.Percentile(90))} ms (virtual); gets answered from the origin's own store: {string.Join(", ", run.Levels.Select(l => $"{l.LocalGets}/{l.Gets}"))}; build: {run.Build.Network}, drops overloaded {run.Build.Overloaded}, other {run.Build.OtherDrops}, nodes below k contacts {run.Build.BelowK}; clock steps forced past a busy thread: {run.ForcedSteps}");
+        output.Line($"puts: p50 {BenchOutput.Number(run.PutLatency.Percentile(50))} ms, p90 {BenchOutput.Number(run.PutLatency.Percentile(90))} ms (virtual); gets answered from the origin's own store: {string.Join(", ", run.Levels.Select(l => $"{l.LocalGets}/{l.Gets}"))}; build: {run.Build.Network}, requests per node joined: {run.Build.Requests?.Describe(Math.Max(1, run.Nodes - 1))}, drops overloaded {run.Build.Overloaded}, other {run.Build.OtherDrops}, nodes below k contacts {run.Build.BelowK}; clock steps forced past a busy thread: {run.ForcedSteps}");
+        output.Line($"runtime: {run.Runtime}");
 
         var first = run.Levels.FirstOrDefault();
         if (first is not null && first.FindNodes.Count > 0)

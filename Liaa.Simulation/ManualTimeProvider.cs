@@ -29,7 +29,9 @@ public sealed class ManualTimeProvider : TimeProvider
     // entry whose Version is old is skipped when it comes up (and dropped in a rebuild when they pile up).
     private PriorityQueue<(ManualTimer Timer, long Version), (long DueTicks, long Sequence)> _due = new();
     private int _armed;
-    private DateTimeOffset _now;
+    // The current time as UTC ticks: written under the lock, read without it (every RPC, rate-limit check and table
+    // update reads the clock, and the lock was contended across the pool's threads).
+    private long _nowTicks;
     private long _sequence;
 
     public ManualTimeProvider()
@@ -39,20 +41,16 @@ public sealed class ManualTimeProvider : TimeProvider
 
     public ManualTimeProvider(DateTimeOffset start)
     {
-        _now = start;
+        _nowTicks = start.UtcTicks;
     }
 
-    public override DateTimeOffset GetUtcNow()
-    {
-        lock (_gate)
-        {
-            return _now;
-        }
-    }
+    public override DateTimeOffset GetUtcNow() => new(Volatile.Read(ref _nowTicks), TimeSpan.Zero);
+
+    private DateTimeOffset Now => new(_nowTicks, TimeSpan.Zero);
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
-    public override long GetTimestamp() => GetUtcNow().UtcTicks;
+    public override long GetTimestamp() => Volatile.Read(ref _nowTicks);
 
     public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
 
@@ -99,7 +97,7 @@ public sealed class ManualTimeProvider : TimeProvider
         DateTimeOffset target;
         lock (_gate)
         {
-            target = _now + delta;
+            target = Now + delta;
         }
 
         SetUtcNow(target);
@@ -113,7 +111,7 @@ public sealed class ManualTimeProvider : TimeProvider
             ManualTimer? next;
             lock (_gate)
             {
-                if (value < _now)
+                if (value < Now)
                 {
                     throw new ArgumentOutOfRangeException(nameof(value), "Time never goes backwards.");
                 }
@@ -121,12 +119,12 @@ public sealed class ManualTimeProvider : TimeProvider
                 next = PeekLocked();
                 if (next is null || next.DueAt > value)
                 {
-                    _now = value;
+                    Volatile.Write(ref _nowTicks, value.UtcTicks);
                     return;
                 }
 
-                _now = next.DueAt!.Value;
-                ScheduleLocked(next, next.Period is { } period && period > TimeSpan.Zero ? _now + period : null);
+                Volatile.Write(ref _nowTicks, next.DueAt!.Value.UtcTicks);
+                ScheduleLocked(next, next.Period is { } period && period > TimeSpan.Zero ? Now + period : null);
             }
 
             next.Fire();
@@ -157,7 +155,7 @@ public sealed class ManualTimeProvider : TimeProvider
             }
 
             timer.Period = period == Timeout.InfiniteTimeSpan ? null : period;
-            ScheduleLocked(timer, dueTime == Timeout.InfiniteTimeSpan ? null : _now + (dueTime < TimeSpan.Zero ? TimeSpan.Zero : dueTime));
+            ScheduleLocked(timer, dueTime == Timeout.InfiniteTimeSpan ? null : Now + (dueTime < TimeSpan.Zero ? TimeSpan.Zero : dueTime));
         }
     }
 

@@ -50,6 +50,19 @@ public sealed class KademliaOptions
     /// </value>
     public int FailuresBeforeEviction { get; set; } = 3;
 
+    /// <summary>
+    /// A full bucket's least-recently-seen contact heard from within this long is taken to be alive: a newcomer for that
+    /// bucket waits in the replacement cache without a ping (as BitTorrent's DHT, BEP 5, keeps a bucket of "good" nodes,
+    /// heard from within 15 minutes, without asking them). Zero pings it every time, Kademlia §2.2 to the letter.
+    /// </summary>
+    /// <remarks>
+    /// In a growing simulated network those pings were a fifth of a join's requests at 20,000 nodes and grow faster than
+    /// the rest (17, 31, 53 a join at 5,000, 10,000, 20,000 nodes): every joiner that talks to a node with a full bucket
+    /// for it makes that node ping the bucket's oldest contact, which answers and moves to the tail.
+    /// </remarks>
+    /// <value>Default zero (always ping).</value>
+    public TimeSpan FullBucketPingAfter { get; set; } = TimeSpan.Zero;
+
     /// <summary>A bucket with no lookup into its range for this long gets a refresh lookup (Kademlia §2.3).</summary>
     /// <value>Default 1 hour.</value>
     public TimeSpan BucketRefreshInterval { get; set; } = TimeSpan.FromHours(1);
@@ -139,6 +152,11 @@ public sealed class KademliaOptions
         if (ReplacementCacheSize is < 0)
         {
             problems.Add($"{SectionName}:{nameof(ReplacementCacheSize)} must not be negative (is {ReplacementCacheSize}).");
+        }
+
+        if (FullBucketPingAfter < TimeSpan.Zero)
+        {
+            problems.Add($"{SectionName}:{nameof(FullBucketPingAfter)} must not be negative (is {FullBucketPingAfter}).");
         }
 
         if (FailuresBeforeEviction < 1)

@@ -142,7 +142,8 @@ internal sealed partial class RoutingTable
     public IReadOnlyList<NodeId> SelectKeysToHandOff(NodeId newcomer, IEnumerable<NodeId> keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        if (newcomer == Self)
+        var candidates = keys as IReadOnlyCollection<NodeId> ?? [.. keys];
+        if (newcomer == Self || candidates.Count == 0)
         {
             return [];
         }
@@ -166,7 +167,7 @@ internal sealed partial class RoutingTable
         }
 
         var selected = new List<NodeId>();
-        foreach (var key in keys)
+        foreach (var key in candidates)
         {
             var distance = Self ^ key;
             var selfIsClosest = true;

@@ -167,7 +167,9 @@ internal sealed partial class RoutingTable
                 }
 
                 _replacementCount += bucket.AddReplacement(Keep(contact), now, _options.EffectiveReplacementCacheSize);
-                return new AddContactResult(AddContactStatus.Full, ContactToPing: bucket.Contacts[0].Contact);
+                var oldest = bucket.Contacts[0];
+                var heardFromLately = now.UtcTicks - oldest.LastSeenTicks < _options.FullBucketPingAfter.Ticks;
+                return new AddContactResult(AddContactStatus.Full, ContactToPing: heardFromLately ? null : oldest.Contact);
             }
         }
     }
