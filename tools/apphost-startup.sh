@@ -136,6 +136,7 @@ measure() {
 for n in "${counts[@]}"; do
   for build in "${builds[@]}"; do
     measure "$n" "$build"
-    [ "$again" = 1 ] && measure "$n" "$build"
+    if [ "$again" = 1 ]; then measure "$n" "$build"; fi
   done
 done
+exit 0
