@@ -185,12 +185,19 @@ internal sealed partial class InMemoryValueStore
 
     /// <summary>
     /// A key (not <paramref name="key"/>) of the sender holding the most bytes; null when no sender holds any other. Scans
-    /// the entries (only an own put on a full store gets here), from the largest sender down.
+    /// the entries once at most (only an own put on a full store gets here): a sender whose one key is
+    /// <paramref name="key"/> is passed over by its count, and any other sender holds a key the scan finds.
     /// </summary>
     private NodeId? FromLargestSender(NodeId key)
     {
-        foreach (var source in _bySource.OrderByDescending(pair => pair.Value.Bytes).Select(pair => pair.Key))
+        var keySource = _entries.TryGetValue(key, out var current) ? current.Source : null;
+        foreach (var (source, usage) in _bySource.OrderByDescending(pair => pair.Value.Bytes))
         {
+            if (usage.Keys == 1 && source.Equals(keySource))
+            {
+                continue;
+            }
+
             foreach (var (held, entry) in _entries)
             {
                 if (held != key && source.Equals(entry.Source))
