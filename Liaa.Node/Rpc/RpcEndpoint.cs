@@ -180,6 +180,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
             // The loop must not inherit the caller's ambient span or other async-locals.
             if (_transport is IBlockingDatagramSource blocking)
             {
+                blocking.GatheredSendFailed = GatheredSendFailed;
                 var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 _receiveLoop = ended.Task;
                 var thread = new Thread(() => ReceiveThread(blocking, ended))
@@ -352,6 +353,15 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         }
         finally
         {
+            try
+            {
+                source.EndReceiving();
+            }
+            catch (Exception ex)
+            {
+                RpcLog.ReceiveFailed(_logger, LocalEndPoint, ex);
+            }
+
             ended.TrySetResult();
         }
     }
@@ -417,6 +427,13 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         {
             OnRequest(body, envelope, remote);
         }
+    }
+
+    // A datagram the receive thread sent (a reply, mostly) that the kernel refused when the gathered sends left.
+    private void GatheredSendFailed(Exception exception)
+    {
+        Counters.AddSendError();
+        RpcLog.GatheredSendFailed(_logger, LocalEndPoint, exception);
     }
 
     private void Drop(DropReason reason, IPEndPoint remote)

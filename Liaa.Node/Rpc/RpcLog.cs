@@ -44,4 +44,7 @@ internal static partial class RpcLog
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "Receiving on {LocalEndPoint} keeps failing; the receive loop ends")]
     public static partial void ReceiveLoopAbandoned(ILogger logger, IPEndPoint localEndPoint);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Debug, Message = "A datagram the receive thread of {LocalEndPoint} sent was refused by the kernel when its burst left")]
+    public static partial void GatheredSendFailed(ILogger logger, IPEndPoint localEndPoint, Exception exception);
 }

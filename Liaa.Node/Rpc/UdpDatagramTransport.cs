@@ -54,6 +54,12 @@ public sealed class UdpDatagramTransport : IDatagramTransport, IBlockingDatagram
     private readonly ConcurrentDictionary<IPEndPoint, SocketAddress> _destinations = new();
     private int _destinationCount;
 
+    // recvmmsg/sendmmsg on Linux, owned by the receive thread (whose managed id is kept: only its sends are gathered).
+    private MultiMessageSocket? _batch;
+    private int _batchThread;
+    private bool _batchUnavailable;
+    private Action<Exception>? _gatheredSendFailed;
+
     private UdpDatagramTransport(Socket socket)
     {
         _socket = socket;
@@ -127,10 +133,27 @@ public sealed class UdpDatagramTransport : IDatagramTransport, IBlockingDatagram
         }
     }
 
-    /// <summary>Sends one datagram now, on the calling thread.</summary>
+    /// <summary>
+    /// Sends one datagram now, on the calling thread; on the receive thread of a batching socket (Linux), it is gathered
+    /// and leaves with the others that thread sends before it next waits for datagrams.
+    /// </summary>
     public void Send(ReadOnlySpan<byte> datagram, IPEndPoint remote)
     {
         var address = Destination(remote);
+        if (_batch is { } batch && Environment.CurrentManagedThreadId == _batchThread)
+        {
+            if (batch.TryQueue(datagram, address))
+            {
+                return;
+            }
+
+            batch.Flush(_gatheredSendFailed);
+            if (batch.TryQueue(datagram, address))
+            {
+                return;
+            }
+        }
+
         try
         {
             _socket.SendTo(datagram, SocketFlags.None, address);
@@ -166,7 +189,32 @@ public sealed class UdpDatagramTransport : IDatagramTransport, IBlockingDatagram
     /// <inheritdoc />
     int IBlockingDatagramSource.Receive(Span<byte> buffer, out IPEndPoint? remote)
     {
-        // Only the one receive thread calls this, so the reused address needs no lock.
+        // Only the one receive thread calls this, so the reused address and the batch need no lock.
+        if (_batch is null && !_batchUnavailable)
+        {
+            _batch = MultiMessageSocket.TryCreate(_socket);
+            _batchUnavailable = _batch is null;
+            _batchThread = Environment.CurrentManagedThreadId;
+        }
+
+        if (_batch is { } batch)
+        {
+            if (batch.Pending == 0)
+            {
+                // What this thread sent while it served the last burst leaves before it waits again.
+                batch.Flush(_gatheredSendFailed);
+                if (!batch.Receive())
+                {
+                    remote = null;
+                    return 0;
+                }
+            }
+
+            var received = batch.Take(buffer, _receiveAddress);
+            remote = Source(_receiveAddress);
+            return received;
+        }
+
         while (true)
         {
             int length;
@@ -187,6 +235,23 @@ public sealed class UdpDatagramTransport : IDatagramTransport, IBlockingDatagram
 
             remote = Source(_receiveAddress);
             return length;
+        }
+    }
+
+    /// <inheritdoc />
+    Action<Exception>? IBlockingDatagramSource.GatheredSendFailed
+    {
+        set => _gatheredSendFailed = value;
+    }
+
+    /// <inheritdoc />
+    void IBlockingDatagramSource.EndReceiving()
+    {
+        if (_batch is { } batch && Environment.CurrentManagedThreadId == _batchThread)
+        {
+            _batch = null;
+            batch.Flush(_gatheredSendFailed);
+            batch.Dispose();
         }
     }
 
