@@ -35,19 +35,22 @@ public sealed class UdpBatchingTests
         }
 
         var buffer = new byte[MultiMessageSocket.SlotSize];
-        try
+        await OnThread(() =>
         {
-            foreach (var (payload, from) in sent)
+            try
             {
-                var length = ReceiveOne(source, buffer, out var remote);
-                Assert.Equal(from, remote);
-                Assert.Equal(payload, buffer.AsSpan(0, length).ToArray());
+                foreach (var (payload, from) in sent)
+                {
+                    var length = ReceiveOne(source, buffer, out var remote);
+                    Assert.Equal(from, remote);
+                    Assert.Equal(payload, buffer.AsSpan(0, length).ToArray());
+                }
             }
-        }
-        finally
-        {
-            source.EndReceiving();
-        }
+            finally
+            {
+                source.EndReceiving();
+            }
+        });
     }
 
     [Fact]
@@ -61,30 +64,36 @@ public sealed class UdpBatchingTests
         var peerAt = (IPEndPoint)peer.LocalEndPoint!;
         var buffer = new byte[MultiMessageSocket.SlotSize];
 
-        peer.SendTo([1], transport.LocalEndPoint);
-        ReceiveOne(source, buffer, out _);
-        transport.Send([10], peerAt);
-        transport.Send([11], peerAt);
-        if (OperatingSystem.IsLinux() && Environment.Is64BitProcess)
+        // The receive side runs on a thread of its own, as the endpoint's does: a pool thread could come back as "another".
+        await OnThread(() =>
         {
-            // On loopback a datagram sent is already in the receiver's queue when the call returns: none is.
-            Assert.Equal(0, peer.Available);
-        }
+            peer.SendTo([1], transport.LocalEndPoint);
+            ReceiveOne(source, buffer, out _);
+            transport.Send([10], peerAt);
+            transport.Send([11], peerAt);
+            if (OperatingSystem.IsLinux() && Environment.Is64BitProcess)
+            {
+                // On loopback a datagram sent is already in the receiver's queue when the call returns: none is.
+                Assert.Equal(0, peer.Available);
+            }
 
-        // Another thread's send is not held back by the receive thread's batch.
-        await Task.Run(() => transport.Send([20], peerAt), TestContext.Current.CancellationToken);
-        Assert.Equal([20], ReceiveAtPeer(peer));
+            // Another thread's send is not held back by the receive thread's batch.
+            var other = new Thread(() => transport.Send([20], peerAt));
+            other.Start();
+            other.Join();
+            Assert.Equal([20], ReceiveAtPeer(peer));
 
-        // The receive thread's next receive sends what it gathered first.
-        peer.SendTo([2], transport.LocalEndPoint);
-        ReceiveOne(source, buffer, out _);
-        Assert.Equal([10], ReceiveAtPeer(peer));
-        Assert.Equal([11], ReceiveAtPeer(peer));
+            // The receive thread's next receive sends what it gathered first.
+            peer.SendTo([2], transport.LocalEndPoint);
+            ReceiveOne(source, buffer, out _);
+            Assert.Equal([10], ReceiveAtPeer(peer));
+            Assert.Equal([11], ReceiveAtPeer(peer));
 
-        // So does its end.
-        transport.Send([12], peerAt);
-        source.EndReceiving();
-        Assert.Equal([12], ReceiveAtPeer(peer));
+            // So does its end.
+            transport.Send([12], peerAt);
+            source.EndReceiving();
+            Assert.Equal([12], ReceiveAtPeer(peer));
+        });
         Assert.Empty(failures);
     }
 
@@ -97,19 +106,44 @@ public sealed class UdpBatchingTests
         var peerAt = (IPEndPoint)peer.LocalEndPoint!;
         var buffer = new byte[MultiMessageSocket.SlotSize];
 
-        peer.SendTo([1], transport.LocalEndPoint);
-        ReceiveOne(source, buffer, out _);
         var count = (3 * MultiMessageSocket.Capacity) + 1;
-        for (var i = 0; i < count; i++)
+        await OnThread(() =>
         {
-            transport.Send([(byte)i], peerAt);
-        }
+            peer.SendTo([1], transport.LocalEndPoint);
+            ReceiveOne(source, buffer, out _);
+            for (var i = 0; i < count; i++)
+            {
+                transport.Send([(byte)i], peerAt);
+            }
 
-        source.EndReceiving();
+            source.EndReceiving();
+        });
         for (var i = 0; i < count; i++)
         {
             Assert.Equal([(byte)i], ReceiveAtPeer(peer));
         }
+    }
+
+    private static Task OnThread(Action body)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                body();
+                done.SetResult();
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+        };
+        thread.Start();
+        return done.Task;
     }
 
     private static Socket Peer()
