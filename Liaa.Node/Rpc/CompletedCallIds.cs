@@ -6,7 +6,7 @@ namespace Liaa.Node.Rpc;
 /// <summary>
 /// The ids of the last N finished calls, so a response that arrives after its call ended (timed out,
 /// cancelled, or already answered) is told apart from one nobody asked for. Grows with use up to its
-/// capacity (<see cref="RecentSet{T}"/>).
+/// capacity (<see cref="RecentSet"/>).
 /// </summary>
 /// <remarks>
 /// Kept as 64-bit keyed digests (<see cref="MessageId.Fingerprint"/>), not ids: a third of the memory, so the set
@@ -18,7 +18,7 @@ internal sealed class CompletedCallIds(int capacity)
 {
     private static readonly ulong Seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
 
-    private readonly RecentSet<ulong> _recent = new(capacity);
+    private readonly RecentSet _recent = new(capacity);
 
     public void Add(MessageId id) => _recent.TryAdd(id.Fingerprint(Seed));
 

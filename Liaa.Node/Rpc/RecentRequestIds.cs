@@ -24,7 +24,7 @@ internal sealed class RecentRequestIds(int capacity)
 {
     private static readonly ulong Seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
 
-    private readonly RecentSet<ulong> _recent = new(capacity);
+    private readonly RecentSet _recent = new(capacity);
 
     /// <summary>Records the request; false when the same source sent the same id within the window.</summary>
     public bool TryAdd(IPEndPoint source, MessageId id) =>
