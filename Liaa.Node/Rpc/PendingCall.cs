@@ -22,7 +22,15 @@ internal sealed class PendingCall(MessageId id, IPEndPoint remote, RpcMethod met
     /// <summary>Whether the request went out in the extended form (the peer was believed to be Liaa).</summary>
     public bool SentExtended { get; } = sentExtended;
 
-    public ITimer? Timer { get; set; }
+    /// <summary>When the call times out, in the clock's timestamps (<see cref="CallDeadlines"/>).</summary>
+    public long Deadline { get; set; }
+
+    /// <summary>The deadline list the call is in, and its neighbours there (written under <see cref="CallDeadlines"/>' lock).</summary>
+    public CallDeadlines.CallList? Deadlines { get; set; }
+
+    public PendingCall? Previous { get; set; }
+
+    public PendingCall? Next { get; set; }
 
     public CancellationTokenRegistration Registration { get; set; }
 

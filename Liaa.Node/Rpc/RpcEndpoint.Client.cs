@@ -63,7 +63,7 @@ public sealed partial class RpcEndpoint
             else
             {
                 // Armed before sending, so a manual clock measures the timeout from the send exactly.
-                call.Timer = _time.CreateTimer(static s => ((PendingCall)s!).TryComplete(RpcStatus.Timeout), call, timeout, Timeout.InfiniteTimeSpan);
+                _deadlines.Add(call, timeout);
                 if (cancellationToken.CanBeCanceled)
                 {
                     call.Registration = cancellationToken.UnsafeRegister(static s => ((PendingCall)s!).TryComplete(RpcStatus.Cancelled), call);
@@ -80,7 +80,7 @@ public sealed partial class RpcEndpoint
         }
         finally
         {
-            call.Timer?.Dispose();
+            _deadlines.Remove(call);
             call.Registration.Dispose();
 
             // Remembered before it leaves the table, so a late response is never mistaken for an unexpected one.

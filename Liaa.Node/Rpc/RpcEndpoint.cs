@@ -64,6 +64,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<MessageId, PendingCall> _pending = new();
+    private readonly CallDeadlines _deadlines;
     private readonly KnownLiaaPeers _knownLiaaPeers;
     private readonly CompletedCallIds _completedCalls;
     private readonly RecentRequestIds _recentRequests;
@@ -107,6 +108,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
         _recentRequests = new RecentRequestIds(options.RecentRequestMemory);
         _answeredPeers = new AnsweredPeers(options.AnsweredPeersCapacity);
         _rateLimiter = new SourceRateLimiter(options, time);
+        _deadlines = new CallDeadlines(time);
         _idFlags = options.ClientMode ? LiaaIdFlags.ClientMode : LiaaIdFlags.None;
         _servesInline = transport is IBlockingDatagramSource;
     }
@@ -252,6 +254,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        _deadlines.Dispose();
         _stopping.Dispose();
     }
 

@@ -1,0 +1,68 @@
+using System.Net;
+using Liaa.Node.Rpc;
+using Liaa.Node.Wire;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Liaa.Tests.Rpc;
+
+/// <summary>The endpoint's one timer for its calls' timeouts: each call ends exactly at its own timeout, whatever others wait.</summary>
+public sealed class CallDeadlinesTests
+{
+    private static readonly IPEndPoint Peer = new(IPAddress.Loopback, 8468);
+    private readonly Random _random = new(7);
+
+    [Fact]
+    public async Task EachCall_TimesOutExactlyAtItsOwnTimeout_AndARemovedCallNever()
+    {
+        var time = new FakeTimeProvider();
+        using var deadlines = new CallDeadlines(time);
+        var slow = Call(time);
+        deadlines.Add(slow, TimeSpan.FromSeconds(5));
+        time.Advance(TimeSpan.FromSeconds(1));
+        var fast = Call(time);
+        var answered = Call(time);
+        deadlines.Add(fast, TimeSpan.FromSeconds(2));
+        deadlines.Add(answered, TimeSpan.FromSeconds(2));
+        deadlines.Remove(answered);
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        var later = Call(time);
+        deadlines.Add(later, TimeSpan.FromSeconds(2));
+
+        time.Advance(TimeSpan.FromSeconds(1.5) - TimeSpan.FromTicks(1));
+        Assert.False(fast.Task.IsCompleted);
+        time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal((RpcStatus.Timeout, TimeSpan.FromSeconds(2)), Outcome(await fast.Task));
+        Assert.False(later.Task.IsCompleted);
+        Assert.False(slow.Task.IsCompleted);
+
+        time.Advance(TimeSpan.FromSeconds(0.5));
+        Assert.Equal((RpcStatus.Timeout, TimeSpan.FromSeconds(2)), Outcome(await later.Task));
+        Assert.False(slow.Task.IsCompleted);
+
+        time.Advance(TimeSpan.FromSeconds(1.5) - TimeSpan.FromTicks(1));
+        Assert.False(slow.Task.IsCompleted);
+        time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal((RpcStatus.Timeout, TimeSpan.FromSeconds(5)), Outcome(await slow.Task));
+        Assert.False(answered.Task.IsCompleted);
+    }
+
+    [Fact]
+    public async Task AShorterTimeout_AddedAfterALongerOne_ReArmsTheTimerEarlier()
+    {
+        var time = new FakeTimeProvider();
+        using var deadlines = new CallDeadlines(time);
+        var slow = Call(time);
+        var fast = Call(time);
+        deadlines.Add(slow, TimeSpan.FromSeconds(30));
+        deadlines.Add(fast, TimeSpan.FromSeconds(1));
+
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(RpcStatus.Timeout, (await fast.Task).Status);
+        Assert.False(slow.Task.IsCompleted);
+    }
+
+    private static (RpcStatus, TimeSpan) Outcome(RpcResult result) => (result.Status, result.Elapsed);
+
+    private PendingCall Call(TimeProvider time) => new(MessageId.NewLiaa(_random), Peer, RpcMethod.Ping, sentExtended: false, time);
+}
