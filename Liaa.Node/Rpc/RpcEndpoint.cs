@@ -42,7 +42,9 @@ namespace Liaa.Node.Rpc;
 /// whose handler may wait for the disk, is served there too only when <see cref="ServesStoresInline"/> says
 /// it never touches one (a node without a data directory); otherwise it, and everything on other
 /// transports, is served on the thread pool, so a slow handler never holds up other requests or
-/// responses. Nothing thrown by a handler, the codec or the transport ends the loop. The transport belongs
+/// responses. Over UDP on Linux the thread takes bursts of datagrams in one system call and its replies leave
+/// together before it waits again (<see cref="MultiMessageSocket"/>). Calls' timeouts share one timer
+/// (<see cref="CallDeadlines"/>). Nothing thrown by a handler, the codec or the transport ends the loop. The transport belongs
 /// to the caller: stopping the endpoint does not dispose it.
 /// </para>
 /// <para>
