@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Liaa.Node.Kademlia;
 using Liaa.Node.Wire;
 
 namespace Liaa.Node.Rpc;
@@ -16,11 +16,19 @@ namespace Liaa.Node.Rpc;
 /// </remarks>
 internal sealed class CompletedCallIds(int capacity)
 {
-    private static readonly ulong Seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
+    private static readonly ulong Seed = DrawSeed();
 
     private readonly RecentSet _recent = new(capacity);
 
     public void Add(MessageId id) => _recent.TryAdd(id.Fingerprint(Seed));
 
     public bool Contains(MessageId id) => _recent.Contains(id.Fingerprint(Seed));
+
+    // From the kernel's generator, as message ids are: OpenSSL (RandomNumberGenerator) is never loaded by a node.
+    private static ulong DrawSeed()
+    {
+        Span<byte> seed = stackalloc byte[sizeof(ulong)];
+        SecureRandom.Fill(seed);
+        return BitConverter.ToUInt64(seed);
+    }
 }

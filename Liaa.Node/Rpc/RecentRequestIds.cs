@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
+using Liaa.Node.Kademlia;
 using Liaa.Node.Wire;
 
 namespace Liaa.Node.Rpc;
@@ -22,7 +22,7 @@ namespace Liaa.Node.Rpc;
 /// </remarks>
 internal sealed class RecentRequestIds(int capacity)
 {
-    private static readonly ulong Seed = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
+    private static readonly ulong Seed = DrawSeed();
 
     private readonly RecentSet _recent = new(capacity);
 
@@ -41,5 +41,13 @@ internal sealed class RecentRequestIds(int capacity)
         where = MessageId.Mix(where ^ BinaryPrimitives.ReadUInt64LittleEndian(address[8..]));
         where = MessageId.Mix(where ^ ((ulong)(uint)source.Port << 32) ^ (ulong)scope ^ ((ulong)source.AddressFamily << 48));
         return id.Fingerprint(where);
+    }
+
+    // From the kernel's generator, as message ids are: OpenSSL (RandomNumberGenerator) is never loaded by a node.
+    private static ulong DrawSeed()
+    {
+        Span<byte> seed = stackalloc byte[sizeof(ulong)];
+        SecureRandom.Fill(seed);
+        return BitConverter.ToUInt64(seed);
     }
 }
