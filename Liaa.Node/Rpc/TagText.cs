@@ -81,8 +81,9 @@ internal static class TagText
     /// <summary><paramref name="value"/> boxed, the same box as last time when its slot still holds that value.</summary>
     public static object Boxed(int value)
     {
-        ref var slot = ref Boxes[value & (BoxSlots - 1)];
-        var box = slot;
+        // Read and written by index (a ref into an object[] costs a covariance check).
+        var index = value & (BoxSlots - 1);
+        var box = Boxes[index];
         if (box is int held && held == value)
         {
             return box;
@@ -90,7 +91,7 @@ internal static class TagText
 
         // A race stores one box or the other: both hold the value they were made for.
         box = value;
-        slot = box;
+        Boxes[index] = box;
         return box;
     }
 }
