@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using BenchmarkDotNet.Attributes;
@@ -11,16 +12,20 @@ namespace Liaa.Benchmarks;
 /// <summary>
 /// What tracing adds to one RPC on each side, with every span of <c>Liaa.Node</c> sampled and recorded
 /// (as an exporter's listener asks): the client span with its tags and the W3C context written into the
-/// extended header, and the server span parented from that context. Compare with <c>Untraced</c>, the
-/// same calls with nobody listening (what a node pays when tracing is off).
+/// extended header of the request datagram, and the server span parented from the context read out of
+/// that datagram. Compare with <c>Untraced</c>, the same calls with nobody listening (what a node pays when
+/// tracing is off), and with <see cref="BareSpans"/>, the floor: the two <c>Activity</c> objects alone.
 /// </summary>
 [MemoryDiagnoser]
 public class TracingBenchmarks
 {
     private readonly IPEndPoint _peer = new(IPAddress.Parse("10.0.0.7"), 8468);
+    private readonly ArrayBufferWriter<byte> _datagram = new(256);
     private ActivityListener? _listener;
     private FindNodeRequest _request = null!;
-    private RpcRequestContext _context = null!;
+    private MessageId _id;
+    private byte[] _tracedRequest = null!;
+    private ActivityContext _remoteParent;
     private RpcResult _result;
     private NodeId _peerId;
 
@@ -34,8 +39,12 @@ public class TracingBenchmarks
         var random = new Random(1);
         _peerId = NodeId.Random(random);
         _request = new FindNodeRequest(NodeId.Random(random), NodeId.Random(random));
-        var header = new LiaaHeader(MessageId.LiaaProtocolVersion, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
-        _context = new RpcRequestContext(_peer, MessageId.NewLiaa(random), header) { RequestBytes = 136 };
+        _id = MessageId.NewLiaa(random);
+        const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var writer = new ArrayBufferWriter<byte>();
+        WireCodec.WriteRequest(writer, _id, _request, new LiaaHeader(MessageId.LiaaProtocolVersion, TraceParent));
+        _tracedRequest = writer.WrittenSpan.ToArray();
+        _remoteParent = ActivityContext.Parse(TraceParent, null);
         _result = new RpcResult(RpcStatus.Ok, new FindNodeResponse([]), TimeSpan.FromMilliseconds(1), true, 748);
         if (Traced)
         {
@@ -51,22 +60,34 @@ public class TracingBenchmarks
     [GlobalCleanup]
     public void Cleanup() => _listener?.Dispose();
 
-    /// <summary>The client side of one call: span, header with the trace context, outcome tags.</summary>
+    /// <summary>The client side of one call: span, the request written with the trace context in its header, outcome tags.</summary>
     [Benchmark]
-    public LiaaHeader ClientSpan()
+    public int ClientSpan()
     {
         using var activity = RpcTelemetry.StartClient(RpcMethod.FindNode, _peer, _peerId);
-        var header = RpcTelemetry.RequestHeader(activity);
-        RpcTelemetry.CompleteClient(activity, _result, _peerId);
-        return header;
+        _datagram.ResetWrittenCount();
+        WireCodec.WriteRequest(_datagram, _id, _request, RpcTelemetry.RequestHeader(activity));
+        RpcTelemetry.CompleteClient(activity, _result, null);
+        return _datagram.WrittenCount;
     }
 
-    /// <summary>The server side of one request: span parented from the request's trace context, outcome tags.</summary>
+    /// <summary>The server side of one request: its envelope read (with the trace context), the span parented from it, outcome tags.</summary>
     [Benchmark]
     public bool ServerSpan()
     {
-        using var activity = RpcTelemetry.StartServer(_request, _context);
+        WireCodec.TryReadEnvelope(_tracedRequest, out var envelope, out _);
+        var context = new RpcRequestContext(_peer, envelope.Id, envelope.Header) { RequestBytes = _tracedRequest.Length };
+        using var activity = RpcTelemetry.StartServer(_request, context);
         RpcTelemetry.CompleteServer(activity, "ok", 748, failed: false);
         return activity is not null;
+    }
+
+    /// <summary>The floor: a client and a server span, no tags, no trace context written or read.</summary>
+    [Benchmark]
+    public bool BareSpans()
+    {
+        using var client = LiaaDiagnostics.ActivitySource.StartActivity("kademlia/FIND_NODE", ActivityKind.Client);
+        using var server = LiaaDiagnostics.ActivitySource.StartActivity("kademlia/FIND_NODE", ActivityKind.Server, _remoteParent);
+        return client is not null && server is not null;
     }
 }

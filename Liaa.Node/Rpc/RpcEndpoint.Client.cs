@@ -104,7 +104,8 @@ public sealed partial class RpcEndpoint
             result = result with { PeerIsLiaa = _knownLiaaPeers.Contains(remote) };
         }
 
-        return Finish(method, activity, result, options?.PeerId ?? (result.Response as PingResponse)?.Responder);
+        // The span has the peer id from its start when the caller knew it; else a PING's responder names it.
+        return Finish(method, activity, result, options?.PeerId is null ? (result.Response as PingResponse)?.Responder : null);
     }
 
     private PendingCall Register(IPEndPoint remote, RpcMethod method, bool extended)
@@ -152,11 +153,11 @@ public sealed partial class RpcEndpoint
         }
     }
 
-    private RpcResult Finish(RpcMethod method, Activity? activity, RpcResult result, NodeId? peerId = null)
+    private RpcResult Finish(RpcMethod method, Activity? activity, RpcResult result, NodeId? untaggedPeerId = null)
     {
         Counters.AddCallCompleted(result.Status);
         Observer?.OnClientCompleted(method, result.Status, result.Elapsed, result.ResponseBytes);
-        RpcTelemetry.CompleteClient(activity, result, peerId);
+        RpcTelemetry.CompleteClient(activity, result, untaggedPeerId);
         return result;
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using Liaa.Node.Kademlia;
@@ -38,68 +39,85 @@ public static class RpcTelemetry
     internal static string SpanName(RpcMethod method) =>
         (uint)method < (uint)SpanNames.Length ? SpanNames[(int)method] : $"{LiaaDiagnostics.RpcSystem}/{method}";
 
+    /// <summary>
+    /// The client span of a call, with the tags known before it is sent (all cached: constant names,
+    /// peer text from <see cref="TagText"/>, boxed numbers shared; given to the span as it starts,
+    /// <see cref="SpanStartTags"/>); null when nobody listens or samples it. Its parent is the current span, if any.
+    /// </summary>
     internal static Activity? StartClient(RpcMethod method, IPEndPoint remote, NodeId? peerId)
     {
-        var activity = LiaaDiagnostics.ActivitySource.StartActivity(SpanName(method), ActivityKind.Client);
-        if (activity is { IsAllDataRequested: true })
+        var source = LiaaDiagnostics.ActivitySource;
+        if (!source.HasListeners())
         {
-            activity.AddTag(RpcSystemTag, LiaaDiagnostics.RpcSystem);
-            activity.AddTag(RpcMethodTag, MethodName(method));
-            activity.AddTag(ServerAddressTag, TagText.Of(remote.Address));
-            activity.AddTag(ServerPortTag, remote.Port);
-            activity.AddTag(NetworkTransportTag, "udp");
-            if (peerId is { } id)
-            {
-                activity.AddTag(PeerIdTag, TagText.Of(id));
-            }
+            return null;
         }
 
+        var tags = SpanStartTags.Rent();
+        tags.Add(RpcSystemTag, LiaaDiagnostics.RpcSystem);
+        tags.Add(RpcMethodTag, MethodName(method));
+        tags.Add(ServerAddressTag, TagText.Of(remote.Address));
+        tags.Add(ServerPortTag, TagText.Boxed(remote.Port));
+        tags.Add(NetworkTransportTag, "udp");
+        if (peerId is { } id)
+        {
+            tags.Add(PeerIdTag, TagText.Of(id));
+        }
+
+        // The default parent context: the current span is the parent, as with no context at all.
+        var activity = source.StartActivity(SpanName(method), ActivityKind.Client, parentContext: default, tags);
+        tags.Return();
         return activity;
     }
 
-    internal static void CompleteClient(Activity? activity, RpcResult result, NodeId? knownPeerId)
+    /// <param name="activity">The span from <see cref="StartClient"/>.</param>
+    /// <param name="result">The call's outcome.</param>
+    /// <param name="untaggedPeerId">The peer id learned during the call (the responder of a PING), when the span
+    /// was started without one; null when it has one (the tags are a list: looking one up walks it).</param>
+    internal static void CompleteClient(Activity? activity, RpcResult result, NodeId? untaggedPeerId)
     {
         if (activity is not { IsAllDataRequested: true })
         {
             return;
         }
 
-        if (knownPeerId is { } id && activity.GetTagItem(PeerIdTag) is null)
+        if (untaggedPeerId is { } id)
         {
             activity.AddTag(PeerIdTag, TagText.Of(id));
         }
 
         activity.AddTag(OutcomeTag, OutcomeName(result.Status));
-        activity.AddTag(ResponseSizeTag, result.ResponseBytes);
+        activity.AddTag(ResponseSizeTag, TagText.Boxed(result.ResponseBytes));
         if (result.Status != RpcStatus.Ok)
         {
             activity.SetStatus(ActivityStatusCode.Error, OutcomeName(result.Status));
         }
     }
 
+    /// <summary>
+    /// The server span of a request, a child of the client span whose trace context the request's header
+    /// carries (read from its fields: the parent's ids are the only strings made); null when nobody listens.
+    /// </summary>
     internal static Activity? StartServer(RpcRequest request, RpcRequestContext context)
     {
-        ActivityContext parent = default;
-        if (context.Header?.TraceParent is { } traceParent
-            && !ActivityContext.TryParse(traceParent, context.Header.TraceState, isRemote: true, out parent))
+        var source = LiaaDiagnostics.ActivitySource;
+        if (!source.HasListeners())
         {
-            parent = default;
+            return null;
         }
 
-        var activity = LiaaDiagnostics.ActivitySource.StartActivity(SpanName(request.Method), ActivityKind.Server, parent);
-        if (activity is { IsAllDataRequested: true })
+        var tags = SpanStartTags.Rent();
+        tags.Add(RpcSystemTag, LiaaDiagnostics.RpcSystem);
+        tags.Add(RpcMethodTag, MethodName(request.Method));
+        tags.Add(ClientAddressTag, TagText.Of(context.Remote.Address));
+        tags.Add(ClientPortTag, TagText.Boxed(context.Remote.Port));
+        tags.Add(NetworkTransportTag, "udp");
+        if (SenderOf(request) is { } sender)
         {
-            activity.AddTag(RpcSystemTag, LiaaDiagnostics.RpcSystem);
-            activity.AddTag(RpcMethodTag, MethodName(request.Method));
-            activity.AddTag(ClientAddressTag, TagText.Of(context.Remote.Address));
-            activity.AddTag(ClientPortTag, context.Remote.Port);
-            activity.AddTag(NetworkTransportTag, "udp");
-            if (SenderOf(request) is { } sender)
-            {
-                activity.AddTag(PeerIdTag, TagText.Of(sender));
-            }
+            tags.Add(PeerIdTag, TagText.Of(sender));
         }
 
+        var activity = source.StartActivity(SpanName(request.Method), ActivityKind.Server, RemoteParent(context.Header), tags);
+        tags.Return();
         return activity;
     }
 
@@ -111,7 +129,7 @@ public static class RpcTelemetry
         }
 
         activity.AddTag(OutcomeTag, outcome);
-        activity.AddTag(ResponseSizeTag, responseBytes);
+        activity.AddTag(ResponseSizeTag, TagText.Boxed(responseBytes));
         if (failed)
         {
             activity.SetStatus(ActivityStatusCode.Error, outcome);
@@ -120,14 +138,60 @@ public static class RpcTelemetry
 
     /// <summary>
     /// The header of an extended request: the W3C trace context of the client span (or, untraced, of
-    /// whatever span is current), so the server span on the peer becomes its child.
+    /// whatever span is current), so the server span on the peer becomes its child. The ids are taken as
+    /// bytes from the span and formatted straight into the datagram (no <c>Activity.Id</c> text).
     /// </summary>
     internal static LiaaHeader RequestHeader(Activity? clientActivity)
     {
         var context = clientActivity ?? Activity.Current;
-        return context is { IdFormat: ActivityIdFormat.W3C, Id: { } id }
-            ? new LiaaHeader(MessageId.LiaaProtocolVersion, id, context.TraceStateString)
-            : LiaaHeader.Current;
+        if (context is not { IdFormat: ActivityIdFormat.W3C })
+        {
+            return LiaaHeader.Current;
+        }
+
+        var spanId = context.SpanId;
+        if (spanId == default)
+        {
+            // Not started: it has no id to send.
+            return LiaaHeader.Current;
+        }
+
+        // From the span's own hex text (no copy of it is made), with the vectorised decoder: CopyTo goes char by char.
+        Span<byte> ids = stackalloc byte[24];
+        if (Convert.FromHexString(context.TraceId.ToHexString(), ids[..16], out _, out var traceIdBytes) != OperationStatus.Done || traceIdBytes != 16
+            || Convert.FromHexString(spanId.ToHexString(), ids[16..], out _, out var spanIdBytes) != OperationStatus.Done || spanIdBytes != 8)
+        {
+            return LiaaHeader.Current;
+        }
+
+        var traceParent = new W3CTraceParent(0, ids[..16], ids[16..], (byte)context.ActivityTraceFlags);
+        return new LiaaHeader(MessageId.LiaaProtocolVersion, traceParent, context.TraceStateString);
+    }
+
+    /// <summary>The parent a server span takes from a request's header: what <c>ActivityContext.TryParse</c> gives for its text.</summary>
+    internal static ActivityContext RemoteParent(LiaaHeader? header)
+    {
+        if (header is null)
+        {
+            return default;
+        }
+
+        if (header.TryGetW3CTraceParent(out var traceParent))
+        {
+            Span<byte> ids = stackalloc byte[24];
+            traceParent.CopyTraceId(ids[..16]);
+            traceParent.CopySpanId(ids[16..]);
+            return new ActivityContext(
+                ActivityTraceId.CreateFromBytes(ids[..16]),
+                ActivitySpanId.CreateFromBytes(ids[16..]),
+                (ActivityTraceFlags)traceParent.Flags,
+                header.TraceState,
+                isRemote: true);
+        }
+
+        return header.TraceParent is { } other && ActivityContext.TryParse(other, header.TraceState, isRemote: true, out var parent)
+            ? parent
+            : default;
     }
 
     internal static NodeId? SenderOf(RpcRequest request) => request switch

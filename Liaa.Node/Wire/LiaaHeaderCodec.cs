@@ -29,17 +29,25 @@ internal static class LiaaHeaderCodec
     public static void Write(ref MessagePackWriter writer, LiaaHeader header, DateTimeOffset? publishedAt, TimeSpan? cacheTtl)
     {
         var count = 1
-            + (header.TraceParent is null ? 0 : 1)
+            + (header.HasTraceParent ? 1 : 0)
             + (header.TraceState is null ? 0 : 1)
             + (publishedAt is null ? 0 : 1)
             + (cacheTtl is null ? 0 : 1);
         writer.WriteMapHeader(count);
         writer.WriteStringUtf8("v"u8);
         writer.WriteUInt64(header.Version);
-        if (header.TraceParent is { } traceParent)
+        if (header.TryGetW3CTraceParent(out var w3c))
+        {
+            // Formatted straight into the datagram: the same 55 bytes the text gives, without the text.
+            Span<byte> traceParent = stackalloc byte[W3CTraceParent.Length];
+            w3c.Format(traceParent);
+            writer.WriteStringUtf8("tp"u8);
+            writer.WriteStringUtf8(traceParent);
+        }
+        else if (header.TraceParent is { } otherTraceParent)
         {
             writer.WriteStringUtf8("tp"u8);
-            writer.WriteString(traceParent);
+            writer.WriteString(otherTraceParent);
         }
 
         if (header.TraceState is { } traceState)
@@ -76,7 +84,9 @@ internal static class LiaaHeaderCodec
         }
 
         ulong? version = null;
-        string? traceParent = null;
+        var hasTraceParent = false;
+        W3CTraceParent w3cTraceParent = default;
+        string? otherTraceParent = null;
         string? traceState = null;
         for (var i = 0; i < count; i++)
         {
@@ -96,7 +106,19 @@ internal static class LiaaHeaderCodec
             }
             else if (key.SequenceEqual("tp"u8))
             {
-                if (traceParent is not null || !reader.TryReadString(out traceParent))
+                if (hasTraceParent)
+                {
+                    return false;
+                }
+
+                // The W3C form is read as its fields, without a string; any other text as text, as before.
+                hasTraceParent = true;
+                var peek = reader;
+                if (peek.TryReadStringSpan(out var utf8) && W3CTraceParent.TryParse(utf8, out w3cTraceParent))
+                {
+                    reader = peek;
+                }
+                else if (!reader.TryReadString(out otherTraceParent))
                 {
                     return false;
                 }
@@ -139,9 +161,11 @@ internal static class LiaaHeaderCodec
         }
 
         // Most headers say only "version 1" (every response, every untraced request): share the one instance.
-        header = known == MessageId.LiaaProtocolVersion && traceParent is null && traceState is null
+        header = known == MessageId.LiaaProtocolVersion && !hasTraceParent && traceState is null
             ? LiaaHeader.Current
-            : new LiaaHeader((byte)known, traceParent, traceState);
+            : otherTraceParent is null && hasTraceParent
+                ? new LiaaHeader((byte)known, w3cTraceParent, traceState)
+                : new LiaaHeader((byte)known, otherTraceParent, traceState);
         return true;
     }
 }
