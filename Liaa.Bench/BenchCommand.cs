@@ -129,11 +129,12 @@ internal static class BenchCommand
             DefaultValueFactory = _ => "converge",
         };
         refresh.AcceptOnlyFromAmong("full", "converge");
+        var allocations = new Option<bool>("--allocations") { Description = "Sample the process's allocations by type and print the largest shares after each run." };
         var joinConcurrency = new Option<int>("--join-concurrency") { Description = "Nodes joining at once (one batch) while the network is built.", DefaultValueFactory = _ => 32 };
         var threads = new Option<int>("--threads") { Description = "Thread-pool threads the simulated nodes run on (0: as many as cores).", DefaultValueFactory = _ => 0 };
         var command = new Command("sim", "Lookup rounds, RPCs, latency, quality and churn resistance on a simulated network of the real node code.")
         {
-            nodes, churn, lookups, keys, seed, runs, rtt, sigma, joinInterval, nodeCache, simPutAcks, simPutLookup, threads, pingAfter, refresh, joinConcurrency,
+            nodes, churn, lookups, keys, seed, runs, rtt, sigma, joinInterval, nodeCache, simPutAcks, simPutLookup, threads, pingAfter, refresh, joinConcurrency, allocations,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -163,6 +164,7 @@ internal static class BenchCommand
                     ? TimeSpan.FromSeconds(after)
                     : throw new CommandLineException("--full-bucket-ping-after must be from 0 to 86400 s"),
                 RefreshEndsAtConvergence = parse.GetValue(refresh) is not "full",
+                Allocations = parse.GetValue(allocations),
                 JoinConcurrency = parse.GetValue(joinConcurrency) is var joining and >= 1 and <= 100_000
                     ? joining
                     : throw new CommandLineException("--join-concurrency must be from 1 to 100000"),

@@ -128,6 +128,9 @@ internal sealed record SimulationBenchmarkOptions
         node.Rpc.MaxTrackedSources = isSeed ? TrackedSources : PeerTrackedSources;
     }
 
+    /// <summary>Whether to sample the process's allocations by type and print the largest (<see cref="AllocationSampler"/>).</summary>
+    public bool Allocations { get; init; }
+
     public int RunsFor(int nodes) => Runs ?? (nodes >= LargeNetwork ? 1 : 3);
 }
 
@@ -184,6 +187,7 @@ internal sealed class SimulationBenchmark
         _output.Line($"per-node caches: {_options.NodeCache} entries each (known Liaa peers, answered peers; --node-cache), {Math.Min(_options.NodeCache, _options.CallMemory)} ids each (completed calls, recent requests), rate-limit buckets for {_options.PeerTrackedSources:N0} sources ({_options.TrackedSources:N0} at the seed); a real node: 10,000 / 10,000 / 4,096 / 16,384, 10,000");
         var runs = new List<SimulationRun>();
         using var recorder = new LookupRecorder();
+        using var allocations = _options.Allocations ? new AllocationSampler() : null;
         foreach (var nodes in _options.NodeCounts)
         {
             var count = _options.RunsFor(nodes);
@@ -196,6 +200,11 @@ internal sealed class SimulationBenchmark
                 _output.Line($"end: {MachineInfo.Load()}");
                 ofSize.Add(result);
                 SimulationReport.PrintRun(_output, result, _options.MedianRoundTrip);
+                if (allocations is not null)
+                {
+                    _output.Line("allocated, by type (share of the runtime's allocation samples since the start): "
+                        + string.Join(", ", allocations.Top(30).Select(t => $"{t.Type} {t.Share:P1}")));
+                }
 
                 // The next network starts from a clean heap, so its memory figure is its own.
                 GC.Collect();
