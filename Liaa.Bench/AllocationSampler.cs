@@ -12,7 +12,9 @@ internal sealed class AllocationSampler : EventListener
 {
     private const string RuntimeSource = "Microsoft-Windows-DotNETRuntime";
     private const EventKeywords GcKeyword = (EventKeywords)0x1;
+    private const EventKeywords ExceptionKeyword = (EventKeywords)0x8000;
     private readonly ConcurrentDictionary<string, long> _bytes = new();
+    private readonly ConcurrentDictionary<string, long> _exceptions = new();
     private volatile bool _enabled;
 
     public AllocationSampler()
@@ -31,6 +33,10 @@ internal sealed class AllocationSampler : EventListener
         return [.. _bytes.OrderByDescending(p => p.Value).Take(count).Select(p => (p.Key, (double)p.Value / total))];
     }
 
+    /// <summary>The exceptions thrown (first-chance, caught or not) by type and message, most frequent first.</summary>
+    public IReadOnlyList<(string Exception, long Count)> TopExceptions(int count) =>
+        [.. _exceptions.OrderByDescending(p => p.Value).Take(count).Select(p => (p.Key, p.Value))];
+
     protected override void OnEventSourceCreated(EventSource eventSource)
     {
         if (_enabled)
@@ -41,7 +47,19 @@ internal sealed class AllocationSampler : EventListener
 
     protected override void OnEventWritten(EventWrittenEventArgs eventData)
     {
-        if (eventData.EventName is not { } name || !name.StartsWith("GCAllocationTick", StringComparison.Ordinal) || eventData.Payload is null || eventData.PayloadNames is null)
+        if (eventData.EventName is not { } name || eventData.Payload is null || eventData.PayloadNames is null)
+        {
+            return;
+        }
+
+        if (name.StartsWith("ExceptionThrown", StringComparison.Ordinal))
+        {
+            var what = string.Join(": ", eventData.PayloadNames.Select((n, i) => (n, i)).Where(p => p.n is "ExceptionType" or "ExceptionMessage").Select(p => eventData.Payload[p.i] as string));
+            _exceptions.AddOrUpdate(what, 1, (_, sum) => sum + 1);
+            return;
+        }
+
+        if (!name.StartsWith("GCAllocationTick", StringComparison.Ordinal))
         {
             return;
         }
@@ -71,7 +89,7 @@ internal sealed class AllocationSampler : EventListener
     {
         if (source.Name == RuntimeSource)
         {
-            EnableEvents(source, EventLevel.Verbose, GcKeyword);
+            EnableEvents(source, EventLevel.Verbose, GcKeyword | ExceptionKeyword);
         }
     }
 }

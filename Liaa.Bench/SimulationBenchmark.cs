@@ -204,6 +204,8 @@ internal sealed class SimulationBenchmark
                 {
                     _output.Line("allocated, by type (share of the runtime's allocation samples since the start): "
                         + string.Join(", ", allocations.Top(30).Select(t => $"{t.Type} {t.Share:P1}")));
+                    _output.Line("exceptions thrown, by type and message: "
+                        + string.Join("; ", allocations.TopExceptions(10).Select(t => $"{t.Exception} ×{t.Count:N0}").DefaultIfEmpty("none")));
                 }
 
                 // The next network starts from a clean heap, so its memory figure is its own.
