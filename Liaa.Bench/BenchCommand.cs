@@ -118,15 +118,23 @@ internal static class BenchCommand
         var runs = new Option<int?>("--runs") { Description = $"Runs per size, each a new network; reports the median and spread. Default 3, or 1 from {SimulationBenchmarkOptions.LargeNetwork:N0} nodes." };
         var rtt = new Option<double>("--rtt-median") { Description = "Median round-trip time in ms of the log-normal latency per pair of nodes (0: no delay).", DefaultValueFactory = _ => 80 };
         var sigma = new Option<double>("--rtt-sigma") { Description = "Sigma of ln(RTT) of the latency model.", DefaultValueFactory = _ => 0.6 };
-        var joinInterval = new Option<double>("--join-interval") { Description = "Virtual ms between two batches of 32 joins while the network is built.", DefaultValueFactory = _ => 100 };
+        var joinInterval = new Option<double>("--join-interval") { Description = "Virtual ms between two batches of joins (--join-concurrency) while the network is built.", DefaultValueFactory = _ => 100 };
         var simPutAcks = new Option<int?>("--put-acks") { Description = "A put returns once this many holders stored the value (Liaa:Storage:PutAcknowledgements; 0: all k; default: the node's)." };
         var simPutLookup = PutLookupOption();
         var nodeCache = new Option<int>("--node-cache") { Description = "Entries in each simulated node's per-peer and per-call caches (a real node keeps thousands).", DefaultValueFactory = _ => 64 };
-        var pingAfter = new Option<double>("--full-bucket-ping-after") { Description = "Seconds a full bucket's oldest contact counts as alive without a ping (Liaa:Kademlia:FullBucketPingAfter; 0: always ping, the node's default).", DefaultValueFactory = _ => 0 };
+        var pingAfter = new Option<double>("--full-bucket-ping-after") { Description = "Seconds a full bucket's oldest contact counts as alive without a ping (Liaa:Kademlia:FullBucketPingAfter; 0: always ping, the node's default; BEP 5 uses 900).", DefaultValueFactory = _ => 900 };
+        var refresh = new Option<string>("--refresh")
+        {
+            Description = "How a bucket refresh lookup ends (on join, every bucket beyond the closest neighbour): converge (at convergence, Liaa:Kademlia:RefreshEndsAtConvergence) or full (every one of the k closest answers, the node's default).",
+            DefaultValueFactory = _ => "converge",
+        };
+        refresh.AcceptOnlyFromAmong("full", "converge");
+        var allocations = new Option<bool>("--allocations") { Description = "Sample the process's allocations by type and print the largest shares after each run." };
+        var joinConcurrency = new Option<int>("--join-concurrency") { Description = "Nodes joining at once (one batch) while the network is built.", DefaultValueFactory = _ => 32 };
         var threads = new Option<int>("--threads") { Description = "Thread-pool threads the simulated nodes run on (0: as many as cores).", DefaultValueFactory = _ => 0 };
         var command = new Command("sim", "Lookup rounds, RPCs, latency, quality and churn resistance on a simulated network of the real node code.")
         {
-            nodes, churn, lookups, keys, seed, runs, rtt, sigma, joinInterval, nodeCache, simPutAcks, simPutLookup, threads, pingAfter,
+            nodes, churn, lookups, keys, seed, runs, rtt, sigma, joinInterval, nodeCache, simPutAcks, simPutLookup, threads, pingAfter, refresh, joinConcurrency, allocations,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -155,6 +163,11 @@ internal static class BenchCommand
                 FullBucketPingAfter = parse.GetValue(pingAfter) is var after and >= 0 and <= 86_400
                     ? TimeSpan.FromSeconds(after)
                     : throw new CommandLineException("--full-bucket-ping-after must be from 0 to 86400 s"),
+                RefreshEndsAtConvergence = parse.GetValue(refresh) is not "full",
+                Allocations = parse.GetValue(allocations),
+                JoinConcurrency = parse.GetValue(joinConcurrency) is var joining and >= 1 and <= 100_000
+                    ? joining
+                    : throw new CommandLineException("--join-concurrency must be from 1 to 100000"),
                 Threads = parse.GetValue(threads) is var pool and >= 0 and <= 1024
                     ? pool
                     : throw new CommandLineException("--threads must be from 0 to 1024"),

@@ -10,6 +10,11 @@ internal static class BenchProgram
 {
     public static async Task<int> Main(string[] args)
     {
+        if (SimulationProcess.ShouldRelaunch(args))
+        {
+            return await SimulationProcess.RunChildAsync(args).ConfigureAwait(false);
+        }
+
         var bench = BenchCommand.Create();
         var root = new RootCommand(bench.Description ?? "Measure Liaa.");
         foreach (var verb in bench.Subcommands.ToList())

@@ -114,6 +114,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
             {
                 Observer = new RpcMetricsObserver(metrics),
                 ServesStoresInline = data is null,
+                ContactPool = options.ContactPool,
             };
             runtime = new NodeRuntime(self, options, store, rpc, metrics, logger, data) { OwnedTransport = owned };
         }

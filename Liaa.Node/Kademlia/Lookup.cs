@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Liaa.Node.Kademlia;
 
 /// <summary>
@@ -43,8 +45,9 @@ internal sealed partial class Lookup
     // once instead of growing there by doubling, which was a twentieth of everything a simulated network allocated.
     private const int ExpectedCandidatesPerK = 8;
 
-    private readonly List<Candidate> _candidates; // nearest to the target first
-    private readonly Dictionary<NodeId, Candidate> _byId;
+    // Nearest to the target first. An id's distance to the target is its own (XOR is one-to-one), so a candidate is
+    // found by binary search on it: no index by id (a dictionary per lookup was a tenth of bench sim's allocations).
+    private readonly List<Candidate> _candidates;
     private readonly List<ValueVote> _votes = [];
     private readonly List<LookupProgress> _progress = [];
     private DateTimeOffset? _startedAt;
@@ -66,7 +69,6 @@ internal sealed partial class Lookup
         Target = target;
         _options = options;
         _candidates = new(ExpectedCandidatesPerK * options.K);
-        _byId = new(ExpectedCandidatesPerK * options.K);
         foreach (var contact in initialContacts)
         {
             AddCandidate(contact, depth: 1);
@@ -204,7 +206,7 @@ internal sealed partial class Lookup
     /// <summary>A request failed (timed out or errored): the node is never used again nor reported.</summary>
     public void OnFailure(NodeId from, DateTimeOffset now)
     {
-        if (!_byId.TryGetValue(from, out var candidate) || candidate.State != CandidateState.InFlight)
+        if (!TryFind(from, out var candidate) || candidate.State != CandidateState.InFlight)
         {
             _ignored++;
             return;
@@ -317,7 +319,7 @@ internal sealed partial class Lookup
 
     private bool TryComplete(NodeId from, out Candidate candidate)
     {
-        if (IsFinished || !_byId.TryGetValue(from, out candidate!) || candidate.State != CandidateState.InFlight)
+        if (IsFinished || !TryFind(from, out candidate!) || candidate.State != CandidateState.InFlight)
         {
             _ignored++;
             candidate = null!;
@@ -381,8 +383,11 @@ internal sealed partial class Lookup
             return;
         }
 
-        if (_byId.TryGetValue(contact.Id, out var known))
+        var distance = contact.Id ^ Target;
+        var index = NearestAtOrBeyond(distance);
+        if (index < _candidates.Count && _candidates[index].Distance == distance)
         {
+            var known = _candidates[index];
             if (known.State == CandidateState.NotQueried && depth < known.Depth)
             {
                 known.Depth = depth;
@@ -391,13 +396,26 @@ internal sealed partial class Lookup
             return;
         }
 
-        var candidate = new Candidate(contact, contact.Id ^ Target, depth);
-        _byId.Add(contact.Id, candidate);
+        _candidates.Insert(index, new Candidate(contact, distance, depth));
+    }
+
+    /// <summary>The candidate with id <paramref name="id"/>, if the lookup has one.</summary>
+    private bool TryFind(NodeId id, [NotNullWhen(true)] out Candidate? candidate)
+    {
+        var distance = id ^ Target;
+        var index = NearestAtOrBeyond(distance);
+        candidate = index < _candidates.Count && _candidates[index].Distance == distance ? _candidates[index] : null;
+        return candidate is not null;
+    }
+
+    /// <summary>The index of the first candidate not nearer than <paramref name="distance"/> (the count if none).</summary>
+    private int NearestAtOrBeyond(NodeId distance)
+    {
         int low = 0, high = _candidates.Count;
         while (low < high)
         {
             var middle = (low + high) >>> 1;
-            if (_candidates[middle].Distance < candidate.Distance)
+            if (_candidates[middle].Distance < distance)
             {
                 low = middle + 1;
             }
@@ -407,7 +425,7 @@ internal sealed partial class Lookup
             }
         }
 
-        _candidates.Insert(low, candidate);
+        return low;
     }
 
     private enum CandidateState

@@ -53,6 +53,9 @@ internal sealed class LookupRunner
         _metrics = metrics;
     }
 
+    /// <summary>Whether refresh lookups end at convergence (<see cref="KademliaOptions.RefreshEndsAtConvergence"/>).</summary>
+    public bool RefreshEndsAtConvergence => _options.RefreshEndsAtConvergence;
+
     /// <summary>Runs a lookup of <paramref name="target"/>; with <paramref name="endsAtConvergence"/>, a FIND_NODE ends at convergence (<see cref="Lookup.EndsAtConvergence"/>).</summary>
     public async Task<LookupResult> RunAsync(LookupKind kind, NodeId target, CancellationToken cancellationToken, bool endsAtConvergence = false)
     {

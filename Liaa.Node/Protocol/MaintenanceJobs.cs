@@ -92,7 +92,7 @@ internal sealed class MaintenanceJobs
         activity?.SetTag("liaa.refresh.buckets", targets.Count);
         foreach (var target in targets)
         {
-            await _lookups.RunAsync(LookupKind.FindNode, target, cancellationToken).ConfigureAwait(false);
+            await _lookups.RunAsync(LookupKind.FindNode, target, cancellationToken, endsAtConvergence: _lookups.RefreshEndsAtConvergence).ConfigureAwait(false);
         }
 
         _metrics.Refreshed(targets.Count);

@@ -182,7 +182,7 @@ public sealed partial class RpcEndpoint
             return;
         }
 
-        if (!WireCodec.TryDecodeResponse(call.Method, body, envelope, out var response, out var reason))
+        if (!WireCodec.TryDecodePooledResponse(call.Method, body, envelope, ContactPool, out var response, out var reason))
         {
             // The call keeps waiting: a garbled copy must not end it, a good one may still come.
             Drop(reason, remote);

@@ -125,6 +125,12 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     public IRpcObserver? Observer { get; init; }
 
     /// <summary>
+    /// Where the contacts listed in FIND_NODE and FIND_VALUE answers are taken from when already known (a simulation's
+    /// pool shared by all its nodes, given in the node options); null, a real node's: each is decoded.
+    /// </summary>
+    public ContactPool? ContactPool { get; init; }
+
+    /// <summary>
     /// Whether STOREs are served on the receive thread like PING and FIND_NODE (over UDP): only for a handler whose
     /// STORE neither writes nor waits for a disk before its first await (a node without a data directory). A put's
     /// STORE is then answered by the thread its datagram woke, one thread wake-up less per holder; with a value log

@@ -105,6 +105,20 @@ public static partial class WireCodec
         ReadOnlySpan<byte> body,
         in DatagramEnvelope envelope,
         [NotNullWhen(true)] out RpcResponse? response,
+        out DropReason reason) =>
+        TryDecodePooledResponse(method, body, envelope, contacts: null, out response, out reason);
+
+    /// <summary>
+    /// <see cref="TryDecodeResponse"/>, taking each contact an answer lists from <paramref name="contacts"/> when the pool has it (same id, port and address
+    /// text), instead of parsing its address and allocating it; a contact not yet pooled is decoded as always and pooled.
+    /// A simulated node's RPC layer passes the simulation's pool; a real node's passes none.
+    /// </summary>
+    public static bool TryDecodePooledResponse(
+        RpcMethod method,
+        ReadOnlySpan<byte> body,
+        in DatagramEnvelope envelope,
+        ContactPool? contacts,
+        [NotNullWhen(true)] out RpcResponse? response,
         out DropReason reason)
     {
         response = null;
@@ -140,15 +154,15 @@ public static partial class WireCodec
                 response = new StoreResponse(stored);
                 break;
             case RpcMethod.FindNode:
-                if (!TryReadContacts(ref reader, out var contacts, out reason))
+                if (!TryReadContacts(ref reader, contacts, out var listed, out reason))
                 {
                     return false;
                 }
 
-                response = new FindNodeResponse(contacts);
+                response = new FindNodeResponse(listed);
                 break;
             case RpcMethod.FindValue:
-                if (!TryReadFindValue(ref reader, envelope, out var findValue, out reason))
+                if (!TryReadFindValue(ref reader, envelope, contacts, out var findValue, out reason))
                 {
                     return false;
                 }
@@ -234,6 +248,7 @@ public static partial class WireCodec
     private static bool TryReadFindValue(
         ref MessagePackReader reader,
         in DatagramEnvelope envelope,
+        ContactPool? pool,
         [NotNullWhen(true)] out FindValueResponse? response,
         out DropReason reason)
     {
@@ -241,7 +256,7 @@ public static partial class WireCodec
         reader.TryPeekType(out var type);
         if (type == MessagePackType.Array)
         {
-            if (!TryReadContacts(ref reader, out var contacts, out reason))
+            if (!TryReadContacts(ref reader, pool, out var contacts, out reason))
             {
                 return false;
             }
@@ -271,7 +286,7 @@ public static partial class WireCodec
         return true;
     }
 
-    private static bool TryReadContacts(ref MessagePackReader reader, out Contact[] contacts, out DropReason reason)
+    private static bool TryReadContacts(ref MessagePackReader reader, ContactPool? pool, out Contact[] contacts, out DropReason reason)
     {
         contacts = [];
         if (!reader.TryReadArrayHeader(out var count))
@@ -291,7 +306,12 @@ public static partial class WireCodec
                 return false;
             }
 
-            if (!TryReadId(ref reader, out var id, out reason) || !TryReadEndPoint(ref reader, out var endPoint, out reason))
+            Contact? pooled = null;
+            IPEndPoint? endPoint = null;
+            if (!TryReadId(ref reader, out var id, out reason)
+                || (pool is null
+                    ? !TryReadEndPoint(ref reader, out endPoint, out reason)
+                    : !TryReadPooled(ref reader, pool, id, out pooled, out reason)))
             {
                 // A well-formed contact whose address Liaa cannot use ('localhost', which a Python node bootstrapped
                 // by name hands out as written, or port 0) costs that contact only, never the whole answer.
@@ -308,11 +328,38 @@ public static partial class WireCodec
                 Array.Resize(ref result, Math.Min(count, result.Length * 2));
             }
 
-            result[kept++] = new Contact(id, endPoint);
+            result[kept++] = pooled ?? new Contact(id, endPoint!);
         }
 
         contacts = kept == result.Length ? result : result[..kept];
         reason = DropReason.None;
+        return true;
+    }
+
+    /// <summary>A contact's endpoint, given its id: the pool's contact when it has that wire form, else decoded and pooled.</summary>
+    private static bool TryReadPooled(ref MessagePackReader reader, ContactPool pool, NodeId id, [NotNullWhen(true)] out Contact? contact, out DropReason reason)
+    {
+        contact = null;
+        var start = reader;
+        if (!reader.TryReadStringSpan(out var text) || !reader.TryReadInteger(out var port))
+        {
+            reason = DropReason.WrongArgumentType;
+            return false;
+        }
+
+        if (port > IPEndPoint.MinPort && port <= IPEndPoint.MaxPort && pool.TryGet(id, text, (int)port, out contact))
+        {
+            reason = DropReason.None;
+            return true;
+        }
+
+        reader = start;
+        if (!TryReadEndPoint(ref reader, out var endPoint, out reason))
+        {
+            return false;
+        }
+
+        contact = pool.Intern(new Contact(id, endPoint), text);
         return true;
     }
 
