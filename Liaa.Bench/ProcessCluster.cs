@@ -9,10 +9,40 @@ namespace Liaa.Node.Bench;
 /// <summary>When a node was first seen knowing the wanted number of live peers (a <see cref="TimeProvider.System"/> timestamp; 0 until then).</summary>
 internal sealed class PeersReached
 {
+    private readonly List<(long At, int Contacts)> _seen = [];
     private long _at;
+    private long _joinedAt;
     private long _cpuTicks = -1;
 
     public long At => Interlocked.Read(ref _at);
+
+    /// <summary>When the node was first seen joined (its join's lookup and refresh done; Liaa nodes only); 0 until then.</summary>
+    public long JoinedAt => Interlocked.Read(ref _joinedAt);
+
+    /// <summary>Each routing table size seen that differed from the one before, with when (Liaa nodes only).</summary>
+    public IReadOnlyList<(long At, int Contacts)> Seen
+    {
+        get
+        {
+            lock (_seen)
+            {
+                return [.. _seen];
+            }
+        }
+    }
+
+    public void MarkJoined(long at) => Interlocked.CompareExchange(ref _joinedAt, at, 0);
+
+    public void MarkSeen(long at, int contacts)
+    {
+        lock (_seen)
+        {
+            if (_seen.Count == 0 || _seen[^1].Contacts != contacts)
+            {
+                _seen.Add((at, contacts));
+            }
+        }
+    }
 
     /// <summary>CPU time the process had used when it was first seen knowing the peers; null until then or when unknown.</summary>
     public TimeSpan? Cpu => Interlocked.Read(ref _cpuTicks) is var ticks and >= 0 ? TimeSpan.FromTicks(ticks) : null;
@@ -30,9 +60,15 @@ internal sealed class PeersReached
 }
 
 /// <summary>One node process of a benchmark cluster.</summary>
-internal sealed class ClusterMember(ChildProcess process, string id, IPEndPoint udp, string? http, long startedAt, PeersReached peers)
+internal sealed class ClusterMember(int index, ChildProcess process, string id, IPEndPoint udp, string? http, long spawnedAt, long startedAt, PeersReached peers)
 {
+    /// <summary>Its place in the start order (0: the seed).</summary>
+    public int Index { get; } = index;
+
     public ChildProcess Process { get; } = process;
+
+    /// <summary>When its process was started (a <see cref="TimeProvider.System"/> timestamp).</summary>
+    public long SpawnedAt { get; } = spawnedAt;
 
     public string Id { get; } = id;
 
@@ -45,12 +81,14 @@ internal sealed class ClusterMember(ChildProcess process, string id, IPEndPoint 
     public long StartedAt { get; } = startedAt;
 
     /// <summary>When it was first seen knowing <see cref="ProcessCluster.PeersWanted"/> live peers; 0 until then.</summary>
-    public long ReachedPeersAt => peers.At;
+    public long ReachedPeersAt => Peers.At;
 
     /// <summary>CPU time (user and system) the process had used when it knew <see cref="ProcessCluster.PeersWanted"/> live peers.</summary>
-    public TimeSpan? CpuToPeers => peers.Cpu;
+    public TimeSpan? CpuToPeers => Peers.Cpu;
 
-    public void MarkReachedPeers(long at) => peers.Mark(at);
+    public PeersReached Peers { get; } = peers;
+
+    public void MarkReachedPeers(long at) => Peers.Mark(at);
 }
 
 /// <summary>
@@ -195,6 +233,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     {
         ChildProcess process;
         PeersReached peers;
+        var spawnedAt = TimeProvider.System.GetTimestamp();
         lock (_processes)
         {
             (process, peers) = start(index);
@@ -205,7 +244,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
 
         var (match, at) = await process.WaitForLineAsync(startLine, StartTimeout, cancellationToken).ConfigureAwait(false);
         var http = match.Groups["http"].Success ? match.Groups["http"].Value : null;
-        var member = new ClusterMember(process, match.Groups["id"].Value, IPEndPoint.Parse(match.Groups["udp"].Value), http, at, peers);
+        var member = new ClusterMember(index, process, match.Groups["id"].Value, IPEndPoint.Parse(match.Groups["udp"].Value), http, spawnedAt, at, peers);
 
         // Node 0 is awaited before any other starts, so it is always the first member (the seed).
         lock (_members)
@@ -232,10 +271,26 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
                 try
                 {
                     using var node = await _http.GetFromJsonAsync<JsonDocument>(url, cancellationToken).ConfigureAwait(false);
-                    if (node is not null && node.RootElement.GetProperty("contacts").GetInt32() >= PeersWanted)
+                    var now = TimeProvider.System.GetTimestamp();
+                    if (node is not null)
                     {
-                        member.MarkReachedPeers(TimeProvider.System.GetTimestamp());
-                        return;
+                        var contacts = node.RootElement.GetProperty("contacts").GetInt32();
+                        member.Peers.MarkSeen(now, contacts);
+                        if (node.RootElement.GetProperty("joined").GetBoolean())
+                        {
+                            member.Peers.MarkJoined(now);
+                        }
+
+                        if (contacts >= PeersWanted)
+                        {
+                            member.MarkReachedPeers(now);
+                        }
+
+                        // Watched on until joined too (its join's refresh may end after it knew 8), for the report of the slowest.
+                        if (member.ReachedPeersAt != 0 && member.Peers.JoinedAt != 0)
+                        {
+                            return;
+                        }
                     }
                 }
                 catch (Exception ex) when (ex is HttpRequestException or JsonException
@@ -292,6 +347,31 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
             var from = Math.Max(m.StartedAt, enoughExist);
             return TimeSpan.FromSeconds(Math.Max(0, m.ReachedPeersAt - from) / (double)TimeProvider.System.TimestampFrequency);
         })];
+    }
+
+    /// <summary>
+    /// What the <paramref name="count"/> members slowest to know <see cref="PeersWanted"/> peers (<see cref="TimesToKnowPeers"/>)
+    /// went through, one line each, in seconds from the instant their time is counted from: their process's start, their
+    /// start line, joined (the join's lookup of its own id and refresh done), the routing table sizes seen, 8 peers known.
+    /// </summary>
+    public IReadOnlyList<string> DescribeSlowest(int count)
+    {
+        var times = TimesToKnowPeers();
+        var starts = _members.Select(m => m.StartedAt).Order().ToArray();
+        var enoughExist = starts[Math.Min(PeersWanted, starts.Length - 1)];
+        string At(long at, long from) => at == 0 ? "never" : (((double)at - from) / TimeProvider.System.TimestampFrequency).ToString("+0.000;-0.000", global::System.Globalization.CultureInfo.InvariantCulture) + " s";
+        return [.. _members.Select((m, i) => (Member: m, Time: times[i]))
+            .OrderByDescending(x => x.Time ?? TimeSpan.MaxValue)
+            .Take(count)
+            .Select(x =>
+            {
+                var m = x.Member;
+                var from = Math.Max(m.StartedAt, enoughExist);
+                var seen = string.Join(", ", m.Peers.Seen.Select(s => $"{s.Contacts} at {At(s.At, from)}"));
+                return $"node {m.Index} ({(from == m.StartedAt ? "counted from its start line" : "counted from the start line of the 9th node")}): "
+                    + $"process started {At(m.SpawnedAt, from)}, start line {At(m.StartedAt, from)}, joined {At(m.Peers.JoinedAt, from)}, "
+                    + $"{PeersWanted} peers {At(m.ReachedPeersAt, from)}; routing table sizes seen: {seen}";
+            })];
     }
 
     /// <summary>
