@@ -98,10 +98,13 @@ internal sealed class ClusterMember(int index, ChildProcess process, string id, 
 /// <see cref="PeersWanted"/> live peers. Disposing kills every process by PID, bounded.
 /// </summary>
 /// <remarks>
-/// How a member's peers are seen: a Liaa node is polled on <c>GET /v1/node</c> (its <c>contacts</c>,
-/// the size of its routing table) every <see cref="PollIntervalFor"/> the cluster's size (a contact enters a
-/// Liaa routing table only once it has answered or sent a well-formed message, so every one is live); an
-/// OpenDHT node prints the number of <c>[good]</c> nodes of its own routing table whenever it changes.
+/// How a member's peers are seen: a Liaa node prints the end of its join and of each of its steps with the size of
+/// its routing table then (log lines, <c>Liaa.Node.Join</c> at Debug), and is polled on <c>GET /v1/node</c> (its <c>contacts</c>, the size of its routing
+/// table) every <see cref="PollIntervalFor"/> the cluster's size, for what it learns after its join; whichever first
+/// shows 8 counts (a contact enters a Liaa routing table only once it has answered or sent a well-formed message, so
+/// every one is live). The poll alone measured the first HTTP request to a fresh process too: on a loaded machine its
+/// answer came seconds after the node had joined with 12 contacts. An OpenDHT node prints the number of
+/// <c>[good]</c> nodes of its own routing table whenever it changes.
 /// The polls together stay under <see cref="MaxPollsPerSecond"/>: at 100 nodes, polling each every
 /// 25 ms was 4,000 HTTP requests a second on the two cores the nodes were starting on.
 /// </remarks>
@@ -142,8 +145,13 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         string[] program = nodeExecutable is null ? [NodeAssembly()] : [];
         var environment = new Dictionary<string, string?>
         {
-            // Console logging of every join and put would be measured too; OpenDHT's nodes log nothing either.
+            // Console logging of every join and put would be measured too; OpenDHT's nodes log nothing either. The node's
+            // own lines (category Liaa.Node) at Information, its start and its join's end, and each step of its join
+            // (Liaa.Node.Join, Debug), with the routing table's size then: a node says when it knew 8 peers, as OpenDHT's
+            // do. Nothing there is logged per request.
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Liaa.Node"] = "Information",
+            ["Logging__LogLevel__Liaa.Node.Join"] = "Debug",
 
             // Rate limits off, as OpenDHT's perftest runs its nodes: the bench's one putter is one source
             // storing hundreds of values a second at every node, above the default 200 STOREs/s per source.
@@ -163,7 +171,26 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
                 arguments.AddRange(["--seed", cluster.Seed.ToString()]);
             }
 
-            return (ChildProcess.Start(host, arguments, environment), new PeersReached());
+            // The join's end is printed by the node itself, with its routing table's size; the flag exists before the process.
+            var peers = new PeersReached();
+            var process = ChildProcess.Start(host, arguments, environment, onLine: (line, at) =>
+            {
+                if (LiaaContactsLine().Match(line) is { Success: true } match)
+                {
+                    var contacts = int.Parse(match.Groups["count"].Value, global::System.Globalization.CultureInfo.InvariantCulture);
+                    if (line.Contains("Joined through", StringComparison.Ordinal))
+                    {
+                        peers.MarkJoined(at);
+                    }
+
+                    peers.MarkSeen(at, contacts);
+                    if (contacts >= PeersWanted)
+                    {
+                        peers.Mark(at);
+                    }
+                }
+            });
+            return (process, peers);
         }, LiaaStartLine(), cancellationToken);
     }
 
@@ -359,7 +386,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         var times = TimesToKnowPeers();
         var starts = _members.Select(m => m.StartedAt).Order().ToArray();
         var enoughExist = starts[Math.Min(PeersWanted, starts.Length - 1)];
-        string At(long at, long from) => at == 0 ? "never" : (((double)at - from) / TimeProvider.System.TimestampFrequency).ToString("+0.000;-0.000", global::System.Globalization.CultureInfo.InvariantCulture) + " s";
+        string At(long at, long from) => at == 0 ? "never" : (Math.Round(((double)at - from) / TimeProvider.System.TimestampFrequency, 3) + 0.0).ToString("+0.000;-0.000", global::System.Globalization.CultureInfo.InvariantCulture) + " s";
         return [.. _members.Select((m, i) => (Member: m, Time: times[i]))
             .OrderByDescending(x => x.Time ?? TimeSpan.MaxValue)
             .Take(count)
@@ -453,6 +480,10 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
 
     [GeneratedRegex(@"^Liaa node (?<id>[0-9a-fA-F]+) listening on udp (?<udp>\S+) http (?<http>\S+)\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex LiaaStartLine();
+
+    /// <summary>The end of a join (<c>Joined through 1 of 1 seeds; routing table holds 12 contacts</c>) or of one of its steps.</summary>
+    [GeneratedRegex(@"(Joined through \d+ of \d+ seeds|Join: [a-z ]+); routing table holds (?<count>\d+) contacts\s*$", RegexOptions.CultureInvariant)]
+    private static partial Regex LiaaContactsLine();
 
     [GeneratedRegex(@"^OpenDHT node (?<id>[0-9a-fA-F]+) listening on udp (?<udp>\S+)\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex OpenDhtStartLine();

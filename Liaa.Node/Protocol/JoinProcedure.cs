@@ -28,12 +28,15 @@ internal sealed class JoinProcedure
     private readonly MaintenanceJobs _maintenance;
     private readonly bool _clientMode;
     private readonly Action<IPEndPoint> _learnedExternalEndPoint;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
 
     /// <summary>
     /// The join of <paramref name="self"/>. A client (<paramref name="clientMode"/>) never asks where peers see
     /// it: it is not a contact anyone keeps. <paramref name="learnedExternalEndPoint"/> is told where a peer saw
     /// this node's datagrams come from (a wildcard-bound node's <c>stun</c> answer). A seed is asked again and
-    /// again within <paramref name="seedPingBudget"/> (the RPC timeout), see <see cref="PingSeedAsync"/>.
+    /// again within <paramref name="seedPingBudget"/> (the RPC timeout) on <paramref name="time"/>, see <see cref="PingSeedAsync"/>. Each step's
+    /// end is logged at Debug on <paramref name="logger"/> (category <c>Liaa.Node.Join</c>) with the routing table's size.
     /// </summary>
     public JoinProcedure(
         NodeId self,
@@ -44,8 +47,12 @@ internal sealed class JoinProcedure
         MaintenanceJobs maintenance,
         bool clientMode,
         Action<IPEndPoint> learnedExternalEndPoint,
-        TimeSpan seedPingBudget)
+        TimeSpan seedPingBudget,
+        TimeProvider time,
+        ILogger logger)
     {
+        _time = time;
+        _logger = logger;
         _seedPingBudget = seedPingBudget;
         _clientMode = clientMode;
         _learnedExternalEndPoint = learnedExternalEndPoint;
@@ -99,6 +106,7 @@ internal sealed class JoinProcedure
             }
         }
 
+        Log.JoinStep(_logger, "seeds pinged", _routing.Count);
         if (reached + rememberedReached > 0 && lookUp)
         {
             var bound = _rpc.LocalEndPoint.Address;
@@ -109,7 +117,9 @@ internal sealed class JoinProcedure
 
             var introduction = IntroduceAsync(answered, cancellationToken);
             await _lookups.RunAsync(LookupKind.FindNode, _self, cancellationToken).ConfigureAwait(false);
+            Log.JoinStep(_logger, "own id looked up", _routing.Count);
             await _maintenance.RefreshAsync(RefreshScope.BeyondClosestNeighbour, cancellationToken).ConfigureAwait(false);
+            Log.JoinStep(_logger, "buckets refreshed", _routing.Count);
             await introduction.ConfigureAwait(false);
         }
 
@@ -159,6 +169,7 @@ internal sealed class JoinProcedure
             }
         }).ToArray();
         await Task.WhenAll(pings).ConfigureAwait(false);
+        Log.JoinStep(_logger, "introduced", _routing.Count);
     }
 
     /// <summary>
@@ -184,23 +195,57 @@ internal sealed class JoinProcedure
     /// RPC timeout in all. A seed started beside this node (a cluster starting at once) is not listening yet when the
     /// first ping arrives, and UDP drops it without a word: one ping would then cost the whole RPC timeout (5 s)
     /// before the join is tried again; asked again, the seed is reached within a quarter second or so of its start.
-    /// A late answer to an earlier ping is dropped as late; the next ping's answer counts.
+    /// Every ping waits until the end of the budget: the first answer to any of them counts. (A seed busy starting,
+    /// on a loaded machine, answered the first ping after 0.3 s; that answer was dropped as late when each ping
+    /// waited only until the next was sent, and the join waited for the next one's.) Once one is answered, the others
+    /// are cancelled.
     /// </summary>
     private async Task<RpcResult> PingSeedAsync(IPEndPoint target, CancellationToken cancellationToken)
     {
+        using var settled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pings = new List<Task<RpcResult>>();
         var wait = FirstSeedPingTimeout;
-        var left = _seedPingBudget;
-        while (true)
+        var sent = TimeSpan.Zero;
+        try
         {
-            var timeout = wait < left ? wait : left;
-            var result = await _rpc.SendAsync(target, new PingRequest(_self), new RpcCallOptions { Timeout = timeout }, cancellationToken).ConfigureAwait(false);
-            left -= timeout;
-            if (result.Status != RpcStatus.Timeout || left <= TimeSpan.Zero)
+            while (true)
             {
-                return result;
-            }
+                var options = new RpcCallOptions { Timeout = _seedPingBudget - sent };
+                pings.Add(_rpc.SendAsync(target, new PingRequest(_self), options, settled.Token));
+                var next = sent + wait < _seedPingBudget ? Task.Delay(wait, _time, settled.Token) : null;
+                while (true)
+                {
+                    var completed = await Task.WhenAny(next is null ? pings : [.. pings, next]).ConfigureAwait(false);
+                    if (completed == next && next.IsCanceled)
+                    {
+                        // Stopping: the pings end too (cancelled), and the first of them is the answer.
+                        next = null;
+                        continue;
+                    }
 
-            wait += wait;
+                    if (completed == next)
+                    {
+                        break;
+                    }
+
+                    var ping = (Task<RpcResult>)completed;
+                    pings.Remove(ping);
+                    var result = await ping.ConfigureAwait(false);
+                    if (result.Status != RpcStatus.Timeout || (next is null && pings.Count == 0))
+                    {
+                        return result;
+                    }
+                }
+
+                sent += wait;
+                wait += wait;
+            }
+        }
+        finally
+        {
+            // The pings still waiting, and the timer: cancelled, and awaited (nothing outlives the join).
+            await settled.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(pings).ConfigureAwait(false);
         }
     }
 }

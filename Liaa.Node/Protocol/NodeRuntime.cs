@@ -25,7 +25,8 @@ internal sealed class NodeRuntime
     /// <param name="metrics">Where the parts report.</param>
     /// <param name="logger">The node's log.</param>
     /// <param name="data">The data directory when the node persists its state; null for a memory-only node.</param>
-    public NodeRuntime(NodeId self, LiaaNodeOptions options, IValueStore store, RpcEndpoint rpc, NodeMetrics metrics, ILogger logger, NodeDataDirectory? data = null)
+    /// <param name="joinLogger">The join's log (category <c>Liaa.Node.Join</c>: each step at Debug); null: <paramref name="logger"/>.</param>
+    public NodeRuntime(NodeId self, LiaaNodeOptions options, IValueStore store, RpcEndpoint rpc, NodeMetrics metrics, ILogger logger, NodeDataDirectory? data = null, ILogger? joinLogger = null)
     {
         Self = self;
         Options = options;
@@ -50,7 +51,7 @@ internal sealed class NodeRuntime
         };
         Values = new ValuePublishing(self, store, options.Storage, Time, Lookups, rpc, Background, closest);
         Maintenance = new MaintenanceJobs(self, Routing, store, options.Storage, Time, options.Random ?? Random.Shared, rpc, Contacts, Lookups, metrics, closest);
-        Join = new JoinProcedure(self, Routing, rpc, Contacts, Lookups, Maintenance, options.ClientMode, seen => ExternalEndPoint = seen, options.Rpc.Timeout);
+        Join = new JoinProcedure(self, Routing, rpc, Contacts, Lookups, Maintenance, options.ClientMode, seen => ExternalEndPoint = seen, options.Rpc.Timeout, Time, joinLogger ?? logger);
     }
 
     public NodeId Self { get; }

@@ -16,6 +16,10 @@ internal static partial class Log
     [LoggerMessage(1001, LogLevel.Information, "Joined through {SeedsReached} of {SeedsTried} seeds; routing table holds {Contacts} contacts")]
     public static partial void Joined(ILogger logger, int seedsReached, int seedsTried, int contacts);
 
+    /// <summary>Each step of a join (category <c>Liaa.Node.Join</c>): <c>bench cluster</c> reads when a node knew its peers from these.</summary>
+    [LoggerMessage(1009, LogLevel.Debug, "Join: {Step}; routing table holds {Contacts} contacts")]
+    public static partial void JoinStep(ILogger logger, string step, int contacts);
+
     [LoggerMessage(1002, LogLevel.Warning, "No seed answered ({SeedsTried} tried): the node stands alone until one does")]
     public static partial void JoinFailed(ILogger logger, int seedsTried);
 
