@@ -98,8 +98,9 @@ internal sealed class ClusterMember(int index, ChildProcess process, string id, 
 /// <see cref="PeersWanted"/> live peers. Disposing kills every process by PID, bounded.
 /// </summary>
 /// <remarks>
-/// How a member's peers are seen: a Liaa node prints the end of its join and of each of its steps with the size of
-/// its routing table then (log lines, <c>Liaa.Node.Join</c> at Debug), and is polled on <c>GET /v1/node</c> (its <c>contacts</c>, the size of its routing
+/// How a member's peers are seen: a Liaa node prints the end of its join and of each of its steps, and each contact
+/// its routing table adds, with the table's size then (log lines, <c>Liaa.Node.Join</c> and <c>Liaa.Node.Routing</c>
+/// at Debug), and is polled on <c>GET /v1/node</c> (its <c>contacts</c>, the size of its routing
 /// table) every <see cref="PollIntervalFor"/> the cluster's size, for what it learns after its join; whichever first
 /// shows 8 counts (a contact enters a Liaa routing table only once it has answered or sent a well-formed message, so
 /// every one is live). The poll alone measured the first HTTP request to a fresh process too: on a loaded machine its
@@ -146,12 +147,13 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         var environment = new Dictionary<string, string?>
         {
             // Console logging of every join and put would be measured too; OpenDHT's nodes log nothing either. The node's
-            // own lines (category Liaa.Node) at Information, its start and its join's end, and each step of its join
-            // (Liaa.Node.Join, Debug), with the routing table's size then: a node says when it knew 8 peers, as OpenDHT's
-            // do. Nothing there is logged per request.
+            // own lines (category Liaa.Node) at Information, its start and its join's end, each step of its join
+            // (Liaa.Node.Join, Debug) and each contact its routing table adds (Liaa.Node.Routing, Debug), with the table's
+            // size then: a node says when it knew 8 peers, as OpenDHT's do. Nothing there is logged per request.
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Liaa.Node"] = "Information",
             ["Logging__LogLevel__Liaa.Node.Join"] = "Debug",
+            ["Logging__LogLevel__Liaa.Node.Routing"] = "Debug",
 
             // Rate limits off, as OpenDHT's perftest runs its nodes: the bench's one putter is one source
             // storing hundreds of values a second at every node, above the default 200 STOREs/s per source.
@@ -481,8 +483,8 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     [GeneratedRegex(@"^Liaa node (?<id>[0-9a-fA-F]+) listening on udp (?<udp>\S+) http (?<http>\S+)\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex LiaaStartLine();
 
-    /// <summary>The end of a join (<c>Joined through 1 of 1 seeds; routing table holds 12 contacts</c>) or of one of its steps.</summary>
-    [GeneratedRegex(@"(Joined through \d+ of \d+ seeds|Join: [a-z ]+); routing table holds (?<count>\d+) contacts\s*$", RegexOptions.CultureInvariant)]
+    /// <summary>The end of a join (<c>Joined through 1 of 1 seeds; routing table holds 12 contacts</c>) or of one of its steps, or a contact added.</summary>
+    [GeneratedRegex(@"(Joined through \d+ of \d+ seeds|Join: [a-z ]+|Added contact \S+ at \S+); routing table holds (?<count>\d+) contacts\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex LiaaContactsLine();
 
     [GeneratedRegex(@"^OpenDHT node (?<id>[0-9a-fA-F]+) listening on udp (?<udp>\S+)\s*$", RegexOptions.CultureInvariant)]

@@ -115,7 +115,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
                 Observer = new RpcMetricsObserver(metrics),
                 ServesStoresInline = data is null,
             };
-            runtime = new NodeRuntime(self, options, store, rpc, metrics, logger, data, loggerFactory.CreateLogger("Liaa.Node.Join")) { OwnedTransport = owned };
+            runtime = new NodeRuntime(self, options, store, rpc, metrics, logger, data, loggerFactory.CreateLogger("Liaa.Node.Join"), loggerFactory.CreateLogger("Liaa.Node.Routing")) { OwnedTransport = owned };
         }
         catch
         {

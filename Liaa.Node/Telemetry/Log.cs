@@ -44,6 +44,10 @@ internal static partial class Log
     [LoggerMessage(2000, LogLevel.Debug, "Evicted contact {NodeId} at {EndPoint} after repeated failures")]
     public static partial void ContactEvicted(ILogger logger, NodeId nodeId, IPEndPoint endPoint);
 
+    /// <summary>A contact entered the routing table (category <c>Liaa.Node.Routing</c>): <c>bench cluster</c> reads when a node knew its peers from these.</summary>
+    [LoggerMessage(2002, LogLevel.Debug, "Added contact {NodeId} at {EndPoint}; routing table holds {Contacts} contacts")]
+    public static partial void ContactAdded(ILogger logger, NodeId nodeId, System.Net.IPEndPoint endPoint, int contacts);
+
     [LoggerMessage(2001, LogLevel.Debug, "Handed {Count} keys to newcomer {NodeId}")]
     public static partial void HandedOff(ILogger logger, int count, NodeId nodeId);
 
