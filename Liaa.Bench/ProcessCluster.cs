@@ -485,7 +485,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
 
     /// <summary>The end of a join (<c>Joined through 1 of 1 seeds; routing table holds 12 contacts</c>) or of one of its steps, or a contact added.</summary>
     [GeneratedRegex(@"(Joined through \d+ of \d+ seeds|Join: [a-z ]+|Added contact \S+ at \S+); routing table holds (?<count>\d+) contacts\s*$", RegexOptions.CultureInvariant)]
-    private static partial Regex LiaaContactsLine();
+    internal static partial Regex LiaaContactsLine();
 
     [GeneratedRegex(@"^OpenDHT node (?<id>[0-9a-fA-F]+) listening on udp (?<udp>\S+)\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex OpenDhtStartLine();
