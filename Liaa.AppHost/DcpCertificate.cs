@@ -20,6 +20,8 @@ namespace Liaa.AppHost;
 /// temporary directory (mode 0700, files 0600) that runs the real DCP (from the AppHost's assembly metadata, where the
 /// Aspire SDK records it) with those two arguments added to <c>start-apiserver</c>, and unchanged otherwise.
 /// DCP then writes the certificate as the trust anchor of the kubeconfig it hands the AppHost, as it does its own.
+/// The script also exports the environment the AppHost means for DCP alone (<c>DCP_DISABLE_MONITOR_PROCESS</c>, Program.cs),
+/// so the AppHost's own environment, and that of a test process the AppHost is built in, stays as it was.
 /// </para>
 /// <para>
 /// The script moves the key and certificate into DCP's session folder (private too, <c>DCP_SESSION_FOLDER</c>) as it
