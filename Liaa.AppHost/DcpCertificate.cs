@@ -20,6 +20,8 @@ namespace Liaa.AppHost;
 /// temporary directory (mode 0700, files 0600) that runs the real DCP (from the AppHost's assembly metadata, where the
 /// Aspire SDK records it) with those two arguments added to <c>start-apiserver</c>, and unchanged otherwise.
 /// DCP then writes the certificate as the trust anchor of the kubeconfig it hands the AppHost, as it does its own.
+/// The script also exports the environment the AppHost means for DCP alone (<c>DCP_DISABLE_MONITOR_PROCESS</c>, Program.cs),
+/// so the AppHost's own environment, and that of a test process the AppHost is built in, stays as it was.
 /// </para>
 /// <para>
 /// The script moves the key and certificate into DCP's session folder (private too, <c>DCP_SESSION_FOLDER</c>) as it
@@ -31,11 +33,17 @@ namespace Liaa.AppHost;
 /// </remarks>
 internal sealed class DcpCertificate(DirectoryInfo directory) : IHostedService
 {
-    public static void Use(IDistributedApplicationBuilder builder)
+    /// <summary>
+    /// Points Aspire at the wrapper script, which also sets <paramref name="dcpEnvironment"/> for DCP alone (DCP inherits
+    /// the AppHost's environment, and the AppHost's own stays as it was: an AppHost run inside a test process leaves that
+    /// process's environment alone). Returns false where no wrapper is used (see the remarks): the caller then has no
+    /// other way to DCP's environment than its own.
+    /// </summary>
+    public static bool Use(IDistributedApplicationBuilder builder, IReadOnlyDictionary<string, string> dcpEnvironment)
     {
         if (OperatingSystem.IsWindows())
         {
-            return;
+            return false;
         }
 
         if (!string.IsNullOrEmpty(builder.Configuration["DcpPublisher:CliPath"])
@@ -44,7 +52,7 @@ internal sealed class DcpCertificate(DirectoryInfo directory) : IHostedService
                 .FirstOrDefault(a => string.Equals(a.Key, "DcpCliPath", StringComparison.OrdinalIgnoreCase))?.Value is not { Length: > 0 } dcp
             || !File.Exists(dcp))
         {
-            return;
+            return false;
         }
 
         RemoveLeftovers();
@@ -65,7 +73,7 @@ internal sealed class DcpCertificate(DirectoryInfo directory) : IHostedService
             #!/bin/sh
             # Written by Liaa.AppHost (DcpCertificate.cs): DCP's API server on the certificate made beside this script,
             # moved into DCP's session folder, which DCP deletes when it stops.
-            if [ "$1" = start-apiserver ] && [ -d "$DCP_SESSION_FOLDER" ] && mv {Quote(certificate)} {Quote(key)} "$DCP_SESSION_FOLDER/"; then
+            {Exports(dcpEnvironment)}if [ "$1" = start-apiserver ] && [ -d "$DCP_SESSION_FOLDER" ] && mv {Quote(certificate)} {Quote(key)} "$DCP_SESSION_FOLDER/"; then
               exec {Quote(dcp)} "$@" --tls-cert-file "$DCP_SESSION_FOLDER/apiserver.crt" --tls-key-file "$DCP_SESSION_FOLDER/apiserver.key"
             fi
             if [ "$1" = start-apiserver ]; then exec {Quote(dcp)} "$@" --tls-cert-file {Quote(certificate)} --tls-key-file {Quote(key)}; fi
@@ -75,6 +83,7 @@ internal sealed class DcpCertificate(DirectoryInfo directory) : IHostedService
             UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         builder.Configuration["DcpPublisher:CliPath"] = wrapper;
         builder.Services.AddHostedService(_ => new DcpCertificate(directory));
+        return true;
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -141,6 +150,10 @@ internal sealed class DcpCertificate(DirectoryInfo directory) : IHostedService
         using var writer = new StreamWriter(file);
         writer.Write(text);
     }
+
+    /// <summary>One <c>export NAME='value'</c> line per variable, in name order.</summary>
+    private static string Exports(IReadOnlyDictionary<string, string> environment) =>
+        string.Concat(environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"export {e.Key}={Quote(e.Value)}\n"));
 
     /// <summary>A word for <c>/bin/sh</c>, in single quotes.</summary>
     private static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

@@ -37,13 +37,22 @@ if (taken.Count > 0)
 // way to every node's start (5 nodes: DCP's CPU by the time all were healthy 2.6-3.0 s with them, 1.4 s without; RSS 664
 // against 193 MB; BENCHMARKS.md, "AppHost start-up with Native AOT nodes"). DCP still stops everything it started when
 // the AppHost ends, however it ends (it watches the AppHost's pid), so Ctrl+C and kill -9 of the AppHost leave nothing;
-// only a crash of DCP itself would. Kept on with --process-monitors true. DCP inherits the AppHost's environment.
+// only a crash of DCP itself would. Kept on with --process-monitors true, or with the variable set by the user. Set by
+// DCP's wrapper script (DcpCertificate), for DCP alone; only where there is no wrapper (Windows, a DCP of the user's
+// choosing) in this process's environment, which DCP inherits.
+var dcpEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
 if (!settings.ProcessMonitors && Environment.GetEnvironmentVariable("DCP_DISABLE_MONITOR_PROCESS") is null)
 {
-    Environment.SetEnvironmentVariable("DCP_DISABLE_MONITOR_PROCESS", "1");
+    dcpEnvironment["DCP_DISABLE_MONITOR_PROCESS"] = "1";
 }
 
-DcpCertificate.Use(builder);
+if (!DcpCertificate.Use(builder, dcpEnvironment))
+{
+    foreach (var (name, value) in dcpEnvironment)
+    {
+        Environment.SetEnvironmentVariable(name, value);
+    }
+}
 var links = new DashboardLinks(builder.Configuration);
 var explorer = builder.AddLiaaExplorer(settings);
 var explorerUrl = explorer.Resource.GetEndpoint("http");

@@ -65,6 +65,7 @@ internal static class BenchCommand
         };
         var k = new Option<int?>("--k") { Description = "Bucket size and replication factor of Liaa's nodes and clients (default 20; OpenDHT stores at 8)." };
         var runs = new Option<int>("--runs") { Description = "Measured runs per system (on one cluster each); every figure is the median run with the min–max spread.", DefaultValueFactory = _ => 3 };
+        var startRuns = new Option<int>("--start-runs") { Description = "Fresh Liaa clusters started to measure how soon every node knows 8 live peers (each run's worst node, their median and spread); the workload runs on the last.", DefaultValueFactory = _ => 3 };
         var putAcks = new Option<int?>("--put-acks") { Description = "Liaa's bench putter returns once this many holders stored the value (Liaa:Storage:PutAcknowledgements; default: all k)." };
         var putLookup = PutLookupOption();
         var putReuse = new Option<int?>("--put-reuse") { Description = "Put lookups Liaa's bench putter remembers, so a put of a key one of them covers needs no lookup (Liaa:Storage:PutLookupReuse; 0: a lookup per put; default: the node's)." };
@@ -81,7 +82,7 @@ internal static class BenchCommand
         nodeBuild.AcceptOnlyFromAmong("jit", "aot");
         var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
         {
-            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, putAcks, putLookup, putReuse, profile, nodeExecutable, nodeBuild,
+            nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, startRuns, putAcks, putLookup, putReuse, profile, nodeExecutable, nodeBuild,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -98,6 +99,7 @@ internal static class BenchCommand
                 K = parse.GetValue(k) is { } size ? Positive(size, "--k") : null,
                 Profile = parse.GetValue(profile),
                 Runs = Positive(parse.GetValue(runs), "--runs"),
+                StartRuns = Positive(parse.GetValue(startRuns), "--start-runs"),
                 PutAcknowledgements = parse.GetValue(putAcks) is { } acks ? Math.Max(0, acks) : null,
                 PutStoresAtConvergence = PutLookup(parse.GetValue(putLookup)),
                 PutLookupReuse = parse.GetValue(putReuse) is { } reuse ? Math.Max(0, reuse) : null,

@@ -9,10 +9,40 @@ namespace Liaa.Node.Bench;
 /// <summary>When a node was first seen knowing the wanted number of live peers (a <see cref="TimeProvider.System"/> timestamp; 0 until then).</summary>
 internal sealed class PeersReached
 {
+    private readonly List<(long At, int Contacts)> _seen = [];
     private long _at;
+    private long _joinedAt;
     private long _cpuTicks = -1;
 
     public long At => Interlocked.Read(ref _at);
+
+    /// <summary>When the node was first seen joined (its join's lookup and refresh done; Liaa nodes only); 0 until then.</summary>
+    public long JoinedAt => Interlocked.Read(ref _joinedAt);
+
+    /// <summary>Each routing table size seen that differed from the one before, with when (Liaa nodes only).</summary>
+    public IReadOnlyList<(long At, int Contacts)> Seen
+    {
+        get
+        {
+            lock (_seen)
+            {
+                return [.. _seen];
+            }
+        }
+    }
+
+    public void MarkJoined(long at) => Interlocked.CompareExchange(ref _joinedAt, at, 0);
+
+    public void MarkSeen(long at, int contacts)
+    {
+        lock (_seen)
+        {
+            if (_seen.Count == 0 || _seen[^1].Contacts != contacts)
+            {
+                _seen.Add((at, contacts));
+            }
+        }
+    }
 
     /// <summary>CPU time the process had used when it was first seen knowing the peers; null until then or when unknown.</summary>
     public TimeSpan? Cpu => Interlocked.Read(ref _cpuTicks) is var ticks and >= 0 ? TimeSpan.FromTicks(ticks) : null;
@@ -30,9 +60,15 @@ internal sealed class PeersReached
 }
 
 /// <summary>One node process of a benchmark cluster.</summary>
-internal sealed class ClusterMember(ChildProcess process, string id, IPEndPoint udp, string? http, long startedAt, PeersReached peers)
+internal sealed class ClusterMember(int index, ChildProcess process, string id, IPEndPoint udp, string? http, long spawnedAt, long startedAt, PeersReached peers)
 {
+    /// <summary>Its place in the start order (0: the seed).</summary>
+    public int Index { get; } = index;
+
     public ChildProcess Process { get; } = process;
+
+    /// <summary>When its process was started (a <see cref="TimeProvider.System"/> timestamp).</summary>
+    public long SpawnedAt { get; } = spawnedAt;
 
     public string Id { get; } = id;
 
@@ -45,12 +81,14 @@ internal sealed class ClusterMember(ChildProcess process, string id, IPEndPoint 
     public long StartedAt { get; } = startedAt;
 
     /// <summary>When it was first seen knowing <see cref="ProcessCluster.PeersWanted"/> live peers; 0 until then.</summary>
-    public long ReachedPeersAt => peers.At;
+    public long ReachedPeersAt => Peers.At;
 
     /// <summary>CPU time (user and system) the process had used when it knew <see cref="ProcessCluster.PeersWanted"/> live peers.</summary>
-    public TimeSpan? CpuToPeers => peers.Cpu;
+    public TimeSpan? CpuToPeers => Peers.Cpu;
 
-    public void MarkReachedPeers(long at) => peers.Mark(at);
+    public PeersReached Peers { get; } = peers;
+
+    public void MarkReachedPeers(long at) => Peers.Mark(at);
 }
 
 /// <summary>
@@ -60,10 +98,14 @@ internal sealed class ClusterMember(ChildProcess process, string id, IPEndPoint 
 /// <see cref="PeersWanted"/> live peers. Disposing kills every process by PID, bounded.
 /// </summary>
 /// <remarks>
-/// How a member's peers are seen: a Liaa node is polled on <c>GET /v1/node</c> (its <c>contacts</c>,
-/// the size of its routing table) every <see cref="PollIntervalFor"/> the cluster's size (a contact enters a
-/// Liaa routing table only once it has answered or sent a well-formed message, so every one is live); an
-/// OpenDHT node prints the number of <c>[good]</c> nodes of its own routing table whenever it changes.
+/// How a member's peers are seen: a Liaa node prints the end of its join and of each of its steps, and each contact
+/// its routing table adds, with the table's size then (log lines, <c>Liaa.Node.Join</c> and <c>Liaa.Node.Routing</c>
+/// at Debug), and is polled on <c>GET /v1/node</c> (its <c>contacts</c>, the size of its routing
+/// table) every <see cref="PollIntervalFor"/> the cluster's size, for what it learns after its join; whichever first
+/// shows 8 counts (a contact enters a Liaa routing table only once it has answered or sent a well-formed message, so
+/// every one is live). The poll alone measured the first HTTP request to a fresh process too: on a loaded machine its
+/// answer came seconds after the node had joined with 12 contacts. An OpenDHT node prints the number of
+/// <c>[good]</c> nodes of its own routing table whenever it changes.
 /// The polls together stay under <see cref="MaxPollsPerSecond"/>: at 100 nodes, polling each every
 /// 25 ms was 4,000 HTTP requests a second on the two cores the nodes were starting on.
 /// </remarks>
@@ -104,8 +146,14 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         string[] program = nodeExecutable is null ? [NodeAssembly()] : [];
         var environment = new Dictionary<string, string?>
         {
-            // Console logging of every join and put would be measured too; OpenDHT's nodes log nothing either.
+            // Console logging of every join and put would be measured too; OpenDHT's nodes log nothing either. The node's
+            // own lines (category Liaa.Node) at Information, its start and its join's end, each step of its join
+            // (Liaa.Node.Join, Debug) and each contact its routing table adds (Liaa.Node.Routing, Debug), with the table's
+            // size then: a node says when it knew 8 peers, as OpenDHT's do. Nothing there is logged per request.
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Liaa.Node"] = "Information",
+            ["Logging__LogLevel__Liaa.Node.Join"] = "Debug",
+            ["Logging__LogLevel__Liaa.Node.Routing"] = "Debug",
 
             // Rate limits off, as OpenDHT's perftest runs its nodes: the bench's one putter is one source
             // storing hundreds of values a second at every node, above the default 200 STOREs/s per source.
@@ -125,7 +173,26 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
                 arguments.AddRange(["--seed", cluster.Seed.ToString()]);
             }
 
-            return (ChildProcess.Start(host, arguments, environment), new PeersReached());
+            // The join's end is printed by the node itself, with its routing table's size; the flag exists before the process.
+            var peers = new PeersReached();
+            var process = ChildProcess.Start(host, arguments, environment, onLine: (line, at) =>
+            {
+                if (LiaaContactsLine().Match(line) is { Success: true } match)
+                {
+                    var contacts = int.Parse(match.Groups["count"].Value, global::System.Globalization.CultureInfo.InvariantCulture);
+                    if (line.Contains("Joined through", StringComparison.Ordinal))
+                    {
+                        peers.MarkJoined(at);
+                    }
+
+                    peers.MarkSeen(at, contacts);
+                    if (contacts >= PeersWanted)
+                    {
+                        peers.Mark(at);
+                    }
+                }
+            });
+            return (process, peers);
         }, LiaaStartLine(), cancellationToken);
     }
 
@@ -195,6 +262,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     {
         ChildProcess process;
         PeersReached peers;
+        var spawnedAt = TimeProvider.System.GetTimestamp();
         lock (_processes)
         {
             (process, peers) = start(index);
@@ -205,7 +273,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
 
         var (match, at) = await process.WaitForLineAsync(startLine, StartTimeout, cancellationToken).ConfigureAwait(false);
         var http = match.Groups["http"].Success ? match.Groups["http"].Value : null;
-        var member = new ClusterMember(process, match.Groups["id"].Value, IPEndPoint.Parse(match.Groups["udp"].Value), http, at, peers);
+        var member = new ClusterMember(index, process, match.Groups["id"].Value, IPEndPoint.Parse(match.Groups["udp"].Value), http, spawnedAt, at, peers);
 
         // Node 0 is awaited before any other starts, so it is always the first member (the seed).
         lock (_members)
@@ -232,10 +300,26 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
                 try
                 {
                     using var node = await _http.GetFromJsonAsync<JsonDocument>(url, cancellationToken).ConfigureAwait(false);
-                    if (node is not null && node.RootElement.GetProperty("contacts").GetInt32() >= PeersWanted)
+                    var now = TimeProvider.System.GetTimestamp();
+                    if (node is not null)
                     {
-                        member.MarkReachedPeers(TimeProvider.System.GetTimestamp());
-                        return;
+                        var contacts = node.RootElement.GetProperty("contacts").GetInt32();
+                        member.Peers.MarkSeen(now, contacts);
+                        if (node.RootElement.GetProperty("joined").GetBoolean())
+                        {
+                            member.Peers.MarkJoined(now);
+                        }
+
+                        if (contacts >= PeersWanted)
+                        {
+                            member.MarkReachedPeers(now);
+                        }
+
+                        // Watched on until joined too (its join's refresh may end after it knew 8), for the report of the slowest.
+                        if (member.ReachedPeersAt != 0 && member.Peers.JoinedAt != 0)
+                        {
+                            return;
+                        }
                     }
                 }
                 catch (Exception ex) when (ex is HttpRequestException or JsonException
@@ -292,6 +376,31 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
             var from = Math.Max(m.StartedAt, enoughExist);
             return TimeSpan.FromSeconds(Math.Max(0, m.ReachedPeersAt - from) / (double)TimeProvider.System.TimestampFrequency);
         })];
+    }
+
+    /// <summary>
+    /// What the <paramref name="count"/> members slowest to know <see cref="PeersWanted"/> peers (<see cref="TimesToKnowPeers"/>)
+    /// went through, one line each, in seconds from the instant their time is counted from: their process's start, their
+    /// start line, joined (the join's lookup of its own id and refresh done), the routing table sizes seen, 8 peers known.
+    /// </summary>
+    public IReadOnlyList<string> DescribeSlowest(int count)
+    {
+        var times = TimesToKnowPeers();
+        var starts = _members.Select(m => m.StartedAt).Order().ToArray();
+        var enoughExist = starts[Math.Min(PeersWanted, starts.Length - 1)];
+        string At(long at, long from) => at == 0 ? "never" : (Math.Round(((double)at - from) / TimeProvider.System.TimestampFrequency, 3) + 0.0).ToString("+0.000;-0.000", global::System.Globalization.CultureInfo.InvariantCulture) + " s";
+        return [.. _members.Select((m, i) => (Member: m, Time: times[i]))
+            .OrderByDescending(x => x.Time ?? TimeSpan.MaxValue)
+            .Take(count)
+            .Select(x =>
+            {
+                var m = x.Member;
+                var from = Math.Max(m.StartedAt, enoughExist);
+                var seen = string.Join(", ", m.Peers.Seen.Select(s => $"{s.Contacts} at {At(s.At, from)}"));
+                return $"node {m.Index} ({(from == m.StartedAt ? "counted from its start line" : "counted from the start line of the 9th node")}): "
+                    + $"process started {At(m.SpawnedAt, from)}, start line {At(m.StartedAt, from)}, joined {At(m.Peers.JoinedAt, from)}, "
+                    + $"{PeersWanted} peers {At(m.ReachedPeersAt, from)}; routing table sizes seen: {seen}";
+            })];
     }
 
     /// <summary>
@@ -373,6 +482,10 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
 
     [GeneratedRegex(@"^Liaa node (?<id>[0-9a-fA-F]+) listening on udp (?<udp>\S+) http (?<http>\S+)\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex LiaaStartLine();
+
+    /// <summary>The end of a join (<c>Joined through 1 of 1 seeds; routing table holds 12 contacts</c>) or of one of its steps, or a contact added.</summary>
+    [GeneratedRegex(@"(Joined through \d+ of \d+ seeds|Join: [a-z ]+|Added contact \S+ at \S+); routing table holds (?<count>\d+) contacts\s*$", RegexOptions.CultureInvariant)]
+    internal static partial Regex LiaaContactsLine();
 
     [GeneratedRegex(@"^OpenDHT node (?<id>[0-9a-fA-F]+) listening on udp (?<udp>\S+)\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex OpenDhtStartLine();

@@ -116,7 +116,7 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
                 ServesStoresInline = data is null,
                 ContactPool = options.ContactPool,
             };
-            runtime = new NodeRuntime(self, options, store, rpc, metrics, logger, data) { OwnedTransport = owned };
+            runtime = new NodeRuntime(self, options, store, rpc, metrics, logger, data, loggerFactory.CreateLogger("Liaa.Node.Join"), loggerFactory.CreateLogger("Liaa.Node.Routing")) { OwnedTransport = owned };
         }
         catch
         {

@@ -72,10 +72,11 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>
     /// Runs a command to its end with <paramref name="standardInput"/> as its input and returns its exit code and what it
-    /// wrote to standard output and error. Past <paramref name="timeout"/> it is killed (with anything it started) and
-    /// a <see cref="TimeoutException"/> says what it had written.
+    /// wrote to standard output and error (<see cref="CommandRunner"/>, in the environment <see cref="Start"/> gives, without
+    /// <c>LIAA_PARENT_PID</c>). Past <paramref name="timeout"/> it is killed (with anything it started) and a
+    /// <see cref="TimeoutException"/> says what it had written.
     /// </summary>
-    public static async Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(
+    public static Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(
         string fileName,
         IEnumerable<string> arguments,
         string standardInput,
@@ -86,31 +87,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         var info = StartInfo(fileName, arguments, workingDirectory: null);
         info.Environment.Remove(ParentWatcher.ParentPidVariable);
         Apply(environment, info);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{fileName} did not start");
-        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        try
-        {
-            await process.StandardInput.WriteAsync(standardInput.AsMemory(), deadline.Token).ConfigureAwait(false);
-            process.StandardInput.Close();
-            await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex)
-        {
-            process.Kill(entireProcessTree: true);
-            using var killed = new CancellationTokenSource(KillTimeout);
-            await process.WaitForExitAsync(killed.Token).ConfigureAwait(false);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-
-            throw new TimeoutException($"{fileName} {string.Join(' ', info.ArgumentList)} did not end within {timeout.TotalSeconds:F0} s; it wrote:\n{await output.ConfigureAwait(false)}{await errors.ConfigureAwait(false)}", ex);
-        }
-
-        return (process.ExitCode, await output.ConfigureAwait(false), await errors.ConfigureAwait(false));
+        return CommandRunner.RunAsync(info, standardInput, timeout, cancellationToken);
     }
 
     /// <summary>Waits (bounded) for a line matching <paramref name="pattern"/>: the match and when the line arrived.</summary>

@@ -1,6 +1,7 @@
 // One source file compiled into two programs: the AppHost (`--node-build aot`) and Liaa.Bench (`bench cluster
 // --node-build aot`), linked by their project files. Each gets it in its own namespace, so that Liaa.Tests, which
-// sees the internals of both, does not see one type name twice.
+// sees the internals of both, does not see one type name twice. It runs the publish through CommandRunner
+// (build/CommandRunner.cs: Liaa.Simulation's copy in the bench, the AppHost's own copy there).
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -8,6 +9,8 @@ using System.Text;
 using System.Xml.Linq;
 
 #if LIAA_BENCH
+using Liaa.Node.Simulation;
+
 namespace Liaa.Node.Bench;
 #else
 namespace Liaa.AppHost;
@@ -189,9 +192,10 @@ internal sealed class NativeAotNode
         var started = TimeProvider.System.GetTimestamp();
         Directory.CreateDirectory(PublishDirectory);
         File.Delete(StampPath);
-        var (exitCode, output) = await RunAsync(DotnetHost(), PublishArguments, cancellationToken).ConfigureAwait(false);
+        var (exitCode, standardOutput, standardError) = await CommandRunner.RunAsync(PublishStartInfo(DotnetHost()), string.Empty, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         if (exitCode != 0 || !File.Exists(ExecutablePath))
         {
+            var output = (standardOutput + "\n" + standardError).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var errors = output.Where(line => line.Contains("error", StringComparison.OrdinalIgnoreCase)).Distinct(StringComparer.Ordinal).Take(15).ToList();
             if (errors.Count == 0)
             {
@@ -318,57 +322,29 @@ internal sealed class NativeAotNode
         return !string.IsNullOrEmpty(hostPath) && File.Exists(hostPath) ? hostPath : "dotnet";
     }
 
-    private async Task<(int ExitCode, IReadOnlyList<string> Output)> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    /// <summary>
+    /// The publish command, run in the repository. A process started by <c>dotnet run</c>, <c>dotnet test</c> or an IDE
+    /// carries the MSBuild of its parent's SDK in three variables that the .NET CLI sets for the MSBuild it runs (and its
+    /// children inherit): <c>MSBuildExtensionsPath</c>, <c>MSBuildSDKsPath</c> and <c>MSBUILD_EXE_PATH</c>. MSBuild honours
+    /// them when set (<c>MSBuildSDKsPath</c> and <c>MSBUILD_EXE_PATH</c> ahead of its own location), so the publish would
+    /// build with the parent's SDK instead of the one global.json names: they are dropped, by name. Any other MSBuild
+    /// setting in the environment (<c>MSBUILDDISABLENODEREUSE</c>, <c>MSBUILDDEBUGPATH</c>, ...) is the user's and stays.
+    /// </summary>
+    private ProcessStartInfo PublishStartInfo(string dotnet)
     {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = RepositoryRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
+        var start = new ProcessStartInfo(dotnet) { WorkingDirectory = RepositoryRoot };
+        foreach (var argument in PublishArguments)
         {
             start.ArgumentList.Add(argument);
         }
 
-        // A process started by `dotnet run`, `dotnet test` or an IDE can carry the MSBuild of its parent in its
-        // environment; the publish picks its own, from the SDK that global.json names.
-        foreach (var name in start.Environment.Keys.Where(key => key.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)).ToList())
+        string[] parentsMsBuild = ["MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBUILD_EXE_PATH"];
+        foreach (var name in start.Environment.Keys.Where(key => parentsMsBuild.Contains(key, StringComparer.OrdinalIgnoreCase)).ToList())
         {
             start.Environment.Remove(name);
         }
 
-        using var process = Process.Start(start) ?? throw new NodeBuildException($"Native AOT node: could not start {program}.");
-        process.StandardInput.Close();
-        var output = new List<string>();
-        var stdout = PumpAsync(process.StandardOutput, output);
-        var stderr = PumpAsync(process.StandardError, output);
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped (Ctrl+C) while compiling: the publish and its compiler processes go too, by this child's pid.
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
-        return (process.ExitCode, output);
-    }
-
-    private static async Task PumpAsync(StreamReader reader, List<string> lines)
-    {
-        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
-        {
-            lock (lines)
-            {
-                lines.Add(line);
-            }
-        }
+        return start;
     }
 
     private async Task<FileStream> LockAsync(TextWriter log, CancellationToken cancellationToken)

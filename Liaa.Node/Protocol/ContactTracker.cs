@@ -62,6 +62,10 @@ internal sealed class ContactTracker
         _logger = logger;
     }
 
+    /// <summary>Where each contact that enters the routing table is logged, at Debug (category <c>Liaa.Node.Routing</c>).</summary>
+    /// <value>Default: none.</value>
+    public ILogger RoutingLogger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     /// <summary>A well-formed message came from <paramref name="contact"/> (id from the message, address from the UDP source).</summary>
     public void Observe(Contact contact)
     {
@@ -75,6 +79,7 @@ internal sealed class ContactTracker
         {
             case AddContactStatus.Added:
                 _metrics.ContactAdded();
+                Log.ContactAdded(RoutingLogger, contact.Id, contact.EndPoint, _routing.Count);
 
                 // A node holding nothing has nothing to hand off: no background work per newcomer (most of a joining
                 // network's nodes, and a tenth of bench sim's CPU while it built one).

@@ -25,7 +25,9 @@ internal sealed class NodeRuntime
     /// <param name="metrics">Where the parts report.</param>
     /// <param name="logger">The node's log.</param>
     /// <param name="data">The data directory when the node persists its state; null for a memory-only node.</param>
-    public NodeRuntime(NodeId self, LiaaNodeOptions options, IValueStore store, RpcEndpoint rpc, NodeMetrics metrics, ILogger logger, NodeDataDirectory? data = null)
+    /// <param name="joinLogger">The join's log (category <c>Liaa.Node.Join</c>: each step at Debug); null: <paramref name="logger"/>.</param>
+    /// <param name="routingLogger">The routing table's log (category <c>Liaa.Node.Routing</c>: each contact added, at Debug); null: <paramref name="logger"/>.</param>
+    public NodeRuntime(NodeId self, LiaaNodeOptions options, IValueStore store, RpcEndpoint rpc, NodeMetrics metrics, ILogger logger, NodeDataDirectory? data = null, ILogger? joinLogger = null, ILogger? routingLogger = null)
     {
         Self = self;
         Options = options;
@@ -38,7 +40,7 @@ internal sealed class NodeRuntime
         Background = new BackgroundWork(logger);
         PutTails = new BackgroundWork(logger);
         Verifier = new PeerVerifier(self, rpc, Background, options.Rpc, pingTimedOut: contact => Contacts!.Failed(contact));
-        Contacts = new ContactTracker(self, Routing, store, rpc, Verifier, Background, options.Kademlia, Time, metrics, logger);
+        Contacts = new ContactTracker(self, Routing, store, rpc, Verifier, Background, options.Kademlia, Time, metrics, logger) { RoutingLogger = routingLogger ?? logger };
         RecentLookups = new LookupHistory(options.Kademlia.RecentLookups);
         Lookups = new LookupRunner(self, Routing, rpc, Contacts, Background, options.Kademlia, Time, metrics, RecentLookups);
         Handler = new RequestHandler(self, Routing, store, rpc, Contacts, Verifier, Background, options.Rpc, options.Kademlia, Time, metrics, logger);
@@ -50,7 +52,7 @@ internal sealed class NodeRuntime
         };
         Values = new ValuePublishing(self, store, options.Storage, Time, Lookups, rpc, Background, closest);
         Maintenance = new MaintenanceJobs(self, Routing, store, options.Storage, Time, options.Random ?? Random.Shared, rpc, Contacts, Lookups, metrics, closest);
-        Join = new JoinProcedure(self, Routing, rpc, Contacts, Lookups, Maintenance, options.ClientMode, seen => ExternalEndPoint = seen, options.Rpc.Timeout);
+        Join = new JoinProcedure(self, Routing, rpc, Contacts, Lookups, Maintenance, options.ClientMode, seen => ExternalEndPoint = seen, options.Rpc.Timeout, Time, joinLogger ?? logger);
     }
 
     public NodeId Self { get; }

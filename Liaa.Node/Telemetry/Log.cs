@@ -16,6 +16,10 @@ internal static partial class Log
     [LoggerMessage(1001, LogLevel.Information, "Joined through {SeedsReached} of {SeedsTried} seeds; routing table holds {Contacts} contacts")]
     public static partial void Joined(ILogger logger, int seedsReached, int seedsTried, int contacts);
 
+    /// <summary>Each step of a join (category <c>Liaa.Node.Join</c>): <c>bench cluster</c> reads when a node knew its peers from these.</summary>
+    [LoggerMessage(1009, LogLevel.Debug, "Join: {Step}; routing table holds {Contacts} contacts")]
+    public static partial void JoinStep(ILogger logger, string step, int contacts);
+
     [LoggerMessage(1002, LogLevel.Warning, "No seed answered ({SeedsTried} tried): the node stands alone until one does")]
     public static partial void JoinFailed(ILogger logger, int seedsTried);
 
@@ -39,6 +43,10 @@ internal static partial class Log
 
     [LoggerMessage(2000, LogLevel.Debug, "Evicted contact {NodeId} at {EndPoint} after repeated failures")]
     public static partial void ContactEvicted(ILogger logger, NodeId nodeId, IPEndPoint endPoint);
+
+    /// <summary>A contact entered the routing table (category <c>Liaa.Node.Routing</c>): <c>bench cluster</c> reads when a node knew its peers from these.</summary>
+    [LoggerMessage(2002, LogLevel.Debug, "Added contact {NodeId} at {EndPoint}; routing table holds {Contacts} contacts")]
+    public static partial void ContactAdded(ILogger logger, NodeId nodeId, System.Net.IPEndPoint endPoint, int contacts);
 
     [LoggerMessage(2001, LogLevel.Debug, "Handed {Count} keys to newcomer {NodeId}")]
     public static partial void HandedOff(ILogger logger, int count, NodeId nodeId);

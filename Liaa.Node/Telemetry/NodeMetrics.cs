@@ -44,7 +44,7 @@ public sealed class NodeMetrics : IDisposable
     private readonly Counter<long> _contactsAdded;
     private readonly Counter<long> _contactsEvicted;
     private volatile INodeStateSource? _state;
-    private string[] _dropReasons = [];
+    private IReadOnlyList<string> _dropReasons = [];
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>, or on a meter of its own when null.</summary>
     public NodeMetrics(IMeterFactory? meterFactory = null)
@@ -117,9 +117,11 @@ public sealed class NodeMetrics : IDisposable
 
     /// <summary>
     /// The drop reasons (their tag values) whose series exist from the start, at 0: recorded by <see cref="Observe(INodeStateSource)"/>.
-    /// The RPC layer names them, as it names every drop (<see cref="DatagramDropped"/>).
+    /// The RPC layer names them, as it names every drop (<see cref="DatagramDropped"/>), once per process; every node
+    /// sharing this instance (<c>bench sim</c>) declares the same list again, which only keeps the reference: idempotent
+    /// and allocation-free.
     /// </summary>
-    public void DeclareDropReasons(IEnumerable<string> reasons) => _dropReasons = [.. reasons];
+    public void DeclareDropReasons(IReadOnlyList<string> reasons) => _dropReasons = reasons;
 
     /// <summary>An RPC this node sent ended; <paramref name="method"/> and <paramref name="outcome"/> are wire names (<c>FIND_NODE</c>, <c>timeout</c>).</summary>
     public void RpcClientCompleted(string method, string outcome, bool timedOut, TimeSpan elapsed)

@@ -182,11 +182,16 @@ public sealed class AppHostClusterTests(AspireCluster cluster)
         Assert.SkipUnless(OperatingSystem.IsLinux(), "reads /proc");
         var monitor = $"--monitor {Environment.ProcessId} ";
         var apiServer = Directory.EnumerateDirectories("/proc")
-            .Select(d => ReadCommandLine(Path.Combine(d, "cmdline")))
-            .Where(c => c.Length > 1 && Path.GetFileName(c[0]) == "dcp" && c[1] == "start-apiserver" && string.Join(' ', c).Contains(monitor, StringComparison.Ordinal))
+            .Select(d => (Directory: d, CommandLine: ReadCommandLine(Path.Combine(d, "cmdline"))))
+            .Where(p => p.CommandLine.Length > 1 && Path.GetFileName(p.CommandLine[0]) == "dcp" && p.CommandLine[1] == "start-apiserver" && string.Join(' ', p.CommandLine).Contains(monitor, StringComparison.Ordinal))
             .ToList();
 
-        var arguments = Assert.Single(apiServer).ToList();
+        var (directory, commandLine) = Assert.Single(apiServer);
+        var arguments = commandLine.ToList();
+
+        // DCP runs with DCP_DISABLE_MONITOR_PROCESS (from the AppHost's wrapper script, DcpCertificate; NodeBuildTests
+        // shows this process's own environment is left alone): no `dcp monitor-process` beside every process it starts.
+        Assert.Contains("DCP_DISABLE_MONITOR_PROCESS=1", ReadCommandLine(Path.Combine(directory, "environ")));
         var certificate = arguments[arguments.IndexOf("--tls-cert-file") + 1];
         var key = arguments[arguments.IndexOf("--tls-key-file") + 1];
         Assert.Equal(Path.GetDirectoryName(certificate), Path.GetDirectoryName(key));

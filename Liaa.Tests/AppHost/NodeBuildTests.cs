@@ -95,12 +95,31 @@ public sealed class NodeBuildTests
             "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
         ];
 
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "DCP runs without a wrapper script on Windows");
+        Assert.SkipUnless(Environment.GetEnvironmentVariable("DCP_DISABLE_MONITOR_PROCESS") is null, "DCP_DISABLE_MONITOR_PROCESS is set for this test run");
+
         // The model only (the JIT build: nothing to publish); nothing is started.
         await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Liaa_AppHost>(args, Token);
-
-        // What DCP will inherit: no `dcp monitor-process` beside every process (--process-monitors true keeps them).
-        Assert.Equal("1", Environment.GetEnvironmentVariable("DCP_DISABLE_MONITOR_PROCESS"));
         Assert.Equal(2, builder.Resources.OfType<ExecutableResource>().Count(r => r.Name.StartsWith("node-", StringComparison.Ordinal)));
+
+        // Set for DCP alone, by the script Aspire starts as DCP (DcpCertificate): the test process's own environment,
+        // which every other AppHost built in it would hand its DCP, is untouched.
+        Assert.Null(Environment.GetEnvironmentVariable("DCP_DISABLE_MONITOR_PROCESS"));
+
+        // What DCP gets: the script run as it is, but with `env` in place of the real DCP, in an environment without the
+        // variable, prints DCP's environment: no `dcp monitor-process` beside every process (--process-monitors true keeps them).
+        var script = await File.ReadAllTextAsync(builder.Configuration["DcpPublisher:CliPath"]!, Token);
+        var dcp = typeof(LiaaNodes).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), inherit: false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>()
+            .Single(a => string.Equals(a.Key, "DcpCliPath", StringComparison.OrdinalIgnoreCase)).Value!;
+        Assert.Contains($"'{dcp}'", script, StringComparison.Ordinal);
+        using var directory = new TempDirectory();
+        var asEnv = Path.Combine(directory.Path, "dcp");
+        await File.WriteAllTextAsync(asEnv, script.Replace($"'{dcp}'", "'/usr/bin/env'", StringComparison.Ordinal), Token);
+        var (exitCode, environment, _) = await Liaa.Node.Simulation.ChildProcess.RunAsync(
+            "/bin/sh", [asEnv], string.Empty, TimeSpan.FromSeconds(30), Token, new Dictionary<string, string?> { ["DCP_DISABLE_MONITOR_PROCESS"] = null });
+        Assert.Equal(0, exitCode);
+        Assert.Contains("DCP_DISABLE_MONITOR_PROCESS=1", environment.Split('\n'));
     }
 
     [Fact]

@@ -62,6 +62,7 @@ public sealed class BenchCommandTests
             Warmup = 2,
             IncludeOpenDht = false,
             PeersTimeout = TimeSpan.FromSeconds(1),
+            StartRuns = 2,
         };
 
         var results = await new ClusterBenchmark(options, BenchOutput.Plain(writer)).RunAsync(Token);
@@ -78,6 +79,51 @@ public sealed class BenchCommandTests
         Assert.Null(liaa.ReadyTime);
         Assert.Null(liaa.StartCpuPerNode);
         Assert.Contains("OpenDHT: skipped", writer.ToString(), StringComparison.Ordinal);
+
+        // Two fresh clusters, each with its worst node (never, here) and what its slowest nodes went through.
+        var output = writer.ToString();
+        Assert.Contains("Fresh clusters of 3 Liaa nodes", output, StringComparison.Ordinal);
+        Assert.Contains("goal: every node of a fresh cluster knows 8 live peers within 1 s, every run: NOT met", output, StringComparison.Ordinal);
+        Assert.Equal(4, output.Split('\n').Count(line => line.StartsWith("  cluster ", StringComparison.Ordinal) && line.Contains("routing table sizes seen: ", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("      Joined through 1 of 1 seeds; routing table holds 12 contacts", 12)]
+    [InlineData("      Join: own id looked up; routing table holds 9 contacts", 9)]
+    [InlineData("      Added contact 0199138d6ed33801e4d75f1a71eca02d2a0d50c6 at 127.0.0.1:38871; routing table holds 8 contacts", 8)]
+    public void TheNodesOwnLines_GiveTheRoutingTablesSize(string line, int contacts)
+    {
+        // The node's log templates (Telemetry/Log.cs), as the console logger prints them: bench cluster reads these.
+        var match = ProcessCluster.LiaaContactsLine().Match(line);
+
+        Assert.True(match.Success);
+        Assert.Equal(contacts, int.Parse(match.Groups["count"].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void TheNodesLogTemplates_AreTheLinesTheBenchReads()
+    {
+        var id = Liaa.Node.Kademlia.NodeId.FromKey("bench");
+        var logger = new LinesLogger();
+
+        Liaa.Node.Telemetry.Log.Joined(logger, 1, 1, 12);
+        Liaa.Node.Telemetry.Log.JoinStep(logger, "introduced", 10);
+        Liaa.Node.Telemetry.Log.ContactAdded(logger, id, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 4000), 8);
+
+        Assert.Equal([12, 10, 8], logger.Lines.Select(line => int.Parse(ProcessCluster.LiaaContactsLine().Match(line).Groups["count"].Value, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    private sealed class LinesLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Add(formatter(state, exception));
     }
 
     [Fact]
