@@ -50,20 +50,7 @@ public sealed class DhtSimulationTests
     public async Task FindNode_FindsAtLeast95PercentOfTrueKClosest()
     {
         await using var sim = await SimulatedNetwork.CreateAsync(new SimulationOptions { NodeCount = 250, Seed = 11 }, Token);
-        var random = new Random(13);
-        var ids = sim.Nodes.Select(n => n.Id).ToArray();
-        int found = 0, expected = 0;
-        for (var lookup = 0; lookup < 40; lookup++)
-        {
-            var target = NodeId.Random(random);
-            var from = sim.Nodes[random.Next(sim.Nodes.Count)];
-            var closest = await sim.RunAsync(from.FindClosestNodesAsync(target, Token), Token);
-            var truth = ids.Where(id => id != from.Id).OrderBy(id => id ^ target).Take(20).ToHashSet();
-            found += closest.Count(c => truth.Contains(c.Id));
-            expected += truth.Count;
-        }
-
-        var share = (double)found / expected;
+        var share = await TrueClosest.ShareFoundAsync(sim, lookups: 40, seed: 13, Token);
         Assert.True(share >= 0.95, $"found {share:P1} of the true k closest");
     }
 

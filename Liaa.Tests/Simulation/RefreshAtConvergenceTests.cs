@@ -26,20 +26,7 @@ public sealed class RefreshAtConvergenceTests
                 convergeRequests < 0.75 * fullRequests,
                 $"joins sent {convergeRequests} FIND_NODE requests with refreshes at convergence, {fullRequests} with full refreshes");
 
-            var random = new Random(13);
-            var ids = sim.Nodes.Select(n => n.Id).ToArray();
-            int found = 0, expected = 0;
-            for (var lookup = 0; lookup < 40; lookup++)
-            {
-                var target = NodeId.Random(random);
-                var from = sim.Nodes[random.Next(sim.Nodes.Count)];
-                var closest = await sim.RunAsync(from.FindClosestNodesAsync(target, Token), Token);
-                var truth = ids.Where(id => id != from.Id).OrderBy(id => id ^ target).Take(20).ToHashSet();
-                found += closest.Count(c => truth.Contains(c.Id));
-                expected += truth.Count;
-            }
-
-            var share = (double)found / expected;
+            var share = await TrueClosest.ShareFoundAsync(sim, lookups: 40, seed: 13, Token);
             Assert.True(share >= 0.95, $"found {share:P1} of the true k closest");
             Assert.All(sim.Nodes, node => Assert.True(node.GetContacts().Count >= 20, $"{node.Id} knows {node.GetContacts().Count} contacts"));
         }
