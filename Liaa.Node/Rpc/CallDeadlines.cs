@@ -62,6 +62,18 @@ internal sealed class CallDeadlines : IDisposable
         }
     }
 
+    /// <summary>How many timeout lengths have calls waiting (an empty one is dropped when the timer next fires).</summary>
+    internal int LengthsInUse
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lists.Count;
+            }
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)
@@ -116,7 +128,7 @@ internal sealed class CallDeadlines : IDisposable
 
             var now = _time.GetTimestamp();
             var next = long.MaxValue;
-            foreach (var list in _lists.Values)
+            foreach (var (length, list) in _lists)
             {
                 while (list.Head is { } head && head.Deadline <= now)
                 {
@@ -124,9 +136,15 @@ internal sealed class CallDeadlines : IDisposable
                     (due ??= []).Add(head);
                 }
 
-                if (list.Head is { } waiting && waiting.Deadline < next)
+                if (list.Head is { } waiting)
                 {
-                    next = waiting.Deadline;
+                    next = Math.Min(next, waiting.Deadline);
+                }
+                else
+                {
+                    // An embedder's calls may each bring a timeout length of their own: a list left empty goes, so
+                    // the table holds the lengths in use, not every one ever seen (removing while enumerating is allowed).
+                    _lists.Remove(length);
                 }
             }
 

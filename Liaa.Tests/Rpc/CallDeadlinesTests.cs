@@ -62,6 +62,28 @@ public sealed class CallDeadlinesTests
         Assert.False(slow.Task.IsCompleted);
     }
 
+    [Fact]
+    public async Task CallsOfManyTimeoutLengths_EachEndAtItsOwn_AndTheLengthsGoOnceTheirCallsAreDone()
+    {
+        var time = new FakeTimeProvider();
+        using var deadlines = new CallDeadlines(time);
+        var calls = Enumerable.Range(1, 100).Select(i => (Call: Call(time), Timeout: TimeSpan.FromMilliseconds(i * 10))).ToArray();
+        foreach (var (call, timeout) in calls)
+        {
+            deadlines.Add(call, timeout);
+        }
+
+        Assert.Equal(100, deadlines.LengthsInUse);
+        for (var i = 0; i < calls.Length; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(10));
+            Assert.Equal((RpcStatus.Timeout, calls[i].Timeout), Outcome(await calls[i].Call.Task));
+            Assert.All(calls[(i + 1)..], later => Assert.False(later.Call.Task.IsCompleted));
+        }
+
+        Assert.Equal(0, deadlines.LengthsInUse);
+    }
+
     private static (RpcStatus, TimeSpan) Outcome(RpcResult result) => (result.Status, result.Elapsed);
 
     private PendingCall Call(TimeProvider time) => new(MessageId.NewLiaa(_random), Peer, RpcMethod.Ping, sentExtended: false, time);
