@@ -45,7 +45,10 @@ public sealed class ServiceDefaultsOtlpExportTests
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(StoreTimeout);
         await store.WaitUntilAsync(
-            s => s.GetTrace(traceId).Count > 0
+            // Both spans: the server span and the test's client span can reach the receiver in different exports.
+            s => s.GetTrace(traceId) is var spans
+                && spans.Any(span => span.Kind == ActivityKind.Server)
+                && spans.Any(span => span.Kind == ActivityKind.Client)
                 && s.GetLogs(new LogQuery(TraceId: traceId)).Count > 0
                 && s.GetMetrics(new MetricQuery(ServiceName: serviceName, Name: "liaa.test.requests")).Count > 0,
             timeout.Token);
