@@ -146,8 +146,8 @@ internal sealed partial class ClusterBenchmark
         _output.Line(
             $"measures: put and get latency ({_options.Operations} one at a time) and throughput ({_options.ThroughputOperations} with {_options.InFlight} in flight) through client nodes, "
             + $"{_options.Runs} run(s) per system on one cluster each, median run and min–max; Liaa (k = {_options.K ?? 20} holders, α = 3, "
-            + $"{DescribePut()}) against OpenDHT 2.4 "
-            + "(python3-opendht runners, rate limits off, storing at its 8 closest)");
+            + $"{DescribePut()})"
+            + (_options.IncludeOpenDht ? " against OpenDHT 2.4 (python3-opendht runners, rate limits off, storing at its 8 closest)" : "; OpenDHT not run (--only liaa)"));
         foreach (var (name, value) in NodeEnvironment())
         {
             _output.Line($"Liaa nodes run with {name}={value}");

@@ -185,6 +185,18 @@ public sealed class BenchCommandTests
     }
 
     [Theory]
+    [InlineData("rpc")]
+    [InlineData("cluster")]
+    [InlineData("sim")]
+    [InlineData("memory")]
+    public void EveryVerb_TakesHelp(string verb)
+    {
+        var parse = BenchProgram.CreateRoot().Parse([verb, "--help"]);
+
+        Assert.Empty(parse.Errors);
+    }
+
+    [Theory]
     [InlineData("1000,10000", new[] { 1000, 10000 })]
     [InlineData(" 0, 10 ,30", new[] { 0, 10, 30 })]
     [InlineData("10_000", new[] { 10000 })]
