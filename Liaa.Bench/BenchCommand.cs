@@ -13,13 +13,20 @@ namespace Liaa.Node.Bench;
 /// </summary>
 internal static class BenchCommand
 {
-    public static Command Create() => new("bench", "Measure Liaa: RPC round trips, live clusters, large simulations, memory.")
-    {
+    public const string Description = "Measure Liaa: RPC round trips, live clusters, large simulations, memory.";
+
+    /// <summary>
+    /// The verbs, to add to the program's root command. Made for it, not moved from another command: a verb keeps the
+    /// parent it was first added to, and the root's help option reaches only the verbs whose parent it is
+    /// (<c>rpc --help</c> was refused as an unknown argument, exit 1).
+    /// </summary>
+    public static IReadOnlyList<Command> CreateVerbs() =>
+    [
         CreateRpcCommand(),
         CreateClusterCommand(),
         CreateSimCommand(),
         CreateMemoryCommand(),
-    };
+    ];
 
     private static Command CreateRpcCommand()
     {
@@ -66,7 +73,7 @@ internal static class BenchCommand
         var k = new Option<int?>("--k") { Description = "Bucket size and replication factor of Liaa's nodes and clients (default 20; OpenDHT stores at 8)." };
         var runs = new Option<int>("--runs") { Description = "Measured runs per system (on one cluster each); every figure is the median run with the min–max spread.", DefaultValueFactory = _ => 3 };
         var startRuns = new Option<int>("--start-runs") { Description = "Fresh Liaa clusters started to measure how soon every node knows 8 live peers (each run's worst node, their median and spread); the workload runs on the last.", DefaultValueFactory = _ => 3 };
-        var putAcks = new Option<int?>("--put-acks") { Description = "Liaa's bench putter returns once this many holders stored the value (Liaa:Storage:PutAcknowledgements; default: all k)." };
+        var putAcks = new Option<int?>("--put-acks") { Description = "Liaa's bench putter returns once this many holders stored the value (Liaa:Storage:PutAcknowledgements; 0: all k; default: the node's, 8)." };
         var putLookup = PutLookupOption();
         var putReuse = new Option<int?>("--put-reuse") { Description = "Put lookups Liaa's bench putter remembers, so a put of a key one of them covers needs no lookup (Liaa:Storage:PutLookupReuse; 0: a lookup per put; default: the node's)." };
         var profile = new Option<bool>("--profile") { Description = "Trace Liaa's puts measured one at a time and print where their time went (lookup, STOREs); tracing slows them." };
@@ -80,7 +87,7 @@ internal static class BenchCommand
             DefaultValueFactory = _ => "jit",
         };
         nodeBuild.AcceptOnlyFromAmong("jit", "aot");
-        var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT when installed.")
+        var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT (python3-opendht; without it the command stops at once unless --only liaa).")
         {
             nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, startRuns, putAcks, putLookup, putReuse, profile, nodeExecutable, nodeBuild,
         };

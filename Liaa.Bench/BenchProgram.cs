@@ -15,14 +15,18 @@ internal static class BenchProgram
             return await SimulationProcess.RunChildAsync(args).ConfigureAwait(false);
         }
 
-        var bench = BenchCommand.Create();
-        var root = new RootCommand(bench.Description ?? "Measure Liaa.");
-        foreach (var verb in bench.Subcommands.ToList())
+        return await CreateRoot().Parse(args).InvokeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The program's command line: <c>rpc</c>, <c>cluster</c>, <c>sim</c> and <c>memory</c>, each with <c>--help</c>.</summary>
+    internal static RootCommand CreateRoot()
+    {
+        var root = new RootCommand(BenchCommand.Description);
+        foreach (var verb in BenchCommand.CreateVerbs())
         {
-            bench.Subcommands.Remove(verb);
             root.Subcommands.Add(verb);
         }
 
-        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+        return root;
     }
 }

@@ -73,6 +73,9 @@ internal sealed record ClusterBenchmarkOptions
     /// <summary>Put lookups Liaa's bench putter remembers for reuse (<c>Liaa:Storage:PutLookupReuse</c>); 0: a lookup per put; null: the node's default.</summary>
     public int? PutLookupReuse { get; init; }
 
+    /// <summary>The Python interpreters tried for OpenDHT, in order: Debian's module is built for the system's.</summary>
+    public IReadOnlyList<string> OpenDhtInterpreters { get; init; } = ["/usr/bin/python3", "python3"];
+
     /// <summary>The user asked to run one system only: a missing OpenDHT is then not an error.</summary>
     public bool OpenDhtOptional => !IncludeOpenDht;
 
@@ -143,11 +146,29 @@ internal sealed partial class ClusterBenchmark
         _output.Line(
             $"measures: put and get latency ({_options.Operations} one at a time) and throughput ({_options.ThroughputOperations} with {_options.InFlight} in flight) through client nodes, "
             + $"{_options.Runs} run(s) per system on one cluster each, median run and min–max; Liaa (k = {_options.K ?? 20} holders, α = 3, "
-            + $"{DescribePut()}) against OpenDHT 2.4 "
-            + "(python3-opendht runners, rate limits off, storing at its 8 closest)");
+            + $"{DescribePut()})"
+            + (_options.IncludeOpenDht ? " against OpenDHT 2.4 (python3-opendht runners, rate limits off, storing at its 8 closest)" : "; OpenDHT not run (--only liaa)"));
         foreach (var (name, value) in NodeEnvironment())
         {
             _output.Line($"Liaa nodes run with {name}={value}");
+        }
+
+        // The peer is looked for before anything is measured: a missing OpenDHT ends the command at once, not after Liaa's minutes.
+        string? openDhtAbsent = null;
+        (string Python, string Script)? openDht = null;
+        if (!_options.IncludeOpenDht)
+        {
+            openDhtAbsent = "skipped (--only liaa)";
+        }
+        else
+        {
+            var (found, absent) = await FindOpenDhtAsync(_options.OpenDhtInterpreters, cancellationToken).ConfigureAwait(false);
+            openDht = found;
+            if (found is null)
+            {
+                _output.Line($"OpenDHT: {absent}");
+                throw new Hosting.CommandLineException($"OpenDHT cannot run ({absent}): there is nothing to compare with; pass --only liaa to measure Liaa alone");
+            }
         }
 
         var results = new List<ClusterFigures>();
@@ -156,25 +177,16 @@ internal sealed partial class ClusterBenchmark
             results.AddRange(await RunLiaaAsync(cancellationToken).ConfigureAwait(false));
         }
 
-        string? openDhtAbsent = null;
-        if (!_options.IncludeOpenDht)
-        {
-            openDhtAbsent = "skipped (--only liaa)";
-        }
-        else if (await FindOpenDhtAsync(cancellationToken).ConfigureAwait(false) is { } openDht)
+        if (openDht is { } peer)
         {
             try
             {
-                results.AddRange(await RunOpenDhtAsync(openDht.Python, openDht.Script, cancellationToken).ConfigureAwait(false));
+                results.AddRange(await RunOpenDhtAsync(peer.Python, peer.Script, cancellationToken).ConfigureAwait(false));
             }
             catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or JsonException or IOException)
             {
                 openDhtAbsent = $"failed: {ex.Message}";
             }
-        }
-        else
-        {
-            openDhtAbsent = "not installed (apt-get install dhtnode python3-opendht)";
         }
 
         Print(results, openDhtAbsent);
@@ -452,17 +464,20 @@ internal sealed partial class ClusterBenchmark
         }
     }
 
-    /// <summary>Debian's python3 with the opendht module, and the driver script next to this assembly; null when either is missing.</summary>
-    internal static async Task<(string Python, string Script)?> FindOpenDhtAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Debian's python3 with the opendht module (the first of <paramref name="interpreters"/> that imports it), and the
+    /// driver script next to this assembly; or why OpenDHT cannot run.
+    /// </summary>
+    internal static async Task<((string Python, string Script)? Found, string Absent)> FindOpenDhtAsync(IReadOnlyList<string> interpreters, CancellationToken cancellationToken)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "Bench", "opendht_bench.py");
         if (!File.Exists(script))
         {
-            return null;
+            return (null, $"its driver script is missing ({script}); build Liaa.Bench again");
         }
 
         // Debian's module is built for the system interpreter; a python3 earlier on PATH may lack it.
-        foreach (var python in new[] { "/usr/bin/python3", "python3" })
+        foreach (var python in interpreters)
         {
             if (python.StartsWith('/') && !File.Exists(python))
             {
@@ -474,7 +489,7 @@ internal sealed partial class ClusterBenchmark
                 var (exitCode, _, _) = await ChildProcess.RunAsync(python, ["-c", "import opendht"], string.Empty, TimeSpan.FromSeconds(20), cancellationToken).ConfigureAwait(false);
                 if (exitCode == 0)
                 {
-                    return (python, script);
+                    return ((python, script), string.Empty);
                 }
             }
             catch (TimeoutException)
@@ -487,7 +502,7 @@ internal sealed partial class ClusterBenchmark
             }
         }
 
-        return null;
+        return (null, $"no python3 that imports opendht ({string.Join(", ", interpreters)} tried); on Debian or Ubuntu: sudo apt-get install python3-opendht");
     }
 
     private static byte[] Payload(int size)
@@ -538,7 +553,8 @@ internal sealed partial class ClusterBenchmark
             // Each ratio compares the median Liaa run with the median OpenDHT run of the same figure.
             double Median(List<ClusterFigures> runs, Func<ClusterFigures, double> figure) => MedianOf(runs.Select(figure));
             _output.Table(
-                "Liaa / OpenDHT, median against median (latency: lower is better; throughput: higher is better); goals of issue 15",
+                "Liaa / OpenDHT, median against median (latency: lower is better; throughput: higher is better); goals of issue 15"
+                + (_options.K is { } k && k != 20 ? $" (stated for k = 20: with k = {k} the goals are not what this run measured)" : string.Empty),
                 ["figure", "ratio", "goal", "met"],
                 [
                     Ratio("put p50", Median(liaaRuns, r => r.Puts.Percentile(50)), Median(openRuns, r => r.Puts.Percentile(50)), 1.0, lowerIsBetter: true),

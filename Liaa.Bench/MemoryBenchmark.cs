@@ -42,6 +42,8 @@ internal sealed class MemoryBenchmark
     public async Task<MemoryRun> RunAsync(CancellationToken cancellationToken)
     {
         _output.Heading($"Memory of one node holding {_options.Values:N0} values of {_options.ValueBytes} bytes");
+        _output.Line(MachineInfo.Describe());
+        var loadAtStart = MachineInfo.Load();
         var network = new InMemoryNetwork(TimeProvider.System, new Random(1));
         var nodeOptions = new LiaaNodeOptions
         {
@@ -130,6 +132,8 @@ internal sealed class MemoryBenchmark
         {
             _output.Line($"goal: at most 300 MB for 1,000,000 values of 100 bytes (GC heap after a full collection; issue 15): {(run.HeapBytes <= 300L * 1048576 ? "met" : "NOT met")}");
         }
+
+        _output.Line($"at start: {loadAtStart}; at end: {MachineInfo.Load()}");
 
         return run;
     }

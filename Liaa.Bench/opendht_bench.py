@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# The OpenDHT side of `Liaa.Node bench cluster`, driven by the bench command (Bench/ClusterBenchmark.cs).
+# The OpenDHT side of `Liaa.Bench cluster`, driven by the bench command (Liaa.Bench/ClusterBenchmark.cs).
 # Needs Debian's python3-opendht (libopendht 2.4); run with /usr/bin/python3.
 #
 #   opendht_bench.py node [--bootstrap HOST:PORT] [--peers 8]

@@ -48,6 +48,37 @@ public sealed class BenchCommandTests
         Assert.Equal(2000, run.Keys);
         Assert.Equal(0, run.Refused);
         Assert.Contains("One node's memory", writer.ToString(), StringComparison.Ordinal);
+        Assert.Contains("at start: ", writer.ToString(), StringComparison.Ordinal);
+        Assert.Contains("; at end: ", writer.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cluster_StopsBeforeMeasuring_WhenOpenDhtCannotRun()
+    {
+        var writer = new StringWriter();
+        var options = new ClusterBenchmarkOptions { Nodes = 3, Operations = 4, Warmup = 2, OpenDhtInterpreters = ["/nonexistent/python3"] };
+
+        var error = await Assert.ThrowsAsync<CommandLineException>(() => new ClusterBenchmark(options, BenchOutput.Plain(writer)).RunAsync(Token));
+
+        Assert.StartsWith("OpenDHT cannot run (", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--only liaa", error.Message, StringComparison.Ordinal);
+        var output = writer.ToString();
+        Assert.Contains("OpenDHT: ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("starting 3 node processes", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(200_000, 0.05, 100_000, null)]
+    [InlineData(200_000, 0.40, 100_000, "its runs spread ±40 %")]
+    [InlineData(100_000, 0.05, 150_000, "Liaa did 1.50 times its round trips")]
+    public void RpcGoal_SaysWhenTheCeilingDidNotHold(double ceiling, double ceilingSpread, double liaa, string? expected)
+    {
+        var figure = new RpcFigure("PING", 32, 54, 47, new RunFigures(ceiling, ceilingSpread, [ceiling]), new RunFigures(ceiling, 0, [ceiling]), new RunFigures(liaa, 0, [liaa]), new RunFigures(double.NaN, double.NaN, []))
+        {
+            Ratio = liaa / ceiling,
+        };
+
+        Assert.Equal(expected, RpcBenchmark.UnsteadyCeiling(figure));
     }
 
     [Fact]
@@ -151,6 +182,18 @@ public sealed class BenchCommandTests
 
         Assert.Equal(1234, peers.At);
         Assert.Equal(TimeSpan.FromMilliseconds(640), peers.Cpu);
+    }
+
+    [Theory]
+    [InlineData("rpc")]
+    [InlineData("cluster")]
+    [InlineData("sim")]
+    [InlineData("memory")]
+    public void EveryVerb_TakesHelp(string verb)
+    {
+        var parse = BenchProgram.CreateRoot().Parse([verb, "--help"]);
+
+        Assert.Empty(parse.Errors);
     }
 
     [Theory]
