@@ -24,6 +24,12 @@ internal sealed record RpcBenchmarkOptions
 
     /// <summary>Skip the one-at-a-time rows.</summary>
     public bool ConcurrentOnly { get; init; }
+
+    /// <summary>For a profiler: run only Liaa's round trips, <c>traced</c> or <c>untraced</c> (null: the whole bench).</summary>
+    public string? Profile { get; init; }
+
+    /// <summary>With <see cref="Profile"/>: sample the allocations by type (<see cref="AllocationSampler"/>).</summary>
+    public bool Allocations { get; init; }
 }
 
 /// <summary>
@@ -90,6 +96,12 @@ internal sealed class RpcBenchmark
         foreach (var row in rows)
         {
             (row.RequestBytes, row.ResponseBytes) = await MeasureSizesAsync(client, server, row.Request, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_options.Profile is { } profile)
+        {
+            await ProfileAsync(client, server, rows, traced: profile == "traced", cancellationToken).ConfigureAwait(false);
+            return [];
         }
 
         var measurements = _options.Tracing ? 4 : 3;
@@ -199,6 +211,42 @@ internal sealed class RpcBenchmark
         }
 
         _output.Line($"at start: {loadAtStart}; at end: {MachineInfo.Load()}");
+    }
+
+    /// <summary>
+    /// <c>--profile</c>: each row's round trips only, traced or untraced, in windows a profiler can be pointed at
+    /// (<c>perf record</c> over the whole process sees just this path), with the figures of each window.
+    /// </summary>
+    private async Task ProfileAsync(BenchEndpoint client, BenchEndpoint server, Row[] rows, bool traced, CancellationToken cancellationToken)
+    {
+        using var tracing = traced ? new TraceEverything() : null;
+        foreach (var row in rows)
+        {
+            await WarmLiaaAsync(client, server, row.Request, row.InFlight, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var allocations = _options.Allocations ? new AllocationSampler() : null;
+        foreach (var row in rows)
+        {
+            for (var run = 0; run < _options.Runs; run++)
+            {
+                var gen0 = GC.CollectionCount(0);
+                var gen1 = GC.CollectionCount(1);
+                var paused = GC.GetTotalPauseDuration();
+                var (perSecond, cpu, allocated) = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
+                var roundTrips = perSecond * _options.Duration.TotalSeconds;
+                _output.Line($"{row.Name} x{row.InFlight} {(traced ? "traced" : "untraced")}: {perSecond:N0} rt/s, {cpu:F2} µs CPU per rt, {allocated:F0} B per rt, "
+                    + $"{(GC.CollectionCount(0) - gen0) * 1e6 / roundTrips:F1} gen0 / {(GC.CollectionCount(1) - gen1) * 1e6 / roundTrips:F1} gen1 GCs per million rt, "
+                    + $"GC paused {(GC.GetTotalPauseDuration() - paused).TotalMicroseconds / roundTrips:F2} µs per rt");
+            }
+        }
+
+        if (allocations is not null)
+        {
+            _output.Line("allocations (sampled): " + string.Join(", ", allocations.Top(25).Select(t => $"{t.Type} {t.Share:P1}")));
+        }
+
+        _output.Line($"spans recorded: {tracing?.Spans ?? 0}; load: {MachineInfo.Load()}");
     }
 
     private static string WithSpread(RunFigures figures) =>
