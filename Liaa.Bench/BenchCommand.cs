@@ -36,9 +36,15 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Runs over every row; each figure is the median of the runs, with their spread.", DefaultValueFactory = _ => 3 };
         var method = new Option<string[]>("--rpc") { Description = "Measure only these RPCs (PING, FIND_NODE); for profiling one row.", AllowMultipleArgumentsPerToken = true };
         var concurrentOnly = new Option<bool>("--concurrent-only") { Description = "Skip the one-at-a-time rows; for profiling." };
+        var profile = new Option<string?>("--profile")
+        {
+            Description = "For a profiler: after the warm-up, run only Liaa's round trips, traced or untraced, in --runs windows of --duration (no ceiling), printing CPU, bytes and GCs per round trip of each window.",
+        };
+        profile.AcceptOnlyFromAmong("traced", "untraced");
+        var allocations = new Option<bool>("--allocations") { Description = "With --profile: sample the allocations by type and print the largest shares." };
         var command = new Command("rpc", "PING and FIND_NODE round trips per second between two Liaa endpoints on 127.0.0.1, against this machine's UDP ping-pong ceiling.")
         {
-            duration, tracing, inFlight, runs, method, concurrentOnly,
+            duration, tracing, inFlight, runs, method, concurrentOnly, profile, allocations,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(async output =>
         {
@@ -50,6 +56,8 @@ internal static class BenchCommand
                 Runs = Positive(parse.GetValue(runs), "--runs"),
                 Methods = parse.GetValue(method) is { Length: > 0 } names ? names : null,
                 ConcurrentOnly = parse.GetValue(concurrentOnly),
+                Profile = parse.GetValue(profile),
+                Allocations = parse.GetValue(allocations),
             };
             await new RpcBenchmark(options, output).RunAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken));

@@ -24,6 +24,12 @@ internal sealed record RpcBenchmarkOptions
 
     /// <summary>Skip the one-at-a-time rows.</summary>
     public bool ConcurrentOnly { get; init; }
+
+    /// <summary>For a profiler: run only Liaa's round trips, <c>traced</c> or <c>untraced</c> (null: the whole bench).</summary>
+    public string? Profile { get; init; }
+
+    /// <summary>With <see cref="Profile"/>: sample the allocations by type (<see cref="AllocationSampler"/>).</summary>
+    public bool Allocations { get; init; }
 }
 
 /// <summary>
@@ -40,7 +46,9 @@ internal sealed record RpcBenchmarkOptions
 /// Each run measures every row once, its figures back to back (ceiling, blocking, Liaa, Liaa traced), so
 /// a burst of load from elsewhere on a shared machine hits one run rather than one figure; every figure
 /// is the median of the runs, with their spread (half the range, in % of the median), and ratios are
-/// the medians of the per-run ratios. The server is the node's real request handling
+/// the medians of the per-run ratios. With <c>--tracing</c>, Liaa untraced and traced are measured in
+/// alternating windows within each run (four of each, a quarter of the duration apiece), so the overhead
+/// compares the two under the same load. The server is the node's real request handling
 /// (<see cref="BenchEndpoint"/>) with a routing table of 40 contacts, so FIND_NODE answers carry k = 20
 /// contacts (~700 bytes).
 /// </remarks>
@@ -50,6 +58,9 @@ internal sealed class RpcBenchmark
 
     /// <summary>A ceiling whose runs spread more than this (half the range over the median) did not hold: quiet runs spread 1–12 %.</summary>
     internal const double MaxCeilingSpread = 0.25;
+
+    // Windows apiece of untraced and traced round trips per run, alternating (--tracing).
+    private const int AlternatingWindows = 4;
 
     // Warm-up windows of Liaa's round trips at most, per path and row, waiting for the JIT to settle (~3 s).
     private const int MaxWarmupWindows = 10;
@@ -95,6 +106,12 @@ internal sealed class RpcBenchmark
             (row.RequestBytes, row.ResponseBytes) = await MeasureSizesAsync(client, server, row.Request, cancellationToken).ConfigureAwait(false);
         }
 
+        if (_options.Profile is { } profile)
+        {
+            await ProfileAsync(client, server, rows, traced: profile == "traced", cancellationToken).ConfigureAwait(false);
+            return [];
+        }
+
         var measurements = _options.Tracing ? 4 : 3;
         await _output.StepAsync($"{rows.Length} rows x {_options.Runs} runs", async progress =>
         {
@@ -126,23 +143,20 @@ internal sealed class RpcBenchmark
                     row.Blocking.Add(blocking);
                     row.BlockingCpu.Add((Environment.CpuUsage.TotalTime - cpuAtStart).TotalMicroseconds / (blocking * _options.Duration.TotalSeconds));
                     progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
-                    var (perSecond, cpu, allocated) = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
-                    row.Liaa.Add(perSecond);
-                    row.LiaaCpu.Add(cpu);
-                    row.LiaaAllocated.Add(allocated);
-                    progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
-                    if (_options.Tracing)
+                    if (!_options.Tracing)
                     {
-                        using var tracing = new TraceEverything();
-                        var (tracedPerSecond, tracedCpu, tracedAllocated) = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
-                        row.Traced.Add(tracedPerSecond);
-                        row.TracedCpu.Add(tracedCpu);
-                        row.TracedAllocated.Add(tracedAllocated);
-                        if (tracing.Spans == 0)
-                        {
-                            throw new InvalidOperationException("tracing was on but no span was recorded");
-                        }
-
+                        var liaa = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
+                        row.AddLiaa(liaa);
+                        progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
+                    }
+                    else
+                    {
+                        // Untraced and traced in alternating windows (A B A B …, B A B A … in every other run), so both
+                        // see the same load on a shared machine; each figure is the sum of its windows.
+                        var (untraced, traced) = await MeasureAlternatingAsync(client, server, row, tracedFirst: run % 2 == 1, cancellationToken).ConfigureAwait(false);
+                        row.AddLiaa(untraced);
+                        progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
+                        row.AddTraced(traced);
                         progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
                     }
                 }
@@ -189,7 +203,8 @@ internal sealed class RpcBenchmark
                 return (IReadOnlyList<string>)row;
             }));
 
-        _output.Line("raw UDP: the ceiling, two threads polling non-blocking sockets (both cores busy); blocking: the same two threads sleeping in the kernel between datagrams; Liaa: two RpcEndpoints with the node's request handling; all in this process, this run. CPU per rt: the process's CPU time (both sides) per round trip, for the blocking ping-pong and for Liaa; allocated: managed bytes per round trip (both sides).");
+        _output.Line("raw UDP: the ceiling, two threads polling non-blocking sockets (both cores busy); blocking: the same two threads sleeping in the kernel between datagrams; Liaa: two RpcEndpoints with the node's request handling; all in this process, this run. CPU per rt: the process's CPU time (both sides) per round trip, for the blocking ping-pong and for Liaa; allocated: managed bytes per round trip (both sides)."
+            + (_options.Tracing ? $" Liaa and Liaa traced: {AlternatingWindows} windows of each per run, alternating (untraced first in odd runs, traced first in even ones); tracing overhead: 1 − traced/untraced rt/s of each run, median (lowest to highest)." : ""));
         foreach (var f in figures.Where(f => f.InFlight > 1))
         {
             var unsteady = UnsteadyCeiling(f);
@@ -223,6 +238,43 @@ internal sealed class RpcBenchmark
         : figure.Ceiling.Spread > MaxCeilingSpread ? $"its runs spread ±{figure.Ceiling.Spread * 100:F0} %"
         : null;
 
+    /// <summary>
+    /// <c>--profile</c>: each row's round trips only, traced or untraced, in windows a profiler can be pointed at
+    /// (<c>perf record</c> over the whole process sees just this path), with the figures of each window.
+    /// </summary>
+    private async Task ProfileAsync(BenchEndpoint client, BenchEndpoint server, Row[] rows, bool traced, CancellationToken cancellationToken)
+    {
+        using var tracing = traced ? new TraceEverything() : null;
+        foreach (var row in rows)
+        {
+            await WarmLiaaAsync(client, server, row.Request, row.InFlight, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var allocations = _options.Allocations ? new AllocationSampler() : null;
+        foreach (var row in rows)
+        {
+            for (var run = 0; run < _options.Runs; run++)
+            {
+                var gen0 = GC.CollectionCount(0);
+                var gen1 = GC.CollectionCount(1);
+                var paused = GC.GetTotalPauseDuration();
+                var measured = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
+                var (perSecond, cpu, allocated) = (measured.PerSecond, measured.CpuMicroseconds, measured.AllocatedBytes);
+                double roundTrips = measured.Completed;
+                _output.Line($"{row.Name} x{row.InFlight} {(traced ? "traced" : "untraced")}: {perSecond:N0} rt/s, {cpu:F2} µs CPU per rt, {allocated:F0} B per rt, "
+                    + $"{(GC.CollectionCount(0) - gen0) * 1e6 / roundTrips:F1} gen0 / {(GC.CollectionCount(1) - gen1) * 1e6 / roundTrips:F1} gen1 GCs per million rt, "
+                    + $"GC paused {(GC.GetTotalPauseDuration() - paused).TotalMicroseconds / roundTrips:F2} µs per rt");
+            }
+        }
+
+        if (allocations is not null)
+        {
+            _output.Line("allocations (sampled): " + string.Join(", ", allocations.Top(25).Select(t => $"{t.Type} {t.Share:P1}")));
+        }
+
+        _output.Line($"spans recorded: {tracing?.Spans ?? 0}; load: {MachineInfo.Load()}");
+    }
+
     private static string WithSpread(RunFigures figures) =>
         $"{BenchOutput.Number(figures.Median)} ±{figures.Spread * 100:F0} %";
 
@@ -249,8 +301,37 @@ internal sealed class RpcBenchmark
     private static async Task<double> MeasureLiaaAsync(BenchEndpoint client, BenchEndpoint server, RpcRequest request, int inFlight, TimeSpan duration, CancellationToken cancellationToken) =>
         (await MeasureLiaaCpuAsync(client, server, request, inFlight, duration, cancellationToken).ConfigureAwait(false)).PerSecond;
 
-    /// <summary>Round trips per second, and the CPU time (µs) and managed bytes this process spent per round trip meanwhile (both sides).</summary>
-    private static async Task<(double PerSecond, double CpuMicroseconds, double AllocatedBytes)> MeasureLiaaCpuAsync(BenchEndpoint client, BenchEndpoint server, RpcRequest request, int inFlight, TimeSpan duration, CancellationToken cancellationToken)
+    /// <summary>
+    /// Liaa untraced and traced, each for the run's duration, in <see cref="AlternatingWindows"/> windows apiece that
+    /// alternate (traced first when <paramref name="tracedFirst"/>): a burst of load from elsewhere falls on both.
+    /// </summary>
+    private async Task<(LiaaWindow Untraced, LiaaWindow Traced)> MeasureAlternatingAsync(BenchEndpoint client, BenchEndpoint server, Row row, bool tracedFirst, CancellationToken cancellationToken)
+    {
+        var window = _options.Duration / AlternatingWindows;
+        var untraced = default(LiaaWindow);
+        var traced = default(LiaaWindow);
+        for (var i = 0; i < 2 * AlternatingWindows; i++)
+        {
+            if ((i % 2 == 0) == tracedFirst)
+            {
+                using var tracing = new TraceEverything();
+                traced += await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, window, cancellationToken).ConfigureAwait(false);
+                if (tracing.Spans == 0)
+                {
+                    throw new InvalidOperationException("tracing was on but no span was recorded");
+                }
+            }
+            else
+            {
+                untraced += await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, window, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return (untraced, traced);
+    }
+
+    /// <summary>Round trips completed in a window of Liaa's, its length, and the CPU time and managed bytes this process spent meanwhile (both sides).</summary>
+    private static async Task<LiaaWindow> MeasureLiaaCpuAsync(BenchEndpoint client, BenchEndpoint server, RpcRequest request, int inFlight, TimeSpan duration, CancellationToken cancellationToken)
     {
         var cpuAtStart = Environment.CpuUsage.TotalTime;
         var allocatedAtStart = GC.GetTotalAllocatedBytes(precise: true);
@@ -289,9 +370,7 @@ internal sealed class RpcBenchmark
         var elapsed = TimeProvider.System.GetElapsedTime(started);
         var cpu = Environment.CpuUsage.TotalTime - cpuAtStart;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedAtStart;
-        return completed == 0
-            ? (0, double.NaN, double.NaN)
-            : (completed / elapsed.TotalSeconds, cpu.TotalMicroseconds / completed, (double)allocated / completed);
+        return new LiaaWindow(Interlocked.Read(ref completed), elapsed, cpu, allocated);
     }
 
     /// <summary>The datagram sizes of one exchange as it is on the wire between Liaa peers.</summary>
@@ -346,6 +425,20 @@ internal sealed class RpcBenchmark
 
         public List<double> TracedAllocated { get; } = [];
 
+        public void AddLiaa(LiaaWindow measured)
+        {
+            Liaa.Add(measured.PerSecond);
+            LiaaCpu.Add(measured.CpuMicroseconds);
+            LiaaAllocated.Add(measured.AllocatedBytes);
+        }
+
+        public void AddTraced(LiaaWindow measured)
+        {
+            Traced.Add(measured.PerSecond);
+            TracedCpu.Add(measured.CpuMicroseconds);
+            TracedAllocated.Add(measured.AllocatedBytes);
+        }
+
         public RpcFigure ToFigure()
         {
             var overheads = Traced.Select((t, i) => 1 - (t / Liaa[i])).ToArray();
@@ -363,6 +456,19 @@ internal sealed class RpcBenchmark
                 TracingOverheadHigh = overheads.Length > 0 ? overheads.Max() : double.NaN,
             };
         }
+    }
+
+    /// <summary>Round trips of Liaa's completed in a window, its length, and this process's CPU time and managed bytes meanwhile.</summary>
+    private readonly record struct LiaaWindow(long Completed, TimeSpan Elapsed, TimeSpan Cpu, long Allocated)
+    {
+        public double PerSecond => Completed == 0 ? 0 : Completed / Elapsed.TotalSeconds;
+
+        public double CpuMicroseconds => Completed == 0 ? double.NaN : Cpu.TotalMicroseconds / Completed;
+
+        public double AllocatedBytes => Completed == 0 ? double.NaN : (double)Allocated / Completed;
+
+        public static LiaaWindow operator +(LiaaWindow a, LiaaWindow b) =>
+            new(a.Completed + b.Completed, a.Elapsed + b.Elapsed, a.Cpu + b.Cpu, a.Allocated + b.Allocated);
     }
 
     /// <summary>Samples and records every span of <c>Liaa.Node</c>, and touches each ended span as an exporter's processor would.</summary>

@@ -66,7 +66,7 @@ public class TracingBenchmarks
     {
         using var activity = RpcTelemetry.StartClient(RpcMethod.FindNode, _peer, _peerId);
         _datagram.ResetWrittenCount();
-        WireCodec.WriteRequest(_datagram, _id, _request, RpcTelemetry.RequestHeader(activity));
+        WireCodec.WriteRequest(_datagram, _id, _request, LiaaHeader.Current, RpcTelemetry.RequestTrace(activity));
         RpcTelemetry.CompleteClient(activity, _result, null);
         return _datagram.WrittenCount;
     }

@@ -126,7 +126,15 @@ public sealed partial class RpcEndpoint
         using var writer = new PooledBufferWriter();
         try
         {
-            WireCodec.WriteRequest(writer, call.Id, request, call.SentExtended ? RpcTelemetry.RequestHeader(activity) : null);
+            // The extended form's header: the version, and the trace context of the span (no header object per request).
+            if (call.SentExtended)
+            {
+                WireCodec.WriteRequest(writer, call.Id, request, LiaaHeader.Current, RpcTelemetry.RequestTrace(activity));
+            }
+            else
+            {
+                WireCodec.WriteRequest(writer, call.Id, request, header: null);
+            }
         }
         catch (Exception ex)
         {

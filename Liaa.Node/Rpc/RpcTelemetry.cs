@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using Liaa.Node.Kademlia;
@@ -137,35 +136,28 @@ public static class RpcTelemetry
     }
 
     /// <summary>
-    /// The header of an extended request: the W3C trace context of the client span (or, untraced, of
-    /// whatever span is current), so the server span on the peer becomes its child. The ids are taken as
-    /// bytes from the span and formatted straight into the datagram (no <c>Activity.Id</c> text).
+    /// The trace context of an extended request: that of the client span (or, untraced, of whatever span is
+    /// current), so the server span on the peer becomes its child; empty when there is none in the W3C form. The
+    /// span's own id texts are narrowed straight into the datagram (<see cref="OutgoingTraceContext"/>): no header
+    /// object, no <c>Activity.Id</c> text, no decoding of the ids to bytes and back.
     /// </summary>
-    internal static LiaaHeader RequestHeader(Activity? clientActivity)
+    internal static OutgoingTraceContext RequestTrace(Activity? clientActivity)
     {
         var context = clientActivity ?? Activity.Current;
         if (context is not { IdFormat: ActivityIdFormat.W3C })
         {
-            return LiaaHeader.Current;
+            return default;
         }
 
         var spanId = context.SpanId;
-        if (spanId == default)
+        var traceId = context.TraceId;
+        if (spanId == default || traceId == default)
         {
             // Not started: it has no id to send.
-            return LiaaHeader.Current;
+            return default;
         }
 
-        // From the span's own hex text (no copy of it is made), with the vectorised decoder: CopyTo goes char by char.
-        Span<byte> ids = stackalloc byte[24];
-        if (Convert.FromHexString(context.TraceId.ToHexString(), ids[..16], out _, out var traceIdBytes) != OperationStatus.Done || traceIdBytes != 16
-            || Convert.FromHexString(spanId.ToHexString(), ids[16..], out _, out var spanIdBytes) != OperationStatus.Done || spanIdBytes != 8)
-        {
-            return LiaaHeader.Current;
-        }
-
-        var traceParent = new W3CTraceParent(0, ids[..16], ids[16..], (byte)context.ActivityTraceFlags);
-        return new LiaaHeader(MessageId.LiaaProtocolVersion, traceParent, context.TraceStateString);
+        return OutgoingTraceContext.Of(traceId.ToHexString(), spanId.ToHexString(), (byte)context.ActivityTraceFlags, context.TraceStateString);
     }
 
     /// <summary>The parent a server span takes from a request's header: what <c>ActivityContext.TryParse</c> gives for its text.</summary>

@@ -26,20 +26,31 @@ internal static class LiaaHeaderCodec
         }
     }
 
-    public static void Write(ref MessagePackWriter writer, LiaaHeader header, DateTimeOffset? publishedAt, TimeSpan? cacheTtl)
+    /// <summary>
+    /// Writes <paramref name="header"/> and the message's extras; a traced request's context (<paramref name="trace"/>,
+    /// when not empty) is written as its <c>traceparent</c> and <c>tracestate</c> in place of the header's own.
+    /// </summary>
+    public static void Write(ref MessagePackWriter writer, LiaaHeader header, DateTimeOffset? publishedAt, TimeSpan? cacheTtl, in OutgoingTraceContext trace = default)
     {
+        Span<byte> traceParent = stackalloc byte[W3CTraceParent.Length];
+        var traced = !trace.IsEmpty && trace.TryFormat(traceParent);
+        var traceState = traced ? trace.TraceState : header.TraceState;
         var count = 1
-            + (header.HasTraceParent ? 1 : 0)
-            + (header.TraceState is null ? 0 : 1)
+            + (traced || header.HasTraceParent ? 1 : 0)
+            + (traceState is null ? 0 : 1)
             + (publishedAt is null ? 0 : 1)
             + (cacheTtl is null ? 0 : 1);
         writer.WriteMapHeader(count);
         writer.WriteStringUtf8("v"u8);
         writer.WriteUInt64(header.Version);
-        if (header.TryGetW3CTraceParent(out var w3c))
+        if (traced)
+        {
+            writer.WriteStringUtf8("tp"u8);
+            writer.WriteStringUtf8(traceParent);
+        }
+        else if (header.TryGetW3CTraceParent(out var w3c))
         {
             // Formatted straight into the datagram: the same 55 bytes the text gives, without the text.
-            Span<byte> traceParent = stackalloc byte[W3CTraceParent.Length];
             w3c.Format(traceParent);
             writer.WriteStringUtf8("tp"u8);
             writer.WriteStringUtf8(traceParent);
@@ -50,7 +61,7 @@ internal static class LiaaHeaderCodec
             writer.WriteString(otherTraceParent);
         }
 
-        if (header.TraceState is { } traceState)
+        if (traceState is not null)
         {
             writer.WriteStringUtf8("ts"u8);
             writer.WriteString(traceState);

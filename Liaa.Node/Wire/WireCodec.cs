@@ -103,7 +103,14 @@ public static partial class WireCodec
     /// <see cref="StoreRequest.PublishedAt"/> and <see cref="StoreRequest.CacheTtl"/>.
     /// </summary>
     /// <exception cref="ArgumentException">An unknown request type or a negative cache TTL; thrown before anything is written.</exception>
-    public static void WriteRequest(IBufferWriter<byte> output, MessageId id, RpcRequest request, LiaaHeader? header)
+    public static void WriteRequest(IBufferWriter<byte> output, MessageId id, RpcRequest request, LiaaHeader? header) =>
+        WriteRequest(output, id, request, header, default);
+
+    /// <summary>
+    /// The same, with a traced request's context in the header in place of <paramref name="header"/>'s own (see
+    /// <see cref="OutgoingTraceContext"/>): what a client writes, without a header object per traced request.
+    /// </summary>
+    internal static void WriteRequest(IBufferWriter<byte> output, MessageId id, RpcRequest request, LiaaHeader? header, in OutgoingTraceContext trace)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(request);
@@ -128,7 +135,7 @@ public static partial class WireCodec
         var writer = new MessagePackWriter(output);
         if (header is not null)
         {
-            LiaaHeaderCodec.Write(ref writer, header, store?.PublishedAt, store?.CacheTtl);
+            LiaaHeaderCodec.Write(ref writer, header, store?.PublishedAt, store?.CacheTtl, trace);
         }
 
         writer.WriteArrayHeader(2);

@@ -35,6 +35,34 @@ public sealed class BenchCommandTests
         var output = writer.ToString();
         Assert.Contains("raw UDP rt/s", output, StringComparison.Ordinal);
         Assert.Contains("tracing overhead", output, StringComparison.Ordinal);
+        Assert.Contains("alternating", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task RpcProfile_RunsOnlyTheTracedRoundTrips_AndPrintsEachWindow()
+    {
+        var writer = new StringWriter();
+        var options = new RpcBenchmarkOptions
+        {
+            Duration = TimeSpan.FromSeconds(1),
+            Runs = 2,
+            InFlight = 4,
+            Methods = ["PING"],
+            ConcurrentOnly = true,
+            Profile = "traced",
+            Allocations = true,
+        };
+
+        var figures = await new RpcBenchmark(options, BenchOutput.Plain(writer)).RunAsync(Token);
+
+        Assert.Empty(figures);
+        var output = writer.ToString();
+        Assert.Equal(2, output.Split('\n').Count(line => line.StartsWith("PING x4 traced: ", StringComparison.Ordinal)));
+        Assert.DoesNotContain("raw UDP rt/s", output, StringComparison.Ordinal);
+        Assert.Contains("allocations (sampled): ", output, StringComparison.Ordinal);
+        var spans = output.Split('\n').Single(line => line.StartsWith("spans recorded: ", StringComparison.Ordinal));
+        Assert.True(long.Parse(spans["spans recorded: ".Length..spans.IndexOf(';', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture) > 0, spans);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using Liaa.Node.Rpc;
@@ -12,7 +13,7 @@ public sealed class RpcTelemetryTests
     [InlineData(ActivityTraceFlags.None, null)]
     [InlineData(ActivityTraceFlags.Recorded, null)]
     [InlineData(ActivityTraceFlags.Recorded, "congo=t61rcWkgMzE")]
-    public void RequestHeader_CarriesTheSpansId_AsActivityIdGivesIt(ActivityTraceFlags flags, string? traceState)
+    public void RequestTrace_CarriesTheSpansId_AsActivityIdGivesIt(ActivityTraceFlags flags, string? traceState)
     {
         using var span = new Activity("call");
         span.SetIdFormat(ActivityIdFormat.W3C);
@@ -20,7 +21,7 @@ public sealed class RpcTelemetryTests
         span.TraceStateString = traceState;
         span.Start();
 
-        var header = RpcTelemetry.RequestHeader(span);
+        var header = HeaderSent(RpcTelemetry.RequestTrace(span));
 
         Assert.Equal(span.Id, header.TraceParent);
         Assert.Equal(traceState, header.TraceState);
@@ -28,16 +29,55 @@ public sealed class RpcTelemetryTests
     }
 
     [Fact]
-    public void RequestHeader_CarriesNoContext_FromASpanWithoutAW3CId()
+    public void RequestTrace_IsTheSameBytes_AsTheHeaderWithTheText()
+    {
+        using var span = new Activity("call");
+        span.SetIdFormat(ActivityIdFormat.W3C);
+        span.ActivityTraceFlags = ActivityTraceFlags.Recorded;
+        span.TraceStateString = "k=v";
+        span.Start();
+        var request = new PingRequest(Liaa.Node.Kademlia.NodeId.FromKey("sender"));
+        var id = MessageId.NewLiaa(new Random(5));
+
+        var traced = new ArrayBufferWriter<byte>();
+        WireCodec.WriteRequest(traced, id, request, LiaaHeader.Current, RpcTelemetry.RequestTrace(span));
+        var text = new ArrayBufferWriter<byte>();
+        WireCodec.WriteRequest(text, id, request, new LiaaHeader(MessageId.LiaaProtocolVersion, span.Id, "k=v"));
+
+        Assert.Equal(Convert.ToHexString(text.WrittenSpan), Convert.ToHexString(traced.WrittenSpan));
+    }
+
+    [Fact]
+    public void RequestTrace_IsWrittenWithoutAllocating()
+    {
+        using var span = new Activity("call");
+        span.SetIdFormat(ActivityIdFormat.W3C);
+        span.Start();
+        var request = new PingRequest(Liaa.Node.Kademlia.NodeId.FromKey("sender"));
+        var id = MessageId.NewLiaa(new Random(5));
+        var output = new ArrayBufferWriter<byte>(512);
+        WireCodec.WriteRequest(output, id, request, LiaaHeader.Current, RpcTelemetry.RequestTrace(span));
+
+        output.ResetWrittenCount();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        WireCodec.WriteRequest(output, id, request, LiaaHeader.Current, RpcTelemetry.RequestTrace(span));
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void RequestTrace_CarriesNoContext_FromASpanWithoutAW3CId()
     {
         using var hierarchical = new Activity("call");
         hierarchical.SetIdFormat(ActivityIdFormat.Hierarchical);
         hierarchical.Start();
-        Assert.Same(LiaaHeader.Current, RpcTelemetry.RequestHeader(hierarchical));
+        Assert.True(RpcTelemetry.RequestTrace(hierarchical).IsEmpty);
+        Assert.Same(LiaaHeader.Current, HeaderSent(RpcTelemetry.RequestTrace(hierarchical)));
 
         using var notStarted = new Activity("call");
         notStarted.SetIdFormat(ActivityIdFormat.W3C);
-        Assert.Same(LiaaHeader.Current, RpcTelemetry.RequestHeader(notStarted));
+        Assert.True(RpcTelemetry.RequestTrace(notStarted).IsEmpty);
+        Assert.Same(LiaaHeader.Current, HeaderSent(RpcTelemetry.RequestTrace(notStarted)));
     }
 
     [Fact]
@@ -66,5 +106,14 @@ public sealed class RpcTelemetryTests
                 Assert.Same(TagText.Of(ids[i]), TagText.Of(ids[i]));
             }
         }
+    }
+
+    // The header a peer reads from a PING written with this trace context.
+    private static LiaaHeader HeaderSent(OutgoingTraceContext trace)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        WireCodec.WriteRequest(output, MessageId.NewLiaa(new Random(5)), new PingRequest(Liaa.Node.Kademlia.NodeId.FromKey("sender")), LiaaHeader.Current, trace);
+        Assert.True(WireCodec.TryReadEnvelope(output.WrittenSpan, out var envelope, out var reason), reason.ToString());
+        return envelope.Header!;
     }
 }
