@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using Liaa.Node.Simulation;
 
 namespace Liaa.Node.Bench;
 
@@ -15,6 +17,15 @@ internal static class BenchProgram
             return await SimulationProcess.RunChildAsync(args).ConfigureAwait(false);
         }
 
+        // A bench stopped by a signal ends its node processes and runners at once, by PID, before anything else: the
+        // command line's own handler cancels the run and gives it 2 s to dispose of them, then the process exits anyway.
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, KillChildren);
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, KillChildren);
+        using var onQuit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, KillChildren);
+
+        // bench sim's child: ends when the bench that started it does, however it ends (SimulationProcess).
+        using var parentWatcher = SimulationProcess.WatchParentIfChild();
+
         var bench = BenchCommand.Create();
         var root = new RootCommand(bench.Description ?? "Measure Liaa.");
         foreach (var verb in bench.Subcommands.ToList())
@@ -25,4 +36,7 @@ internal static class BenchProgram
 
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
+
+    // The signal's usual course is left alone (the command line's handler cancels the run; without one the process ends).
+    private static void KillChildren(PosixSignalContext context) => ChildProcess.KillAllByPid();
 }
