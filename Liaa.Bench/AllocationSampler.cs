@@ -14,7 +14,7 @@ internal sealed class AllocationSampler : EventListener
     private const EventKeywords GcKeyword = (EventKeywords)0x1;
     private const EventKeywords ExceptionKeyword = (EventKeywords)0x8000;
     private readonly ConcurrentDictionary<string, long> _bytes = new();
-    private readonly ConcurrentDictionary<string, long> _exceptions = new();
+    private readonly ExceptionCounts _exceptions = new();
     private volatile bool _enabled;
 
     public AllocationSampler()
@@ -34,8 +34,7 @@ internal sealed class AllocationSampler : EventListener
     }
 
     /// <summary>The exceptions thrown (first-chance, caught or not) by type and message, most frequent first.</summary>
-    public IReadOnlyList<(string Exception, long Count)> TopExceptions(int count) =>
-        [.. _exceptions.OrderByDescending(p => p.Value).Take(count).Select(p => (p.Key, p.Value))];
+    public IReadOnlyList<(string Exception, long Count)> TopExceptions(int count) => _exceptions.Top(count);
 
     protected override void OnEventSourceCreated(EventSource eventSource)
     {
@@ -54,8 +53,13 @@ internal sealed class AllocationSampler : EventListener
 
         if (name.StartsWith("ExceptionThrown", StringComparison.Ordinal))
         {
-            var what = string.Join(": ", eventData.PayloadNames.Select((n, i) => (n, i)).Where(p => p.n is "ExceptionType" or "ExceptionMessage").Select(p => eventData.Payload[p.i] as string));
-            _exceptions.AddOrUpdate(what, 1, (_, sum) => sum + 1);
+            // ExceptionThrown_V1 names the exception; ExceptionThrownStop (its end, same prefix) names none and is not counted.
+            if (eventData.PayloadNames.IndexOf("ExceptionType") is >= 0 and var t && eventData.Payload[t] is string thrown)
+            {
+                var message = eventData.PayloadNames.IndexOf("ExceptionMessage") is >= 0 and var m ? eventData.Payload[m] as string : null;
+                _exceptions.Add(thrown, message);
+            }
+
             return;
         }
 
@@ -92,4 +96,38 @@ internal sealed class AllocationSampler : EventListener
             EnableEvents(source, EventLevel.Verbose, GcKeyword | ExceptionKeyword);
         }
     }
+}
+
+/// <summary>
+/// Exceptions counted by type and message, at most about <see cref="MaxKeys"/> distinct ones: past that, a message not
+/// seen yet counts as its type's "(other messages)" (messages that carry an address or an id would otherwise grow the
+/// table with every throw, in the process whose allocations are being measured).
+/// </summary>
+internal sealed class ExceptionCounts
+{
+    public const int MaxKeys = 1000;
+
+    private readonly ConcurrentDictionary<string, long> _counts = new();
+    private int _keys;
+
+    public void Add(string type, string? message)
+    {
+        var key = message is null ? type : $"{type}: {message}";
+        if (!_counts.ContainsKey(key) && Volatile.Read(ref _keys) >= MaxKeys)
+        {
+            key = $"{type}: (other messages)";
+        }
+
+        if (_counts.TryAdd(key, 1))
+        {
+            Interlocked.Increment(ref _keys);
+            return;
+        }
+
+        _counts.AddOrUpdate(key, 1, static (_, sum) => sum + 1);
+    }
+
+    /// <summary>The most frequent, most first.</summary>
+    public IReadOnlyList<(string Exception, long Count)> Top(int count) =>
+        [.. _counts.OrderByDescending(p => p.Value).Take(count).Select(p => (p.Key, p.Value))];
 }

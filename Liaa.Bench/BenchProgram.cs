@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using Liaa.Node.Simulation;
 
 namespace Liaa.Node.Bench;
 
@@ -15,6 +17,15 @@ internal static class BenchProgram
             return await SimulationProcess.RunChildAsync(args).ConfigureAwait(false);
         }
 
+        // A bench stopped by a signal ends its node processes and runners at once, by PID, before anything else: the
+        // command line's own handler cancels the run and gives it 2 s to dispose of them, then the process exits anyway.
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, KillChildren);
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, KillChildren);
+        using var onQuit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, KillChildren);
+
+        // bench sim's child: ends when the bench that started it does, however it ends (SimulationProcess).
+        using var parentWatcher = SimulationProcess.WatchParentIfChild();
+
         return await CreateRoot().Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 
@@ -29,4 +40,7 @@ internal static class BenchProgram
 
         return root;
     }
+
+    // The signal's usual course is left alone (the command line's handler cancels the run; without one the process ends).
+    private static void KillChildren(PosixSignalContext context) => ChildProcess.KillAllByPid();
 }

@@ -127,7 +127,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     private int _expected = 1;
     private long _startedAt;
 
-    private ProcessCluster(string system)
+    internal ProcessCluster(string system)
     {
         System = system;
     }
@@ -222,10 +222,17 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         }, OpenDhtStartLine(), cancellationToken);
     }
 
-    private async Task<ProcessCluster> StartAsync(int count, BenchProgress progress, Func<int, (ChildProcess Process, PeersReached Peers)> start, Regex startLine, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts <paramref name="count"/> members with <paramref name="start"/>, member 0 (the seed) first, and waits for each
+    /// one's <paramref name="startLine"/>. The first member that fails to start (no start line within its bound, or it
+    /// exited) ends the others' waits and starts no more: the cluster is disposed of (every process killed) and its error
+    /// thrown, instead of waiting up to <see cref="StartTimeout"/> for each of the members still to start.
+    /// </summary>
+    internal async Task<ProcessCluster> StartAsync(int count, BenchProgress progress, Func<int, (ChildProcess Process, PeersReached Peers)> start, Regex startLine, CancellationToken cancellationToken)
     {
         _expected = count;
         _startedAt = TimeProvider.System.GetTimestamp();
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             await StartMemberAsync(0, start, startLine, cancellationToken).ConfigureAwait(false);
@@ -236,12 +243,19 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
             var started = 1;
             var rest = Enumerable.Range(1, count - 1).Select(async index =>
             {
-                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await gate.WaitAsync(failed.Token).ConfigureAwait(false);
                 try
                 {
-                    await StartMemberAsync(index, start, startLine, cancellationToken).ConfigureAwait(false);
+                    // A wait can get the gate after its token was cancelled (a member released it as it failed).
+                    failed.Token.ThrowIfCancellationRequested();
+                    await StartMemberAsync(index, start, startLine, failed.Token).ConfigureAwait(false);
                     var now = Interlocked.Increment(ref started);
                     progress.Report((double)now / count, $"{now}/{count}");
+                }
+                catch
+                {
+                    await failed.CancelAsync().ConfigureAwait(false);
+                    throw;
                 }
                 finally
                 {
@@ -431,6 +445,13 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         {
             processes = [.. _processes];
             _processes.Clear();
+        }
+
+        // All at once, by PID: a node starts no process of its own, and disposing each in turn walked the process table
+        // once a node (the last of 20 died seconds after the first on a loaded machine).
+        foreach (var process in processes)
+        {
+            process.KillByPid();
         }
 
         await Task.WhenAll(processes.Select(p => p.DisposeAsync().AsTask())).ConfigureAwait(false);

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Liaa.Node.Hosting;
 
 namespace Liaa.Node.Bench;
 
@@ -13,11 +15,15 @@ namespace Liaa.Node.Bench;
 /// GC collected every ~50 MB allocated, 185 times for 10 GB at 20,000 nodes, and paused the process for about 30 % of
 /// its wall time; a larger gen0 budget collects less often for the same work (BENCHMARKS.md, bench sim). Set
 /// <c>LIAA_BENCH_SIM_GC=none</c> (or any of these variables yourself) to run in the bench's own process as it is.
+/// The child never outlives the bench: a SIGTERM, SIGINT or SIGQUIT to the bench kills it by PID, and a bench killed
+/// outright closes the pipe that is the child's standard input (<see cref="WatchParentIfChild"/>).
 /// </remarks>
 internal static class SimulationProcess
 {
     /// <summary>Set in the child (and by a caller who wants no child): the simulation runs in this process.</summary>
     public const string Marker = "LIAA_BENCH_SIM_GC";
+
+    private const string ChildMarker = "child";
 
     /// <summary>The runtime settings the child gets, unless the caller set them.</summary>
     public static readonly IReadOnlyList<(string Name, string Value)> Settings =
@@ -37,7 +43,8 @@ internal static class SimulationProcess
     /// <summary>Runs <paramref name="args"/> in a child with <see cref="Settings"/>, sharing this console; its exit code.</summary>
     public static async Task<int> RunChildAsync(IReadOnlyList<string> args)
     {
-        var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        // Standard input a pipe nobody writes to: it closes when this process ends, however it ends.
+        var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardInput = true };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
             info.ArgumentList.Add(typeof(SimulationProcess).Assembly.Location);
@@ -48,7 +55,8 @@ internal static class SimulationProcess
             info.ArgumentList.Add(arg);
         }
 
-        info.Environment[Marker] = "child";
+        info.Environment[Marker] = ChildMarker;
+        info.Environment[ParentWatcher.ParentPidVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (name, value) in Settings)
         {
             if (Environment.GetEnvironmentVariable(name) is null)
@@ -58,7 +66,58 @@ internal static class SimulationProcess
         }
 
         using var child = Process.Start(info) ?? throw new InvalidOperationException($"{info.FileName} did not start");
+
+        // The signal's usual course (this process ends) is left alone; the child is killed first.
+        void KillChild(PosixSignalContext context)
+        {
+            try
+            {
+                child.Kill();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Exited already.
+            }
+        }
+
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, KillChild);
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, KillChild);
+        using var onQuit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, KillChild);
         await child.WaitForExitAsync().ConfigureAwait(false);
         return child.ExitCode;
+    }
+
+    /// <summary>
+    /// In the child <see cref="RunChildAsync"/> starts: exits once the bench that started it is gone (its pipe to this
+    /// process's standard input closes, or its PID ends; <see cref="ParentWatcher"/>). Null elsewhere.
+    /// </summary>
+    public static IDisposable? WatchParentIfChild()
+    {
+        if (Environment.GetEnvironmentVariable(Marker) != ChildMarker
+            || !int.TryParse(Environment.GetEnvironmentVariable(ParentWatcher.ParentPidVariable), out var parent)
+            || parent <= 0)
+        {
+            return null;
+        }
+
+        var watcher = ParentWatcher.Start(parent, Console.OpenStandardInput(), ParentWatcher.CreateParentProbe(parent), TimeProvider.System);
+        _ = watcher.ParentGone.ContinueWith(
+            gone =>
+            {
+                try
+                {
+                    Console.Error.WriteLine("bench sim: the bench that started this simulation is gone; exiting.");
+                }
+                catch (IOException)
+                {
+                    // Nobody is left to read it.
+                }
+
+                Environment.Exit(1);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnRanToCompletion,
+            TaskScheduler.Default);
+        return watcher;
     }
 }

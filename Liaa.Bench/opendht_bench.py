@@ -7,14 +7,16 @@
 #       (its per-IP limiter otherwise treats a whole loopback cluster as one abuser). Prints
 #       "OpenDHT node <id> listening on udp 127.0.0.1:<port>", then "peers <n>" each time the number of
 #       good nodes in its IPv4 routing table changes, until it reaches --peers. Runs until standard
-#       input closes (the bench process holds the other end, so the node dies with it).
+#       input closes (the bench process holds the other end, so the node dies with it, at once).
 #
 #   opendht_bench.py workload --bootstrap HOST:PORT --ops N --throughput-ops M [--in-flight 32] [--size 100] [--warmup 200]
 #       Two client runners (a putter and a getter, so no get is answered from the putter's own storage):
 #       --warmup puts and gets not measured, then N puts one at a time, N gets of those keys one at a time, then M puts and M gets with
 #       --in-flight operations outstanding. Prints one line "RESULT <json>" with every latency in ms.
+#       Started by the bench (LIAA_PARENT_PID set), it exits as soon as standard input closes (the bench is gone).
 import argparse
 import json
+import os
 import socket
 import sys
 import threading
@@ -50,27 +52,33 @@ def node_id(runner):
 def run_node(args):
     runner = start_runner(args.bootstrap)
     print(f"OpenDHT node {node_id(runner)} listening on udp 127.0.0.1:{runner.getBound().getPort()}", flush=True)
-    stop = threading.Event()
-
-    def wait_for_parent():
-        sys.stdin.read()
-        stop.set()
-
-    threading.Thread(target=wait_for_parent, daemon=True).start()
+    exit_when_parent_gone(0)
     last = -1
-    while not stop.is_set():
+    while True:
         count = good_nodes(runner)
         if count != last:
             print(f"peers {count}", flush=True)
             last = count
         if count >= args.peers:
             break
-        stop.wait(0.02)
-    stop.wait()
-    runner.shutdown()
+        time.sleep(0.02)
+    threading.Event().wait()
+
+
+def exit_when_parent_gone(code):
+    # The bench holds the other end of standard input: it closes when the bench ends, however it ends. Nothing here is
+    # worth a graceful stop: a workload left running would go on for minutes, and a node's runner.shutdown() kept one
+    # of 20 nodes alive 30 s after its bench was killed.
+    def wait_for_parent():
+        sys.stdin.read()
+        os._exit(code)
+
+    threading.Thread(target=wait_for_parent, daemon=True).start()
 
 
 def run_workload(args):
+    if os.environ.get("LIAA_PARENT_PID"):
+        exit_when_parent_gone(1)
     putter = start_runner(args.bootstrap)
     getter = start_runner(args.bootstrap)
     warm_started = time.perf_counter()

@@ -143,7 +143,7 @@ internal sealed class ParentWatcher : IDisposable
     {
         try
         {
-            await Console.Error.WriteLineAsync($"Liaa node: {reason}; shutting down.").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"Liaa node: {reason}; {(lifetime is null ? "exiting" : "shutting down")}.").ConfigureAwait(false);
         }
         catch (IOException)
         {

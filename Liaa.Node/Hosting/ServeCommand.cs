@@ -131,8 +131,10 @@ internal static class ServeCommand
 
         await using var app = builder.Build();
 
-        // Under the AppHost: exit with it, however it dies (its pipe to our stdin closes).
-        using var parentWatcher = ParentWatcher.StartIfRequested(app.Lifetime);
+        // Under the AppHost (or a bench): exit with it, however it dies (its pipe to our stdin closes). A node with a data
+        // directory stops gracefully, saving its contacts; one without has nothing to save: it exits at once (its graceful
+        // stop kept a bench's nodes alive seconds after the bench was killed, on a loaded machine).
+        using var parentWatcher = ParentWatcher.StartIfRequested(settings.Node.DataDirectory is null ? null : app.Lifetime);
         // Anything the endpoints do not answer themselves (no route, wrong method, a query that does not bind,
         // an unexpected exception) still gets problem details with its status, never an empty page.
         app.UseExceptionHandler();

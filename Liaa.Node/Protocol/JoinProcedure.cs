@@ -206,6 +206,7 @@ internal sealed class JoinProcedure
         var pings = new List<Task<RpcResult>>();
         var wait = FirstSeedPingTimeout;
         var sent = TimeSpan.Zero;
+        var started = _time.GetTimestamp();
         try
         {
             while (true)
@@ -218,8 +219,14 @@ internal sealed class JoinProcedure
                     var completed = await Task.WhenAny(next is null ? pings : [.. pings, next]).ConfigureAwait(false);
                     if (completed == next && next.IsCanceled)
                     {
-                        // Stopping: the pings end too (cancelled), and the first of them is the answer.
+                        // Stopping: the pings still waiting end too (cancelled), and the first of them is the answer.
+                        // When every ping had timed out already (the next was not sent yet), none is left to wait for.
                         next = null;
+                        if (pings.Count == 0)
+                        {
+                            return new RpcResult(RpcStatus.Cancelled, null, _time.GetElapsedTime(started), false, 0);
+                        }
+
                         continue;
                     }
 

@@ -5,7 +5,8 @@ namespace Liaa.Node.Rpc;
 /// <summary>
 /// The last <c>capacity</c> distinct 64-bit digests added, oldest forgotten first: bounded memory for "seen
 /// recently" questions (completed call ids, recent request ids, each kept as a keyed digest). Grows with use up to
-/// its capacity, so an idle simulated node costs nothing; a capacity of 0 remembers nothing. Thread-safe.
+/// its capacity, so an idle simulated node costs nothing; a capacity of 0 remembers nothing (every digest is new).
+/// Thread-safe.
 /// </summary>
 /// <remarks>
 /// An open-addressed table (linear probing, at most half full, deletion by shifting back, so no tombstones) beside a
@@ -16,7 +17,14 @@ namespace Liaa.Node.Rpc;
 /// </remarks>
 internal sealed class RecentSet(int capacity)
 {
+    /// <summary>The largest capacity: its table (twice as many slots, a power of two) still has an <c>int</c> length.</summary>
+    public const int MaxCapacity = 1 << 29;
+
     private const int InitialRing = 16;
+
+    private readonly int _capacity = capacity is >= 0 and <= MaxCapacity
+        ? capacity
+        : throw new ArgumentOutOfRangeException(nameof(capacity), capacity, $"A capacity is from 0 to {MaxCapacity}.");
 
     private readonly Lock _gate = new();
     private ulong[] _ring = [];
@@ -24,12 +32,12 @@ internal sealed class RecentSet(int capacity)
     private int _oldest;
     private int _count;
 
-    /// <summary>Remembers <paramref name="item"/>; false when it is already remembered (or nothing is, at capacity 0).</summary>
+    /// <summary>Remembers <paramref name="item"/>; false when it is already remembered (never at capacity 0: nothing is).</summary>
     public bool TryAdd(ulong item)
     {
-        if (capacity == 0)
+        if (_capacity == 0)
         {
-            return false;
+            return true;
         }
 
         item = item == 0 ? 1 : item;
@@ -40,7 +48,7 @@ internal sealed class RecentSet(int capacity)
                 return false;
             }
 
-            if (_count == capacity)
+            if (_count == _capacity)
             {
                 Remove(_ring[_oldest]);
                 _ring[_oldest] = item;
@@ -133,7 +141,7 @@ internal sealed class RecentSet(int capacity)
 
     private void Grow()
     {
-        var ring = new ulong[Math.Min(capacity, Math.Max(InitialRing, _ring.Length * 2))];
+        var ring = new ulong[Math.Min(_capacity, Math.Max(InitialRing, _ring.Length * 2))];
         _ring.AsSpan(0, _count).CopyTo(ring);
         _ring = ring;
 

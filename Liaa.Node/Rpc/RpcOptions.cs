@@ -43,7 +43,7 @@ public sealed class RpcOptions
     /// Requests remembered by source and message id, so that a replayed datagram is dropped
     /// (<see cref="Wire.DropReason.DuplicateRequest"/>) rather than served again. 0 turns it off.
     /// </summary>
-    /// <value>Default 16,384 requests (about 1.5 MB).</value>
+    /// <value>Default 16,384 requests (384 KB once that many came: 8-byte digests, <see cref="RecentSet"/>).</value>
     public int RecentRequestMemory { get; set; } = 16_384;
 
     /// <summary>
@@ -134,14 +134,14 @@ public sealed class RpcOptions
             problems.Add($"{nameof(KnownLiaaPeersCapacity)} must not be negative (is {KnownLiaaPeersCapacity}).");
         }
 
-        if (CompletedCallMemory < 0)
+        if (CompletedCallMemory is < 0 or > RecentSet.MaxCapacity)
         {
-            problems.Add($"{nameof(CompletedCallMemory)} must not be negative (is {CompletedCallMemory}).");
+            problems.Add($"{nameof(CompletedCallMemory)} must be from 0 to {RecentSet.MaxCapacity} (is {CompletedCallMemory}).");
         }
 
-        if (RecentRequestMemory < 0)
+        if (RecentRequestMemory is < 0 or > RecentSet.MaxCapacity)
         {
-            problems.Add($"{nameof(RecentRequestMemory)} must not be negative (is {RecentRequestMemory}).");
+            problems.Add($"{nameof(RecentRequestMemory)} must be from 0 to {RecentSet.MaxCapacity} (is {RecentRequestMemory}).");
         }
 
         if (RequestRatePerSource < 0 || double.IsNaN(RequestRatePerSource))

@@ -6,7 +6,8 @@ namespace Liaa.Node.Rpc;
 /// The tags an RPC span starts with, handed to <c>ActivitySource.StartActivity</c> rather than added one by one
 /// afterwards: the span copies them into its tag list in one go (each <c>Activity.AddTag</c> takes a lock), and
 /// samplers see them, as OpenTelemetry asks of instrumentation. One list per thread is reused, and it is its
-/// own enumerator, so starting a span allocates nothing here.
+/// own enumerator, so starting a span allocates nothing here (a second walk during the first, a listener's that walks
+/// the tags inside its own walk, gets a copy of its own).
 /// </summary>
 /// <remarks>
 /// Only valid during the <c>StartActivity</c> call it is passed to: a sampler reads the tags there (OpenTelemetry's
@@ -23,6 +24,7 @@ internal sealed class SpanStartTags : IEnumerable<KeyValuePair<string, object?>>
     private readonly KeyValuePair<string, object?>[] _tags = new KeyValuePair<string, object?>[Capacity];
     private int _count;
     private int _index = -1;
+    private bool _enumerating;
 
     private SpanStartTags()
     {
@@ -46,6 +48,7 @@ internal sealed class SpanStartTags : IEnumerable<KeyValuePair<string, object?>>
         Array.Clear(_tags, 0, _count);
         _count = 0;
         _index = -1;
+        _enumerating = false;
         t_free = this;
     }
 
@@ -53,6 +56,13 @@ internal sealed class SpanStartTags : IEnumerable<KeyValuePair<string, object?>>
 
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
     {
+        if (_enumerating)
+        {
+            // This list is the enumerator of the walk under way: resetting it would end that walk early.
+            return ((IEnumerable<KeyValuePair<string, object?>>)_tags[.._count]).GetEnumerator();
+        }
+
+        _enumerating = true;
         _index = -1;
         return this;
     }
@@ -63,7 +73,5 @@ internal sealed class SpanStartTags : IEnumerable<KeyValuePair<string, object?>>
 
     public void Reset() => _index = -1;
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() => _enumerating = false;
 }

@@ -145,7 +145,7 @@ public readonly struct MessageId : IEquatable<MessageId>
 
     /// <summary>
     /// A 64-bit keyed digest of the id mixed into <paramref name="seed"/>, for sets that remember many ids in little
-    /// memory (<c>Rpc/Fingerprint</c>): two different ids share one with a chance of about 2^-64.
+    /// memory (<c>CompletedCallIds</c>, <c>RecentRequestIds</c>): two different ids share one with a chance of about 2^-64.
     /// </summary>
     internal ulong Fingerprint(ulong seed) => Mix(Mix(Mix(seed ^ _a) ^ _b) ^ _c);
 

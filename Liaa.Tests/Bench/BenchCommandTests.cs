@@ -190,12 +190,18 @@ public sealed class BenchCommandTests
     public async Task BenchSim_PrintsPlainTables_WhenOutputIsRedirected()
     {
         // A bound for a process that took 41 s at load 40 (it ends on its own; the bound only catches a hang).
-        var (exitCode, output) = await NodeProcess.RunBenchAsync(TimeSpan.FromSeconds(240), "sim", "--nodes", "50", "--churn", "0", "--lookups", "5", "--keys", "5");
+        var (exitCode, output) = await NodeProcess.RunBenchAsync(TimeSpan.FromSeconds(240), "sim", "--nodes", "50", "--churn", "0", "--lookups", "5", "--keys", "5", "--allocations");
 
         Assert.Equal(NodeCommandLine.Success, exitCode);
         Assert.Contains("50 nodes: build and memory", output, StringComparison.Ordinal);
         Assert.Contains("0 %", output, StringComparison.Ordinal);
         Assert.DoesNotContain("\u001b[", output, StringComparison.Ordinal);
+
+        // --allocations: every exception counted is named (the end of each throw was counted too, unnamed: "; ×200").
+        const string Exceptions = "exceptions thrown, by type and message: ";
+        var entries = output.Split('\n').Where(line => line.StartsWith(Exceptions, StringComparison.Ordinal)).SelectMany(line => line[Exceptions.Length..].TrimEnd().Split("; ")).ToArray();
+        Assert.NotEmpty(entries);
+        Assert.All(entries, entry => Assert.Matches(@"^(none|\S.* ×[\d,]+)$", entry));
     }
 
     [Fact]

@@ -110,6 +110,17 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         return (match.Groups["id"].Value, int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture), match.Groups["http"].Value);
     }
 
+    /// <summary>Closes the node's standard input, as the test process ending would (the node has <c>LIAA_PARENT_PID</c>).</summary>
+    public void CloseStandardInput() => _process.CloseStandardInput();
+
+    /// <summary>Waits (bounded, for a process that never exits) for the node to exit: its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan bound)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(bound);
+        return await _process.WaitForExitAsync(cts.Token);
+    }
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     [GeneratedRegex(@"^Liaa node (?<id>[0-9a-f]{40}) listening on udp \S+:(?<port>\d+) http (?<http>\S+)")]

@@ -1,8 +1,12 @@
 using System.Net;
 using Liaa.Node;
+using Liaa.Node.Kademlia;
 using Liaa.Node.Protocol;
 using Liaa.Node.Rpc;
+using Liaa.Node.Storage;
+using Liaa.Node.Telemetry;
 using Liaa.Tests.Rpc;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Liaa.Tests.Protocol;
@@ -43,5 +47,30 @@ public sealed class JoinSeedPingTests
         Assert.True(joined.IsJoined);
         Assert.Equal(TimeSpan.FromMilliseconds(750), time.GetUtcNow() - startedAt);
         Assert.Equal(1, joined.SeedsReached);
+    }
+
+    [Fact]
+    public async Task AJoinCancelledAfterItsPingsTimedOut_WhileItWaitsToAskAgain_EndsUnjoined_WithoutThrowing()
+    {
+        // The RPC endpoint's clock apart from the join's: its ping times out while the join still waits for the next one.
+        var rpcTime = new FakeTimeProvider();
+        var joinTime = new FakeTimeProvider();
+        var network = new InMemoryNetwork(rpcTime, new Random(2));
+        var options = new LiaaNodeOptions { TimeProvider = joinTime };
+        await using var rpc = new RpcEndpoint(network.Bind(NodeAddress), options.Rpc, rpcTime);
+        using var metrics = new NodeMetrics();
+        var runtime = new NodeRuntime(NodeId.FromKey("joiner"), options, new InMemoryValueStore(joinTime, options.Storage), rpc, metrics, NullLogger.Instance);
+        rpc.Start(runtime.Handler);
+        await using var silentSeed = network.Bind(SeedAddress);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+
+        var join = runtime.Join.JoinAsync([SeedAddress], [], cancel.Token);
+        await silentSeed.ReceiveBytesAsync().Bounded();
+        rpcTime.Advance(options.Rpc.Timeout);
+        await cancel.CancelAsync();
+        var joined = await join.Bounded();
+
+        Assert.Equal(0, joined.SeedsReached);
+        Assert.False(joined.IsJoined);
     }
 }

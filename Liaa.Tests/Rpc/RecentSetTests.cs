@@ -52,11 +52,27 @@ public sealed class RecentSetTests
     }
 
     [Fact]
-    public void RemembersNothing_AtCapacityZero()
+    public void RemembersNothing_AtCapacityZero_SoEveryDigestIsNew()
     {
         var set = new RecentSet(0);
 
-        Assert.False(set.TryAdd(5));
+        Assert.True(set.TryAdd(5));
+        Assert.True(set.TryAdd(5));
         Assert.False(set.Contains(5));
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(RecentSet.MaxCapacity + 1)]
+    public void RefusesACapacity_ItsTableCouldNotHold(int capacity) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RecentSet(capacity));
+
+    [Fact]
+    public void RpcOptions_NameAMemory_ItsSetCouldNotHold()
+    {
+        var problems = new RpcOptions { CompletedCallMemory = RecentSet.MaxCapacity + 1, RecentRequestMemory = -1 }.Validate();
+
+        Assert.Contains($"CompletedCallMemory must be from 0 to {RecentSet.MaxCapacity} (is {RecentSet.MaxCapacity + 1}).", problems);
+        Assert.Contains($"RecentRequestMemory must be from 0 to {RecentSet.MaxCapacity} (is -1).", problems);
     }
 }
