@@ -187,9 +187,5 @@ internal sealed class RequestHandler : IRpcHandler
 
     /// <summary>Up to k contacts nearest to the target, without the requester (by endpoint) and without a node whose id is the target, as Python does; contacts that stopped answering are not handed out.</summary>
     private IReadOnlyList<Contact> Closest(NodeId target, RpcRequestContext context) =>
-        _routing.FindClosest(
-            target,
-            _k,
-            contact => contact.Id == target || contact.EndPoint.Equals(context.Remote),
-            includeStale: false);
+        _routing.FindClosestExcept(target, _k, excludedId: target, excludedEndPoint: context.Remote, includeStale: false);
 }
