@@ -91,7 +91,7 @@ internal sealed class LookupRunner
 
         foreach (var (task, contact) in inFlight)
         {
-            _background.Run(_ => FinishLateAsync(task, contact, record));
+            FinishLate(task, contact, record);
         }
 
         var outcome = lookup.GetResult() with { DeadlineExceeded = deadlineExceeded };
@@ -265,6 +265,10 @@ internal sealed class LookupRunner
             }));
         }
     }
+
+    // Apart from RunAsync: a lambda there capturing its locals made the compiler allocate a closure for every lookup.
+    private void FinishLate(Task<RpcResult> pending, Contact contact, LookupRecording? record) =>
+        _background.Run(_ => FinishLateAsync(pending, contact, record));
 
     private async Task FinishLateAsync(Task<RpcResult> pending, Contact contact, LookupRecording? record)
     {
