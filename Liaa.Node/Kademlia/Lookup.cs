@@ -392,21 +392,27 @@ internal sealed partial class Lookup
 
     private void AddCandidate(Contact contact, int depth)
     {
-        if (contact is null || contact.Id == Self || !PeerEndPoint.IsUsable(contact.EndPoint))
+        if (contact is null || contact.Id == Self)
         {
             return;
         }
 
+        // Most contacts an answer lists are already candidates: the endpoint is checked only when it matters.
         var distance = contact.Id ^ Target;
         var index = NearestAtOrBeyond(distance);
         if (index < _count && _candidates[index].Distance == distance)
         {
             ref var known = ref _candidates[index];
-            if (known.State == CandidateState.NotQueried && depth < known.Depth)
+            if (known.State == CandidateState.NotQueried && depth < known.Depth && PeerEndPoint.IsUsable(contact.EndPoint))
             {
                 known.Depth = depth;
             }
 
+            return;
+        }
+
+        if (!PeerEndPoint.IsUsable(contact.EndPoint))
+        {
             return;
         }
 
