@@ -14,16 +14,24 @@ namespace Liaa.Node.Rpc;
 /// One reader at a time (the node's receive loop). The queue is a plain one under a lock with one reusable waiter:
 /// a bounded channel's wait allocated an operation and a cancellation registration for each datagram that found its
 /// reader waiting, which in a simulation is nearly every one (a fiftieth of what bench sim allocated). The reader's
-/// continuation never runs inline: the network delivers under its lock.
+/// continuation never runs inline (the network delivers under its lock): the transport queues itself to the thread
+/// pool's global queue to wake it, as the channel's operation did, so the pool serves the nodes in the order their
+/// datagrams arrived (a wake-up queued locally, as a value task source's own asynchronous continuation is, ran the
+/// latest first and changed the interleaving: 2 % more FIND_NODE requests per join at 20,000 nodes).
 /// </remarks>
-public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatagramSource, IValueTaskSource<bool>
+public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatagramSource, IValueTaskSource<bool>, IThreadPoolWorkItem
 {
+    private const int WakeWithDatagram = 1;
+    private const int WakeClosed = 2;
+    private const int WakeCancelled = 3;
+
     private readonly InMemoryNetwork _network;
     private readonly int _capacity;
     private readonly Lock _gate = new();
     private readonly Queue<Inbound> _inbox = new();
-    private ManualResetValueTaskSourceCore<bool> _waiter = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<bool> _waiter = new() { RunContinuationsAsynchronously = false };
     private bool _waiting;
+    private int _wakeWith;
     private bool _completed;
     private CancellationToken _registeredToken;
     private CancellationTokenRegistration _registration;
@@ -104,7 +112,7 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
 
             if (wake)
             {
-                _waiter.SetResult(false);
+                Wake(WakeClosed);
             }
 
             _registration.Dispose();
@@ -192,7 +200,7 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
             _waiting = false;
         }
 
-        _waiter.SetResult(true);
+        Wake(WakeWithDatagram);
         return true;
     }
 
@@ -217,7 +225,30 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
             _waiting = false;
         }
 
-        _waiter.SetException(new OperationCanceledException(token));
+        Wake(WakeCancelled);
+    }
+
+    // One wake-up at a time: a wait is woken once, and the next wait starts only after its continuation ran.
+    private void Wake(int how)
+    {
+        _wakeWith = how;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        switch (_wakeWith)
+        {
+            case WakeWithDatagram:
+                _waiter.SetResult(true);
+                break;
+            case WakeClosed:
+                _waiter.SetResult(false);
+                break;
+            default:
+                _waiter.SetException(new OperationCanceledException(_registeredToken));
+                break;
+        }
     }
 
     internal readonly record struct Inbound(byte[] Buffer, int Length, IPEndPoint From);
