@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
@@ -81,7 +80,7 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
                 // Like a UDP socket: a datagram longer than the buffer is truncated.
                 var length = Math.Min(item.Length, buffer.Length);
                 item.Buffer.AsSpan(0, length).CopyTo(buffer.Span);
-                ArrayPool<byte>.Shared.Return(item.Buffer);
+                InMemoryNetwork.Buffers.Return(item.Buffer);
                 return new ReceivedDatagram(length, item.From);
             }
         }
@@ -107,7 +106,7 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
 
             foreach (var item in left)
             {
-                ArrayPool<byte>.Shared.Return(item.Buffer);
+                InMemoryNetwork.Buffers.Return(item.Buffer);
             }
 
             if (wake)
@@ -174,6 +173,8 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
         (pooledBuffer, length, remote) = ([], 0, LocalEndPoint);
         return false;
     }
+
+    void IQueuedDatagramSource.ReturnBuffer(byte[] pooledBuffer) => InMemoryNetwork.Buffers.Return(pooledBuffer);
 
     bool IValueTaskSource<bool>.GetResult(short token) => _waiter.GetResult(token);
 
