@@ -17,33 +17,48 @@ internal readonly record struct LookupRecord(string Name, string? Target, int Ro
 /// <summary>
 /// Reads every lookup's figures (rounds, nodes contacted, timeouts, found) from its span, as any
 /// OpenTelemetry exporter would: an <see cref="ActivityListener"/> on the <c>Liaa.Node</c> source that
-/// samples only <c>lookup …</c> spans and only while <see cref="IsRecording"/>. RPC spans are not
+/// samples only <c>lookup …</c> spans, on the source only while <see cref="IsRecording"/>. RPC spans are not
 /// sampled, so a 10,000-node simulation pays for one span per lookup, not one per message.
 /// </summary>
 internal sealed class LookupRecorder : IDisposable
 {
-    private readonly ActivityListener _listener;
     private readonly ConcurrentQueue<LookupRecord> _records = new();
-    private volatile bool _recording;
+    private readonly Lock _gate = new();
+    private ActivityListener? _listener;
 
-    public LookupRecorder()
-    {
-        _listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == LiaaDiagnostics.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
-                _recording && options.Name.StartsWith("lookup ", StringComparison.Ordinal)
-                    ? ActivitySamplingResult.AllDataAndRecorded
-                    : ActivitySamplingResult.None,
-            ActivityStopped = OnStopped,
-        };
-        ActivitySource.AddActivityListener(_listener);
-    }
-
+    /// <summary>
+    /// Whether lookup spans are being recorded. The listener is on the source only meanwhile: a source with a listener
+    /// has every RPC build its span's tags before the listener declines it (the peer's id as text, for each of the
+    /// millions of requests a large network's build sends), so the build runs as a node without tracing does.
+    /// </summary>
     public bool IsRecording
     {
-        get => _recording;
-        set => _recording = value;
+        get => Volatile.Read(ref _listener) is not null;
+        set
+        {
+            lock (_gate)
+            {
+                if (value && _listener is null)
+                {
+                    var listener = new ActivityListener
+                    {
+                        ShouldListenTo = source => source.Name == LiaaDiagnostics.Name,
+                        Sample = static (ref ActivityCreationOptions<ActivityContext> options) =>
+                            options.Name.StartsWith("lookup ", StringComparison.Ordinal)
+                                ? ActivitySamplingResult.AllDataAndRecorded
+                                : ActivitySamplingResult.None,
+                        ActivityStopped = OnStopped,
+                    };
+                    ActivitySource.AddActivityListener(listener);
+                    Volatile.Write(ref _listener, listener);
+                }
+                else if (!value && _listener is { } listener)
+                {
+                    Volatile.Write(ref _listener, null);
+                    listener.Dispose();
+                }
+            }
+        }
     }
 
     /// <summary>Takes the records collected so far, leaving none.</summary>
@@ -75,5 +90,5 @@ internal sealed class LookupRecorder : IDisposable
             activity.GetTagItem("liaa.lookup.after_first_value_ms") as double?));
     }
 
-    public void Dispose() => _listener.Dispose();
+    public void Dispose() => IsRecording = false;
 }

@@ -214,7 +214,11 @@ internal sealed class SimulationBenchmark
                         + string.Join("; ", allocations.TopExceptions(10).Select(t => $"{t.Exception} ×{t.Count:N0}").DefaultIfEmpty("none")));
                 }
 
-                // The next network starts from a clean heap, so its memory figure is its own.
+                // The next network starts from a clean heap, so its memory figure is its own. This continuation can run
+                // inline on the stack of the last node's disposal, whose frames still reach that node and through its
+                // clock's timers every other node: a collection from here kept the whole network, and the next run's
+                // heap came out smaller than its baseline (a negative "GC heap" for runs 2 and 3). Leave that stack first.
+                await Task.Yield();
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 GC.Collect();
@@ -521,10 +525,43 @@ internal sealed class SimulationBenchmark
             sim.Time.GetUtcNow() - virtualStart);
     }
 
-    private static HashSet<NodeId> TrueClosest(NodeId[] running, NodeId origin, NodeId target, int k)
+    private static HashSet<NodeId> TrueClosest(NodeId[] running, NodeId origin, NodeId target, int k) =>
+        [.. Closest(running, target, k, origin)];
+
+    /// <summary>
+    /// The <paramref name="k"/> ids of <paramref name="ids"/> nearest to <paramref name="target"/> (without
+    /// <paramref name="excluded"/>), nearest first: one pass keeping the k best, instead of sorting every id (at
+    /// 100,000 nodes a sort per lookup allocated 4 MB of large-object heap, which the collector pays for in full collections).
+    /// </summary>
+    internal static NodeId[] Closest(IReadOnlyList<NodeId> ids, NodeId target, int k, NodeId? excluded = null)
     {
-        // A partial selection would do; a full sort of 100,000 ids per lookup is still only milliseconds.
-        return [.. running.Where(id => id != origin).OrderBy(id => id ^ target).Take(k)];
+        var best = new (NodeId Distance, NodeId Id)[Math.Min(k, ids.Count)];
+        var count = 0;
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var id = ids[i];
+            if (id == excluded)
+            {
+                continue;
+            }
+
+            var distance = id ^ target;
+            if (count == best.Length && (count == 0 || distance >= best[count - 1].Distance))
+            {
+                continue;
+            }
+
+            var at = count < best.Length ? count++ : count - 1;
+            while (at > 0 && best[at - 1].Distance > distance)
+            {
+                best[at] = best[at - 1];
+                at--;
+            }
+
+            best[at] = (distance, id);
+        }
+
+        return [.. best.Take(count).Select(b => b.Id)];
     }
 }
 
@@ -667,12 +704,13 @@ internal sealed record PutCounts(double DatagramsPerPut, double FindNodesPerPut,
     {
         var k = sim.Nodes[0].Options.Kademlia.K;
         var ids = sim.Nodes.Select(n => n.Id).ToArray();
+        var byId = sim.Nodes.ToDictionary(n => n.Id);
         var holders = new Dictionary<NodeId, int>();
         long holding = 0;
         foreach (var key in keys.Select(NodeId.FromKey))
         {
-            var closest = ids.OrderBy(id => id ^ key).Take(k);
-            holding += closest.Count(id => sim.Nodes.First(n => n.Id == id).GetStoredValue(key) is not null);
+            var closest = SimulationBenchmark.Closest(ids, key, k);
+            holding += closest.Count(id => byId[id].GetStoredValue(key) is not null);
             holders[key] = sim.Nodes.Count(n => n.GetStoredValue(key) is not null);
         }
 

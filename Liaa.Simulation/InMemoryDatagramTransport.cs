@@ -1,7 +1,6 @@
-using System.Buffers;
 using System.Net;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 
 namespace Liaa.Node.Rpc;
 
@@ -10,31 +9,53 @@ namespace Liaa.Node.Rpc;
 /// datagrams waiting in a bounded queue until received. Created by <see cref="InMemoryNetwork.Bind"/>;
 /// disposing it unbinds the endpoint, so later datagrams to it vanish.
 /// </summary>
-public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatagramSource
+/// <remarks>
+/// One reader at a time (the node's receive loop). The queue is a plain one under a lock with one reusable waiter:
+/// a bounded channel's wait allocated an operation and a cancellation registration for each datagram that found its
+/// reader waiting, which in a simulation is nearly every one (a fiftieth of what bench sim allocated). The reader's
+/// continuation never runs inline (the network delivers under its lock): the transport queues itself to the thread
+/// pool's global queue to wake it, as the channel's operation did, so the pool serves the nodes in the order their
+/// datagrams arrived (a wake-up queued locally, as a value task source's own asynchronous continuation is, ran the
+/// latest first and changed the interleaving: 2 % more FIND_NODE requests per join at 20,000 nodes).
+/// </remarks>
+public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatagramSource, IValueTaskSource<bool>, IThreadPoolWorkItem
 {
+    private const int WakeWithDatagram = 1;
+    private const int WakeClosed = 2;
+    private const int WakeCancelled = 3;
+
     private readonly InMemoryNetwork _network;
-    private readonly Channel<Inbound> _inbox;
+    private readonly int _capacity;
+    private readonly Lock _gate = new();
+    private readonly Queue<Inbound> _inbox = new();
+    private ManualResetValueTaskSourceCore<bool> _waiter = new() { RunContinuationsAsynchronously = false };
+    private bool _waiting;
+    private int _wakeWith;
+    private bool _completed;
+    private CancellationToken _registeredToken;
+    private CancellationTokenRegistration _registration;
     private int _disposed;
 
     internal InMemoryDatagramTransport(InMemoryNetwork network, IPEndPoint local, int queueCapacity)
     {
         _network = network;
+        _capacity = queueCapacity;
         LocalEndPoint = local;
-
-        // Continuations never run inline: the network delivers under its lock.
-        _inbox = Channel.CreateBounded<Inbound>(new BoundedChannelOptions(queueCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-        });
     }
 
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>Datagrams delivered and not yet received.</summary>
-    public int QueuedCount => _inbox.Reader.Count;
+    public int QueuedCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inbox.Count;
+            }
+        }
+    }
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken)
     {
@@ -52,15 +73,14 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReceivedDatagram> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        var reader = _inbox.Reader;
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (reader.TryRead(out var item))
+            if (TryDequeue(out var item))
             {
                 // Like a UDP socket: a datagram longer than the buffer is truncated.
                 var length = Math.Min(item.Length, buffer.Length);
                 item.Buffer.AsSpan(0, length).CopyTo(buffer.Span);
-                ArrayPool<byte>.Shared.Return(item.Buffer);
+                InMemoryNetwork.Buffers.Return(item.Buffer);
                 return new ReceivedDatagram(length, item.From);
             }
         }
@@ -73,22 +93,78 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _network.Unbind(this);
-            _inbox.Writer.TryComplete();
-            while (_inbox.Reader.TryRead(out var item))
+            bool wake;
+            Inbound[] left;
+            lock (_gate)
             {
-                ArrayPool<byte>.Shared.Return(item.Buffer);
+                _completed = true;
+                wake = _waiting;
+                _waiting = false;
+                left = [.. _inbox];
+                _inbox.Clear();
             }
+
+            foreach (var item in left)
+            {
+                InMemoryNetwork.Buffers.Return(item.Buffer);
+            }
+
+            if (wake)
+            {
+                Wake(WakeClosed);
+            }
+
+            _registration.Dispose();
         }
 
         return ValueTask.CompletedTask;
     }
 
-    ValueTask<bool> IQueuedDatagramSource.WaitToReadAsync(CancellationToken cancellationToken) =>
-        _inbox.Reader.WaitToReadAsync(cancellationToken);
+    ValueTask<bool> IQueuedDatagramSource.WaitToReadAsync(CancellationToken cancellationToken) => WaitToReadAsync(cancellationToken);
+
+    /// <summary>Completes with true when a datagram can be read, false once the transport is disposed.</summary>
+    private ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_inbox.Count > 0)
+            {
+                return new ValueTask<bool>(true);
+            }
+
+            if (_completed)
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<bool>(cancellationToken);
+            }
+
+            if (_waiting)
+            {
+                throw new InvalidOperationException("Another reader is already waiting on this transport.");
+            }
+
+            _waiter.Reset();
+            _waiting = true;
+        }
+
+        // The receive loop waits with the same token every time: one registration for all its waits.
+        if (cancellationToken.CanBeCanceled && cancellationToken != _registeredToken)
+        {
+            _registration.Dispose();
+            _registeredToken = cancellationToken;
+            _registration = cancellationToken.UnsafeRegister(static (state, token) => ((InMemoryDatagramTransport)state!).Cancel(token), this);
+        }
+
+        return new ValueTask<bool>(this, _waiter.Version);
+    }
 
     bool IQueuedDatagramSource.TryRead(out byte[] pooledBuffer, out int length, out IPEndPoint remote)
     {
-        if (_inbox.Reader.TryRead(out var item))
+        if (TryDequeue(out var item))
         {
             (pooledBuffer, length, remote) = (item.Buffer, item.Length, item.From);
             return true;
@@ -98,7 +174,83 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
         return false;
     }
 
-    internal bool TryEnqueue(Inbound datagram) => _inbox.Writer.TryWrite(datagram);
+    void IQueuedDatagramSource.ReturnBuffer(byte[] pooledBuffer) => InMemoryNetwork.Buffers.Return(pooledBuffer);
+
+    bool IValueTaskSource<bool>.GetResult(short token) => _waiter.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _waiter.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _waiter.OnCompleted(continuation, state, token, flags);
+
+    internal bool TryEnqueue(Inbound datagram)
+    {
+        lock (_gate)
+        {
+            if (_completed || _inbox.Count >= _capacity)
+            {
+                return false;
+            }
+
+            _inbox.Enqueue(datagram);
+            if (!_waiting)
+            {
+                return true;
+            }
+
+            _waiting = false;
+        }
+
+        Wake(WakeWithDatagram);
+        return true;
+    }
+
+    private bool TryDequeue(out Inbound item)
+    {
+        lock (_gate)
+        {
+            return _inbox.TryDequeue(out item);
+        }
+    }
+
+    private void Cancel(CancellationToken token)
+    {
+        lock (_gate)
+        {
+            // A token registered for an earlier wait, or no wait now: nothing to end.
+            if (!_waiting || token != _registeredToken)
+            {
+                return;
+            }
+
+            _waiting = false;
+        }
+
+        Wake(WakeCancelled);
+    }
+
+    // One wake-up at a time: a wait is woken once, and the next wait starts only after its continuation ran.
+    private void Wake(int how)
+    {
+        _wakeWith = how;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        switch (_wakeWith)
+        {
+            case WakeWithDatagram:
+                _waiter.SetResult(true);
+                break;
+            case WakeClosed:
+                _waiter.SetResult(false);
+                break;
+            default:
+                _waiter.SetException(new OperationCanceledException(_registeredToken));
+                break;
+        }
+    }
 
     internal readonly record struct Inbound(byte[] Buffer, int Length, IPEndPoint From);
 }

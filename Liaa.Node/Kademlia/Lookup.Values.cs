@@ -21,7 +21,7 @@ internal sealed partial class Lookup
             return;
         }
 
-        holder.HasValue = true;
+        _candidates[holder].HasValue = true;
         _firstValueAt ??= now;
         var vote = _votes.Find(v => v.Value.Equals(value));
         if (vote is null)
@@ -30,7 +30,7 @@ internal sealed partial class Lookup
             _votes.Add(vote);
         }
 
-        vote.Holders.Add(holder.Contact);
+        vote.Holders.Add(_candidates[holder].Contact);
         if (publishedAt is { } published && (vote.NewestPublishedAt is null || published > vote.NewestPublishedAt))
         {
             vote.NewestPublishedAt = published;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 
 namespace Liaa.Node.Kademlia;
 
@@ -18,7 +19,18 @@ internal sealed partial class RoutingTable
     /// walk stops once <paramref name="count"/> contacts are collected.
     /// Answering another node's FIND_NODE, pass <c>includeStale: false</c> so dead contacts are not handed out.
     /// </remarks>
-    public IReadOnlyList<Contact> FindClosest(NodeId target, int count, Func<Contact, bool>? exclude = null, bool includeStale = true)
+    public IReadOnlyList<Contact> FindClosest(NodeId target, int count, Func<Contact, bool>? exclude = null, bool includeStale = true) =>
+        FindClosestCore(target, count, new Exclusion(exclude, null, null), includeStale);
+
+    /// <summary>
+    /// <see cref="FindClosest(NodeId, int, Func{Contact, bool}?, bool)"/> without the contact whose id is
+    /// <paramref name="excludedId"/> and without any at <paramref name="excludedEndPoint"/> (an answer to a FIND_NODE:
+    /// not the target itself, not the requester), with no delegate to allocate per call.
+    /// </summary>
+    public IReadOnlyList<Contact> FindClosestExcept(NodeId target, int count, NodeId excludedId, IPEndPoint excludedEndPoint, bool includeStale = true) =>
+        FindClosestCore(target, count, new Exclusion(null, excludedId, excludedEndPoint), includeStale);
+
+    private IReadOnlyList<Contact> FindClosestCore(NodeId target, int count, Exclusion exclude, bool includeStale)
     {
         if (count <= 0)
         {
@@ -84,6 +96,50 @@ internal sealed partial class RoutingTable
             }
 
             return targets;
+        }
+    }
+
+    /// <summary>
+    /// One random id in the range of every bucket that does not cover the own id, in id order: the join's refresh of
+    /// every bucket beyond the closest neighbour (§2.3). Draws from <paramref name="random"/> as many times, in the same
+    /// order, as a walk over <see cref="GetBuckets"/> would, without copying the table.
+    /// </summary>
+    public List<NodeId> GetTargetsBeyondClosestNeighbour(Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        lock (_gate)
+        {
+            var targets = new List<NodeId>(_bucketCount);
+            foreach (var bucket in Leaves())
+            {
+                if (!bucket.Covers(Self))
+                {
+                    targets.Add(IdPrefix.Random(bucket.Low, bucket.Depth, random));
+                }
+            }
+
+            return targets;
+        }
+    }
+
+    /// <summary>The stale contacts (see <see cref="KademliaOptions.FailuresBeforeEviction"/>), buckets in id order, without copying the table.</summary>
+    public Contact[] GetStaleContacts()
+    {
+        lock (_gate)
+        {
+            List<Contact>? stale = null;
+            foreach (var bucket in Leaves())
+            {
+                foreach (var entry in bucket.Contacts)
+                {
+                    if (IsStale(entry))
+                    {
+                        (stale ??= []).Add(entry.Contact);
+                    }
+                }
+            }
+
+            return stale is null ? [] : [.. stale];
         }
     }
 
@@ -191,12 +247,23 @@ internal sealed partial class RoutingTable
 
     private readonly record struct Candidate(NodeId Distance, Contact Contact);
 
+    /// <summary>The contacts a <see cref="FindClosestCore"/> leaves out: those the predicate matches, the id, the endpoint.</summary>
+    private readonly record struct Exclusion(Func<Contact, bool>? Predicate, NodeId? Id, IPEndPoint? EndPoint)
+    {
+        // The port before the address (IPEndPoint.Equals compares the address first): most contacts differ in it, and
+        // the address is one more object to read per contact of every bucket a FIND_NODE answer visits.
+        public bool Excludes(Contact contact) =>
+            (Id is { } id && contact.Id == id)
+            || (EndPoint is { } endPoint && contact.EndPoint.Port == endPoint.Port && contact.EndPoint.Address.Equals(endPoint.Address))
+            || (Predicate is not null && Predicate(contact));
+    }
+
     /// <summary>State of one <see cref="FindClosest"/> walk.</summary>
-    private ref struct ClosestSearch(NodeId target, int count, Func<Contact, bool>? exclude, int staleFailures, Candidate[] buffer)
+    private ref struct ClosestSearch(NodeId target, int count, Exclusion exclude, int staleFailures, Candidate[] buffer)
     {
         private readonly NodeId _target = target;
         private readonly int _count = count;
-        private readonly Func<Contact, bool>? _exclude = exclude;
+        private readonly Exclusion _exclude = exclude;
         private readonly int _staleFailures = staleFailures;
         private readonly Candidate[] _buffer = buffer;
 
@@ -223,7 +290,7 @@ internal sealed partial class RoutingTable
             var start = Length;
             foreach (var entry in bucket.Contacts)
             {
-                if (entry.FailureCount >= _staleFailures || (_exclude is not null && _exclude(entry.Contact)))
+                if (entry.FailureCount >= _staleFailures || _exclude.Excludes(entry.Contact))
                 {
                     continue;
                 }

@@ -85,7 +85,7 @@ internal sealed class ContactTracker
                 // network's nodes, and a tenth of bench sim's CPU while it built one).
                 if (_store.Count > 0)
                 {
-                    _background.Run(ct => HandOffAsync(contact, ct));
+                    HandOff(contact);
                 }
 
                 break;
@@ -103,6 +103,10 @@ internal sealed class ContactTracker
                 break;
         }
     }
+
+    // Apart from Observe: a lambda there capturing its parameter made the compiler allocate the closure on every
+    // call (every datagram a node receives), not only when a newcomer is handed keys.
+    private void HandOff(Contact newcomer) => _background.Run(ct => HandOffAsync(newcomer, ct));
 
     private void Ping(Contact stale)
     {

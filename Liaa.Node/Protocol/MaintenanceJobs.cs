@@ -51,7 +51,7 @@ internal sealed class MaintenanceJobs
     /// </summary>
     public async Task<int> ProbeStaleAsync(CancellationToken cancellationToken)
     {
-        var stale = _routing.GetBuckets().SelectMany(b => b.Contacts).Where(c => c.IsStale).Select(c => c.Contact).ToArray();
+        var stale = _routing.GetStaleContacts();
         if (stale.Length == 0)
         {
             return 0;
@@ -169,19 +169,7 @@ internal sealed class MaintenanceJobs
         && current.Value.Equals(listed.Value);
 
     /// <summary>A random id in every bucket that does not hold the own id: on join, those are further away than the closest neighbour.</summary>
-    private List<NodeId> TargetsBeyondClosestNeighbour()
-    {
-        var targets = new List<NodeId>();
-        foreach (var bucket in _routing.GetBuckets())
-        {
-            if (!bucket.ContainsSelf)
-            {
-                targets.Add(IdPrefix.Random(bucket.Low, bucket.Depth, _random));
-            }
-        }
-
-        return targets;
-    }
+    private List<NodeId> TargetsBeyondClosestNeighbour() => _routing.GetTargetsBeyondClosestNeighbour(_random);
 }
 
 

@@ -159,13 +159,18 @@ internal sealed class RequestHandler : IRpcHandler
         }
 
         if (!_verifier.TryVerify(new Contact(request.Sender, context.Remote), out var verified)
-            || !_background.Run(ct => ReplyOnceVerifiedAsync(verified, hit, request.Key, stored.Size, context, ct)))
+            || !ReplyOnceVerified(verified, hit, request.Key, stored.Size, context))
         {
             Withheld(request.Key, context.Remote, stored.Size);
         }
 
         return ValueTask.FromResult<RpcResponse?>(null);
     }
+
+    // Apart from FindValueAsync: a lambda there capturing its parameters made the compiler allocate the closure on
+    // every FIND_VALUE served, not only for a value held back.
+    private bool ReplyOnceVerified(Task<bool> verified, FindValueResponse hit, NodeId key, int size, RpcRequestContext context) =>
+        _background.Run(ct => ReplyOnceVerifiedAsync(verified, hit, key, size, context, ct));
 
     private async Task ReplyOnceVerifiedAsync(Task<bool> verified, FindValueResponse hit, NodeId key, int size, RpcRequestContext context, CancellationToken cancellationToken)
     {
@@ -187,9 +192,5 @@ internal sealed class RequestHandler : IRpcHandler
 
     /// <summary>Up to k contacts nearest to the target, without the requester (by endpoint) and without a node whose id is the target, as Python does; contacts that stopped answering are not handed out.</summary>
     private IReadOnlyList<Contact> Closest(NodeId target, RpcRequestContext context) =>
-        _routing.FindClosest(
-            target,
-            _k,
-            contact => contact.Id == target || contact.EndPoint.Equals(context.Remote),
-            includeStale: false);
+        _routing.FindClosestExcept(target, _k, excludedId: target, excludedEndPoint: context.Remote, includeStale: false);
 }

@@ -12,6 +12,9 @@ internal interface IQueuedDatagramSource
     /// <summary>Completes when a datagram can be read; false once the transport is closed.</summary>
     ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken);
 
-    /// <summary>Takes the next datagram: its bytes are the first <paramref name="length"/> of a buffer the caller must return to <see cref="System.Buffers.ArrayPool{T}.Shared"/>.</summary>
+    /// <summary>Takes the next datagram: its bytes are the first <paramref name="length"/> of a buffer the caller must give back with <see cref="ReturnBuffer"/>.</summary>
     bool TryRead(out byte[] pooledBuffer, out int length, out IPEndPoint remote);
+
+    /// <summary>Gives back a buffer <see cref="TryRead"/> handed out, once its datagram has been processed.</summary>
+    void ReturnBuffer(byte[] pooledBuffer);
 }

@@ -392,7 +392,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
                     }
                     finally
                     {
-                        ArrayPool<byte>.Shared.Return(datagram);
+                        source.ReturnBuffer(datagram);
                     }
                 }
             }

@@ -231,6 +231,22 @@ public sealed class BenchCommandTests
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(20)]
+    [InlineData(500)]
+    public void SimClosest_IsTheSortedPrefix_WithoutTheExcludedId(int k)
+    {
+        var random = new Random(7);
+        var ids = Enumerable.Range(0, 300).Select(_ => Liaa.Node.Kademlia.NodeId.Random(random)).ToArray();
+        var target = Liaa.Node.Kademlia.NodeId.Random(random);
+
+        var closest = SimulationBenchmark.Closest(ids, target, k, excluded: ids[5]);
+
+        Assert.Equal(ids.Where(id => id != ids[5]).OrderBy(id => id ^ target).Take(k), closest);
+    }
+
+    [Theory]
     [InlineData("1000,10000", new[] { 1000, 10000 })]
     [InlineData(" 0, 10 ,30", new[] { 0, 10, 30 })]
     [InlineData("10_000", new[] { 10000 })]
@@ -273,5 +289,26 @@ public sealed class BenchSimProcessTests
         // The clock moved only when the pool was idle: no lookup spun on a wake-up less than a millisecond away
         // (before the fix, this run took 135 forced steps, a quarter of a second of wall time each).
         Assert.Contains("clock steps forced past a busy thread: 0", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Simulation")]
+    public async Task Sim_MeasuresEachRunsHeapFromACleanBaseline_WhenItRunsSeveralNetworks()
+    {
+        // Each run's "GC heap" is its network's heap after the build less the heap before it. The second run's
+        // baseline used to be taken while the first network was still reachable (from the stack of its disposal), so
+        // it came out at about zero or below (−13 MB at 2,000 nodes).
+        var (exitCode, output) = await NodeProcess.RunBenchAsync(
+            TimeSpan.FromSeconds(240), "sim", "--nodes", "300", "--churn", "0", "--lookups", "5", "--keys", "5", "--runs", "2");
+
+        Assert.Equal(NodeCommandLine.Success, exitCode);
+        var heaps = output.Split('\n')
+            .Where(line => line.StartsWith("300  ", StringComparison.Ordinal))
+            .Select(line => line.Split("  ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[4])
+            .Select(cell => double.Parse(cell.Replace(" MB", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture))
+            .ToArray();
+        Assert.Equal(2, heaps.Length);
+        Assert.True(heaps[0] > 0, output);
+        Assert.True(heaps[1] > heaps[0] / 2, $"run 2's heap {heaps[1]} MB against run 1's {heaps[0]} MB:\n{output}");
     }
 }
