@@ -218,22 +218,29 @@ public sealed class SimulatedNetwork : IAsyncDisposable
     public Task AdvanceAsync(TimeSpan duration, CancellationToken cancellationToken = default)
     {
         var end = Time.GetUtcNow() + duration;
-        var never = Task.Delay(Timeout.Infinite, cancellationToken);
+
+        // Completes only when the caller cancels, which ends a wait for quiet. Its registration goes with the advance:
+        // a Task.Delay(Infinite, token) here stayed registered on a long-lived token after every advance.
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registration = cancellationToken.UnsafeRegister(static s => ((TaskCompletionSource)s!).TrySetResult(), cancelled);
         return OnDriverThreadAsync(() =>
         {
-            while (true)
+            using (registration)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                WaitUntilQuiet(never);
-                var next = Time.NextDueAt;
-                if (next is null || next > end)
+                while (true)
                 {
-                    Time.SetUtcNow(end);
-                    WaitUntilQuiet(never);
-                    return;
-                }
+                    cancellationToken.ThrowIfCancellationRequested();
+                    WaitUntilQuiet(cancelled.Task);
+                    var next = Time.NextDueAt;
+                    if (next is null || next > end)
+                    {
+                        Time.SetUtcNow(end);
+                        WaitUntilQuiet(cancelled.Task);
+                        return;
+                    }
 
-                Time.SetUtcNow(next.Value > Time.GetUtcNow() ? next.Value : Time.GetUtcNow());
+                    Time.SetUtcNow(next.Value > Time.GetUtcNow() ? next.Value : Time.GetUtcNow());
+                }
             }
         });
     }
