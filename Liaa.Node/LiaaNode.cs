@@ -263,6 +263,12 @@ public sealed class LiaaNode : IAsyncDisposable, INodeStateSource
             })]);
     }
 
+    /// <summary>The maintenance loop's task (null for a client-mode node): for tests that check how it ended.</summary>
+    internal Task? MaintenanceLoop => _maintenance?.ExecuteTask;
+
+    /// <summary>Rounds the maintenance loop has completed (0 for a client-mode node).</summary>
+    internal int MaintenanceRounds => _maintenance?.Rounds ?? 0;
+
     /// <summary>Stops maintenance and background work, fails pending calls and closes the socket.</summary>
     public async Task StopAsync()
     {
