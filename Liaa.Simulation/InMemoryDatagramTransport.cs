@@ -85,6 +85,7 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
             }
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         throw new ObjectDisposedException(nameof(InMemoryDatagramTransport));
     }
 
@@ -122,7 +123,7 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
 
     ValueTask<bool> IQueuedDatagramSource.WaitToReadAsync(CancellationToken cancellationToken) => WaitToReadAsync(cancellationToken);
 
-    /// <summary>Completes with true when a datagram can be read, false once the transport is disposed.</summary>
+    /// <summary>Completes with true when a datagram can be read, false once the transport is disposed or <paramref name="cancellationToken"/> is cancelled.</summary>
     private ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -139,7 +140,7 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
 
             if (cancellationToken.IsCancellationRequested)
             {
-                return ValueTask.FromCanceled<bool>(cancellationToken);
+                return new ValueTask<bool>(false);
             }
 
             if (_waiting)
@@ -247,7 +248,8 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
                 _waiter.SetResult(false);
                 break;
             default:
-                _waiter.SetException(new OperationCanceledException(_registeredToken));
+                // The reader was stopped: the wait ends as at the transport's end, without an exception per reader stopped.
+                _waiter.SetResult(false);
                 break;
         }
     }

@@ -9,7 +9,10 @@ namespace Liaa.Node.Rpc;
 /// </summary>
 internal interface IQueuedDatagramSource
 {
-    /// <summary>Completes when a datagram can be read; false once the transport is closed.</summary>
+    /// <summary>
+    /// Completes when a datagram can be read; false once the transport is closed or <paramref name="cancellationToken"/>
+    /// is cancelled (a stopped reader ends without an exception: a simulated network stops thousands of them).
+    /// </summary>
     ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken);
 
     /// <summary>Takes the next datagram: its bytes are the first <paramref name="length"/> of a buffer the caller must give back with <see cref="ReturnBuffer"/>.</summary>

@@ -30,6 +30,26 @@ public sealed class InMemoryNetworkTests
     }
 
     [Fact]
+    public async Task AStoppedReader_EndsItsWaitWithFalse_WhileReceiveStillThrowsOnCancellation()
+    {
+        var network = new InMemoryNetwork(new FakeTimeProvider(), new Random(1));
+        await using var a = network.Bind(A);
+        IQueuedDatagramSource source = a;
+
+        // Cancelled while waiting, and already cancelled: the reader's wait ends with false, no exception (an endpoint's
+        // receive loop stops this way at every node's stop).
+        using var stop = new CancellationTokenSource();
+        var waiting = source.WaitToReadAsync(stop.Token).AsTask();
+        Assert.False(waiting.IsCompleted);
+        await stop.CancelAsync();
+        Assert.False(await waiting.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        Assert.False(await source.WaitToReadAsync(stop.Token));
+
+        // ReceiveAsync keeps the usual contract: a cancelled receive throws.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.ReceiveAsync(new byte[16], stop.Token));
+    }
+
+    [Fact]
     public async Task Send_DeliversOnlyWhenTheClockReachesTheDelay_WhenDelayIsFixed()
     {
         var time = new FakeTimeProvider();
