@@ -30,6 +30,14 @@ internal static class SecureRandom
         }
     }
 
+    /// <summary>A secure random 64-bit number: a secret seed, such as the keys of the RPC layer's digests.</summary>
+    public static ulong NextUInt64()
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(ulong)];
+        Fill(bytes);
+        return BitConverter.ToUInt64(bytes);
+    }
+
     /// <summary>Whether bytes come from <c>getrandom(2)</c> (for the tests: false before the first call fails).</summary>
     internal static bool UsesGetRandom => !s_useOpenSsl;
 

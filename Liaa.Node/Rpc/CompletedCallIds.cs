@@ -16,19 +16,12 @@ namespace Liaa.Node.Rpc;
 /// </remarks>
 internal sealed class CompletedCallIds(int capacity)
 {
-    private static readonly ulong Seed = DrawSeed();
+    // From the kernel's generator, as message ids are: OpenSSL (RandomNumberGenerator) is never loaded by a node.
+    private static readonly ulong Seed = SecureRandom.NextUInt64();
 
     private readonly RecentSet _recent = new(capacity);
 
     public void Add(MessageId id) => _recent.TryAdd(id.Fingerprint(Seed));
 
     public bool Contains(MessageId id) => _recent.Contains(id.Fingerprint(Seed));
-
-    // From the kernel's generator, as message ids are: OpenSSL (RandomNumberGenerator) is never loaded by a node.
-    private static ulong DrawSeed()
-    {
-        Span<byte> seed = stackalloc byte[sizeof(ulong)];
-        SecureRandom.Fill(seed);
-        return BitConverter.ToUInt64(seed);
-    }
 }

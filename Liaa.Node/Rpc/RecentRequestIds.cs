@@ -22,14 +22,13 @@ namespace Liaa.Node.Rpc;
 /// </remarks>
 internal sealed class RecentRequestIds(int capacity)
 {
-    private static readonly ulong Seed = DrawSeed();
+    // From the kernel's generator, as message ids are: OpenSSL (RandomNumberGenerator) is never loaded by a node.
+    private static readonly ulong Seed = SecureRandom.NextUInt64();
 
     private readonly RecentSet _recent = new(capacity);
 
     /// <summary>Records the request; false when the same source sent the same id within the window.</summary>
-    public bool TryAdd(IPEndPoint source, MessageId id) =>
-        // At capacity 0 every request is new.
-        capacity == 0 || _recent.TryAdd(Fingerprint(source, id));
+    public bool TryAdd(IPEndPoint source, MessageId id) => _recent.TryAdd(Fingerprint(source, id));
 
     private static ulong Fingerprint(IPEndPoint source, MessageId id)
     {
@@ -41,13 +40,5 @@ internal sealed class RecentRequestIds(int capacity)
         where = MessageId.Mix(where ^ BinaryPrimitives.ReadUInt64LittleEndian(address[8..]));
         where = MessageId.Mix(where ^ ((ulong)(uint)source.Port << 32) ^ (ulong)scope ^ ((ulong)source.AddressFamily << 48));
         return id.Fingerprint(where);
-    }
-
-    // From the kernel's generator, as message ids are: OpenSSL (RandomNumberGenerator) is never loaded by a node.
-    private static ulong DrawSeed()
-    {
-        Span<byte> seed = stackalloc byte[sizeof(ulong)];
-        SecureRandom.Fill(seed);
-        return BitConverter.ToUInt64(seed);
     }
 }
