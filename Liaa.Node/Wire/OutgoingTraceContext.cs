@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Liaa.Node.Wire;
 
 /// <summary>
@@ -40,20 +38,5 @@ internal readonly struct OutgoingTraceContext
         traceId.Length == TraceIdLength && spanId.Length == SpanIdLength ? new(traceId, spanId, flags, traceState) : default;
 
     /// <summary>Writes the 55-byte <c>traceparent</c> (version 00); false when an id is not ASCII.</summary>
-    public bool TryFormat(Span<byte> destination)
-    {
-        destination = destination[..W3CTraceParent.Length];
-        "00-"u8.CopyTo(destination);
-        if (Ascii.FromUtf16(TraceId, destination.Slice(3, TraceIdLength), out _) != System.Buffers.OperationStatus.Done
-            || Ascii.FromUtf16(SpanId, destination.Slice(36, SpanIdLength), out _) != System.Buffers.OperationStatus.Done)
-        {
-            return false;
-        }
-
-        destination[35] = (byte)'-';
-        destination[52] = (byte)'-';
-        destination[53] = "0123456789abcdef"u8[Flags >> 4];
-        destination[54] = "0123456789abcdef"u8[Flags & 0xf];
-        return true;
-    }
+    public bool TryFormat(Span<byte> destination) => W3CTraceParent.TryFormat(TraceId, SpanId, Flags, destination);
 }

@@ -104,13 +104,28 @@ internal readonly struct W3CTraceParent : IEquatable<W3CTraceParent>
         Span<byte> ids = stackalloc byte[24];
         CopyTraceId(ids[..16]);
         CopySpanId(ids[16..]);
-        WriteHex(destination[..2], Version);
-        destination[2] = (byte)'-';
         Convert.TryToHexStringLower(ids[..16], destination.Slice(TraceIdOffset, 32), out _);
-        destination[35] = (byte)'-';
         Convert.TryToHexStringLower(ids[16..], destination.Slice(SpanIdOffset, 16), out _);
-        destination[52] = (byte)'-';
-        WriteHex(destination.Slice(FlagsOffset, 2), Flags);
+        WriteFrame(destination, Version, Flags);
+    }
+
+    /// <summary>
+    /// Writes the text of version 00 for ids already in lowercase hex (32 and 16 characters, as <c>ActivityTraceId</c>
+    /// and <c>ActivitySpanId</c> give them), narrowing them into <paramref name="destination"/>: no decoding to bytes
+    /// and back. False when an id is not of that length or not ASCII.
+    /// </summary>
+    public static bool TryFormat(ReadOnlySpan<char> traceIdHex, ReadOnlySpan<char> spanIdHex, byte flags, Span<byte> destination)
+    {
+        destination = destination[..Length];
+        if (traceIdHex.Length != 32 || spanIdHex.Length != 16
+            || System.Text.Ascii.FromUtf16(traceIdHex, destination.Slice(TraceIdOffset, 32), out _) != OperationStatus.Done
+            || System.Text.Ascii.FromUtf16(spanIdHex, destination.Slice(SpanIdOffset, 16), out _) != OperationStatus.Done)
+        {
+            return false;
+        }
+
+        WriteFrame(destination, 0, flags);
+        return true;
     }
 
     /// <summary>The text (allocates: for logs and tests, not for the wire).</summary>
@@ -139,6 +154,16 @@ internal readonly struct W3CTraceParent : IEquatable<W3CTraceParent>
         var parsed = TryParseHex(twoDigits, one);
         value = one[0];
         return parsed;
+    }
+
+    // The version, the three dashes and the flags around the ids.
+    private static void WriteFrame(Span<byte> destination, byte version, byte flags)
+    {
+        WriteHex(destination[..2], version);
+        destination[2] = (byte)'-';
+        destination[35] = (byte)'-';
+        destination[52] = (byte)'-';
+        WriteHex(destination.Slice(FlagsOffset, 2), flags);
     }
 
     private static void WriteHex(Span<byte> twoDigits, byte value)
