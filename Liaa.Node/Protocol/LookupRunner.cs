@@ -330,10 +330,7 @@ internal sealed class LookupRunner
             if (_timer is null)
             {
                 // Created by the lookup's driver: it must not keep the driver's async-locals (its span) for good.
-                using (ExecutionContext.SuppressFlow())
-                {
-                    _timer = _time.CreateTimer(static s => ((WakeUp)s!).Signal(), this, delay, Timeout.InfiniteTimeSpan);
-                }
+                _timer = UnflowedTimer.Create(_time, static s => ((WakeUp)s!).Signal(), this, delay, Timeout.InfiniteTimeSpan);
             }
             else
             {

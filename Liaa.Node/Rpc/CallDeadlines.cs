@@ -96,19 +96,7 @@ internal sealed class CallDeadlines : IDisposable
         if (_timer is null)
         {
             // Created by whichever call comes first: it must not keep that caller's async-locals (its span) for good.
-            var flowing = !ExecutionContext.IsFlowSuppressed();
-            var suppressed = flowing ? ExecutionContext.SuppressFlow() : default;
-            try
-            {
-                _timer = _time.CreateTimer(static s => ((CallDeadlines)s!).OnDue(), this, due, Timeout.InfiniteTimeSpan);
-            }
-            finally
-            {
-                if (flowing)
-                {
-                    suppressed.Undo();
-                }
-            }
+            _timer = UnflowedTimer.Create(_time, static s => ((CallDeadlines)s!).OnDue(), this, due, Timeout.InfiniteTimeSpan);
         }
         else
         {
