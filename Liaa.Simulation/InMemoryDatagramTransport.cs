@@ -20,17 +20,13 @@ namespace Liaa.Node.Rpc;
 /// </remarks>
 public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatagramSource, IValueTaskSource<bool>, IThreadPoolWorkItem
 {
-    private const int WakeWithDatagram = 1;
-    private const int WakeClosed = 2;
-    private const int WakeCancelled = 3;
-
     private readonly InMemoryNetwork _network;
     private readonly int _capacity;
     private readonly Lock _gate = new();
     private readonly Queue<Inbound> _inbox = new();
     private ManualResetValueTaskSourceCore<bool> _waiter = new() { RunContinuationsAsynchronously = false };
     private bool _waiting;
-    private int _wakeWith;
+    private bool _wakeWithDatagram;
     private bool _completed;
     private CancellationToken _registeredToken;
     private CancellationTokenRegistration _registration;
@@ -112,7 +108,7 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
 
             if (wake)
             {
-                Wake(WakeClosed);
+                Wake(withDatagram: false);
             }
 
             _registration.Dispose();
@@ -202,7 +198,7 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
             _waiting = false;
         }
 
-        Wake(WakeWithDatagram);
+        Wake(withDatagram: true);
         return true;
     }
 
@@ -227,32 +223,19 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
             _waiting = false;
         }
 
-        Wake(WakeCancelled);
+        // The reader was stopped: its wait ends as at the transport's end, without an exception per reader stopped.
+        Wake(withDatagram: false);
     }
 
-    // One wake-up at a time: a wait is woken once, and the next wait starts only after its continuation ran.
-    private void Wake(int how)
+    // One wake-up at a time: a wait is woken once, and the next wait starts only after its continuation ran. The wait
+    // ends with true for a datagram, false at the transport's end or the reader's stop.
+    private void Wake(bool withDatagram)
     {
-        _wakeWith = how;
+        _wakeWithDatagram = withDatagram;
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
-    void IThreadPoolWorkItem.Execute()
-    {
-        switch (_wakeWith)
-        {
-            case WakeWithDatagram:
-                _waiter.SetResult(true);
-                break;
-            case WakeClosed:
-                _waiter.SetResult(false);
-                break;
-            default:
-                // The reader was stopped: the wait ends as at the transport's end, without an exception per reader stopped.
-                _waiter.SetResult(false);
-                break;
-        }
-    }
+    void IThreadPoolWorkItem.Execute() => _waiter.SetResult(_wakeWithDatagram);
 
     internal readonly record struct Inbound(byte[] Buffer, int Length, IPEndPoint From);
 }
