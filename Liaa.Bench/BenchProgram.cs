@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Liaa.Node.Simulation;
 
 namespace Liaa.Node.Bench;
@@ -19,9 +18,7 @@ internal static class BenchProgram
 
         // A bench stopped by a signal ends its node processes and runners at once, by PID, before anything else: the
         // command line's own handler cancels the run and gives it 2 s to dispose of them, then the process exits anyway.
-        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, KillChildren);
-        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, KillChildren);
-        using var onQuit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, KillChildren);
+        using var onStop = StopSignals.Register(() => ChildProcess.KillAllByPid());
 
         // bench sim's child: ends when the bench that started it does, however it ends (SimulationProcess).
         using var parentWatcher = SimulationProcess.WatchParentIfChild();
@@ -40,7 +37,4 @@ internal static class BenchProgram
 
         return root;
     }
-
-    // The signal's usual course is left alone (the command line's handler cancels the run; without one the process ends).
-    private static void KillChildren(PosixSignalContext context) => ChildProcess.KillAllByPid();
 }

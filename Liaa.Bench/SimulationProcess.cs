@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Liaa.Node.Hosting;
 
 namespace Liaa.Node.Bench;
@@ -68,7 +67,7 @@ internal static class SimulationProcess
         using var child = Process.Start(info) ?? throw new InvalidOperationException($"{info.FileName} did not start");
 
         // The signal's usual course (this process ends) is left alone; the child is killed first.
-        void KillChild(PosixSignalContext context)
+        void KillChild()
         {
             try
             {
@@ -80,9 +79,7 @@ internal static class SimulationProcess
             }
         }
 
-        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, KillChild);
-        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, KillChild);
-        using var onQuit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, KillChild);
+        using var onStop = StopSignals.Register(KillChild);
         await child.WaitForExitAsync().ConfigureAwait(false);
         return child.ExitCode;
     }
