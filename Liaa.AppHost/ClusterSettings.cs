@@ -67,16 +67,17 @@ internal sealed record ClusterSettings(
         {
             null or "" or "JIT" => NodeBuild.Jit,
             "AOT" => NodeBuild.Aot,
+            "COMPOSITE" => NodeBuild.Composite,
             _ => (NodeBuild?)null,
         };
         if (build is null)
         {
-            found.Add($"{Section}:NodeBuild: '{buildText}' is not jit or aot.");
+            found.Add($"{Section}:NodeBuild: '{buildText}' is not jit, aot or composite.");
         }
 
-        if (build == NodeBuild.Aot && asProjects)
+        if (build is NodeBuild.Aot or NodeBuild.Composite && asProjects)
         {
-            found.Add($"{Section}:NodeBuild: aot runs the nodes from their Native AOT executable, and NodesAsProjects runs them with dotnet run: choose one.");
+            found.Add($"{Section}:NodeBuild: {buildText!.ToLowerInvariant()} runs the nodes from their published executable, and NodesAsProjects runs them with dotnet run: choose one.");
         }
 
         problems = found;

@@ -16,7 +16,8 @@ namespace Liaa.AppHost;
 /// <remarks>
 /// By default a node runs from Liaa.Node's built binary as an executable resource (one process, no
 /// <c>dotnet run</c> per node: the difference is measured in the README); <c>--node-build aot</c> runs the
-/// same resources from Liaa.Node compiled ahead of time (<see cref="NativeAotNode"/>), and <c>--projects true</c>
+/// same resources from Liaa.Node compiled ahead of time (<see cref="NativeAotNode"/>), <c>--node-build composite</c> from
+/// its self-contained composite ReadyToRun build (the same class; no C toolchain needed), and <c>--projects true</c>
 /// runs project resources instead, for debugging. Either way the node is told its HTTP address once, by
 /// <c>--http 127.0.0.1:{port}</c>: no <c>ASPNETCORE_URLS</c> reaches it, so Kestrel has one address and
 /// no warning. Every socket is on 127.0.0.1.
@@ -160,10 +161,16 @@ internal static class LiaaNodes
     /// Liaa.Node compiled ahead of time, under the repository's <c>artifacts/aot/</c>: <c>--node-build aot</c> runs it,
     /// and <c>Program</c> publishes it before the nodes start (<see cref="NativeAotNode.EnsureBuiltAsync"/>).
     /// </summary>
-    public static NativeAotNode NativeAot() => new(new Projects.Liaa_Node().ProjectPath);
+    public static NativeAotNode NativeAot() => Published(NodeBuild.Aot);
+
+    /// <summary>
+    /// Liaa.Node published for <paramref name="build"/> (<see cref="NodeBuild.Aot"/> or <see cref="NodeBuild.Composite"/>),
+    /// under the repository's <c>artifacts/aot/</c> or <c>artifacts/composite/</c>.
+    /// </summary>
+    public static NativeAotNode Published(NodeBuild build) => new(new Projects.Liaa_Node().ProjectPath, build: build);
 
     /// <summary>The executable the node resources run for <paramref name="build"/>.</summary>
-    public static string NodeExecutable(NodeBuild build) => build == NodeBuild.Aot ? NativeAot().ExecutablePath : NodeBinary();
+    public static string NodeExecutable(NodeBuild build) => build == NodeBuild.Jit ? NodeBinary() : Published(build).ExecutablePath;
 
     /// <summary>
     /// A referenced project's built executable: the AppHost references the project, so building the

@@ -95,12 +95,12 @@ if (settings.Prometheus)
     }
 }
 
-if (settings.NodeBuild == NodeBuild.Aot)
+if (settings.NodeBuild != NodeBuild.Jit)
 {
     // Published (only when the node's sources changed) once the app starts, before DCP, the dashboard and the nodes do;
     // not while the model is built, so a test can read the model without compiling.
-    var aot = LiaaNodes.NativeAot();
-    builder.Eventing.Subscribe<BeforeStartEvent>(async (_, cancellationToken) => await aot.EnsureBuiltAsync(Console.Out, cancellationToken).ConfigureAwait(false));
+    var published = LiaaNodes.Published(settings.NodeBuild);
+    builder.Eventing.Subscribe<BeforeStartEvent>(async (_, cancellationToken) => await published.EnsureBuiltAsync(Console.Out, cancellationToken).ConfigureAwait(false));
 }
 
 try

@@ -91,10 +91,10 @@ internal static class BenchCommand
         };
         var nodeBuild = new Option<string>("--node-build")
         {
-            Description = "Which build of Liaa.Node the nodes run: jit (this build's Liaa.Node.dll, ReadyToRun) or aot (Liaa.Node compiled ahead of time into artifacts/aot/, published first when its sources changed; needs clang).",
+            Description = "Which build of Liaa.Node the nodes run: jit (this build's Liaa.Node.dll, ReadyToRun), aot (Liaa.Node compiled ahead of time into artifacts/aot/, published first when its sources changed; needs clang) or composite (Liaa.Node and the runtime precompiled together, self-contained, into artifacts/composite/, published the same way; needs only the .NET SDK).",
             DefaultValueFactory = _ => "jit",
         };
-        nodeBuild.AcceptOnlyFromAmong("jit", "aot");
+        nodeBuild.AcceptOnlyFromAmong("jit", "aot", "composite");
         var command = new Command("cluster", "Put/get latency and throughput over a loopback cluster of node processes, beside OpenDHT (python3-opendht; without it the command stops at once unless --only liaa).")
         {
             nodes, ops, inFlight, warmup, openDhtWarmup, only, nodeEnvironment, k, runs, startRuns, putAcks, putLookup, putReuse, profile, nodeExecutable, nodeBuild,
@@ -260,14 +260,20 @@ internal static class BenchCommand
         value > 0 ? value : throw new CommandLineException($"{name} must be positive");
 
     /// <summary>
-    /// The node executable of <c>--node-exe</c>, or of <c>--node-build aot</c> (published first when stale), or null for this
+    /// The node executable of <c>--node-exe</c>, or of <c>--node-build aot|composite</c> (published first when stale), or null for this
     /// build's Liaa.Node.dll.
     /// </summary>
     internal static async Task<string?> NodeExecutableAsync(string? path, string? build, bool liaaRuns, CancellationToken cancellationToken)
     {
-        if (build == "aot" && path is not null)
+        var published = build switch
         {
-            throw new CommandLineException("--node-exe and --node-build aot name two node builds: give one");
+            "aot" => NodeBuild.Aot,
+            "composite" => NodeBuild.Composite,
+            _ => (NodeBuild?)null,
+        };
+        if (published is not null && path is not null)
+        {
+            throw new CommandLineException($"--node-exe and --node-build {build} name two node builds: give one");
         }
 
         if (path is not null)
@@ -275,14 +281,14 @@ internal static class BenchCommand
             return ExistingFile(path, "--node-exe");
         }
 
-        if (build != "aot" || !liaaRuns)
+        if (published is null || !liaaRuns)
         {
             return null;
         }
 
         try
         {
-            return await new NativeAotNode(ProcessCluster.NodeProject()).EnsureBuiltAsync(Console.Error, cancellationToken).ConfigureAwait(false);
+            return await new NativeAotNode(ProcessCluster.NodeProject(), build: published.Value).EnsureBuiltAsync(Console.Error, cancellationToken).ConfigureAwait(false);
         }
         catch (NodeBuildException ex)
         {

@@ -1,5 +1,5 @@
-// One source file compiled into two programs: the AppHost (`--node-build aot`) and Liaa.Bench (`bench cluster
-// --node-build aot`), linked by their project files. Each gets it in its own namespace, so that Liaa.Tests, which
+// One source file compiled into two programs: the AppHost (`--node-build aot|composite`) and Liaa.Bench (`bench cluster
+// --node-build aot|composite`), linked by their project files. Each gets it in its own namespace, so that Liaa.Tests, which
 // sees the internals of both, does not see one type name twice. It runs the publish through CommandRunner
 // (build/CommandRunner.cs: Liaa.Simulation's copy in the bench, the AppHost's own copy there).
 using System.Diagnostics;
@@ -24,15 +24,25 @@ internal enum NodeBuild
 
     /// <summary>Liaa.Node compiled ahead of time (Native AOT) by <see cref="NativeAotNode"/>: needs a C toolchain.</summary>
     Aot,
+
+    /// <summary>
+    /// Liaa.Node and the .NET runtime and ASP.NET Core it runs on, trimmed and precompiled together into one composite
+    /// ReadyToRun image, self-contained, by <see cref="NativeAotNode"/>: needs only the .NET SDK (crossgen2 and the
+    /// runtime packs come from NuGet). Still JIT-compiled where the image has no code, with tiered compilation as usual.
+    /// </summary>
+    Composite,
 }
 
-/// <summary>Thrown when the Native AOT node cannot be had; <see cref="Exception.Message"/> says what to do, in a few lines.</summary>
+/// <summary>Thrown when the published node (Native AOT or composite) cannot be had; <see cref="Exception.Message"/> says what to do, in a few lines.</summary>
 internal sealed class NodeBuildException(string message) : Exception(message);
 
 /// <summary>
-/// Liaa.Node compiled ahead of time, published on demand into <c>artifacts/aot/</c> of the repository: a node
-/// process that starts on ~0.15–0.2 s of CPU and ~40 MB instead of ~0.7–1 s and ~75 MB (BENCHMARKS.md), for
-/// clusters that start many nodes on few cores.
+/// Liaa.Node published on demand for clusters that start many nodes on few cores: compiled ahead of time
+/// (<see cref="NodeBuild.Aot"/>) into <c>artifacts/aot/</c> of the repository, a node process that starts on ~0.05–0.15 s of
+/// CPU and ~31–40 MB instead of the JIT build's ~0.33 s and ~71 MB (BENCHMARKS.md); or, on a machine without a C toolchain, as
+/// a self-contained composite ReadyToRun build (<see cref="NodeBuild.Composite"/>) into <c>artifacts/composite/</c>, ~0.19 s
+/// and ~57 MB: the framework's own code precompiled together with the node's, generic instantiations across assemblies
+/// included, which the JIT build's per-assembly images cannot hold.
 /// </summary>
 /// <remarks>
 /// <para><see cref="EnsureBuiltAsync"/> publishes only when the node's inputs changed since the last publish: it
@@ -46,7 +56,8 @@ internal sealed class NodeBuildException(string message) : Exception(message);
 /// <para>Native AOT links with the platform's C toolchain (clang or gcc, binutils, the C library's headers), which
 /// a machine with only the .NET SDK lacks: <see cref="FindMissingTools"/> says so in one line before MSBuild runs,
 /// instead of the ILCompiler's errors. zlib needs no package: .NET 10's Native AOT runtime pack carries its own
-/// <c>libz.a</c>. Nothing here is done by default: a cluster runs the JIT build unless asked.</para>
+/// <c>libz.a</c>. The composite build needs none of it. Nothing here is done by default: a cluster runs the JIT build
+/// unless asked.</para>
 /// </remarks>
 internal sealed class NativeAotNode
 {
@@ -59,17 +70,29 @@ internal sealed class NativeAotNode
     private readonly Func<string?> _findMissingTools;
 
     /// <param name="nodeProject">Full path of <c>Liaa.Node.csproj</c>; the repository is its folder's parent.</param>
-    /// <param name="findMissingTools">What is missing to compile (default: <see cref="FindMissingTools"/> on this machine's PATH).</param>
-    public NativeAotNode(string nodeProject, Func<string?>? findMissingTools = null)
+    /// <param name="findMissingTools">What is missing to compile (default: <see cref="FindMissingTools"/> on this machine's PATH;
+    /// only the Native AOT build looks).</param>
+    /// <param name="build">Which build: <see cref="NodeBuild.Aot"/> or <see cref="NodeBuild.Composite"/>.</param>
+    public NativeAotNode(string nodeProject, Func<string?>? findMissingTools = null, NodeBuild build = NodeBuild.Aot)
     {
-        _findMissingTools = findMissingTools ?? (() => FindMissingTools(Environment.GetEnvironmentVariable("PATH"), File.Exists));
+        if (build == NodeBuild.Jit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(build), build, "The JIT build is the project's own build output: nothing to publish.");
+        }
+
+        Build = build;
+        _findMissingTools = build == NodeBuild.Aot
+            ? findMissingTools ?? (() => FindMissingTools(Environment.GetEnvironmentVariable("PATH"), File.Exists))
+            : () => null;
         NodeProject = Path.GetFullPath(nodeProject);
         RepositoryRoot = Path.GetDirectoryName(Path.GetDirectoryName(NodeProject))!;
         RuntimeIdentifier = RuntimeInformation.RuntimeIdentifier;
-        ArtifactsDirectory = Path.Combine(RepositoryRoot, "artifacts", "aot");
+        ArtifactsDirectory = Path.Combine(RepositoryRoot, "artifacts", build == NodeBuild.Aot ? "aot" : "composite");
         PublishDirectory = Path.Combine(ArtifactsDirectory, RuntimeIdentifier);
         ExecutablePath = Path.Combine(PublishDirectory, OperatingSystem.IsWindows() ? "Liaa.Node.exe" : "Liaa.Node");
     }
+
+    public NodeBuild Build { get; }
 
     public string NodeProject { get; }
 
@@ -78,24 +101,30 @@ internal sealed class NativeAotNode
     /// <summary>The platform compiled for: this machine's (<c>linux-x64</c> here).</summary>
     public string RuntimeIdentifier { get; }
 
-    /// <summary><c>artifacts/aot/</c>: the publish output per runtime identifier, the publish's own build folders, the lock.</summary>
+    /// <summary><c>artifacts/aot/</c> (or <c>artifacts/composite/</c>): the publish output per runtime identifier, the publish's own build folders, the lock.</summary>
     public string ArtifactsDirectory { get; }
 
     public string PublishDirectory { get; }
 
-    /// <summary>The node executable, <c>artifacts/aot/&lt;rid&gt;/Liaa.Node</c>; it exists once <see cref="EnsureBuiltAsync"/> succeeded.</summary>
+    /// <summary>The node executable, <c>artifacts/aot/&lt;rid&gt;/Liaa.Node</c> (or <c>artifacts/composite/…</c>); it exists once <see cref="EnsureBuiltAsync"/> succeeded.</summary>
     public string ExecutablePath { get; }
 
     /// <summary>Beside the executable: the hash of the inputs it was published from.</summary>
     public string StampPath => Path.Combine(PublishDirectory, "Liaa.Node.inputs");
 
-    /// <summary>The publish command's arguments (after <c>dotnet</c>).</summary>
+    /// <summary>
+    /// The publish command's arguments (after <c>dotnet</c>). The composite build is trimmed, as the Native AOT build is
+    /// (the node builds with the trim and AOT analyzers, so it is trim-safe): the image then holds only what the node
+    /// uses (57 MB folder instead of ~150 MB, and a third of the compile time).
+    /// </summary>
     public IReadOnlyList<string> PublishArguments =>
     [
         "publish", NodeProject,
         "-c", "Release",
         "-r", RuntimeIdentifier,
-        "-p:PublishAot=true",
+        .. Build == NodeBuild.Aot
+            ? (string[])["-p:PublishAot=true"]
+            : ["--self-contained", "-p:PublishTrimmed=true", "-p:PublishReadyToRun=true", "-p:PublishReadyToRunComposite=true"],
         "-p:UseArtifactsOutput=true",
         $"-p:ArtifactsPath={Path.Combine(ArtifactsDirectory, "build")}",
         "-o", PublishDirectory,
@@ -107,6 +136,9 @@ internal sealed class NativeAotNode
         "-nologo",
         "-clp:ErrorsOnly;NoSummary",
     ];
+
+    /// <summary>How the progress lines name the build.</summary>
+    private string Label => Build == NodeBuild.Aot ? "Native AOT node" : "Composite ReadyToRun node";
 
     /// <summary>Whether the executable was published from the inputs as they are now.</summary>
     public bool IsUpToDate() =>
@@ -170,7 +202,7 @@ internal sealed class NativeAotNode
         var checking = TimeProvider.System.GetTimestamp();
         if (IsUpToDate())
         {
-            await log.WriteLineAsync($"Native AOT node: {shown} (up to date, checked in {TimeProvider.System.GetElapsedTime(checking).TotalMilliseconds:0} ms)").ConfigureAwait(false);
+            await log.WriteLineAsync($"{Label}: {shown} (up to date, checked in {TimeProvider.System.GetElapsedTime(checking).TotalMilliseconds:0} ms)").ConfigureAwait(false);
             return ExecutablePath;
         }
 
@@ -184,11 +216,11 @@ internal sealed class NativeAotNode
         var inputs = HashInputs();
         if (File.Exists(ExecutablePath) && File.Exists(StampPath) && (await File.ReadAllTextAsync(StampPath, cancellationToken).ConfigureAwait(false)).Trim() == inputs)
         {
-            await log.WriteLineAsync($"Native AOT node: {shown} (built meanwhile by another process)").ConfigureAwait(false);
+            await log.WriteLineAsync($"{Label}: {shown} (built meanwhile by another process)").ConfigureAwait(false);
             return ExecutablePath;
         }
 
-        await log.WriteLineAsync($"Native AOT node: compiling Liaa.Node into {shown} (a first build takes 1.5-5 minutes on 2 cores; again only when the node's sources change)...").ConfigureAwait(false);
+        await log.WriteLineAsync($"{Label}: compiling Liaa.Node into {shown} (a first build takes {(Build == NodeBuild.Aot ? "1.5-5" : "2-4")} minutes on 2 cores; again only when the node's sources change)...").ConfigureAwait(false);
         var started = TimeProvider.System.GetTimestamp();
         Directory.CreateDirectory(PublishDirectory);
         File.Delete(StampPath);
@@ -203,12 +235,12 @@ internal sealed class NativeAotNode
             }
 
             throw new NodeBuildException(
-                $"Native AOT node: dotnet publish failed (exit code {exitCode}):\n  " + string.Join("\n  ", errors)
+                $"{Label}: dotnet publish failed (exit code {exitCode}):\n  " + string.Join("\n  ", errors)
                 + $"\nThe command: dotnet {string.Join(' ', PublishArguments)}");
         }
 
         await File.WriteAllTextAsync(StampPath, inputs + "\n", cancellationToken).ConfigureAwait(false);
-        await log.WriteLineAsync($"Native AOT node: compiled in {TimeProvider.System.GetElapsedTime(started).TotalSeconds:0} s").ConfigureAwait(false);
+        await log.WriteLineAsync($"{Label}: compiled in {TimeProvider.System.GetElapsedTime(started).TotalSeconds:0} s").ConfigureAwait(false);
         return ExecutablePath;
     }
 
@@ -251,7 +283,7 @@ internal sealed class NativeAotNode
         return missing.Count == 0
             ? null
             : $"error: Native AOT nodes are linked by the system's C toolchain, and this machine lacks {string.Join(", ", missing)}. "
-              + $"On Debian or Ubuntu: {InstallHint}. Or run the default JIT build (leave out --node-build aot).";
+              + $"On Debian or Ubuntu: {InstallHint}. Or run --node-build composite (no C toolchain needed), or the default JIT build (leave out --node-build aot).";
     }
 
     /// <summary>The project and every project it references, transitively (from their <c>ProjectReference</c> items).</summary>
@@ -361,7 +393,7 @@ internal sealed class NativeAotNode
                 if (!told)
                 {
                     told = true;
-                    await log.WriteLineAsync("Native AOT node: another process is compiling it; waiting for it to finish...").ConfigureAwait(false);
+                    await log.WriteLineAsync($"{Label}: another process is compiling it; waiting for it to finish...").ConfigureAwait(false);
                 }
 
                 await Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System, cancellationToken).ConfigureAwait(false);

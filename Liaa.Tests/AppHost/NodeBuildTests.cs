@@ -27,6 +27,7 @@ public sealed class NodeBuildTests
     [InlineData(new[] { "--node-build", "aot" }, "Aot")]
     [InlineData(new[] { "--node-build", "JIT" }, "Jit")]
     [InlineData(new[] { "--Liaa:AppHost:NodeBuild=Aot" }, "Aot")]
+    [InlineData(new[] { "--node-build", "composite" }, "Composite")]
     public void Settings_ReadTheNodeBuild_FromTheSwitchOrTheConfiguration(string[] args, string expected)
     {
         var settings = ClusterSettings.Read(Configuration(args), out var problems);
@@ -47,8 +48,9 @@ public sealed class NodeBuildTests
     }
 
     [Theory]
-    [InlineData(new[] { "--node-build", "native" }, "'native' is not jit or aot")]
+    [InlineData(new[] { "--node-build", "native" }, "'native' is not jit, aot or composite")]
     [InlineData(new[] { "--node-build", "aot", "--projects", "true" }, "choose one")]
+    [InlineData(new[] { "--node-build", "composite", "--projects", "true" }, "composite runs the nodes from their published executable")]
     public void Settings_NameTheProblem_OfAnUnknownOrConflictingNodeBuild(string[] args, string expected)
     {
         ClusterSettings.Read(Configuration(args), out var problems);
@@ -58,11 +60,12 @@ public sealed class NodeBuildTests
 
     [Theory]
     [InlineData("aot")]
+    [InlineData("composite")]
     [InlineData("jit")]
     public void TheAppModel_RunsEveryNode_FromTheExecutableOfTheNodeBuild(string build)
     {
-        var expected = build == "aot"
-            ? Path.Combine(Path.GetDirectoryName(new Projects.Liaa_Node().ProjectPath)!, "..", "artifacts", "aot", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "Liaa.Node")
+        var expected = build != "jit"
+            ? Path.Combine(Path.GetDirectoryName(new Projects.Liaa_Node().ProjectPath)!, "..", "artifacts", build, System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "Liaa.Node")
             : LiaaNodes.NodeBinary();
         var port = FreePorts.UdpRun(3);
         var settings = ClusterSettings.Read(Configuration(["--nodes", "3", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--node-build", build]), out var problems);
@@ -136,6 +139,47 @@ public sealed class NodeBuildTests
     }
 
     [Fact]
+    public void TheCompositeBuild_IsPublishedApart_SelfContainedAndPrecompiledTogether()
+    {
+        var aot = LiaaNodes.Published(NodeBuild.Aot);
+        var composite = LiaaNodes.Published(NodeBuild.Composite);
+        var bench = new BenchNativeAotNode(ProcessCluster.NodeProject(), build: Liaa.Node.Bench.NodeBuild.Composite);
+
+        Assert.Equal(Path.Combine(composite.RepositoryRoot, "artifacts", "composite"), composite.ArtifactsDirectory);
+        Assert.Equal(composite.ExecutablePath, bench.ExecutablePath);
+        Assert.NotEqual(aot.ExecutablePath, composite.ExecutablePath);
+        Assert.Contains("-p:PublishAot=true", aot.PublishArguments);
+        Assert.DoesNotContain("-p:PublishAot=true", composite.PublishArguments);
+        Assert.Contains("--self-contained", composite.PublishArguments);
+        Assert.Contains("-p:PublishTrimmed=true", composite.PublishArguments);
+        Assert.Contains("-p:PublishReadyToRun=true", composite.PublishArguments);
+        Assert.Contains("-p:PublishReadyToRunComposite=true", composite.PublishArguments);
+        Assert.Contains($"-p:ArtifactsPath={Path.Combine(composite.ArtifactsDirectory, "build")}", composite.PublishArguments);
+        Assert.Throws<ArgumentOutOfRangeException>(() => LiaaNodes.Published(NodeBuild.Jit));
+    }
+
+    [Fact]
+    public async Task AnUpToDateCompositeNode_IsNotPublishedAgain_AndItsStampIsNotTheAotBuilds()
+    {
+        using var repo = new TempDirectory();
+        var node = FakeRepository(repo.Path);
+        var aot = new NativeAotNode(node);
+        var composite = new NativeAotNode(node, () => throw new InvalidOperationException("the toolchain was looked for"), NodeBuild.Composite);
+        Directory.CreateDirectory(composite.PublishDirectory);
+        File.WriteAllText(composite.ExecutablePath, "a composite node");
+        File.WriteAllText(composite.StampPath, composite.HashInputs() + "\n");
+        var log = new StringWriter();
+
+        var path = await composite.EnsureBuiltAsync(log, Token);
+
+        Assert.Equal(composite.ExecutablePath, path);
+        Assert.StartsWith("Composite ReadyToRun node: ", log.ToString(), StringComparison.Ordinal);
+        Assert.Contains("(up to date, checked in ", log.ToString(), StringComparison.Ordinal);
+        Assert.NotEqual(aot.HashInputs(), composite.HashInputs());
+        Assert.False(aot.IsUpToDate());
+    }
+
+    [Fact]
     public void MissingTools_AreNamedInOneLine_WithTheAptGetCommand()
     {
         var missing = NativeAotNode.FindMissingTools("/opt/none:/usr/local/bin", _ => false, isLinux: true);
@@ -147,6 +191,7 @@ public sealed class NodeBuildTests
         Assert.Contains("libc6-dev", missing, StringComparison.Ordinal);
         Assert.Contains("sudo apt-get install clang", missing, StringComparison.Ordinal);
         Assert.Contains("--node-build aot", missing, StringComparison.Ordinal);
+        Assert.Contains("--node-build composite", missing, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -248,6 +293,9 @@ public sealed class NodeBuildTests
 
         Assert.Null(await BenchCommand.NodeExecutableAsync(null, "jit", liaaRuns: true, Token));
         Assert.Null(await BenchCommand.NodeExecutableAsync(null, "aot", liaaRuns: false, Token));
+        Assert.Null(await BenchCommand.NodeExecutableAsync(null, "composite", liaaRuns: false, Token));
+        var compositeConflict = await Assert.ThrowsAsync<CommandLineException>(() => BenchCommand.NodeExecutableAsync("/bin/true", "composite", liaaRuns: true, Token));
+        Assert.Contains("--node-build composite", compositeConflict.Message, StringComparison.Ordinal);
         Assert.Equal("/bin/true", await BenchCommand.NodeExecutableAsync("/bin/true", "jit", liaaRuns: true, Token));
     }
 
