@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Startup benchmark of the Aspire AppHost, for both node builds: for each node count given (default: 5 20) and each
-# build (default: jit then aot, alternating; --builds jit or --builds aot for one), runs
+# build (default: jit then aot, alternating; --builds jit or --builds aot for one, --builds jit,composite for the composite
+# ReadyToRun build), runs
 #   dotnet run --project Liaa.AppHost -c Release --no-build -- --nodes N --port <free> --node-build BUILD
 # on free loopback ports (no launch profile, so a running cluster on 8468/18888 is left alone), and
 # prints the time from that command to every node answering /health with 200, the resident memory of
@@ -10,7 +11,8 @@
 # node when its process appeared and when it first answered /health with 200. Then stops the AppHost with SIGTERM (what Ctrl+C does; a script's background job ignores
 # SIGINT) and checks that nothing it started is left.
 # The AOT build is Liaa.Node compiled ahead of time into artifacts/aot/ by the AppHost itself when its sources
-# changed (it needs clang): a run in which the AppHost compiled it is reported as such, then run again.
+# changed (it needs clang), the composite build the same way into artifacts/composite/: a run in which the AppHost
+# compiled it is reported as such, then run again.
 # --direct starts the built AppHost (Liaa.AppHost/bin/Release/net10.0/Liaa.AppHost) instead of `dotnet run`, which
 # evaluates the project with MSBuild first even with --no-build.
 # Build first: dotnet build Liaa.AppHost -c Release
@@ -105,9 +107,9 @@ measure() {
   dashboard=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q 'Aspire.Dashboard' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
   nodes=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q 'Liaa.Node' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
   prometheus=$(for p in $dcp; do descendants "$p"; done | while read -r p; do grep -q '^/usr/bin/prometheus' /proc/$p/cmdline 2>/dev/null && echo "$p"; done || true)
-  if grep -q "Native AOT node: compiling" "$log"; then
-    compiled=$(sed -n 's/.*Native AOT node: compiled in \([0-9]*\) s.*/\1/p' "$log")
-    echo "   ($n nodes, aot: the AppHost compiled the AOT node first, in ${compiled:-?} s; this run is not counted, measuring again)"
+  if grep -qE "(Native AOT|Composite ReadyToRun) node: compiling" "$log"; then
+    compiled=$(sed -n 's/.* node: compiled in \([0-9]*\) s.*/\1/p' "$log")
+    echo "   ($n nodes, $build: the AppHost compiled the node first, in ${compiled:-?} s; this run is not counted, measuring again)"
     again=1
   fi
   printf '%2d nodes, %s: %5.1f s to %d/%d healthy | RSS MB: DCP %s (%d processes), dashboard %s, AppHost %s, dotnet run %s, nodes %s | load %s\n' \
