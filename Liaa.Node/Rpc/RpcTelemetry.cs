@@ -68,6 +68,12 @@ public static class RpcTelemetry
         return activity;
     }
 
+    /// <summary>
+    /// Tags the client span with the call's outcome and ends it when the call ended: its start plus the call's
+    /// <see cref="RpcResult.Elapsed"/> (what the client duration metric records), so stopping it reads no clock.
+    /// A call that took no time on the endpoint's clock (one that never went out, a manual clock not advanced)
+    /// leaves the end to <c>Activity.Stop</c>.
+    /// </summary>
     /// <param name="activity">The span from <see cref="StartClient"/>.</param>
     /// <param name="result">The call's outcome.</param>
     /// <param name="untaggedPeerId">The peer id learned during the call (the responder of a PING), when the span
@@ -89,6 +95,11 @@ public static class RpcTelemetry
         if (result.Status != RpcStatus.Ok)
         {
             activity.SetStatus(ActivityStatusCode.Error, OutcomeName(result.Status));
+        }
+
+        if (result.Elapsed > TimeSpan.Zero)
+        {
+            activity.SetEndTime(activity.StartTimeUtc + result.Elapsed);
         }
     }
 

@@ -133,6 +133,10 @@ public sealed class RpcEndpointLiaaPeerTests
         var timeoutSpan = spans.Stopped.Where(a => a.Kind == ActivityKind.Client && a.TraceId == root.TraceId).ElementAt(1);
         Assert.Equal("timeout", timeoutSpan.GetTagItem(RpcTelemetry.OutcomeTag));
         Assert.Equal(ActivityStatusCode.Error, timeoutSpan.Status);
+
+        // The client span lasts what the call took on the endpoint's clock (the timeout here), as its metric says.
+        Assert.True(timedOut.Elapsed >= TimeSpan.FromSeconds(5), $"elapsed {timedOut.Elapsed}");
+        Assert.Equal(timedOut.Elapsed, timeoutSpan.Duration);
     }
 
     [Fact]

@@ -81,6 +81,31 @@ public sealed class RpcTelemetryTests
     }
 
     [Fact]
+    public void ClientSpan_EndsAtItsStartPlusTheCallsElapsedTime()
+    {
+        using var span = new Activity("call").Start();
+
+        RpcTelemetry.CompleteClient(span, new RpcResult(RpcStatus.Ok, null, TimeSpan.FromMilliseconds(250), true, 12), null);
+        span.Stop();
+
+        Assert.Equal(TimeSpan.FromMilliseconds(250), span.Duration);
+        Assert.Equal("ok", span.GetTagItem(RpcTelemetry.OutcomeTag));
+    }
+
+    [Fact]
+    public void ClientSpan_OfACallThatTookNoTime_IsEndedByStop()
+    {
+        using var span = new Activity("call").Start();
+
+        RpcTelemetry.CompleteClient(span, new RpcResult(RpcStatus.Cancelled, null, TimeSpan.Zero, false, 0), null);
+
+        // No end time set: Activity.Stop takes it from the clock (a zero duration means "not ended").
+        Assert.Equal(TimeSpan.Zero, span.Duration);
+        span.Stop();
+        Assert.NotEqual(TimeSpan.Zero, span.Duration);
+    }
+
+    [Fact]
     public void BoxedTagValues_AreTheValues_AndReusedWhileTheirSlotHoldsThem()
     {
         var port = TagText.Boxed(8468);
