@@ -203,7 +203,7 @@ internal sealed class RpcBenchmark
                 return (IReadOnlyList<string>)row;
             }));
 
-        _output.Line("raw UDP: the ceiling, two threads polling non-blocking sockets (both cores busy); blocking: the same two threads sleeping in the kernel between datagrams; Liaa: two RpcEndpoints with the node's request handling; all in this process, this run. CPU per rt: the process's CPU time (both sides) per round trip, for the blocking ping-pong and for Liaa; allocated: managed bytes per round trip (both sides)."
+        _output.Line("raw UDP: the ceiling, two threads polling non-blocking sockets (both cores busy); blocking: the same two threads sleeping in the kernel between datagrams; Liaa: two RpcEndpoints with the node's request handling, the client's callers continuing on its receive thread (an internal opt-in; the public SendAsync continues on the thread pool); all in this process, this run. CPU per rt: the process's CPU time (both sides) per round trip, for the blocking ping-pong and for Liaa; allocated: managed bytes per round trip (both sides)."
             + (_options.Tracing ? $" Liaa and Liaa traced: {AlternatingWindows} windows of each per run, alternating (untraced first in odd runs, traced first in even ones); tracing overhead: 1 − traced/untraced rt/s of each run, median (lowest to highest)." : ""));
         foreach (var f in figures.Where(f => f.InFlight > 1))
         {
