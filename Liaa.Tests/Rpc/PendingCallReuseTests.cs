@@ -114,6 +114,26 @@ public sealed class PendingCallReuseTests
     }
 
     [Fact]
+    public async Task RequestsOfEverySize_InTurn_ArriveAsSent()
+    {
+        await using var net = new RpcTestNetwork();
+        var handler = new TestHandler(ServerId);
+        net.AddEndpoint(ServerAddress, handler);
+        var client = net.AddEndpoint(ClientAddress, new TestHandler(ClientId));
+        var ct = TestContext.Current.CancellationToken;
+
+        // The thread's request writer grows for the large STORE, is not kept, and the next request is encoded afresh.
+        foreach (var length in new[] { 10, 20_000, 10, 3_000, 5 })
+        {
+            var value = DhtValue.FromBytes(Enumerable.Repeat((byte)length, length).ToArray());
+            var result = await client.CallAsync(ServerAddress, new StoreRequest(ClientId, NodeId.FromKey($"k{length}"), value), null, ct).AsTask().Bounded();
+            Assert.Equal(RpcStatus.Ok, result.Status);
+            Assert.True(handler.Received.TryDequeue(out var received));
+            Assert.Equal(value, Assert.IsType<StoreRequest>(received.Request).Value);
+        }
+    }
+
+    [Fact]
     public async Task ACallerThatOptsIn_ContinuesOnTheThreadThatEndsTheCall()
     {
         await using var net = new RpcTestNetwork();
