@@ -153,8 +153,8 @@ public sealed partial class RpcEndpoint
         }
     }
 
-    // Out of the table and, when it ended as it should, recycled as a spare. A call ends before its caller leaves
-    // CallAsync; if something threw first, it is ended here so nothing later can end a recycled use.
+    // Out of the table and recycled, kept as a spare while there are few. A call has ended before its caller gets here,
+    // unless something threw first: it is ended here then, so nothing later can end its next use.
     private void Unregister(PendingCall call)
     {
         call.TryComplete(RpcStatus.Error);
