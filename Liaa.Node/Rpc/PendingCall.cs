@@ -7,7 +7,7 @@ namespace Liaa.Node.Rpc;
 /// <summary>
 /// One outgoing call waiting for its response, and the source its caller awaits (no TaskCompletionSource, no Task).
 /// Completed exactly once, by whichever comes first: the response, the timeout timer, the caller's cancellation, a
-/// send failure or the endpoint stopping. Reused for call after call (<see cref="RpcEndpoint"/> keeps spares).
+/// send failure or the endpoint stopping. Reused for call after call (<see cref="Rent"/>, <see cref="Return"/>).
 /// </summary>
 /// <remarks>
 /// Reuse is safe through the generation: a completer that may outlive the call (the timer, the receive loop, the stop
@@ -20,6 +20,12 @@ namespace Liaa.Node.Rpc;
 /// </remarks>
 internal sealed class PendingCall : IValueTaskSource<RpcResult>
 {
+    // Ended calls kept for reuse, shared by the process's endpoints: a simulation's 100,000 endpoints must not each
+    // keep their own. Beyond the bound an ended call is left to the GC.
+    private const int MaxSpares = 1024;
+    private static readonly Lock SparesGate = new();
+    private static readonly Stack<PendingCall> Spares = new();
+
     private ManualResetValueTaskSourceCore<RpcResult> _core;
     private long _state;
     private long _startTimestamp;
@@ -64,6 +70,33 @@ internal sealed class PendingCall : IValueTaskSource<RpcResult>
     public PendingCall? Next { get; set; }
 
     public CancellationTokenRegistration Registration { get; set; }
+
+    /// <summary>A spare call, or a new one; <see cref="Begin"/> it.</summary>
+    public static PendingCall Rent()
+    {
+        lock (SparesGate)
+        {
+            if (Spares.TryPop(out var spare))
+            {
+                return spare;
+            }
+        }
+
+        return new PendingCall();
+    }
+
+    /// <summary>Recycles an ended call (<see cref="Recycle"/>) and keeps it as a spare while there are few.</summary>
+    public static void Return(PendingCall call)
+    {
+        call.Recycle();
+        lock (SparesGate)
+        {
+            if (Spares.Count < MaxSpares)
+            {
+                Spares.Push(call);
+            }
+        }
+    }
 
     /// <summary>Starts a use: a fresh object, or a recycled one (<see cref="Recycle"/>).</summary>
     public void Begin(MessageId id, IPEndPoint remote, RpcMethod method, bool sentExtended, TimeProvider time, bool continuesOnCompletingThread)

@@ -134,6 +134,7 @@ public sealed partial class RpcEndpoint
     // A spare call (or a new one) under a fresh id, in the pending table.
     private PendingCall Register(IPEndPoint remote, RpcMethod method, bool extended, bool continuesOnCompletingThread)
     {
+        var call = PendingCall.Rent();
         while (true)
         {
             var id = MessageId.NewLiaa(_idFlags);
@@ -145,7 +146,6 @@ public sealed partial class RpcEndpoint
                     continue;
                 }
 
-                var call = _spareCalls.TryPop(out var spare) ? spare : new PendingCall();
                 call.Begin(id, remote, method, extended, _time, continuesOnCompletingThread);
                 slot = call;
                 return call;
@@ -153,20 +153,18 @@ public sealed partial class RpcEndpoint
         }
     }
 
-    // Out of the table and recycled, kept as a spare while there are few. A call has ended before its caller gets here,
-    // unless something threw first: it is ended here then, so nothing later can end its next use.
+    // Out of the table, then recycled: nothing that finds calls in the table (a response, the stop sweep) can find it
+    // any more. A call has ended before its caller gets here, unless something threw first: it is ended here then, so
+    // nothing that still holds it (the timer) can end its next use.
     private void Unregister(PendingCall call)
     {
         call.TryComplete(RpcStatus.Error);
         lock (_pendingGate)
         {
             _pending.Remove(call.Id);
-            call.Recycle();
-            if (_spareCalls.Count < MaxSpareCalls)
-            {
-                _spareCalls.Push(call);
-            }
         }
+
+        PendingCall.Return(call);
     }
 
     // Encodes and sends the request; done when the send completed at once (UDP, in memory), so the call awaits nothing

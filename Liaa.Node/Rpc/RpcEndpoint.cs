@@ -65,16 +65,12 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private readonly RpcOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    // Calls kept for reuse at most; beyond, an ended call is left to the GC.
-    private const int MaxSpareCalls = 256;
-
     // A thread's request writer is kept only while its array is this small.
     private const int MaxKeptRequestWriterCapacity = 4096;
 
-    // The pending calls by id, and ended calls kept for reuse, under one short lock.
+    // The pending calls by id, under a short lock.
     private readonly Lock _pendingGate = new();
     private readonly Dictionary<MessageId, PendingCall> _pending = [];
-    private readonly Stack<PendingCall> _spareCalls = new();
     private readonly CallDeadlines _deadlines;
     private readonly KnownLiaaPeers _knownLiaaPeers;
     private readonly CompletedCallIds _completedCalls;

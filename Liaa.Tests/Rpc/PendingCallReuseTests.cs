@@ -53,7 +53,7 @@ public sealed class PendingCallReuseTests
         net.Time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(RpcStatus.Timeout, (await first.Bounded()).Status);
 
-        // The ended call is the spare the next one takes.
+        // The ended call is a spare the next one may take.
         var second = client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: ct);
         var secondRequest = await server.ReceiveBytesAsync();
         await server.SendAsync(HandBuilt.PingResponse(firstRequest.AsSpan(1, 20), ServerId), ClientAddress, ct);
