@@ -367,7 +367,8 @@ internal sealed class RpcBenchmark
                 cancellationToken);
         }
 
-        await Task.WhenAll(workers).ConfigureAwait(false);
+        // The last worker ends on the client's receive thread: the bench goes on from the pool, not from there.
+        await Task.WhenAll(workers).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         if (Interlocked.Read(ref failed) > 0 && Interlocked.Read(ref completed) == 0)
         {
             throw new InvalidOperationException($"every {request.Method} call failed");
