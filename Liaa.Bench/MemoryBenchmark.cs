@@ -91,7 +91,7 @@ internal sealed class MemoryBenchmark
                     BitConverter.TryWriteBytes(keyBytes, index);
                     BitConverter.TryWriteBytes(bytes, index);
                     var request = new StoreRequest(sender, NodeId.FromSha1(keyBytes), DhtValue.FromBytes(bytes));
-                    var result = await client.SendAsync(node.EndPoint, request, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    var result = await client.CallAsync(node.EndPoint, request, cancellationToken: cancellationToken).ConfigureAwait(false);
                     if (result.Response is not StoreResponse { Stored: true })
                     {
                         Interlocked.Increment(ref failures);

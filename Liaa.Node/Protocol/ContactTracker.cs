@@ -137,7 +137,7 @@ internal sealed class ContactTracker
         {
             for (var attempt = 0; attempt < _failuresBeforeEviction; attempt++)
             {
-                var result = await _rpc.SendAsync(stale.EndPoint, new PingRequest(_self), null, cancellationToken).ConfigureAwait(false);
+                var result = await _rpc.CallAsync(stale.EndPoint, new PingRequest(_self), null, cancellationToken).ConfigureAwait(false);
                 if (result.Status == RpcStatus.Ok && result.Response is PingResponse ping)
                 {
                     if (ping.Responder == stale.Id)
@@ -214,7 +214,7 @@ internal sealed class ContactTracker
             }
 
             var request = new StoreRequest(_self, stored.Key, stored.Value) { PublishedAt = stored.PublishedAt };
-            var result = await _rpc.SendAsync(newcomer.EndPoint, request, null, cancellationToken).ConfigureAwait(false);
+            var result = await _rpc.CallAsync(newcomer.EndPoint, request, null, cancellationToken).ConfigureAwait(false);
             if (result.Status != RpcStatus.Ok)
             {
                 if (result.Status == RpcStatus.Timeout)

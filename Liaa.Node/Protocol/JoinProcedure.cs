@@ -162,7 +162,7 @@ internal sealed class JoinProcedure
         var options = new RpcCallOptions { Timeout = IntroductionPingTimeout };
         var pings = named.Values.OrderBy(c => c.Id.DistanceTo(_self)).Take(largestAnswer).Select(async contact =>
         {
-            var result = await _rpc.SendAsync(contact.EndPoint, new PingRequest(_self), options, cancellationToken).ConfigureAwait(false);
+            var result = await _rpc.CallAsync(contact.EndPoint, new PingRequest(_self), options, cancellationToken).ConfigureAwait(false);
             if (result is { Status: RpcStatus.Ok, Response: PingResponse ping } && ping.Responder == contact.Id)
             {
                 _contacts.Observe(new Contact(ping.Responder, contact.EndPoint));

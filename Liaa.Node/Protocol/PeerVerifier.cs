@@ -125,7 +125,7 @@ internal sealed class PeerVerifier
             var answered = false;
             try
             {
-                var result = await _rpc.SendAsync(contact.EndPoint, new PingRequest(_self), new RpcCallOptions { PeerId = contact.Id }, cancellationToken).ConfigureAwait(false);
+                var result = await _rpc.CallAsync(contact.EndPoint, new PingRequest(_self), new RpcCallOptions { PeerId = contact.Id }, cancellationToken).ConfigureAwait(false);
                 answered = result is { Status: RpcStatus.Ok, Response: PingResponse ping } && ping.Responder == contact.Id;
                 if (result.Status == RpcStatus.Timeout)
                 {

@@ -106,7 +106,7 @@ internal sealed class CallDeadlines : IDisposable
 
     private void OnDue()
     {
-        List<PendingCall>? due = null;
+        List<(PendingCall Call, long Generation)>? due = null;
         lock (_gate)
         {
             if (_disposed)
@@ -121,7 +121,9 @@ internal sealed class CallDeadlines : IDisposable
                 while (list.Head is { } head && head.Deadline <= now)
                 {
                     list.Unlink(head);
-                    (due ??= []).Add(head);
+
+                    // Its generation now: once outside the lock the call may have ended and begun again.
+                    (due ??= []).Add((head, head.Generation));
                 }
 
                 if (list.Head is { } waiting)
@@ -146,9 +148,9 @@ internal sealed class CallDeadlines : IDisposable
         // Outside the lock: completing a call queues its caller's continuation.
         if (due is not null)
         {
-            foreach (var call in due)
+            foreach (var (call, generation) in due)
             {
-                call.TryComplete(RpcStatus.Timeout);
+                call.TryComplete(generation, RpcStatus.Timeout);
             }
         }
     }

@@ -17,6 +17,9 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     public int WrittenCount => _written;
 
+    /// <summary>The length of the array written into.</summary>
+    public int Capacity => _buffer.Length;
+
     /// <summary>Forgets what was written, keeping the array.</summary>
     public void Reset() => _written = 0;
 

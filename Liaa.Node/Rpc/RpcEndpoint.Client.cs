@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Wire;
 
@@ -8,13 +10,29 @@ namespace Liaa.Node.Rpc;
 // The client side: calls, the pending table and response matching.
 public sealed partial class RpcEndpoint
 {
+    // A thread's writer for requests: a request is encoded and, over UDP and in memory, sent before the call awaits.
+    [ThreadStatic]
+    private static PooledBufferWriter? t_requestWriter;
+
     /// <summary>
     /// Sends <paramref name="request"/> to <paramref name="remote"/> and waits for its response, at most
     /// the timeout. Never throws for network outcomes: timeouts, cancellation, stopping and send
     /// failures are a <see cref="RpcStatus"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException">The endpoint was never started.</exception>
-    public async Task<RpcResult> SendAsync(
+    public Task<RpcResult> SendAsync(
+        IPEndPoint remote,
+        RpcRequest request,
+        RpcCallOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        CallAsync(remote, request, options, cancellationToken).AsTask();
+
+    /// <summary>
+    /// <see cref="SendAsync"/> for a caller that awaits the call once and at once: nothing is allocated for the call
+    /// itself (the awaited source is a pooled <see cref="PendingCall"/>, the state machine a pooled box).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    internal async ValueTask<RpcResult> CallAsync(
         IPEndPoint remote,
         RpcRequest request,
         RpcCallOptions? options = null,
@@ -51,7 +69,8 @@ public sealed partial class RpcEndpoint
         }
 
         using var activity = RpcTelemetry.StartClient(method, remote, options?.PeerId);
-        var call = Register(remote, method, _knownLiaaPeers.Contains(remote));
+        var call = Register(remote, method, _knownLiaaPeers.Contains(remote), options?.ContinuesOnCompletingThread ?? false);
+        var sentExtended = call.SentExtended;
         RpcResult result;
         try
         {
@@ -70,13 +89,17 @@ public sealed partial class RpcEndpoint
                 }
 
                 // Cancellation that raced the registration has completed the call already: do not send.
-                if (!call.Task.IsCompleted)
+                if (!call.IsCompleted)
                 {
-                    await SendRequestAsync(call, request, activity, cancellationToken).ConfigureAwait(false);
+                    var sending = SendRequest(call, request, activity, cancellationToken);
+                    if (!sending.IsCompletedSuccessfully)
+                    {
+                        await sending.ConfigureAwait(false);
+                    }
                 }
             }
 
-            result = await call.Task.ConfigureAwait(false);
+            result = await call.Result.ConfigureAwait(false);
         }
         finally
         {
@@ -85,11 +108,11 @@ public sealed partial class RpcEndpoint
 
             // Remembered before it leaves the table, so a late response is never mistaken for an unexpected one.
             _completedCalls.Add(call.Id);
-            _pending.TryRemove(call.Id, out _);
+            Unregister(call);
             Interlocked.Decrement(ref _pendingCount);
         }
 
-        if (result.Status == RpcStatus.Timeout && call.SentExtended)
+        if (result.Status == RpcStatus.Timeout && sentExtended)
         {
             _knownLiaaPeers.Remove(remote);
         }
@@ -108,22 +131,49 @@ public sealed partial class RpcEndpoint
         return Finish(method, activity, result, options?.PeerId is null ? (result.Response as PingResponse)?.Responder : null);
     }
 
-    private PendingCall Register(IPEndPoint remote, RpcMethod method, bool extended)
+    // A spare call (or a new one) under a fresh id, in the pending table.
+    private PendingCall Register(IPEndPoint remote, RpcMethod method, bool extended, bool continuesOnCompletingThread)
     {
+        var call = PendingCall.Rent();
         while (true)
         {
             var id = MessageId.NewLiaa(_idFlags);
-            var call = new PendingCall(id, remote, method, extended, _time);
-            if (_pending.TryAdd(id, call))
+            lock (_pendingGate)
             {
+                ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_pending, id, out var taken);
+                if (taken)
+                {
+                    continue;
+                }
+
+                call.Begin(id, remote, method, extended, _time, continuesOnCompletingThread);
+                slot = call;
                 return call;
             }
         }
     }
 
-    private async ValueTask SendRequestAsync(PendingCall call, RpcRequest request, Activity? activity, CancellationToken cancellationToken)
+    // Out of the table, then recycled: nothing that finds calls in the table (a response, the stop sweep) can find it
+    // any more. A call has ended before its caller gets here, unless something threw first: it is ended here then, so
+    // nothing that still holds it (the timer) can end its next use.
+    private void Unregister(PendingCall call)
     {
-        using var writer = new PooledBufferWriter();
+        call.TryComplete(RpcStatus.Error);
+        lock (_pendingGate)
+        {
+            _pending.Remove(call.Id);
+        }
+
+        PendingCall.Return(call);
+    }
+
+    // Encodes and sends the request; done when the send completed at once (UDP, in memory), so the call awaits nothing
+    // else. A send or encoding failure ends the call.
+    private ValueTask SendRequest(PendingCall call, RpcRequest request, Activity? activity, CancellationToken cancellationToken)
+    {
+        var writer = t_requestWriter ?? new PooledBufferWriter();
+        t_requestWriter = null;
+        writer.Reset();
         try
         {
             // The extended form's header: the version, and the trace context of the span (no header object per request).
@@ -138,26 +188,85 @@ public sealed partial class RpcEndpoint
         }
         catch (Exception ex)
         {
+            KeepRequestWriter(writer);
             RpcLog.EncodeFailed(_logger, call.Method, call.Remote, ex);
             call.TryComplete(RpcStatus.Error);
-            return;
+            return default;
         }
 
         Counters.AddCallSent();
+        ValueTask sending;
         try
         {
-            await _transport.SendAsync(writer.WrittenMemory, call.Remote, cancellationToken).ConfigureAwait(false);
+            sending = _transport.SendAsync(writer.WrittenMemory, call.Remote, cancellationToken);
         }
         catch (Exception ex)
         {
-            // Cancellation has already completed the call through its registration; this is a no-op then.
-            if (!cancellationToken.IsCancellationRequested)
-            {
-                Counters.AddSendError();
-                RpcLog.RequestSendFailed(_logger, call.Method, call.Remote, ex);
-            }
+            KeepRequestWriter(writer);
+            SendFailed(call, ex, cancellationToken);
+            return default;
+        }
 
-            call.TryComplete(RpcStatus.Error);
+        if (!sending.IsCompleted)
+        {
+            return AwaitSendAsync(sending, call, writer, cancellationToken);
+        }
+
+        try
+        {
+            sending.GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            SendFailed(call, ex, cancellationToken);
+        }
+        finally
+        {
+            KeepRequestWriter(writer);
+        }
+
+        return default;
+    }
+
+    // A send still under way holds the writer's array till it is done.
+    private async ValueTask AwaitSendAsync(ValueTask sending, PendingCall call, PooledBufferWriter writer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await sending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            SendFailed(call, ex, cancellationToken);
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+    }
+
+    private void SendFailed(PendingCall call, Exception ex, CancellationToken cancellationToken)
+    {
+        // Cancellation has already completed the call through its registration; this is a no-op then.
+        if (!cancellationToken.IsCancellationRequested)
+        {
+            Counters.AddSendError();
+            RpcLog.RequestSendFailed(_logger, call.Method, call.Remote, ex);
+        }
+
+        call.TryComplete(RpcStatus.Error);
+    }
+
+    // Kept for the thread's next request, unless a large request grew it.
+    private static void KeepRequestWriter(PooledBufferWriter writer)
+    {
+        if (writer.Capacity <= MaxKeptRequestWriterCapacity)
+        {
+            t_requestWriter = writer;
+        }
+        else
+        {
+            writer.Dispose();
         }
     }
 
@@ -172,25 +281,43 @@ public sealed partial class RpcEndpoint
     // On the receive loop: accept a response only for a pending id, from the endpoint asked, decoding as the method asked.
     private void OnResponse(ReadOnlySpan<byte> body, in DatagramEnvelope envelope, IPEndPoint remote, int datagramLength)
     {
-        if (!_pending.TryGetValue(envelope.Id, out var call))
+        // The use of the call this response is for, as it is in the table: it may end and be reused once out of the lock.
+        PendingCall? call;
+        long generation;
+        IPEndPoint asked;
+        RpcMethod method;
+        bool completed;
+        lock (_pendingGate)
+        {
+            if (_pending.TryGetValue(envelope.Id, out call))
+            {
+                (generation, asked, method, completed) = (call.Generation, call.Remote, call.Method, call.IsCompleted);
+            }
+            else
+            {
+                (generation, asked, method, completed) = (0, null!, default, false);
+            }
+        }
+
+        if (call is null)
         {
             Drop(_completedCalls.Contains(envelope.Id) ? DropReason.LateOrDuplicate : DropReason.UnexpectedResponse, remote);
             return;
         }
 
-        if (!call.Remote.Equals(remote))
+        if (!asked.Equals(remote))
         {
             Drop(DropReason.WrongSource, remote);
             return;
         }
 
-        if (call.Task.IsCompleted)
+        if (completed)
         {
             Drop(DropReason.LateOrDuplicate, remote);
             return;
         }
 
-        if (!WireCodec.TryDecodePooledResponse(call.Method, body, envelope, ContactPool, out var response, out var reason))
+        if (!WireCodec.TryDecodePooledResponse(method, body, envelope, ContactPool, out var response, out var reason))
         {
             // The call keeps waiting: a garbled copy must not end it, a good one may still come.
             Drop(reason, remote);
@@ -199,10 +326,10 @@ public sealed partial class RpcEndpoint
 
         if (envelope.IsExtended)
         {
-            _knownLiaaPeers.Add(call.Remote);
+            _knownLiaaPeers.Add(asked);
         }
 
-        if (!call.TryComplete(RpcStatus.Ok, response, envelope.IsExtended, datagramLength))
+        if (!call.TryComplete(generation, RpcStatus.Ok, response, envelope.IsExtended, datagramLength))
         {
             Drop(DropReason.LateOrDuplicate, remote);
         }

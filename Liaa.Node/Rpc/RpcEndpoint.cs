@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Net;
 using Liaa.Node.Kademlia;
 using Liaa.Node.Wire;
@@ -35,7 +34,8 @@ namespace Liaa.Node.Rpc;
 /// </para>
 /// <para>
 /// Threading: one receive loop reads the transport with one reused buffer; responses are matched and
-/// decoded on it (the caller's continuation runs on the thread pool, never on the loop). Over a UDP
+/// decoded on it (the caller's continuation runs on the thread pool, never on the loop, unless the caller is one of
+/// this repository's that opted in, <see cref="RpcCallOptions.ContinuesOnCompletingThread"/>). Over a UDP
 /// socket (<see cref="IBlockingDatagramSource"/>) the loop is a thread of its own blocking in the kernel,
 /// and the requests whose handling is bounded and quick (PING, FIND_NODE, FIND_VALUE, STUN) are served
 /// on it up to the handler's first await: no thread-pool hop between a datagram and its reply. STORE,
@@ -65,7 +65,12 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private readonly RpcOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<MessageId, PendingCall> _pending = new();
+    // A thread's request writer is kept only while its array is this small.
+    private const int MaxKeptRequestWriterCapacity = 4096;
+
+    // The pending calls by id, under a short lock.
+    private readonly Lock _pendingGate = new();
+    private readonly Dictionary<MessageId, PendingCall> _pending = [];
     private readonly CallDeadlines _deadlines;
     private readonly KnownLiaaPeers _knownLiaaPeers;
     private readonly CompletedCallIds _completedCalls;
@@ -241,10 +246,17 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
             await receiveLoop.ConfigureAwait(false);
         }
 
-        var ended = 0;
-        foreach (var call in _pending.Values)
+        // Each call's use as it is in the table: one that ends and begins again meanwhile is a later use, left alone.
+        (PendingCall Call, long Generation)[] pending;
+        lock (_pendingGate)
         {
-            if (call.TryComplete(RpcStatus.Stopped))
+            pending = [.. _pending.Values.Select(call => (call, call.Generation))];
+        }
+
+        var ended = 0;
+        foreach (var (call, generation) in pending)
+        {
+            if (call.TryComplete(generation, RpcStatus.Stopped))
             {
                 ended++;
             }

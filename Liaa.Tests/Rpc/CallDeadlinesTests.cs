@@ -29,21 +29,21 @@ public sealed class CallDeadlinesTests
         deadlines.Add(later, TimeSpan.FromSeconds(2));
 
         time.Advance(TimeSpan.FromSeconds(1.5) - TimeSpan.FromTicks(1));
-        Assert.False(fast.Task.IsCompleted);
+        Assert.False(fast.IsCompleted);
         time.Advance(TimeSpan.FromTicks(1));
-        Assert.Equal((RpcStatus.Timeout, TimeSpan.FromSeconds(2)), Outcome(await fast.Task));
-        Assert.False(later.Task.IsCompleted);
-        Assert.False(slow.Task.IsCompleted);
+        Assert.Equal((RpcStatus.Timeout, TimeSpan.FromSeconds(2)), Outcome(await fast.Result));
+        Assert.False(later.IsCompleted);
+        Assert.False(slow.IsCompleted);
 
         time.Advance(TimeSpan.FromSeconds(0.5));
-        Assert.Equal((RpcStatus.Timeout, TimeSpan.FromSeconds(2)), Outcome(await later.Task));
-        Assert.False(slow.Task.IsCompleted);
+        Assert.Equal((RpcStatus.Timeout, TimeSpan.FromSeconds(2)), Outcome(await later.Result));
+        Assert.False(slow.IsCompleted);
 
         time.Advance(TimeSpan.FromSeconds(1.5) - TimeSpan.FromTicks(1));
-        Assert.False(slow.Task.IsCompleted);
+        Assert.False(slow.IsCompleted);
         time.Advance(TimeSpan.FromTicks(1));
-        Assert.Equal((RpcStatus.Timeout, TimeSpan.FromSeconds(5)), Outcome(await slow.Task));
-        Assert.False(answered.Task.IsCompleted);
+        Assert.Equal((RpcStatus.Timeout, TimeSpan.FromSeconds(5)), Outcome(await slow.Result));
+        Assert.False(answered.IsCompleted);
     }
 
     [Fact]
@@ -58,8 +58,8 @@ public sealed class CallDeadlinesTests
 
         time.Advance(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(RpcStatus.Timeout, (await fast.Task).Status);
-        Assert.False(slow.Task.IsCompleted);
+        Assert.Equal(RpcStatus.Timeout, (await fast.Result).Status);
+        Assert.False(slow.IsCompleted);
     }
 
     [Fact]
@@ -77,8 +77,8 @@ public sealed class CallDeadlinesTests
         for (var i = 0; i < calls.Length; i++)
         {
             time.Advance(TimeSpan.FromMilliseconds(10));
-            Assert.Equal((RpcStatus.Timeout, calls[i].Timeout), Outcome(await calls[i].Call.Task));
-            Assert.All(calls[(i + 1)..], later => Assert.False(later.Call.Task.IsCompleted));
+            Assert.Equal((RpcStatus.Timeout, calls[i].Timeout), Outcome(await calls[i].Call.Result));
+            Assert.All(calls[(i + 1)..], later => Assert.False(later.Call.IsCompleted));
         }
 
         Assert.Equal(0, deadlines.LengthsInUse);
