@@ -142,7 +142,8 @@ public static partial class WireCodec
                     return false;
                 }
 
-                response = new PingResponse(responder);
+                // A real node's answers from one peer are the same immutable value: reused (see RecentlyDecoded).
+                response = contacts is null ? RecentlyDecoded.Ping(responder) : new PingResponse(responder);
                 break;
             case RpcMethod.Store:
                 if (!reader.TryReadBoolean(out var stored))
@@ -306,12 +307,11 @@ public static partial class WireCodec
                 return false;
             }
 
-            Contact? pooled = null;
-            IPEndPoint? endPoint = null;
+            Contact? contact = null;
             if (!TryReadId(ref reader, out var id, out reason)
                 || (pool is null
-                    ? !TryReadEndPoint(ref reader, out endPoint, out reason)
-                    : !TryReadPooled(ref reader, pool, id, out pooled, out reason)))
+                    ? !TryReadContact(ref reader, id, out contact, out reason)
+                    : !TryReadPooled(ref reader, pool, id, out contact, out reason)))
             {
                 // A well-formed contact whose address Liaa cannot use ('localhost', which a Python node bootstrapped
                 // by name hands out as written, or port 0) costs that contact only, never the whole answer.
@@ -328,11 +328,50 @@ public static partial class WireCodec
                 Array.Resize(ref result, Math.Min(count, result.Length * 2));
             }
 
-            result[kept++] = pooled ?? new Contact(id, endPoint!);
+            result[kept++] = contact!;
         }
 
         contacts = kept == result.Length ? result : result[..kept];
         reason = DropReason.None;
+        return true;
+    }
+
+    /// <summary>
+    /// A contact's endpoint, given its id, without a pool: an IPv4 contact is parsed without allocating and taken from
+    /// <see cref="RecentlyDecoded"/> (the same contact as a recent answer's when equal); IPv6 is decoded as always.
+    /// </summary>
+    private static bool TryReadContact(ref MessagePackReader reader, NodeId id, [NotNullWhen(true)] out Contact? contact, out DropReason reason)
+    {
+        contact = null;
+        var start = reader;
+        if (!reader.TryReadStringSpan(out var text) || !reader.TryReadInteger(out var port))
+        {
+            reason = DropReason.WrongArgumentType;
+            return false;
+        }
+
+        if (port > IPEndPoint.MinPort && port <= IPEndPoint.MaxPort && text.IndexOf((byte)':') < 0)
+        {
+            // What TryParseAddress does with text that is no IPv6, minus the IPAddress.
+            Span<byte> octets = stackalloc byte[4];
+            if (!TryParseDottedQuad(text, octets))
+            {
+                reason = DropReason.InvalidAddress;
+                return false;
+            }
+
+            contact = RecentlyDecoded.Contact(id, octets, (int)port);
+            reason = DropReason.None;
+            return true;
+        }
+
+        reader = start;
+        if (!TryReadEndPoint(ref reader, out var endPoint, out reason))
+        {
+            return false;
+        }
+
+        contact = new Contact(id, endPoint);
         return true;
     }
 
