@@ -18,7 +18,8 @@ namespace Liaa.Node.Wire;
 /// <para>Decoding is strict and never throws: the body must be exactly one value, at most
 /// <see cref="MaxDepth"/> deep, of the exact shape. The whole body is checked structurally (no
 /// allocation) before anything is built, so hostile lengths allocate nothing and valid bodies
-/// allocate in proportion to their size. Writing throws only on records no decoder would accept
+/// allocate in proportion to their size; a response's contact list is instead checked by the pass that
+/// reads its tokens (nothing is built until the whole list and body are sound), so it is not scanned twice. Writing throws only on records no decoder would accept
 /// (a port of 0, a negative TTL): those are bugs in the caller.</para>
 /// </remarks>
 public static partial class WireCodec

@@ -91,6 +91,31 @@ public sealed class RecentlyDecodedTests
         Assert.Equal(Second, other.Responder);
     }
 
+    [Fact]
+    public void AContactListFollowedByAnyByte_IsDropped_WithNothingBuilt()
+    {
+        // Read in one pass, the list is built only once it and the body are known sound: fresh contacts, nothing reused.
+        var random = new Random(8);
+        byte[] Appended() =>
+        [
+            .. WireAssert.Response(MessageId.NewLiaa(random), new FindNodeResponse([.. Enumerable.Range(1, 20).Select(i =>
+                new Contact(NodeId.Random(random), new IPEndPoint(IPAddress.Parse($"10.0.0.{i}"), 4_000 + i)))])),
+            0xc0,
+        ];
+        var warm = Appended();
+        var datagram = Appended();
+        Assert.Equal(DropReason.TrailingBytes, WireAssert.ResponseDropReason(RpcMethod.FindNode, warm));
+        Assert.True(WireCodec.TryReadEnvelope(datagram, out var envelope, out _));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var decoded = WireCodec.TryDecodeResponse(RpcMethod.FindNode, envelope.GetBody(datagram), envelope, out _, out var reason);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.False(decoded);
+        Assert.Equal(DropReason.TrailingBytes, reason);
+        Assert.Equal(0, allocated);
+    }
+
     private static PingResponse DecodePing(NodeId responder)
     {
         var datagram = WireAssert.Response(MessageId.NewLiaa(new Random(7)), new PingResponse(responder));
