@@ -82,7 +82,9 @@ internal sealed class RequestHandler : IRpcHandler
 
         if (sender is { } id && !context.IsClientMode)
         {
-            _contacts.Observe(new Contact(id, context.Remote));
+            // The sender's contact as its last request made it, when that was recent: no contact per request served. (A
+            // simulated node's table interns contacts in its pool instead, and its senders are too many for a small table.)
+            _contacts.Observe(_routing.IsPooled ? new Contact(id, context.Remote) : RecentlyDecoded.Contact(id, context.Remote));
         }
 
         switch (request)

@@ -12,9 +12,9 @@ namespace Liaa.Node.Wire;
 /// </summary>
 /// <remarks>
 /// A lookup hears the same contacts again and again (every peer near the target names the same k closest), and a node
-/// pings the same peers: an answer naming a contact decoded a moment ago gives the same <see cref="Contact"/>, its id,
+/// pings the same peers: an answer naming a contact decoded a moment ago gives the same <see cref="Kademlia.Contact"/>, its id,
 /// port and address compared without parsing into an object. Without this a FIND_NODE answer of k = 20 contacts cost
-/// 60 objects (~2.3 KB). <see cref="Contact"/> and <see cref="PingResponse"/> are immutable values (an endpoint they
+/// 60 objects (~2.3 KB). <see cref="Kademlia.Contact"/> and <see cref="PingResponse"/> are immutable values (an endpoint they
 /// hold is not to be mutated, as everywhere in Liaa), so one instance may serve every endpoint of the process: the
 /// tables are shared. Slots are read and written without locks; a reference write is atomic, and a lost race costs
 /// one allocation.
@@ -39,6 +39,25 @@ internal static class RecentlyDecoded
         }
 
         var contact = new Contact(id, new IPEndPoint(new IPAddress(octets), port));
+        slot = contact;
+        return contact;
+    }
+
+    /// <summary>
+    /// The contact <paramref name="id"/> at <paramref name="endPoint"/> (a request's sender at its datagram's source, as the
+    /// routing table observes it): a recent one when it is equal, else a new one, remembered. A peer's every request
+    /// then costs no contact, and the contact is the one its peers' FIND_NODE answers name.
+    /// </summary>
+    public static Contact Contact(NodeId id, IPEndPoint endPoint)
+    {
+        ref var slot = ref Contacts[id.GetHashCode() & (ContactSlots - 1)];
+        var recent = slot;
+        if (recent is not null && recent.Id == id && (ReferenceEquals(recent.EndPoint, endPoint) || recent.EndPoint.Equals(endPoint)))
+        {
+            return recent;
+        }
+
+        var contact = new Contact(id, endPoint);
         slot = contact;
         return contact;
     }

@@ -42,6 +42,9 @@ public static partial class WireCodec
     /// <summary>Most entries an extended header may have (known and unknown keys together).</summary>
     public const int MaxHeaderEntries = 16;
 
+    // fixarray, bin8 of 20, str8 of up to 64 address bytes, uint16 port.
+    private const int ContactWireCapacity = 1 + 22 + 66 + 3;
+
     private const byte PlainRequest = 0x00;
     private const byte PlainResponse = 0x01;
     private const byte ExtendedRequest = 0x02;
@@ -317,11 +320,27 @@ public static partial class WireCodec
         writer.WriteArrayHeader(contacts.Count);
         for (var i = 0; i < contacts.Count; i++)
         {
-            var contact = contacts[i];
-            writer.WriteArrayHeader(3);
-            WriteId(ref writer, contact.Id);
-            WriteEndPoint(ref writer, contact.EndPoint);
+            writer.WriteRaw(WireFormOf(contacts[i]));
         }
+    }
+
+    /// <summary>A contact's <c>[id, ip, port]</c>, written by the same calls as every other token, once per contact.</summary>
+    private static byte[] WireFormOf(Contact contact)
+    {
+        if (contact.WireForm is { } known)
+        {
+            return known;
+        }
+
+        var output = new ArrayBufferWriter<byte>(ContactWireCapacity);
+        var writer = new MessagePackWriter(output);
+        writer.WriteArrayHeader(3);
+        WriteId(ref writer, contact.Id);
+        WriteEndPoint(ref writer, contact.EndPoint);
+        writer.Flush();
+        var written = output.WrittenSpan.ToArray();
+        contact.WireForm = written;
+        return written;
     }
 
     private static void WriteEndPoint(ref MessagePackWriter writer, IPEndPoint endPoint)

@@ -116,6 +116,18 @@ public sealed class RecentlyDecodedTests
         Assert.Equal(0, allocated);
     }
 
+    [Fact]
+    public void ARequestsSender_AtTheSameEndPoint_IsTheSameContact_UnlessItMoved()
+    {
+        var first = RecentlyDecoded.Contact(Second, new IPEndPoint(IPAddress.Parse("10.7.7.7"), 7_000));
+        var again = RecentlyDecoded.Contact(Second, new IPEndPoint(IPAddress.Parse("10.7.7.7"), 7_000));
+        var moved = RecentlyDecoded.Contact(Second, new IPEndPoint(IPAddress.Parse("10.7.7.7"), 7_001));
+
+        Assert.Same(first, again);
+        Assert.Equal(new Contact(Second, new IPEndPoint(IPAddress.Parse("10.7.7.7"), 7_001)), moved);
+        Assert.NotSame(first, moved);
+    }
+
     private static PingResponse DecodePing(NodeId responder)
     {
         var datagram = WireAssert.Response(MessageId.NewLiaa(new Random(7)), new PingResponse(responder));
