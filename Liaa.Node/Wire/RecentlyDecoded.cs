@@ -8,7 +8,8 @@ namespace Liaa.Node.Wire;
 /// <summary>
 /// What a decoder given no <see cref="ContactPool"/> (a real node) reuses instead of allocating again: the contacts
 /// (IPv4) of recent FIND_NODE and FIND_VALUE answers and the recent PING answers, each in a small direct-mapped table
-/// (one slot per id hash, a newer entry replacing an older one), so the memory is bounded whatever peers send.
+/// (contacts: two slots per set of id hashes, the newer entry first, the older of the two forgotten; PING answers: one
+/// slot per id hash), so the memory is bounded whatever peers send.
 /// </summary>
 /// <remarks>
 /// A lookup hears the same contacts again and again (every peer near the target names the same k closest), and a node
@@ -24,6 +25,7 @@ internal static class RecentlyDecoded
     // 512 contacts (~65 KB at most): several lookups' worth of distinct contacts.
     private const int ContactSlots = 512;
     private const int PingSlots = 64;
+    private const int Ways = 2;
 
     private static readonly Contact?[] Contacts = new Contact?[ContactSlots];
     private static readonly PingResponse?[] Pings = new PingResponse?[PingSlots];
@@ -31,16 +33,17 @@ internal static class RecentlyDecoded
     /// <summary>The contact <paramref name="id"/> at <paramref name="octets"/> (an IPv4 address) and <paramref name="port"/>: a recent one when it is equal, else a new one, remembered.</summary>
     public static Contact Contact(NodeId id, ReadOnlySpan<byte> octets, int port)
     {
-        ref var slot = ref Contacts[id.GetHashCode() & (ContactSlots - 1)];
-        var recent = slot;
-        if (recent is not null && recent.Id == id && recent.EndPoint.Port == port && HasAddress(recent.EndPoint.Address, octets))
+        var set = SetOf(id);
+        for (var i = set; i < set + Ways; i++)
         {
-            return recent;
+            var recent = Contacts[i];
+            if (recent is not null && recent.Id == id && recent.EndPoint.Port == port && HasAddress(recent.EndPoint.Address, octets))
+            {
+                return recent;
+            }
         }
 
-        var contact = new Contact(id, new IPEndPoint(new IPAddress(octets), port));
-        slot = contact;
-        return contact;
+        return Remember(set, new Contact(id, new IPEndPoint(new IPAddress(octets), port)));
     }
 
     /// <summary>
@@ -50,16 +53,17 @@ internal static class RecentlyDecoded
     /// </summary>
     public static Contact Contact(NodeId id, IPEndPoint endPoint)
     {
-        ref var slot = ref Contacts[id.GetHashCode() & (ContactSlots - 1)];
-        var recent = slot;
-        if (recent is not null && recent.Id == id && (ReferenceEquals(recent.EndPoint, endPoint) || recent.EndPoint.Equals(endPoint)))
+        var set = SetOf(id);
+        for (var i = set; i < set + Ways; i++)
         {
-            return recent;
+            var recent = Contacts[i];
+            if (recent is not null && recent.Id == id && (ReferenceEquals(recent.EndPoint, endPoint) || recent.EndPoint.Equals(endPoint)))
+            {
+                return recent;
+            }
         }
 
-        var contact = new Contact(id, endPoint);
-        slot = contact;
-        return contact;
+        return Remember(set, new Contact(id, endPoint));
     }
 
     /// <summary>The answer to a PING from <paramref name="responder"/>: a recent one, else a new one, remembered.</summary>
@@ -79,7 +83,19 @@ internal static class RecentlyDecoded
 
     /// <summary>Whether the table holds <paramref name="contact"/> itself (for tests).</summary>
     internal static bool Holds([NotNullWhen(true)] Contact? contact) =>
-        contact is not null && ReferenceEquals(Contacts[contact.Id.GetHashCode() & (ContactSlots - 1)], contact);
+        contact is not null && Array.IndexOf(Contacts, contact, SetOf(contact.Id), Ways) >= 0;
+
+    // The first slot of the id's set: two ids of one answer share a set now and then (20 contacts in 256 sets), and a
+    // direct-mapped table would have them evict each other on every answer.
+    internal static int SetOf(NodeId id) => (id.GetHashCode() & ((ContactSlots / Ways) - 1)) * Ways;
+
+    // The newest first: the set's first entry moves to the second, the second is forgotten.
+    private static Contact Remember(int set, Contact contact)
+    {
+        Contacts[set + 1] = Contacts[set];
+        Contacts[set] = contact;
+        return contact;
+    }
 
     private static bool HasAddress(IPAddress address, ReadOnlySpan<byte> octets)
     {

@@ -128,6 +128,26 @@ public sealed class RecentlyDecodedTests
         Assert.NotSame(first, moved);
     }
 
+    [Fact]
+    public void TwoContactsSharingASet_AreBothKept()
+    {
+        var random = new Random(9);
+        var a = NodeId.Random(random);
+        NodeId b;
+        do
+        {
+            b = NodeId.Random(random);
+        }
+        while (RecentlyDecoded.SetOf(b) != RecentlyDecoded.SetOf(a));
+
+        var endPoint = new IPEndPoint(IPAddress.Parse("10.3.3.3"), 3_000);
+        var firstA = RecentlyDecoded.Contact(a, endPoint);
+        var firstB = RecentlyDecoded.Contact(b, endPoint);
+
+        Assert.Same(firstA, RecentlyDecoded.Contact(a, endPoint));
+        Assert.Same(firstB, RecentlyDecoded.Contact(b, endPoint));
+    }
+
     private static PingResponse DecodePing(NodeId responder)
     {
         var datagram = WireAssert.Response(MessageId.NewLiaa(new Random(7)), new PingResponse(responder));
