@@ -387,6 +387,9 @@ internal sealed partial class RoutingTable
     /// <summary>The contact as this table keeps it: the pool's instance when tables share one.</summary>
     private Contact Keep(Contact contact) => _pool?.Intern(contact) ?? contact;
 
+    /// <summary>Whether the table keeps a <see cref="ContactPool"/>'s contacts (a simulated node's).</summary>
+    internal bool IsPooled => _pool is not null;
+
     private bool RemoveReplacement(KBucket bucket, NodeId id)
     {
         var index = bucket.IndexOfReplacement(id);

@@ -20,6 +20,9 @@ internal sealed class RequestHandler : IRpcHandler
     private const int ValueReplyOverhead = 64;
 
     private readonly NodeId _self;
+
+    // This node's answer to every PING: its id never changes, and a response is an immutable value.
+    private readonly PingResponse _pingResponse;
     private readonly RoutingTable _routing;
     private readonly IValueStore _store;
     private readonly RpcEndpoint _rpc;
@@ -52,6 +55,7 @@ internal sealed class RequestHandler : IRpcHandler
         ILogger logger)
     {
         _self = self;
+        _pingResponse = new PingResponse(self);
         _routing = routing;
         _store = store;
         _rpc = rpc;
@@ -78,7 +82,9 @@ internal sealed class RequestHandler : IRpcHandler
 
         if (sender is { } id && !context.IsClientMode)
         {
-            _contacts.Observe(new Contact(id, context.Remote));
+            // The sender's contact as its last request made it, when that was recent: no contact per request served. (A
+            // simulated node's table interns contacts in its pool instead, and its senders are too many for a small table.)
+            _contacts.Observe(_routing.IsPooled ? new Contact(id, context.Remote) : RecentlyDecoded.Contact(id, context.Remote));
         }
 
         switch (request)
@@ -91,7 +97,7 @@ internal sealed class RequestHandler : IRpcHandler
 
         RpcResponse? response = request switch
         {
-            PingRequest => new PingResponse(_self),
+            PingRequest => _pingResponse,
             FindNodeRequest findNode => new FindNodeResponse(Closest(findNode.Target, context)),
             StunRequest => new StunResponse(context.Remote),
             _ => null,

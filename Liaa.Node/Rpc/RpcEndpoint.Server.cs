@@ -136,7 +136,7 @@ public sealed partial class RpcEndpoint
     internal ValueTask SendLateReplyAsync(RpcResponse response, RpcRequestContext context)
     {
         ArgumentNullException.ThrowIfNull(response);
-        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(context.Remote);
         return Volatile.Read(ref _state) == Running ? ReplyAsync(response, context, activity: null) : ValueTask.CompletedTask;
     }
 

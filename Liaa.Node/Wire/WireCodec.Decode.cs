@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
@@ -13,6 +14,9 @@ public static partial class WireCodec
 
     // Longest ip text accepted: IPv6 (45 characters) with a scope such as "%eth0" or "%4294967295".
     private const int MaxAddressTextLength = 64;
+
+    // Contacts of a list noted on the stack (k = 20 and then some); a longer list rents its notes.
+    private const int StackListedContacts = 32;
 
     /// <summary>
     /// Decodes a request body (<c>envelope.GetBody(datagram)</c>) into a typed request. A store read
@@ -128,12 +132,42 @@ public static partial class WireCodec
             return false;
         }
 
-        if (!TryCheckStructure(body, out reason))
+        // A contact list (FIND_NODE, a FIND_VALUE miss) is read token by token with every type and length checked, so
+        // reading it is the structural check, and the scan before it would be a second pass over most of the answer
+        // (a quarter of the client's decoding of k = 20 contacts). Only on a failure or bytes left over is the scan run,
+        // so the drop reason is the one it would have given first. Anything else is scanned before it is built.
+        var reader = new MessagePackReader(body);
+        var checkedAsRead = method == RpcMethod.FindNode
+            || (method == RpcMethod.FindValue && reader.TryPeekType(out var first) && first == MessagePackType.Array);
+        if (!checkedAsRead && !TryCheckStructure(body, out reason))
         {
             return false;
         }
 
-        var reader = new MessagePackReader(body);
+        if (!TryDecodeResponseBody(method, body, ref reader, envelope, contacts, out response, out reason) || (checkedAsRead && !reader.End))
+        {
+            if (checkedAsRead && !TryCheckStructure(body, out var malformed))
+            {
+                reason = malformed;
+            }
+
+            response = null;
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool TryDecodeResponseBody(
+        RpcMethod method,
+        ReadOnlySpan<byte> body,
+        ref MessagePackReader reader,
+        in DatagramEnvelope envelope,
+        ContactPool? contacts,
+        [NotNullWhen(true)] out RpcResponse? response,
+        out DropReason reason)
+    {
+        response = null;
         switch (method)
         {
             case RpcMethod.Ping:
@@ -142,7 +176,8 @@ public static partial class WireCodec
                     return false;
                 }
 
-                response = new PingResponse(responder);
+                // A real node's answers from one peer are the same immutable value: reused (see RecentlyDecoded).
+                response = contacts is null ? RecentlyDecoded.Ping(responder) : new PingResponse(responder);
                 break;
             case RpcMethod.Store:
                 if (!reader.TryReadBoolean(out var stored))
@@ -154,7 +189,7 @@ public static partial class WireCodec
                 response = new StoreResponse(stored);
                 break;
             case RpcMethod.FindNode:
-                if (!TryReadContacts(ref reader, contacts, out var listed, out reason))
+                if (!TryReadContacts(ref reader, body, wholeBody: true, contacts, out var listed, out reason))
                 {
                     return false;
                 }
@@ -162,7 +197,7 @@ public static partial class WireCodec
                 response = new FindNodeResponse(listed);
                 break;
             case RpcMethod.FindValue:
-                if (!TryReadFindValue(ref reader, envelope, contacts, out var findValue, out reason))
+                if (!TryReadFindValue(ref reader, body, envelope, contacts, out var findValue, out reason))
                 {
                     return false;
                 }
@@ -247,6 +282,7 @@ public static partial class WireCodec
 
     private static bool TryReadFindValue(
         ref MessagePackReader reader,
+        ReadOnlySpan<byte> body,
         in DatagramEnvelope envelope,
         ContactPool? pool,
         [NotNullWhen(true)] out FindValueResponse? response,
@@ -256,7 +292,7 @@ public static partial class WireCodec
         reader.TryPeekType(out var type);
         if (type == MessagePackType.Array)
         {
-            if (!TryReadContacts(ref reader, pool, out var contacts, out reason))
+            if (!TryReadContacts(ref reader, body, wholeBody: true, pool, out var contacts, out reason))
             {
                 return false;
             }
@@ -286,7 +322,12 @@ public static partial class WireCodec
         return true;
     }
 
-    private static bool TryReadContacts(ref MessagePackReader reader, ContactPool? pool, out Contact[] contacts, out DropReason reason)
+    /// <summary>
+    /// Reads a contact list in two passes: the first checks every token (shape, types, lengths) and notes each contact's
+    /// id and where its address starts, allocating nothing; only a list that is sound (and, when
+    /// <paramref name="wholeBody"/>, ends the body) is built, so a bad answer allocates nothing for its contacts.
+    /// </summary>
+    private static bool TryReadContacts(ref MessagePackReader reader, ReadOnlySpan<byte> body, bool wholeBody, ContactPool? pool, out Contact[] contacts, out DropReason reason)
     {
         contacts = [];
         if (!reader.TryReadArrayHeader(out var count))
@@ -295,44 +336,116 @@ public static partial class WireCodec
             return false;
         }
 
-        // The count is only bounded by the bytes; size the array by what could really be contacts.
-        var result = count == 0 ? [] : new Contact[Math.Min(count, (reader.Remaining / MinContactSize) + 1)];
-        var kept = 0;
-        for (var i = 0; i < count; i++)
+        // The count is only bounded by the bytes; size the notes by what could really be contacts.
+        var bound = Math.Min(count, (reader.Remaining / MinContactSize) + 1);
+        ListedContact[]? rented = null;
+        var listed = bound <= StackListedContacts
+            ? stackalloc ListedContact[StackListedContacts]
+            : (rented = ArrayPool<ListedContact>.Shared.Rent(bound));
+        try
         {
-            if (!reader.TryReadArrayHeader(out var fields) || fields != 3)
+            for (var i = 0; i < count; i++)
             {
-                reason = DropReason.WrongShape;
-                return false;
-            }
-
-            Contact? pooled = null;
-            IPEndPoint? endPoint = null;
-            if (!TryReadId(ref reader, out var id, out reason)
-                || (pool is null
-                    ? !TryReadEndPoint(ref reader, out endPoint, out reason)
-                    : !TryReadPooled(ref reader, pool, id, out pooled, out reason)))
-            {
-                // A well-formed contact whose address Liaa cannot use ('localhost', which a Python node bootstrapped
-                // by name hands out as written, or port 0) costs that contact only, never the whole answer.
-                if (reason == DropReason.InvalidAddress)
+                if (i == listed.Length || !reader.TryReadArrayHeader(out var fields) || fields != 3)
                 {
-                    continue;
+                    reason = DropReason.WrongShape;
+                    return false;
                 }
 
+                if (!TryReadId(ref reader, out var id, out reason))
+                {
+                    return false;
+                }
+
+                var addressAt = reader.Position;
+                if (!reader.TryReadStringSpan(out _) || !reader.TryReadInteger(out _))
+                {
+                    reason = DropReason.WrongArgumentType;
+                    return false;
+                }
+
+                listed[i] = new ListedContact(id, addressAt);
+            }
+
+            if (wholeBody && !reader.End)
+            {
+                reason = DropReason.TrailingBytes;
                 return false;
             }
 
-            if (kept == result.Length)
+            var result = count == 0 ? [] : new Contact[count];
+            var kept = 0;
+            for (var i = 0; i < count; i++)
             {
-                Array.Resize(ref result, Math.Min(count, result.Length * 2));
+                var address = new MessagePackReader(body[listed[i].AddressAt..]);
+                var id = listed[i].Id;
+                if (pool is null
+                    ? TryReadContact(ref address, id, out var contact, out reason)
+                    : TryReadPooled(ref address, pool, id, out contact, out reason))
+                {
+                    result[kept++] = contact;
+                }
+                else if (reason != DropReason.InvalidAddress)
+                {
+                    return false;
+                }
+
+                // A well-formed contact whose address Liaa cannot use ('localhost', which a Python node bootstrapped
+                // by name hands out as written, or port 0) costs that contact only, never the whole answer.
             }
 
-            result[kept++] = pooled ?? new Contact(id, endPoint!);
+            contacts = kept == result.Length ? result : result[..kept];
+            reason = DropReason.None;
+            return true;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<ListedContact>.Shared.Return(rented);
+            }
+        }
+    }
+
+    // A contact read but not yet built: its id and where its address text starts in the body.
+    private readonly record struct ListedContact(NodeId Id, int AddressAt);
+
+    /// <summary>
+    /// A contact's endpoint, given its id, without a pool: an IPv4 contact is parsed without allocating and taken from
+    /// <see cref="RecentlyDecoded"/> (the same contact as a recent answer's when equal); IPv6 is decoded as always.
+    /// </summary>
+    private static bool TryReadContact(ref MessagePackReader reader, NodeId id, [NotNullWhen(true)] out Contact? contact, out DropReason reason)
+    {
+        contact = null;
+        var start = reader;
+        if (!reader.TryReadStringSpan(out var text) || !reader.TryReadInteger(out var port))
+        {
+            reason = DropReason.WrongArgumentType;
+            return false;
         }
 
-        contacts = kept == result.Length ? result : result[..kept];
-        reason = DropReason.None;
+        if (port > IPEndPoint.MinPort && port <= IPEndPoint.MaxPort && text.IndexOf((byte)':') < 0)
+        {
+            // What TryParseAddress does with text that is no IPv6, minus the IPAddress.
+            Span<byte> octets = stackalloc byte[4];
+            if (!TryParseDottedQuad(text, octets))
+            {
+                reason = DropReason.InvalidAddress;
+                return false;
+            }
+
+            contact = RecentlyDecoded.Contact(id, octets, (int)port);
+            reason = DropReason.None;
+            return true;
+        }
+
+        reader = start;
+        if (!TryReadEndPoint(ref reader, out var endPoint, out reason))
+        {
+            return false;
+        }
+
+        contact = new Contact(id, endPoint);
         return true;
     }
 

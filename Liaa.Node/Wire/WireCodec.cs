@@ -18,7 +18,8 @@ namespace Liaa.Node.Wire;
 /// <para>Decoding is strict and never throws: the body must be exactly one value, at most
 /// <see cref="MaxDepth"/> deep, of the exact shape. The whole body is checked structurally (no
 /// allocation) before anything is built, so hostile lengths allocate nothing and valid bodies
-/// allocate in proportion to their size. Writing throws only on records no decoder would accept
+/// allocate in proportion to their size; a response's contact list is instead checked by the pass that
+/// reads its tokens (nothing is built until the whole list and body are sound), so it is not scanned twice. Writing throws only on records no decoder would accept
 /// (a port of 0, a negative TTL): those are bugs in the caller.</para>
 /// </remarks>
 public static partial class WireCodec
@@ -40,6 +41,9 @@ public static partial class WireCodec
 
     /// <summary>Most entries an extended header may have (known and unknown keys together).</summary>
     public const int MaxHeaderEntries = 16;
+
+    // fixarray, bin8 of 20, str8 of up to 64 address bytes, uint16 port.
+    private const int ContactWireCapacity = 1 + 22 + 66 + 3;
 
     private const byte PlainRequest = 0x00;
     private const byte PlainResponse = 0x01;
@@ -316,11 +320,27 @@ public static partial class WireCodec
         writer.WriteArrayHeader(contacts.Count);
         for (var i = 0; i < contacts.Count; i++)
         {
-            var contact = contacts[i];
-            writer.WriteArrayHeader(3);
-            WriteId(ref writer, contact.Id);
-            WriteEndPoint(ref writer, contact.EndPoint);
+            writer.WriteRaw(WireFormOf(contacts[i]));
         }
+    }
+
+    /// <summary>A contact's <c>[id, ip, port]</c>, written by the same calls as every other token, once per contact.</summary>
+    private static byte[] WireFormOf(Contact contact)
+    {
+        if (contact.WireForm is { } known)
+        {
+            return known;
+        }
+
+        var output = new ArrayBufferWriter<byte>(ContactWireCapacity);
+        var writer = new MessagePackWriter(output);
+        writer.WriteArrayHeader(3);
+        WriteId(ref writer, contact.Id);
+        WriteEndPoint(ref writer, contact.EndPoint);
+        writer.Flush();
+        var written = output.WrittenSpan.ToArray();
+        contact.WireForm = written;
+        return written;
     }
 
     private static void WriteEndPoint(ref MessagePackWriter writer, IPEndPoint endPoint)

@@ -258,9 +258,10 @@ public sealed class WireCodecHostileInputTests
         var reason = Drop(capture.Datagram, capture.IsRequest ? null : method);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        // Records, contacts, endpoints and addresses: a few times the bytes they were read from.
+        // Records, contacts, endpoints and addresses: a few times the bytes they were read from (none for a PING
+        // answer or IPv4 contacts decoded a moment before: RecentlyDecoded).
         Assert.Equal(DropReason.None, reason);
-        Assert.InRange(allocated, 1, (8 * capture.Datagram.Length) + 512);
+        Assert.InRange(allocated, 0, (8 * capture.Datagram.Length) + 512);
     }
 
     private static byte[] Datagram(byte type, string bodyHex) =>
