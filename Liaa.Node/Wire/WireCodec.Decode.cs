@@ -189,7 +189,7 @@ public static partial class WireCodec
                 response = new StoreResponse(stored);
                 break;
             case RpcMethod.FindNode:
-                if (!TryReadContacts(ref reader, body, wholeBody: true, contacts, out var listed, out reason))
+                if (!TryReadContacts(ref reader, body, contacts, out var listed, out reason))
                 {
                     return false;
                 }
@@ -292,7 +292,7 @@ public static partial class WireCodec
         reader.TryPeekType(out var type);
         if (type == MessagePackType.Array)
         {
-            if (!TryReadContacts(ref reader, body, wholeBody: true, pool, out var contacts, out reason))
+            if (!TryReadContacts(ref reader, body, pool, out var contacts, out reason))
             {
                 return false;
             }
@@ -324,10 +324,10 @@ public static partial class WireCodec
 
     /// <summary>
     /// Reads a contact list in two passes: the first checks every token (shape, types, lengths) and notes each contact's
-    /// id and where its address starts, allocating nothing; only a list that is sound (and, when
-    /// <paramref name="wholeBody"/>, ends the body) is built, so a bad answer allocates nothing for its contacts.
+    /// id and where its address starts, allocating nothing; only a list that is sound and ends the body (every contact
+    /// list is the whole answer) is built, so a bad answer allocates nothing for its contacts.
     /// </summary>
-    private static bool TryReadContacts(ref MessagePackReader reader, ReadOnlySpan<byte> body, bool wholeBody, ContactPool? pool, out Contact[] contacts, out DropReason reason)
+    private static bool TryReadContacts(ref MessagePackReader reader, ReadOnlySpan<byte> body, ContactPool? pool, out Contact[] contacts, out DropReason reason)
     {
         contacts = [];
         if (!reader.TryReadArrayHeader(out var count))
@@ -367,7 +367,7 @@ public static partial class WireCodec
                 listed[i] = new ListedContact(id, addressAt);
             }
 
-            if (wholeBody && !reader.End)
+            if (!reader.End)
             {
                 reason = DropReason.TrailingBytes;
                 return false;
