@@ -69,8 +69,9 @@ public static class RpcTelemetry
     }
 
     /// <summary>
-    /// Tags the client span with the call's outcome and ends it when the call ended: its start plus the call's
-    /// <see cref="RpcResult.Elapsed"/> (what the client duration metric records), so stopping it reads no clock.
+    /// Tags the client span with the call's outcome (and the response's size, when one came) and ends it when the
+    /// call ended: its start plus the call's <see cref="RpcResult.Elapsed"/> (what the client duration metric
+    /// records), so stopping it reads no clock.
     /// A call that took no time on the endpoint's clock (one that never went out, a manual clock not advanced)
     /// leaves the end to <c>Activity.Stop</c>.
     /// </summary>
@@ -91,7 +92,11 @@ public static class RpcTelemetry
         }
 
         activity.AddTag(OutcomeTag, OutcomeName(result.Status));
-        activity.AddTag(ResponseSizeTag, TagText.Boxed(result.ResponseBytes));
+        if (result.ResponseBytes > 0)
+        {
+            // Only when a response came: a timeout or a call that never went out has no size to tell.
+            activity.AddTag(ResponseSizeTag, TagText.Boxed(result.ResponseBytes));
+        }
         if (result.Status != RpcStatus.Ok)
         {
             activity.SetStatus(ActivityStatusCode.Error, OutcomeName(result.Status));
@@ -139,7 +144,11 @@ public static class RpcTelemetry
         }
 
         activity.AddTag(OutcomeTag, outcome);
-        activity.AddTag(ResponseSizeTag, TagText.Boxed(responseBytes));
+        if (responseBytes > 0)
+        {
+            // Only when a reply was encoded: no reply, a failed handler or a stop has no size to tell.
+            activity.AddTag(ResponseSizeTag, TagText.Boxed(responseBytes));
+        }
         if (failed)
         {
             activity.SetStatus(ActivityStatusCode.Error, outcome);

@@ -120,6 +120,7 @@ public sealed class RpcEndpointLiaaPeerTests
             declined.SetResult();
             return ValueTask.FromResult<RpcResponse?>(null);
         };
+        var unansweredSpan = spans.WaitFor(a => a.Kind == ActivityKind.Server && a.TraceId == root.TraceId && Equals(a.GetTagItem(RpcTelemetry.OutcomeTag), "no_reply"));
         var silent = client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: ct);
         await declined.Task.Bounded();
         net.Time.Advance(TimeSpan.FromSeconds(5));
@@ -133,6 +134,12 @@ public sealed class RpcEndpointLiaaPeerTests
         var timeoutSpan = spans.Stopped.Where(a => a.Kind == ActivityKind.Client && a.TraceId == root.TraceId).ElementAt(1);
         Assert.Equal("timeout", timeoutSpan.GetTagItem(RpcTelemetry.OutcomeTag));
         Assert.Equal(ActivityStatusCode.Error, timeoutSpan.Status);
+
+        // No response, no size: neither the timed-out call's span nor the span of the request served without a reply.
+        Assert.DoesNotContain(timeoutSpan.TagObjects, t => t.Key == RpcTelemetry.ResponseSizeTag);
+        var unanswered = await unansweredSpan;
+        Assert.Equal(timeoutSpan.SpanId, unanswered.ParentSpanId);
+        Assert.DoesNotContain(unanswered.TagObjects, t => t.Key == RpcTelemetry.ResponseSizeTag);
 
         // The client span lasts what the call took on the endpoint's clock (the timeout here), as its metric says.
         Assert.True(timedOut.Elapsed >= TimeSpan.FromSeconds(5), $"elapsed {timedOut.Elapsed}");
