@@ -51,6 +51,8 @@ public static class RpcTelemetry
             return null;
         }
 
+        // The constant rpc.system and network.transport stay span attributes: as the source's own tags OTLP would
+        // export them as scope attributes, which the Aspire dashboard's span view does not show (name and version only).
         var tags = SpanStartTags.Rent();
         tags.Add(RpcSystemTag, LiaaDiagnostics.RpcSystem);
         tags.Add(RpcMethodTag, MethodName(method));
