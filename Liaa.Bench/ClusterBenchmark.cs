@@ -105,7 +105,7 @@ internal sealed record ClusterFigures(
     TimeSpan? StartCpuPerNode = null);
 
 /// <summary>One fresh Liaa cluster's start: how soon each node knew 8 live peers, and what the slowest went through.</summary>
-internal sealed record FreshStart(int Run, IReadOnlyList<TimeSpan?> TimesToKnowPeers, TimeSpan? ReadyTime, IReadOnlyList<string> Slowest, string LoadAtStart, string LoadAtEnd)
+internal sealed record FreshStart(int Run, IReadOnlyList<TimeSpan?> TimesToKnowPeers, TimeSpan? ReadyTime, IReadOnlyList<string> Slowest, string LoadAtStart, string LoadAtEnd, string? Phases = null)
 {
     /// <summary>The slowest node's time to know 8 live peers; null when one never did.</summary>
     public TimeSpan? Worst => TimesToKnowPeers.Any(t => t is null) ? null : TimesToKnowPeers.Max();
@@ -210,7 +210,7 @@ internal sealed partial class ClusterBenchmark
             {
                 await _output.StepAsync($"Liaa: fresh cluster {run}: every node to know {ProcessCluster.PeersWanted} live peers", progress =>
                     fresh.WaitForPeersAsync(_options.PeersTimeout, progress, cancellationToken)).ConfigureAwait(false);
-                _freshStarts.Add(new FreshStart(run, fresh.TimesToKnowPeers(), fresh.TimeToAllKnowPeers(), fresh.DescribeSlowest(2), loadAtStart, MachineInfo.Load()));
+                _freshStarts.Add(new FreshStart(run, fresh.TimesToKnowPeers(), fresh.TimeToAllKnowPeers(), fresh.DescribeSlowest(2), loadAtStart, MachineInfo.Load(), fresh.DescribeStart()));
             }
         }
 
@@ -223,7 +223,7 @@ internal sealed partial class ClusterBenchmark
             var startTime = TimeProvider.System.GetElapsedTime(started);
             await _output.StepAsync($"Liaa: every node to know {ProcessCluster.PeersWanted} live peers", progress =>
                 cluster.WaitForPeersAsync(_options.PeersTimeout, progress, cancellationToken)).ConfigureAwait(false);
-            _freshStarts.Add(new FreshStart(_options.StartRuns, cluster.TimesToKnowPeers(), cluster.TimeToAllKnowPeers(), cluster.DescribeSlowest(2), lastLoad, MachineInfo.Load()));
+            _freshStarts.Add(new FreshStart(_options.StartRuns, cluster.TimesToKnowPeers(), cluster.TimeToAllKnowPeers(), cluster.DescribeSlowest(2), lastLoad, MachineInfo.Load(), cluster.DescribeStart()));
 
             var putter = await StartClientAsync(cluster.Seed, _options.K, _options.PutAcknowledgements, _options.PutStoresAtConvergence, _options.PutLookupReuse, cancellationToken).ConfigureAwait(false);
             await using var putterScope = putter.ConfigureAwait(false);
@@ -614,6 +614,11 @@ internal sealed partial class ClusterBenchmark
             + $"(worst node over {_freshStarts.Count} fresh cluster(s): median {Ms(MedianOf(worst))}, {Ms(worst.Min())}–{Ms(worst.Max())})");
         foreach (var fresh in _freshStarts)
         {
+            if (fresh.Phases is { } phases)
+            {
+                _output.Line($"  cluster {fresh.Run}, {phases}");
+            }
+
             foreach (var line in fresh.Slowest)
             {
                 _output.Line($"  cluster {fresh.Run}, {line}");

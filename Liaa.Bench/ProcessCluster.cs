@@ -100,13 +100,15 @@ internal sealed class ClusterMember(int index, ChildProcess process, string id, 
 /// <remarks>
 /// How a member's peers are seen: a Liaa node prints the end of its join and of each of its steps, and each contact
 /// its routing table adds, with the table's size then (log lines, <c>Liaa.Node.Join</c> and <c>Liaa.Node.Routing</c>
-/// at Debug), and is polled on <c>GET /v1/node</c> (its <c>contacts</c>, the size of its routing
-/// table) every <see cref="PollIntervalFor"/> the cluster's size, for what it learns after its join; whichever first
-/// shows 8 counts (a contact enters a Liaa routing table only once it has answered or sent a well-formed message, so
-/// every one is live). The poll alone measured the first HTTP request to a fresh process too: on a loaded machine its
-/// answer came seconds after the node had joined with 12 contacts. An OpenDHT node prints the number of
-/// <c>[good]</c> nodes of its own routing table whenever it changes.
-/// The polls together stay under <see cref="MaxPollsPerSecond"/>: at 100 nodes, polling each every
+/// at Debug), so every growth of its table is seen, during its join and after (a contact enters a Liaa routing table
+/// only once it has answered or sent a well-formed message, so every one is live). Only a member whose lines showed
+/// no routing table size within <see cref="PollFallbackAfter"/> of its start line (a node build that prints none) is
+/// polled on <c>GET /v1/node</c> (its <c>contacts</c>, the size of its routing table) every
+/// <see cref="PollIntervalFor"/> the cluster's size; whichever first shows 8 counts. Polling every member from its
+/// start line cost each node its first HTTP request while it joined (~70 ms of CPU in a composite node: 7 s of the
+/// two cores' time at 100 nodes), and on a loaded machine the poll's answer came seconds after the node had joined
+/// with 12 contacts. An OpenDHT node prints the number of <c>[good]</c> nodes of its own routing table whenever it
+/// changes. The polls together stay under <see cref="MaxPollsPerSecond"/>: at 100 nodes, polling each every
 /// 25 ms was 4,000 HTTP requests a second on the two cores the nodes were starting on.
 /// </remarks>
 internal sealed partial class ProcessCluster : IAsyncDisposable
@@ -115,6 +117,9 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
 
     /// <summary>The most polls of nodes' routing tables per second, all members together.</summary>
     public const int MaxPollsPerSecond = 400;
+
+    /// <summary>How long after its start line a Liaa member's own lines have to show its routing table before it is polled as well.</summary>
+    public static readonly TimeSpan PollFallbackAfter = TimeSpan.FromSeconds(2);
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(25);
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
@@ -126,6 +131,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private int _expected = 1;
     private long _startedAt;
+    private TimeSpan _benchCpuAtStart;
 
     internal ProcessCluster(string system)
     {
@@ -232,6 +238,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     {
         _expected = count;
         _startedAt = TimeProvider.System.GetTimestamp();
+        _benchCpuAtStart = global::System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
@@ -309,6 +316,12 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         var url = member.Http!.TrimEnd('/') + "/v1/node";
         try
         {
+            await Task.Delay(PollFallbackAfter, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            if (!NeedsPolling(member.Peers))
+            {
+                return;
+            }
+
             while (!cancellationToken.IsCancellationRequested)
             {
                 try
@@ -349,6 +362,12 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>
+    /// Whether a member is polled on its HTTP API, <see cref="PollFallbackAfter"/> after its start line: only when its own
+    /// lines have shown no routing table size (a node that prints its table's growth is watched by its lines alone).
+    /// </summary>
+    internal static bool NeedsPolling(PeersReached peers) => peers.Seen.Count == 0;
 
     /// <summary>How often each of <paramref name="members"/> nodes is polled: every 25 ms, or less often so that all polls stay under <see cref="MaxPollsPerSecond"/>.</summary>
     internal static TimeSpan PollIntervalFor(int members) =>
@@ -433,6 +452,60 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
     public TimeSpan? MeanCpuToPeers() => _members.Select(m => m.CpuToPeers).OfType<TimeSpan>().ToArray() is { Length: > 0 } cpu
         ? TimeSpan.FromTicks((long)cpu.Average(t => t.Ticks))
         : null;
+
+    /// <summary>
+    /// Where a fresh cluster's start went, in one line, read once every member knew <see cref="PeersWanted"/> live peers
+    /// (or the wait ended): when the last process was started, the last start line came and the last member knew its
+    /// peers (seconds from the first start); the members' mean CPU time to know their peers and until now (the part
+    /// of it on the runtime's tiered-compilation thread, Linux only), the seed's, and this process's own over the start.
+    /// </summary>
+    public string DescribeStart()
+    {
+        string At(long at) => ((at - _startedAt) / (double)TimeProvider.System.TimestampFrequency).ToString("F1", global::System.Globalization.CultureInfo.InvariantCulture) + " s";
+        string Seconds(double seconds) => seconds.ToString("F3", global::System.Globalization.CultureInfo.InvariantCulture) + " s";
+        var members = _members.OrderBy(m => m.Index).ToArray();
+        if (members.Length == 0)
+        {
+            return "no member started";
+        }
+
+        var cpuNow = members.Select(m => m.Process.CpuTime()?.TotalSeconds).OfType<double>().ToArray();
+        var tiered = members.Select(m => ThreadCpu(m.Process.Pid, ".NET Tiered Com")).OfType<double>().ToArray();
+        var reached = members.All(m => m.ReachedPeersAt != 0) ? At(members.Max(m => m.ReachedPeersAt)) : "never";
+        var benchCpu = (global::System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - _benchCpuAtStart).TotalSeconds;
+        return $"start: last process started at {At(members.Max(m => m.SpawnedAt))}, last start line {At(members.Max(m => m.StartedAt))}, "
+            + $"all knew {PeersWanted} peers {reached}; CPU per node to know its peers {(MeanCpuToPeers() is { } toPeers ? Seconds(toPeers.TotalSeconds) : "?")}, "
+            + $"until all knew theirs {(cpuNow.Length > 0 ? Seconds(cpuNow.Average()) : "?")}"
+            + (tiered.Length > 0 ? $" (tiered compilation {Seconds(tiered.Average())})" : string.Empty)
+            + $"; seed {(members[0].Process.CpuTime() is { } seed ? Seconds(seed.TotalSeconds) : "?")}; bench {Seconds(benchCpu)}";
+    }
+
+    /// <summary>CPU time (user and system) of the threads named <paramref name="name"/> of process <paramref name="pid"/> (Linux: /proc); null when unknown.</summary>
+    private static double? ThreadCpu(int pid, string name)
+    {
+        try
+        {
+            var ticks = 0L;
+            foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var end = stat.LastIndexOf(')');
+                if (stat[(stat.IndexOf('(') + 1)..end] == name)
+                {
+                    // After the name: state, then 10 fields, then utime and stime (proc(5), fields 14 and 15), in clock ticks.
+                    var fields = stat[(end + 2)..].Split(' ');
+                    ticks += long.Parse(fields[11], global::System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], global::System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+
+            // USER_HZ: 100 on Linux.
+            return ticks / 100.0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Mean resident memory of the member processes.</summary>
     public double MeanWorkingSet() => _members.Average(m => (double)m.Process.WorkingSet());

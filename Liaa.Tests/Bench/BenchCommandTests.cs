@@ -160,6 +160,17 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public void AMemberWhoseLinesShowItsRoutingTable_IsNotPolled_OneWhoseLinesShowNothingIs()
+    {
+        var silent = new PeersReached();
+        var printing = new PeersReached();
+        printing.MarkSeen(1, 1);
+
+        Assert.True(ProcessCluster.NeedsPolling(silent));
+        Assert.False(ProcessCluster.NeedsPolling(printing));
+    }
+
+    [Fact]
     public void TheNodesLogTemplates_AreTheLinesTheBenchReads()
     {
         var id = Liaa.Node.Kademlia.NodeId.FromKey("bench");
