@@ -69,7 +69,7 @@ internal static class RecentlyDecoded
     /// <summary>The answer to a PING from <paramref name="responder"/>: a recent one, else a new one, remembered.</summary>
     public static PingResponse Ping(NodeId responder)
     {
-        ref var slot = ref Pings[responder.GetHashCode() & (PingSlots - 1)];
+        ref var slot = ref Pings[responder.CacheHash() & (PingSlots - 1)];
         var recent = slot;
         if (recent is not null && recent.Responder == responder)
         {
@@ -85,9 +85,10 @@ internal static class RecentlyDecoded
     internal static bool Holds([NotNullWhen(true)] Contact? contact) =>
         contact is not null && Array.IndexOf(Contacts, contact, SetOf(contact.Id), Ways) >= 0;
 
-    // The first slot of the id's set: two ids of one answer share a set now and then (20 contacts in 256 sets), and a
-    // direct-mapped table would have them evict each other on every answer.
-    internal static int SetOf(NodeId id) => (id.GetHashCode() & ((ContactSlots / Ways) - 1)) * Ways;
+    // The first slot of the id's set (NodeId.CacheHash: a decode looks an id up once per contact, and GetHashCode's seeded
+    // rounds made a PING answer's decode slower than the allocation it saves). Two ids of one answer share a set now and
+    // then (20 contacts in 256 sets), and a direct-mapped table would have them evict each other on every answer.
+    internal static int SetOf(NodeId id) => (id.CacheHash() & ((ContactSlots / Ways) - 1)) * Ways;
 
     // The newest first: the set's first entry moves to the second, the second is forgotten.
     private static Contact Remember(int set, Contact contact)
