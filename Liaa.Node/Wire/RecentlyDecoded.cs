@@ -7,8 +7,8 @@ namespace Liaa.Node.Wire;
 
 /// <summary>
 /// What a decoder given no <see cref="ContactPool"/> (a real node) reuses instead of allocating again: the contacts
-/// (IPv4) of recent FIND_NODE and FIND_VALUE answers and the recent PING answers, each in a small direct-mapped table
-/// (contacts: two slots per set of id hashes, the newer entry first, the older of the two forgotten; PING answers: one
+/// (IPv4) of recent FIND_NODE and FIND_VALUE answers, the recent PING answers and the recent PING requests, each in a small
+/// table (contacts: two slots per set of id hashes, the newer entry first, the older of the two forgotten; PINGs: one
 /// slot per id hash), so the memory is bounded whatever peers send.
 /// </summary>
 /// <remarks>
@@ -29,6 +29,7 @@ internal static class RecentlyDecoded
 
     private static readonly Contact?[] Contacts = new Contact?[ContactSlots];
     private static readonly PingResponse?[] Pings = new PingResponse?[PingSlots];
+    private static readonly PingRequest?[] PingRequests = new PingRequest?[PingSlots];
 
     /// <summary>The contact <paramref name="id"/> at <paramref name="octets"/> (an IPv4 address) and <paramref name="port"/>: a recent one when it is equal, else a new one, remembered.</summary>
     public static Contact Contact(NodeId id, ReadOnlySpan<byte> octets, int port)
@@ -79,6 +80,24 @@ internal static class RecentlyDecoded
         var response = new PingResponse(responder);
         slot = response;
         return response;
+    }
+
+    /// <summary>
+    /// A PING from <paramref name="sender"/>: a recent one, else a new one, remembered. A node is pinged by the same peers
+    /// again and again (each checks its contacts are alive), and the request is an immutable value the handler only reads.
+    /// </summary>
+    public static PingRequest PingFrom(NodeId sender)
+    {
+        ref var slot = ref PingRequests[sender.CacheHash() & (PingSlots - 1)];
+        var recent = slot;
+        if (recent is not null && recent.Sender == sender)
+        {
+            return recent;
+        }
+
+        var request = new PingRequest(sender);
+        slot = request;
+        return request;
     }
 
     /// <summary>Whether the table holds <paramref name="contact"/> itself (for tests).</summary>

@@ -92,6 +92,19 @@ public sealed class RecentlyDecodedTests
     }
 
     [Fact]
+    public void APingRequest_DecodedAgain_IsTheSameInstance_UnlessTheSenderDiffers()
+    {
+        var first = DecodePingRequest(First);
+        var again = DecodePingRequest(First);
+        var other = DecodePingRequest(Second);
+
+        Assert.Equal(First, first.Sender);
+        Assert.Same(first, again);
+        Assert.Equal(Second, other.Sender);
+        Assert.Same(other, DecodePingRequest(Second));
+    }
+
+    [Fact]
     public void AContactListFollowedByAnyByte_IsDropped_WithNothingBuilt()
     {
         // Read in one pass, the list is built only once it and the body are known sound: fresh contacts, nothing reused.
@@ -170,6 +183,14 @@ public sealed class RecentlyDecodedTests
 
             Assert.True(sets.Count >= 128, $"byte {position}: {sets.Count} sets");
         }
+    }
+
+    private static PingRequest DecodePingRequest(NodeId sender)
+    {
+        var datagram = WireAssert.Request(MessageId.NewLiaa(new Random(7)), new PingRequest(sender));
+        Assert.True(WireCodec.TryReadEnvelope(datagram, out var envelope, out var reason), reason.ToString());
+        Assert.True(WireCodec.TryDecodeRequest(envelope.GetBody(datagram), envelope, out var request, out reason), reason.ToString());
+        return Assert.IsType<PingRequest>(request);
     }
 
     private static PingResponse DecodePing(NodeId responder)
