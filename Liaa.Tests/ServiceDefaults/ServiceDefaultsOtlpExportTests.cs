@@ -106,6 +106,11 @@ public sealed class ServiceDefaultsOtlpExportTests
         {
             using var http = new HttpClient { BaseAddress = app.BaseAddress };
             (await http.GetAsync("/v1/values/stopped", TestContext.Current.CancellationToken)).Dispose();
+
+            // The server span ends after its response is sent, and the test's collector sees it before the exporter's
+            // processor does (the SDK puts export processors last). Kestrel reads the next request on a connection only
+            // once the last one has ended: when this answer is back, the span is in the exporter's queue.
+            (await http.GetAsync("/alive", TestContext.Current.CancellationToken)).Dispose();
             var traceId = (await app.WaitForServerSpanAsync("/v1/values/stopped", StoreTimeout)).TraceId.ToHexString();
 
             await app.App.StopAsync(TestContext.Current.CancellationToken);
