@@ -149,10 +149,12 @@ public static class LiaaServiceDefaultsExtensions
 
         // UseOtlpExporter reads the standard variables itself: OTEL_EXPORTER_OTLP_PROTOCOL (grpc or
         // http/protobuf, with /v1/traces, /v1/metrics, /v1/logs appended for the latter), the
-        // per-signal endpoints, OTEL_EXPORTER_OTLP_HEADERS and OTEL_METRIC_EXPORT_INTERVAL.
+        // per-signal endpoints, OTEL_EXPORTER_OTLP_HEADERS and OTEL_METRIC_EXPORT_INTERVAL. What is buffered is
+        // exported when the host has stopped, within its shutdown timeout (TelemetryFlushOnStop).
         if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             telemetry.UseOtlpExporter();
+            builder.Services.AddHostedService<TelemetryFlushOnStop>();
         }
 
         return builder;

@@ -10,10 +10,6 @@ namespace Liaa.Node.Rpc;
 // The client side: calls, the pending table and response matching.
 public sealed partial class RpcEndpoint
 {
-    // A thread's writer for requests: a request is encoded and, over UDP and in memory, sent before the call awaits.
-    [ThreadStatic]
-    private static PooledBufferWriter? t_requestWriter;
-
     /// <summary>
     /// Sends <paramref name="request"/> to <paramref name="remote"/> and waits for its response, at most
     /// the timeout. Never throws for network outcomes: timeouts, cancellation, stopping and send
@@ -171,9 +167,8 @@ public sealed partial class RpcEndpoint
     // else. A send or encoding failure ends the call.
     private ValueTask SendRequest(PendingCall call, RpcRequest request, Activity? activity, CancellationToken cancellationToken)
     {
-        var writer = t_requestWriter ?? new PooledBufferWriter();
-        t_requestWriter = null;
-        writer.Reset();
+        // The thread's writer: a request is encoded and, over UDP and in memory, sent before the call awaits.
+        var writer = PooledBufferWriter.Take();
         try
         {
             // The extended form's header: the version, and the trace context of the span (no header object per request).
@@ -188,7 +183,7 @@ public sealed partial class RpcEndpoint
         }
         catch (Exception ex)
         {
-            KeepRequestWriter(writer);
+            PooledBufferWriter.Keep(writer);
             RpcLog.EncodeFailed(_logger, call.Method, call.Remote, ex);
             call.TryComplete(RpcStatus.Error);
             return default;
@@ -202,7 +197,7 @@ public sealed partial class RpcEndpoint
         }
         catch (Exception ex)
         {
-            KeepRequestWriter(writer);
+            PooledBufferWriter.Keep(writer);
             SendFailed(call, ex, cancellationToken);
             return default;
         }
@@ -222,7 +217,7 @@ public sealed partial class RpcEndpoint
         }
         finally
         {
-            KeepRequestWriter(writer);
+            PooledBufferWriter.Keep(writer);
         }
 
         return default;
@@ -255,19 +250,6 @@ public sealed partial class RpcEndpoint
         }
 
         call.TryComplete(RpcStatus.Error);
-    }
-
-    // Kept for the thread's next request, unless a large request grew it.
-    private static void KeepRequestWriter(PooledBufferWriter writer)
-    {
-        if (writer.Capacity <= MaxKeptRequestWriterCapacity)
-        {
-            t_requestWriter = writer;
-        }
-        else
-        {
-            writer.Dispose();
-        }
     }
 
     private RpcResult Finish(RpcMethod method, Activity? activity, RpcResult result, NodeId? untaggedPeerId = null)

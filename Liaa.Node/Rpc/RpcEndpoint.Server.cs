@@ -142,40 +142,50 @@ public sealed partial class RpcEndpoint
 
     private async ValueTask ReplyAsync(RpcResponse response, RpcRequestContext context, Activity? activity)
     {
-        using var writer = new PooledBufferWriter();
+        // The thread's writer, as for requests: a reply is encoded and, over UDP and in memory, sent before its thread
+        // goes on (on the receive loop for the methods served there).
+        var writer = PooledBufferWriter.Take();
         try
         {
-            // A marked id means a Liaa requester: only it ever receives the extended form.
-            var header = context.IsLiaaPeer ? LiaaHeader.Current : null;
-            WireCodec.WriteResponse(writer, context.MessageId, response, header);
-            if (_options.MaxReplyBytes(context.RequestBytes) is { } limit && writer.WrittenCount > limit && FitContacts(writer, response, context, header, limit))
+            try
             {
-                Counters.AddReplyTrimmed();
-                Observer?.OnReplyTrimmed(response.Method);
+                // A marked id means a Liaa requester: only it ever receives the extended form.
+                var header = context.IsLiaaPeer ? LiaaHeader.Current : null;
+                WireCodec.WriteResponse(writer, context.MessageId, response, header);
+                if (_options.MaxReplyBytes(context.RequestBytes) is { } limit && writer.WrittenCount > limit && FitContacts(writer, response, context, header, limit))
+                {
+                    Counters.AddReplyTrimmed();
+                    Observer?.OnReplyTrimmed(response.Method);
+                }
             }
-        }
-        catch (Exception ex)
-        {
-            Counters.AddHandlerError();
-            RpcLog.EncodeFailed(_logger, response.Method, context.Remote, ex);
-            RpcTelemetry.CompleteServer(activity, "error", 0, failed: true);
-            return;
-        }
+            catch (Exception ex)
+            {
+                Counters.AddHandlerError();
+                RpcLog.EncodeFailed(_logger, response.Method, context.Remote, ex);
+                RpcTelemetry.CompleteServer(activity, "error", 0, failed: true);
+                return;
+            }
 
-        try
-        {
-            await _transport.SendAsync(writer.WrittenMemory, context.Remote, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            Counters.AddSendError();
-            RpcLog.ResponseSendFailed(_logger, response.Method, context.Remote, ex);
-            RpcTelemetry.CompleteServer(activity, "error", writer.WrittenCount, failed: true);
-            return;
-        }
+            try
+            {
+                await _transport.SendAsync(writer.WrittenMemory, context.Remote, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Counters.AddSendError();
+                RpcLog.ResponseSendFailed(_logger, response.Method, context.Remote, ex);
+                RpcTelemetry.CompleteServer(activity, "error", writer.WrittenCount, failed: true);
+                return;
+            }
 
-        Counters.AddRequestServed();
-        RpcTelemetry.CompleteServer(activity, "ok", writer.WrittenCount, failed: false);
+            Counters.AddRequestServed();
+            RpcTelemetry.CompleteServer(activity, "ok", writer.WrittenCount, failed: false);
+        }
+        finally
+        {
+            // The send is over (done or failed): the array is free for this thread's next datagram.
+            PooledBufferWriter.Keep(writer);
+        }
     }
 
     /// <summary>

@@ -65,8 +65,6 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private readonly RpcOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    // A thread's request writer is kept only while its array is this small.
-    private const int MaxKeptRequestWriterCapacity = 4096;
 
     // The pending calls by id, under a short lock.
     private readonly Lock _pendingGate = new();

@@ -7,8 +7,8 @@ namespace Liaa.Node.Wire;
 
 /// <summary>
 /// What a decoder given no <see cref="ContactPool"/> (a real node) reuses instead of allocating again: the contacts
-/// (IPv4) of recent FIND_NODE and FIND_VALUE answers and the recent PING answers, each in a small direct-mapped table
-/// (contacts: two slots per set of id hashes, the newer entry first, the older of the two forgotten; PING answers: one
+/// (IPv4) of recent FIND_NODE and FIND_VALUE answers, the recent PING answers and the recent PING requests, each in a small
+/// table (contacts: two slots per set of id hashes, the newer entry first, the older of the two forgotten; PINGs: one
 /// slot per id hash), so the memory is bounded whatever peers send.
 /// </summary>
 /// <remarks>
@@ -29,6 +29,7 @@ internal static class RecentlyDecoded
 
     private static readonly Contact?[] Contacts = new Contact?[ContactSlots];
     private static readonly PingResponse?[] Pings = new PingResponse?[PingSlots];
+    private static readonly PingRequest?[] PingRequests = new PingRequest?[PingSlots];
 
     /// <summary>The contact <paramref name="id"/> at <paramref name="octets"/> (an IPv4 address) and <paramref name="port"/>: a recent one when it is equal, else a new one, remembered.</summary>
     public static Contact Contact(NodeId id, ReadOnlySpan<byte> octets, int port)
@@ -69,7 +70,7 @@ internal static class RecentlyDecoded
     /// <summary>The answer to a PING from <paramref name="responder"/>: a recent one, else a new one, remembered.</summary>
     public static PingResponse Ping(NodeId responder)
     {
-        ref var slot = ref Pings[responder.GetHashCode() & (PingSlots - 1)];
+        ref var slot = ref Pings[responder.CacheHash() & (PingSlots - 1)];
         var recent = slot;
         if (recent is not null && recent.Responder == responder)
         {
@@ -81,13 +82,32 @@ internal static class RecentlyDecoded
         return response;
     }
 
+    /// <summary>
+    /// A PING from <paramref name="sender"/>: a recent one, else a new one, remembered. A node is pinged by the same peers
+    /// again and again (each checks its contacts are alive), and the request is an immutable value the handler only reads.
+    /// </summary>
+    public static PingRequest PingFrom(NodeId sender)
+    {
+        ref var slot = ref PingRequests[sender.CacheHash() & (PingSlots - 1)];
+        var recent = slot;
+        if (recent is not null && recent.Sender == sender)
+        {
+            return recent;
+        }
+
+        var request = new PingRequest(sender);
+        slot = request;
+        return request;
+    }
+
     /// <summary>Whether the table holds <paramref name="contact"/> itself (for tests).</summary>
     internal static bool Holds([NotNullWhen(true)] Contact? contact) =>
         contact is not null && Array.IndexOf(Contacts, contact, SetOf(contact.Id), Ways) >= 0;
 
-    // The first slot of the id's set: two ids of one answer share a set now and then (20 contacts in 256 sets), and a
-    // direct-mapped table would have them evict each other on every answer.
-    internal static int SetOf(NodeId id) => (id.GetHashCode() & ((ContactSlots / Ways) - 1)) * Ways;
+    // The first slot of the id's set (NodeId.CacheHash: a decode looks an id up once per contact, and GetHashCode's seeded
+    // rounds made a PING answer's decode slower than the allocation it saves). Two ids of one answer share a set now and
+    // then (20 contacts in 256 sets), and a direct-mapped table would have them evict each other on every answer.
+    internal static int SetOf(NodeId id) => (id.CacheHash() & ((ContactSlots / Ways) - 1)) * Ways;
 
     // The newest first: the set's first entry moves to the second, the second is forgotten.
     private static Contact Remember(int set, Contact contact)

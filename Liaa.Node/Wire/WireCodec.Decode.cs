@@ -70,7 +70,8 @@ public static partial class WireCodec
         switch (method)
         {
             case RpcMethod.Ping:
-                request = new PingRequest(sender);
+                // A peer's pings are the same immutable value: reused (see RecentlyDecoded).
+                request = RecentlyDecoded.PingFrom(sender);
                 break;
             case RpcMethod.Store:
                 if (!DhtValue.TryRead(ref reader, out var value))

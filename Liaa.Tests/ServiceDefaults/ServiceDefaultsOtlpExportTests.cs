@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Liaa.Tests.TestSupport.Otlp;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Liaa.Tests.ServiceDefaults;
 
@@ -74,5 +76,52 @@ public sealed class ServiceDefaultsOtlpExportTests
         Assert.Equal(1, requests.Value);
         Assert.NotEmpty(store.GetMetrics(new MetricQuery(ServiceName: serviceName, Name: "dotnet.process.cpu.time")));
         Assert.DoesNotContain(store.GetSpans(new SpanQuery(ServiceName: serviceName)), s => s.Attributes.GetValueOrDefault("url.path") is "/metrics");
+    }
+
+    /// <summary>
+    /// The export is part of stopping the host, bounded by its shutdown timeout, not left to the providers' disposal,
+    /// which the SDK bounds at 5 s: a cold exporter missed that on a busy machine and the telemetry was lost. The
+    /// metrics (an hour's interval here) and the buffered span and log are at the receiver when <c>StopAsync</c> returns.
+    /// </summary>
+    [Theory]
+    [InlineData("http/protobuf")]
+    [InlineData("grpc")]
+    public async Task StoppingTheHost_HasExportedBeforeStopReturns(string protocol)
+    {
+        var store = new TelemetryStore();
+        await using var otlp = await OtlpReceiverHost.StartAsync(store, cancellationToken: TestContext.Current.CancellationToken);
+        var serviceName = "sd-stop-" + protocol.Replace('/', '-');
+        var app = await ServiceDefaultsTestApp.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["OTEL_SERVICE_NAME"] = serviceName,
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = (protocol == "grpc" ? otlp.GrpcEndpoint : otlp.HttpEndpoint).AbsoluteUri,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol,
+                ["OTEL_METRIC_EXPORT_INTERVAL"] = "3600000",
+            },
+            // The bound of the flush: long enough for a loaded machine.
+            builder => builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = StoreTimeout),
+            TestContext.Current.CancellationToken);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = app.BaseAddress };
+            (await http.GetAsync("/v1/values/stopped", TestContext.Current.CancellationToken)).Dispose();
+
+            // The server span ends after its response is sent, and the test's collector sees it before the exporter's
+            // processor does (the SDK puts export processors last). Kestrel reads the next request on a connection only
+            // once the last one has ended: when this answer is back, the span is in the exporter's queue.
+            (await http.GetAsync("/alive", TestContext.Current.CancellationToken)).Dispose();
+            var traceId = (await app.WaitForServerSpanAsync("/v1/values/stopped", StoreTimeout)).TraceId.ToHexString();
+
+            await app.App.StopAsync(TestContext.Current.CancellationToken);
+
+            Assert.NotEmpty(store.GetMetrics(new MetricQuery(ServiceName: serviceName, Name: "liaa.test.requests")));
+            Assert.Contains(store.GetTrace(traceId), s => s.Kind == ActivityKind.Server);
+            Assert.NotEmpty(store.GetLogs(new LogQuery(TraceId: traceId)));
+        }
+        finally
+        {
+            await app.App.DisposeAsync();
+        }
     }
 }
