@@ -266,7 +266,8 @@ public sealed class SimulatedNetwork : IAsyncDisposable
     /// </para>
     /// <para>
     /// When other work shares the pool (tests running in parallel), the pool is rarely idle, and the older
-    /// heuristic decides: no datagram sent for two consecutive 2 ms checks, neither of them late. A late
+    /// heuristic decides: no datagram sent or read for two consecutive 2 ms checks, neither of them late, and none
+    /// waiting in a receive queue or work queued for the pool (each waited out only so often). A late
     /// check (the 2 ms wait took over <see cref="StarvedWait"/>) does not count: on a loaded machine, a
     /// response can sit unread in a queue, or its continuation wait for a thread, while no datagram moves;
     /// moving the clock then would time out a call whose answer has already arrived. After
@@ -312,9 +313,8 @@ public sealed class SimulatedNetwork : IAsyncDisposable
                     // such spin found, a lookup asking Task.Delay for under a millisecond (which it turns into 0), is
                     // fixed in LookupRunner. Long means the process's CPU time, not the wall time, and without GC
                     // pauses: a thread descheduled on a loaded machine, or stopped by a GC, is not spinning. Taken for
-                    // stuck, it had the clock moved while a receive loop still held responses (a node's receive loop
-                    // runs its lookups on, so nothing is queued meanwhile): their calls timed out, and a put's lookup
-                    // ruled out the nearest nodes or a get its holders (issue inlinelookup).
+                    // stuck, it has the clock move while a receive loop still holds responses (lookups go on in the
+                    // receive loop, so nothing is queued meanwhile), and their calls can time out although answered.
                     if (BusyFor(stuckCpu, stuckPaused) > StuckFor)
                     {
                         Interlocked.Increment(ref _forcedSteps);
