@@ -484,8 +484,12 @@ internal sealed class SimulationBenchmark
                 var done = 0;
                 foreach (var chunk in keys.Chunk(_options.Parallelism))
                 {
-                    var reads = chunk.Select(key => TimedAsync(sim.Time, () => running[random.Next(running.Length)].GetAsync(key, cancellationToken))).ToArray();
+                    var readers = chunk.Select(_ => running[random.Next(running.Length)]).ToArray();
+                    var tapped = new System.Collections.Concurrent.ConcurrentQueue<(System.Net.IPEndPoint From, System.Net.IPEndPoint To, byte[] Data)>();
+                    sim.Network.Tap = (from, to, datagram) => tapped.Enqueue((from, to, datagram.ToArray()));
+                    var reads = chunk.Select((key, i) => TimedAsync(sim.Time, () => readers[i].GetAsync(key, cancellationToken))).ToArray();
                     var results = await sim.RunAsync(Task.WhenAll(reads), cancellationToken).ConfigureAwait(false);
+                    sim.Network.Tap = null;
                     for (var i = 0; i < chunk.Length; i++)
                     {
                         var (result, elapsed) = results[i];
@@ -494,6 +498,10 @@ internal sealed class SimulationBenchmark
                         if (result.Value is { } value && value.AsString() == "v:" + chunk[i])
                         {
                             hits++;
+                        }
+                        else
+                        {
+                            DiagnoseMissedGet(sim, runningIds, k, readers[i], chunk[i], result, tapped.ToArray());
                         }
                     }
 
@@ -523,6 +531,43 @@ internal sealed class SimulationBenchmark
             getLatency,
             TimeProvider.System.GetElapsedTime(started),
             sim.Time.GetUtcNow() - virtualStart);
+    }
+
+    /// <summary>
+    /// Prints to standard error what a get that missed did: the running nodes holding the value (by rank among the true
+    /// k closest, "-" beyond them), and every datagram of the get's round that carried the key or the value (FIND_VALUE
+    /// requests, the answers, the cache STORE), with the peer's rank and whether it holds the value.
+    /// </summary>
+    private static void DiagnoseMissedGet(SimulatedNetwork sim, NodeId[] runningIds, int k, LiaaNode origin, string key, GetResult result,
+        (System.Net.IPEndPoint From, System.Net.IPEndPoint To, byte[] Data)[] tapped)
+    {
+        var id = NodeId.FromKey(key);
+        var keyBytes = id.ToByteArray();
+        var valueBytes = System.Text.Encoding.UTF8.GetBytes("v:" + key);
+        var byEndPoint = sim.Nodes.ToDictionary(n => n.EndPoint);
+        var truth = Closest(runningIds, id, k, origin.Id);
+        var rank = truth.Select((n, r) => (n, r)).ToDictionary(x => x.n, x => x.r);
+        var holders = sim.Nodes.Where(n => sim.IsRunning(n) && n.GetStoredValue(id) is not null).ToList();
+        var log = new System.Text.StringBuilder();
+        log.AppendLine($"MISSED GET key {key} ({id.ToShortString()}) from {origin.EndPoint} ({origin.Id.ToShortString()}): value {(result.Value is null ? "none" : result.Value.AsString())}, local {result.IsLocal}, rounds {result.Rounds}, contacted {result.NodesContacted}");
+        log.AppendLine($"  true k closest holding: {truth.Count(n => holders.Any(h => h.Id == n))}/{truth.Length}; running holders {holders.Count}: " + string.Join(" ", holders.Select(h => $"{h.Id.ToShortString()}@{(rank.TryGetValue(h.Id, out var r) ? r.ToString() : "-")}")));
+        foreach (var (from, to, data) in tapped)
+        {
+            var hasKey = data.AsSpan().IndexOf(keyBytes) >= 0;
+            var hasValue = data.AsSpan().IndexOf(valueBytes) >= 0;
+            if (!hasKey && !hasValue)
+            {
+                continue;
+            }
+
+            var peer = from.Equals(origin.EndPoint) ? to : from;
+            var peerNode = byEndPoint.GetValueOrDefault(peer);
+            var peerRank = peerNode is not null && rank.TryGetValue(peerNode.Id, out var pr) ? pr.ToString() : "-";
+            var peerHolds = peerNode?.GetStoredValue(id) is not null;
+            log.AppendLine($"  {(from.Equals(origin.EndPoint) ? "->" : to.Equals(origin.EndPoint) ? "<-" : "..")} {from}->{to} len {data.Length} key {hasKey} value {hasValue} peer {peerNode?.Id.ToShortString()} rank {peerRank} holds {peerHolds} running {(peerNode is null ? "?" : sim.IsRunning(peerNode).ToString())}");
+        }
+
+        Console.Error.Write(log.ToString());
     }
 
     private static HashSet<NodeId> TrueClosest(NodeId[] running, NodeId origin, NodeId target, int k) =>

@@ -32,6 +32,10 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
     private CancellationTokenRegistration _registration;
     private int _disposed;
 
+    // Datagrams of the inbox counted in the network's waiting count: those a reader is still there to read.
+    private int _counted;
+    private bool _readerStopped;
+
     internal InMemoryDatagramTransport(InMemoryNetwork network, IPEndPoint local, int queueCapacity)
     {
         _network = network;
@@ -99,6 +103,7 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
                 _waiting = false;
                 left = [.. _inbox];
                 _inbox.Clear();
+                StopCountingLocked();
             }
 
             foreach (var item in left)
@@ -190,6 +195,12 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
             }
 
             _inbox.Enqueue(datagram);
+            if (!_readerStopped)
+            {
+                _counted++;
+                _network.AddWaiting(1);
+            }
+
             if (!_waiting)
             {
                 return true;
@@ -206,14 +217,40 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
     {
         lock (_gate)
         {
-            return _inbox.TryDequeue(out item);
+            if (!_inbox.TryDequeue(out item))
+            {
+                return false;
+            }
+
+            if (_counted > 0)
+            {
+                _counted--;
+                _network.AddWaiting(-1);
+            }
         }
+
+        _network.OnRead();
+        return true;
+    }
+
+    // The reader stopped (its token was cancelled) or the transport went: what is left in the inbox is nobody's work.
+    private void StopCountingLocked()
+    {
+        _readerStopped = true;
+        _network.AddWaiting(-_counted);
+        _counted = 0;
     }
 
     private void Cancel(CancellationToken token)
     {
         lock (_gate)
         {
+            // The reader waits with this token every time: once it is cancelled the reader reads no more.
+            if (token == _registeredToken)
+            {
+                StopCountingLocked();
+            }
+
             // A token registered for an earlier wait, or no wait now: nothing to end.
             if (!_waiting || token != _registeredToken)
             {

@@ -64,6 +64,10 @@ public sealed class InMemoryNetwork
     private long _unreachable;
     private long _overflowed;
 
+    // Datagrams in receive queues whose reader is still reading, not yet read; and datagrams read.
+    private long _waiting;
+    private long _received;
+
     // How many endpoints are cut off: ConcurrentDictionary.IsEmpty takes every lock of the dictionary, and every send
     // asked it (a twentieth of bench sim's CPU, contended across threads).
     private int _disconnectedCount;
@@ -108,6 +112,15 @@ public sealed class InMemoryNetwork
             }
         }
     }
+
+    /// <summary>
+    /// Datagrams in a receive queue, not yet read, whose reader has not stopped: a node's receive loop has work in hand,
+    /// so the network is not quiet (<see cref="Simulation.SimulatedNetwork"/> does not move the clock past them).
+    /// </summary>
+    public long WaitingCount => Interlocked.Read(ref _waiting);
+
+    /// <summary>Datagrams read from receive queues so far: receive loops are moving while it grows.</summary>
+    public long ReceivedCount => Interlocked.Read(ref _received);
 
     public InMemoryNetworkCounters Counters => new(
         Interlocked.Read(ref _sent),
@@ -287,6 +300,12 @@ public sealed class InMemoryNetwork
 
         Interlocked.Increment(ref _delivered);
     }
+
+    /// <summary>Datagrams a reader will read came into (positive) or left (negative) its queue.</summary>
+    internal void AddWaiting(int count) => Interlocked.Add(ref _waiting, count);
+
+    /// <summary>A receive queue gave its reader a datagram.</summary>
+    internal void OnRead() => Interlocked.Increment(ref _received);
 
     private void ArmLocked(long dueTicks)
     {

@@ -90,7 +90,8 @@ public sealed class SimulatedNetwork : IAsyncDisposable
 
     /// <summary>
     /// Times the clock moved while a pool thread was still busy (<see cref="SimulationOptions.OwnsThreadPool"/> only):
-    /// it had queued and sent nothing for <see cref="StuckFor"/>, so it was taken to be waiting on the clock.
+    /// it had queued, sent and read nothing for <see cref="StuckFor"/> of the process's CPU time (GC pauses aside), so it
+    /// was taken to be waiting on the clock.
     /// </summary>
     public long ForcedSteps => Interlocked.Read(ref _forcedSteps);
 
@@ -265,7 +266,8 @@ public sealed class SimulatedNetwork : IAsyncDisposable
     /// </para>
     /// <para>
     /// When other work shares the pool (tests running in parallel), the pool is rarely idle, and the older
-    /// heuristic decides: no datagram sent for two consecutive 2 ms checks, neither of them late. A late
+    /// heuristic decides: no datagram sent or read for two consecutive 2 ms checks, neither of them late, and none
+    /// waiting in a receive queue or work queued for the pool (each waited out only so often). A late
     /// check (the 2 ms wait took over <see cref="StarvedWait"/>) does not count: on a loaded machine, a
     /// response can sit unread in a queue, or its continuation wait for a thread, while no datagram moves;
     /// moving the clock then would time out a call whose answer has already arrived. After
@@ -280,7 +282,10 @@ public sealed class SimulatedNetwork : IAsyncDisposable
         long lastSent = -1;
         var spins = 0;
         var stuckSent = -1L;
-        var stuckSince = TimeProvider.System.GetTimestamp();
+        var stuckRead = -1L;
+        var stuckCpu = TimeSpan.Zero;
+        var stuckPaused = TimeSpan.Zero;
+        long lastRead = -1;
         var slowCheckDue = TimeProvider.System.GetTimestamp() + (TimeProvider.System.TimestampFrequency / 500);
         while (true)
         {
@@ -290,6 +295,7 @@ public sealed class SimulatedNetwork : IAsyncDisposable
             }
 
             var sentBefore = Network.Counters.Sent;
+            var readBefore = Network.ReceivedCount;
             if (_options.OwnsThreadPool)
             {
                 if (IsPoolIdle())
@@ -300,13 +306,16 @@ public sealed class SimulatedNetwork : IAsyncDisposable
                         return true;
                     }
                 }
-                else if (ThreadPool.PendingWorkItemCount == 0 && sentBefore == stuckSent)
+                else if (ThreadPool.PendingWorkItemCount == 0 && sentBefore == stuckSent && readBefore == stuckRead)
                 {
-                    // A pool thread busy for long with nothing queued and nothing sent is spinning on something only
-                    // the clock can end: move it, and count it (the figure is reported, it should stay near zero). The
-                    // one such spin found, a lookup asking Task.Delay for under a millisecond (which it turns into 0),
-                    // is fixed in LookupRunner; on a loaded machine a descheduled thread or a long GC pause still counts.
-                    if (TimeProvider.System.GetElapsedTime(stuckSince) > StuckFor)
+                    // A pool thread busy for long with nothing queued, sent or read is spinning on something only the
+                    // clock can end: move it, and count it (the figure is reported, it should stay near zero). The one
+                    // such spin found, a lookup asking Task.Delay for under a millisecond (which it turns into 0), is
+                    // fixed in LookupRunner. Long means the process's CPU time, not the wall time, and without GC
+                    // pauses: a thread descheduled on a loaded machine, or stopped by a GC, is not spinning. Taken for
+                    // stuck, it has the clock move while a receive loop still holds responses (lookups go on in the
+                    // receive loop, so nothing is queued meanwhile), and their calls can time out although answered.
+                    if (BusyFor(stuckCpu, stuckPaused) > StuckFor)
                     {
                         Interlocked.Increment(ref _forcedSteps);
                         return true;
@@ -315,7 +324,9 @@ public sealed class SimulatedNetwork : IAsyncDisposable
                 else
                 {
                     stuckSent = sentBefore;
-                    stuckSince = TimeProvider.System.GetTimestamp();
+                    stuckRead = readBefore;
+                    stuckCpu = Environment.CpuUsage.TotalTime;
+                    stuckPaused = GC.GetTotalPauseDuration();
                 }
             }
 
@@ -339,19 +350,27 @@ public sealed class SimulatedNetwork : IAsyncDisposable
             var late = now - slowCheckDue > StarvedWait.Ticks * TimeProvider.System.TimestampFrequency / TimeSpan.TicksPerSecond
                 && ++lateChecks <= MaxLateChecksIgnored;
             slowCheckDue = now + (TimeProvider.System.TimestampFrequency / 500);
-            // Work queued for the pool and not yet run (a response's continuation, a datagram's receive loop) is not
-            // quiet either; other work sharing the pool can hold that up too, so it is waited out only so often.
-            var busy = ThreadPool.PendingWorkItemCount > 0 && ++busyChecks <= MaxBusyChecksIgnored;
+            // Work queued for the pool and not yet run (a response's continuation, a datagram's receive loop), or
+            // datagrams waiting in a receive queue whose loop is busy, is not quiet either; other work sharing the
+            // pool can hold that up too, so it is waited out only so often. A datagram read is activity as a datagram
+            // sent is: a receive loop working through its queue sends nothing while it reads answers.
+            var busy = (ThreadPool.PendingWorkItemCount > 0 || Network.WaitingCount > 0) && ++busyChecks <= MaxBusyChecksIgnored;
             var sent = Network.Counters.Sent;
-            var quiet = !late && !busy && sent == lastSent;
+            var read = Network.ReceivedCount;
+            var quiet = !late && !busy && sent == lastSent && read == lastRead;
             quietChecks = quiet ? quietChecks + 1 : 0;
             lastSent = sent;
+            lastRead = read;
             if (quietChecks >= 2)
             {
                 return true;
             }
         }
     }
+
+    /// <summary>CPU time the process spent since <paramref name="cpuBefore"/>, without the GC pauses since <paramref name="pausedBefore"/>.</summary>
+    private static TimeSpan BusyFor(TimeSpan cpuBefore, TimeSpan pausedBefore) =>
+        Environment.CpuUsage.TotalTime - cpuBefore - (GC.GetTotalPauseDuration() - pausedBefore);
 
     /// <summary>No pool thread processing work and none queued.</summary>
     private static bool IsPoolIdle()
