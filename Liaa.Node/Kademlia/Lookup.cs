@@ -19,7 +19,9 @@ namespace Liaa.Node.Kademlia;
 /// Final step (§2.3, <see cref="KademliaOptions.FinalStepAtOnce"/>). Once α answers or failures in a row
 /// have brought no node closer than the closest already seen, the lookup has converged: it then asks every
 /// one of the k closest not yet asked at once (never more than k in flight), and keeps doing so for any closer
-/// node those answers name.
+/// node those answers name. Only requests sent since the closest was found count toward the α (the paper's
+/// "round" is the requests sent knowing it): an answer to a request sent before says nothing of the closest's
+/// neighbourhood, and counting such late answers let a put's lookup end far from its key.
 /// </para>
 /// <para>
 /// Termination. FIND_NODE, and FIND_VALUE until a value arrives, end when the k closest candidates that
@@ -65,6 +67,9 @@ internal sealed partial class Lookup
     private int _ignored;
     private int _answersWithoutProgress;
     private bool _converged;
+
+    // Bumped each time a closer node is found; a request remembers the one it was sent in.
+    private int _closestFoundCount;
 
     public Lookup(LookupKind kind, NodeId self, NodeId target, IEnumerable<Contact> initialContacts, KademliaOptions options)
     {
@@ -166,6 +171,7 @@ internal sealed partial class Lookup
             {
                 candidate.State = CandidateState.InFlight;
                 candidate.SentAt = now;
+                candidate.SentAfterClosest = _closestFoundCount;
                 active++;
                 InFlightCount++;
                 _nodesContacted++;
@@ -195,6 +201,7 @@ internal sealed partial class Lookup
         }
 
         var depth = _candidates[responder].Depth + 1;
+        var sentAfterClosest = _candidates[responder].SentAfterClosest;
         var before = ClosestAlive();
         var beforeDistance = before >= 0 ? _candidates[before].Distance : default;
         for (var i = 0; i < contacts.Count; i++)
@@ -206,10 +213,11 @@ internal sealed partial class Lookup
         {
             _progress.Add(new LookupProgress(now, _candidates[closest].Distance, _nodesContacted));
             _answersWithoutProgress = 0;
+            _closestFoundCount++;
         }
         else
         {
-            CountNoProgress();
+            CountNoProgress(sentAfterClosest);
         }
     }
 
@@ -226,7 +234,7 @@ internal sealed partial class Lookup
         _candidates[index].State = CandidateState.Failed;
         InFlightCount--;
         _timeouts++;
-        CountNoProgress();
+        CountNoProgress(_candidates[index].SentAfterClosest);
     }
 
     /// <summary>What the lookup has found so far (final once <see cref="IsFinished"/>).</summary>
@@ -313,9 +321,18 @@ internal sealed partial class Lookup
         return alive;
     }
 
-    /// <summary>An answer or failure that brought nothing closer: α of them in a row are a round without progress, and the lookup has converged.</summary>
-    private void CountNoProgress()
+    /// <summary>
+    /// An answer or failure that brought nothing closer: α of them in a row, to requests sent since the closest was found
+    /// (<paramref name="sentAfterClosest"/> is the count of closer nodes found when the request was sent), are a round
+    /// without progress, and the lookup has converged. An answer to an older request neither counts nor breaks the row.
+    /// </summary>
+    private void CountNoProgress(int sentAfterClosest)
     {
+        if (sentAfterClosest != _closestFoundCount)
+        {
+            return;
+        }
+
         if (++_answersWithoutProgress >= _options.Alpha)
         {
             _converged = true;
@@ -499,6 +516,9 @@ internal sealed partial class Lookup
         public DateTimeOffset SentAt;
 
         public int Depth = depth;
+
+        // The lookup's count of closer nodes found when this candidate was asked.
+        public int SentAfterClosest;
 
         public CandidateState State;
 

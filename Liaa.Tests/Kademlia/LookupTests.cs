@@ -150,33 +150,66 @@ public sealed class LookupTests
     {
         Lookup Run(bool endsAtConvergence)
         {
-            var lookup = new Lookup(LookupKind.FindNode, Self, Target, new uint[] { 2, 3, 4, 9 }.Select(C), Options(k: 6)) { EndsAtConvergence = endsAtConvergence };
+            var lookup = new Lookup(LookupKind.FindNode, Self, Target, new uint[] { 2, 3, 4, 9 }.Select(C), Options(k: 8)) { EndsAtConvergence = endsAtConvergence };
             AssertSend(lookup.Next(Start), C(2), C(3), C(4));
 
-            // C(2) names a closer node: progress.
-            lookup.OnResponse(C(2).Id, [C(1), C(5), C(6), C(7)], Start);
+            // C(2) names a closer node: progress. C(3) and C(4), asked before C(1) was known, answer nothing closer.
+            lookup.OnResponse(C(2).Id, [C(1), C(5), C(6), C(7), C(8)], Start);
             AssertSend(lookup.Next(Start), C(1));
-
-            // Then three answers in a row bring nothing closer, while C(5) and C(6) are still out.
             lookup.OnResponse(C(3).Id, [C(8)], Start.AddMilliseconds(1));
             AssertSend(lookup.Next(Start.AddMilliseconds(1)), C(5));
-            lookup.OnResponse(C(1).Id, [C(2)], Start.AddMilliseconds(2));
+            lookup.OnResponse(C(4).Id, [], Start.AddMilliseconds(2));
             AssertSend(lookup.Next(Start.AddMilliseconds(2)), C(6));
-            lookup.OnResponse(C(4).Id, [], Start.AddMilliseconds(3));
+
+            // Then the three asked since C(1) was found bring nothing closer, while C(7) and C(8) are still out.
+            lookup.OnResponse(C(1).Id, [C(2)], Start.AddMilliseconds(3));
+            AssertSend(lookup.Next(Start.AddMilliseconds(3)), C(7));
+            lookup.OnResponse(C(5).Id, [], Start.AddMilliseconds(4));
+            AssertSend(lookup.Next(Start.AddMilliseconds(4)), C(8));
+            lookup.OnResponse(C(6).Id, [], Start.AddMilliseconds(5));
             return lookup;
         }
 
         var converging = Run(endsAtConvergence: true);
-        Assert.Equal(LookupStepKind.Finished, converging.Next(Start.AddMilliseconds(3)).Kind);
+        Assert.Equal(LookupStepKind.Finished, converging.Next(Start.AddMilliseconds(5)).Kind);
         var result = converging.GetResult();
-        Assert.Equal([C(1), C(2), C(3), C(4)], result.ClosestNodes);
+        Assert.Equal([C(1), C(2), C(3), C(4), C(5), C(6)], result.ClosestNodes);
         Assert.Equal([C(1), C(2), C(3), C(4), C(5), C(6), C(7), C(8), C(9)], result.Candidates);
 
-        // The same answers without it: the lookup waits for C(5) and C(6), the rest of the k closest.
+        // The same answers without it: the lookup waits for C(7) and C(8), the rest of the k closest.
         var full = Run(endsAtConvergence: false);
-        Assert.Equal(LookupStepKind.Wait, full.Next(Start.AddMilliseconds(3)).Kind);
+        Assert.Equal(LookupStepKind.Wait, full.Next(Start.AddMilliseconds(5)).Kind);
         Assert.False(full.IsFinished);
         Assert.Equal(full.GetResult().ClosestNodes, full.GetResult().Candidates);
+    }
+
+    [Fact]
+    public void AnswersToRequestsSentBeforeTheClosestWasFound_DoNotConverge()
+    {
+        // A put's lookup (ending at convergence) whose first answer names a node far closer than the others asked.
+        var lookup = new Lookup(LookupKind.FindNode, Self, Target, new uint[] { 20, 30, 40, 90 }.Select(C), Options(k: 8)) { EndsAtConvergence = true };
+        AssertSend(lookup.Next(Start), C(20), C(30), C(40));
+        lookup.OnResponse(C(20).Id, [C(1), C(5), C(6), C(7)], Start);
+        AssertSend(lookup.Next(Start), C(1));
+
+        // C(30) and C(40) were asked before C(1) was known: their answers, bringing nothing closer, and C(1)'s failure
+        // are three in a row without progress, but only the failure is a request sent knowing the closest.
+        lookup.OnResponse(C(30).Id, [C(90)], Start.AddMilliseconds(1));
+        AssertSend(lookup.Next(Start.AddMilliseconds(1)), C(5));
+        lookup.OnResponse(C(40).Id, [], Start.AddMilliseconds(2));
+        AssertSend(lookup.Next(Start.AddMilliseconds(2)), C(6));
+        lookup.OnFailure(C(1).Id, Start.AddMilliseconds(3));
+
+        // Not converged: the neighbourhood of the closest is still being asked.
+        AssertSend(lookup.Next(Start.AddMilliseconds(3)), C(7));
+        Assert.False(lookup.IsFinished);
+
+        // Two more answers from there without anything closer make three since the closest was found: converged.
+        lookup.OnResponse(C(5).Id, [], Start.AddMilliseconds(4));
+        Assert.False(lookup.Next(Start.AddMilliseconds(4)).Kind == LookupStepKind.Finished);
+        lookup.OnResponse(C(6).Id, [], Start.AddMilliseconds(5));
+        Assert.Equal(LookupStepKind.Finished, lookup.Next(Start.AddMilliseconds(5)).Kind);
+        Assert.Equal([C(5), C(6), C(7), C(20), C(30), C(40), C(90)], lookup.GetResult().Candidates);
     }
 
     [Fact]
