@@ -88,6 +88,12 @@ internal sealed class LookupRunner
             deadlineExceeded = true;
             _metrics.LookupDeadlineExceeded(kind);
         }
+        finally
+        {
+            // The driver may have gone on from the thread that ended its last request (the receive loop, a stop or a
+            // cancellation): neither the rest nor the caller's code runs there. One hop per lookup, not one per response.
+            await Task.Yield();
+        }
 
         foreach (var (task, contact) in inFlight)
         {
@@ -111,6 +117,11 @@ internal sealed class LookupRunner
         return outcome;
     }
 
+    // The driver's continuation is short and never blocks (it reads a response, picks the next contacts and sends to
+    // them without waiting): it runs on the thread that ended the call, the receive loop for a response, without a
+    // thread-pool hop per response. RunAsync hops once before its caller goes on.
+    private static readonly RpcCallOptions ContinueOnCompletingThread = new() { ContinuesOnCompletingThread = true };
+
     private async Task DriveAsync(
         LookupKind kind, NodeId target, Lookup lookup, List<(Task<RpcResult> Call, Contact To)> inFlight, WakeUp wakeUp, LookupRecording? record, CancellationToken cancellationToken)
     {
@@ -124,7 +135,7 @@ internal sealed class LookupRunner
                 record?.Sent(step.Contacts, lookup.IsFinalStep, _time.GetUtcNow());
                 foreach (var contact in step.Contacts)
                 {
-                    var call = _rpc.SendAsync(contact.EndPoint, request, null, cancellationToken);
+                    var call = _rpc.SendAsync(contact.EndPoint, request, ContinueOnCompletingThread, cancellationToken);
                     inFlight.Add((call, contact));
                     wakeUp.WhenCompleted(call);
                 }
