@@ -32,22 +32,6 @@ public sealed class ReadyToRunTests
         Assert.True(IsReadyToRun(benchNode));
     }
 
-    /// <summary>
-    /// Tiered compilation promotes a method of the node only after 1000 calls (Liaa.Node.csproj): at the runtime's 30,
-    /// the start-up code was compiled a second time in every node process, and 100 nodes starting on two cores paid for it.
-    /// </summary>
-    [Fact]
-    public void TheNodeTheAppHostStarts_PromotesOnlyWhatItCallsOften_ToOptimisedCode()
-    {
-        var runtimeConfig = Path.Combine(Path.GetDirectoryName(LiaaNodes.NodeBinary())!, "Liaa.Node.runtimeconfig.json");
-        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(runtimeConfig));
-        var properties = json.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
-
-        Assert.True(properties.TryGetProperty("System.Runtime.TieredCompilation.CallCountThreshold", out var threshold), $"{runtimeConfig} sets no call count threshold");
-        Assert.Equal(1000, threshold.GetInt32());
-        Assert.False(properties.TryGetProperty("System.Runtime.TieredCompilation", out var tiered) && !tiered.GetBoolean(), "tiered compilation is off: hot code would stay at ReadyToRun quality");
-    }
-
     private static bool IsManaged(string path)
     {
         using var pe = new PEReader(File.OpenRead(path));
