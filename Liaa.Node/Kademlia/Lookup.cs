@@ -58,6 +58,7 @@ internal sealed partial class Lookup
     private Candidate[] _candidates;
     private int _count;
     private readonly List<ValueVote> _votes = [];
+    // Each closer node found, in order (the first at the start): its count is what a request remembers when it is sent.
     private readonly List<LookupProgress> _progress = [];
     private DateTimeOffset? _startedAt;
     private DateTimeOffset? _finishedAt;
@@ -67,9 +68,6 @@ internal sealed partial class Lookup
     private int _ignored;
     private int _answersWithoutProgress;
     private bool _converged;
-
-    // Bumped each time a closer node is found; a request remembers the one it was sent in.
-    private int _closestFoundCount;
 
     public Lookup(LookupKind kind, NodeId self, NodeId target, IEnumerable<Contact> initialContacts, KademliaOptions options)
     {
@@ -171,7 +169,7 @@ internal sealed partial class Lookup
             {
                 candidate.State = CandidateState.InFlight;
                 candidate.SentAt = now;
-                candidate.SentAfterClosest = _closestFoundCount;
+                candidate.ClosestFoundWhenSent = _progress.Count;
                 active++;
                 InFlightCount++;
                 _nodesContacted++;
@@ -201,7 +199,7 @@ internal sealed partial class Lookup
         }
 
         var depth = _candidates[responder].Depth + 1;
-        var sentAfterClosest = _candidates[responder].SentAfterClosest;
+        var closestFoundWhenSent = _candidates[responder].ClosestFoundWhenSent;
         var before = ClosestAlive();
         var beforeDistance = before >= 0 ? _candidates[before].Distance : default;
         for (var i = 0; i < contacts.Count; i++)
@@ -213,11 +211,10 @@ internal sealed partial class Lookup
         {
             _progress.Add(new LookupProgress(now, _candidates[closest].Distance, _nodesContacted));
             _answersWithoutProgress = 0;
-            _closestFoundCount++;
         }
         else
         {
-            CountNoProgress(sentAfterClosest);
+            CountNoProgress(closestFoundWhenSent);
         }
     }
 
@@ -234,7 +231,7 @@ internal sealed partial class Lookup
         _candidates[index].State = CandidateState.Failed;
         InFlightCount--;
         _timeouts++;
-        CountNoProgress(_candidates[index].SentAfterClosest);
+        CountNoProgress(_candidates[index].ClosestFoundWhenSent);
     }
 
     /// <summary>What the lookup has found so far (final once <see cref="IsFinished"/>).</summary>
@@ -323,12 +320,12 @@ internal sealed partial class Lookup
 
     /// <summary>
     /// An answer or failure that brought nothing closer: α of them in a row, to requests sent since the closest was found
-    /// (<paramref name="sentAfterClosest"/> is the count of closer nodes found when the request was sent), are a round
-    /// without progress, and the lookup has converged. An answer to an older request neither counts nor breaks the row.
+    /// (<paramref name="closestFoundWhenSent"/> is how many closer nodes had been found when the request was sent), are a
+    /// round without progress, and the lookup has converged. An answer to an older request neither counts nor breaks the row.
     /// </summary>
-    private void CountNoProgress(int sentAfterClosest)
+    private void CountNoProgress(int closestFoundWhenSent)
     {
-        if (sentAfterClosest != _closestFoundCount)
+        if (closestFoundWhenSent != _progress.Count)
         {
             return;
         }
@@ -517,8 +514,8 @@ internal sealed partial class Lookup
 
         public int Depth = depth;
 
-        // The lookup's count of closer nodes found when this candidate was asked.
-        public int SentAfterClosest;
+        // How many closer nodes the lookup had found (its progress entries) when this candidate was asked.
+        public int ClosestFoundWhenSent;
 
         public CandidateState State;
 
