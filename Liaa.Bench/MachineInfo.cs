@@ -69,6 +69,72 @@ internal static class MachineInfo
         }
     }
 
+    /// <summary>
+    /// CPU time in seconds (user and system) of the threads named <paramref name="name"/> (as in /proc, at most 15
+    /// characters) of process <paramref name="pid"/> (Linux); null when unknown. A thread that ends while they are read is skipped.
+    /// </summary>
+    public static double? ThreadCpu(int pid, string name) => ThreadCpu($"/proc/{pid}/task", name);
+
+    /// <summary>
+    /// <see cref="ThreadCpu(int, string)"/> over a directory of tasks laid out as /proc/PID/task: the threads named
+    /// <paramref name="name"/> among its subdirectories' stat files. One that vanished or reads as no stat line is skipped.
+    /// </summary>
+    internal static double? ThreadCpu(string tasks, string name)
+    {
+        try
+        {
+            var ticks = 0L;
+            foreach (var task in Directory.GetDirectories(tasks))
+            {
+                string stat;
+                try
+                {
+                    stat = File.ReadAllText(Path.Combine(task, "stat"));
+                }
+                catch (IOException)
+                {
+                    // The thread ended between the listing and the read (its directory is gone, or reading it fails with ESRCH).
+                    continue;
+                }
+
+                if (ParseThreadStat(stat) is { } thread && thread.Name == name)
+                {
+                    ticks += thread.CpuTicks;
+                }
+            }
+
+            // USER_HZ: 100 on Linux.
+            return ticks / 100.0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A thread's name and CPU time (user and system, in clock ticks) from its /proc/PID/task/TID/stat line; null when
+    /// the line is not one (empty, or cut short: a thread that ended while it was read).
+    /// </summary>
+    internal static (string Name, long CpuTicks)? ParseThreadStat(string stat)
+    {
+        // The name is between the first '(' and the last ')': it may hold either, and spaces.
+        var start = stat.IndexOf('(');
+        var end = stat.LastIndexOf(')');
+        if (start < 0 || end < start || end + 2 > stat.Length)
+        {
+            return null;
+        }
+
+        // After the name: state, then 10 fields, then utime and stime (proc(5), fields 14 and 15).
+        var fields = stat[(end + 2)..].Split(' ');
+        return fields.Length > 12
+            && long.TryParse(fields[11], NumberStyles.None, CultureInfo.InvariantCulture, out var user)
+            && long.TryParse(fields[12], NumberStyles.None, CultureInfo.InvariantCulture, out var system)
+            ? (stat[(start + 1)..end], user + system)
+            : null;
+    }
+
     private static string? ReadFirst(string path, string key)
     {
         try

@@ -470,7 +470,7 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
         }
 
         var cpuNow = members.Select(m => m.Process.CpuTime()?.TotalSeconds).OfType<double>().ToArray();
-        var tiered = members.Select(m => ThreadCpu(m.Process.Pid, ".NET Tiered Com")).OfType<double>().ToArray();
+        var tiered = members.Select(m => MachineInfo.ThreadCpu(m.Process.Pid, ".NET Tiered Com")).OfType<double>().ToArray();
         var reached = members.All(m => m.ReachedPeersAt != 0) ? At(members.Max(m => m.ReachedPeersAt)) : "never";
         var benchCpu = (global::System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - _benchCpuAtStart).TotalSeconds;
         return $"start: last process started at {At(members.Max(m => m.SpawnedAt))}, last start line {At(members.Max(m => m.StartedAt))}, "
@@ -478,33 +478,6 @@ internal sealed partial class ProcessCluster : IAsyncDisposable
             + $"until all knew theirs {(cpuNow.Length > 0 ? Seconds(cpuNow.Average()) : "?")}"
             + (tiered.Length > 0 ? $" (tiered compilation {Seconds(tiered.Average())})" : string.Empty)
             + $"; seed {(members[0].Process.CpuTime() is { } seed ? Seconds(seed.TotalSeconds) : "?")}; bench {Seconds(benchCpu)}";
-    }
-
-    /// <summary>CPU time (user and system) of the threads named <paramref name="name"/> of process <paramref name="pid"/> (Linux: /proc); null when unknown.</summary>
-    private static double? ThreadCpu(int pid, string name)
-    {
-        try
-        {
-            var ticks = 0L;
-            foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
-            {
-                var stat = File.ReadAllText(Path.Combine(task, "stat"));
-                var end = stat.LastIndexOf(')');
-                if (stat[(stat.IndexOf('(') + 1)..end] == name)
-                {
-                    // After the name: state, then 10 fields, then utime and stime (proc(5), fields 14 and 15), in clock ticks.
-                    var fields = stat[(end + 2)..].Split(' ');
-                    ticks += long.Parse(fields[11], global::System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], global::System.Globalization.CultureInfo.InvariantCulture);
-                }
-            }
-
-            // USER_HZ: 100 on Linux.
-            return ticks / 100.0;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-        {
-            return null;
-        }
     }
 
     /// <summary>Mean resident memory of the member processes.</summary>
