@@ -315,7 +315,7 @@ internal sealed class SimulationBenchmark
                 var done = 0;
                 foreach (var chunk in keys.Chunk(_options.Parallelism))
                 {
-                    var puts = chunk.Select(key => TimedAsync(sim.Time, () => sim.Nodes[random.Next(sim.Nodes.Count)].PutAsync(key, DhtValue.FromString("v:" + key), cancellationToken))).ToArray();
+                    var puts = chunk.Select(key => TimedAsync(sim.Time, () => sim.Nodes[random.Next(sim.Nodes.Count)].PutAsync(key, DhtValue.FromString(ValueOf(key)), cancellationToken))).ToArray();
                     foreach (var (_, elapsed) in await sim.RunAsync(Task.WhenAll(puts), cancellationToken).ConfigureAwait(false))
                     {
                         putLatency.Add(elapsed);
@@ -485,8 +485,8 @@ internal sealed class SimulationBenchmark
                 foreach (var chunk in keys.Chunk(_options.Parallelism))
                 {
                     var readers = chunk.Select(_ => running[random.Next(running.Length)]).ToArray();
-                    var tapped = new System.Collections.Concurrent.ConcurrentQueue<(System.Net.IPEndPoint From, System.Net.IPEndPoint To, byte[] Data)>();
-                    sim.Network.Tap = (from, to, datagram) => tapped.Enqueue((from, to, datagram.ToArray()));
+                    var tapped = new GetDatagrams(chunk, [.. readers.Select(r => r.EndPoint)]);
+                    sim.Network.Tap = tapped.Record;
                     var reads = chunk.Select((key, i) => TimedAsync(sim.Time, () => readers[i].GetAsync(key, cancellationToken))).ToArray();
                     var results = await sim.RunAsync(Task.WhenAll(reads), cancellationToken).ConfigureAwait(false);
                     sim.Network.Tap = null;
@@ -495,13 +495,13 @@ internal sealed class SimulationBenchmark
                         var (result, elapsed) = results[i];
                         getLatency.Add(elapsed);
                         localGets += result.IsLocal ? 1 : 0;
-                        if (result.Value is { } value && value.AsString() == "v:" + chunk[i])
+                        if (result.Value is { } value && value.AsString() == ValueOf(chunk[i]))
                         {
                             hits++;
                         }
                         else
                         {
-                            DiagnoseMissedGet(sim, runningIds, k, readers[i], chunk[i], result, tapped.ToArray());
+                            DiagnoseMissedGet(sim, runningIds, k, readers[i], chunk[i], result, tapped.Of(i));
                         }
                     }
 
@@ -535,15 +535,13 @@ internal sealed class SimulationBenchmark
 
     /// <summary>
     /// Prints to standard error what a get that missed did: the running nodes holding the value (by rank among the true
-    /// k closest, "-" beyond them), and every datagram of the get's round that carried the key or the value (FIND_VALUE
-    /// requests, the answers, the cache STORE), with the peer's rank and whether it holds the value.
+    /// k closest, "-" beyond them), and every datagram its origin sent or received that carried the key or the value
+    /// (FIND_VALUE requests, an answer with the value, the cache STORE), with the peer's rank and whether it holds the value.
     /// </summary>
     private static void DiagnoseMissedGet(SimulatedNetwork sim, NodeId[] runningIds, int k, LiaaNode origin, string key, GetResult result,
-        (System.Net.IPEndPoint From, System.Net.IPEndPoint To, byte[] Data)[] tapped)
+        IEnumerable<GetDatagram> tapped)
     {
         var id = NodeId.FromKey(key);
-        var keyBytes = id.ToByteArray();
-        var valueBytes = System.Text.Encoding.UTF8.GetBytes("v:" + key);
         var byEndPoint = sim.Nodes.ToDictionary(n => n.EndPoint);
         var truth = Closest(runningIds, id, k, origin.Id);
         var rank = truth.Select((n, r) => (n, r)).ToDictionary(x => x.n, x => x.r);
@@ -551,24 +549,20 @@ internal sealed class SimulationBenchmark
         var log = new System.Text.StringBuilder();
         log.AppendLine($"MISSED GET key {key} ({id.ToShortString()}) from {origin.EndPoint} ({origin.Id.ToShortString()}): value {(result.Value is null ? "none" : result.Value.AsString())}, local {result.IsLocal}, rounds {result.Rounds}, contacted {result.NodesContacted}");
         log.AppendLine($"  true k closest holding: {truth.Count(n => holders.Any(h => h.Id == n))}/{truth.Length}; running holders {holders.Count}: " + string.Join(" ", holders.Select(h => $"{h.Id.ToShortString()}@{(rank.TryGetValue(h.Id, out var r) ? r.ToString() : "-")}")));
-        foreach (var (from, to, data) in tapped)
+        foreach (var (_, from, to, length, hasKey, hasValue) in tapped)
         {
-            var hasKey = data.AsSpan().IndexOf(keyBytes) >= 0;
-            var hasValue = data.AsSpan().IndexOf(valueBytes) >= 0;
-            if (!hasKey && !hasValue)
-            {
-                continue;
-            }
-
             var peer = from.Equals(origin.EndPoint) ? to : from;
             var peerNode = byEndPoint.GetValueOrDefault(peer);
             var peerRank = peerNode is not null && rank.TryGetValue(peerNode.Id, out var pr) ? pr.ToString() : "-";
             var peerHolds = peerNode?.GetStoredValue(id) is not null;
-            log.AppendLine($"  {(from.Equals(origin.EndPoint) ? "->" : to.Equals(origin.EndPoint) ? "<-" : "..")} {from}->{to} len {data.Length} key {hasKey} value {hasValue} peer {peerNode?.Id.ToShortString()} rank {peerRank} holds {peerHolds} running {(peerNode is null ? "?" : sim.IsRunning(peerNode).ToString())}");
+            log.AppendLine($"  {(from.Equals(origin.EndPoint) ? "->" : "<-")} {from}->{to} len {length} key {hasKey} value {hasValue} peer {peerNode?.Id.ToShortString()} rank {peerRank} holds {peerHolds} running {(peerNode is null ? "?" : sim.IsRunning(peerNode).ToString())}");
         }
 
         Console.Error.Write(log.ToString());
     }
+
+    /// <summary>The value the bench puts under <paramref name="key"/>, and a get of it must find.</summary>
+    internal static string ValueOf(string key) => "v:" + key;
 
     private static HashSet<NodeId> TrueClosest(NodeId[] running, NodeId origin, NodeId target, int k) =>
         [.. Closest(running, target, k, origin)];
@@ -710,6 +704,62 @@ internal sealed class RequestMix
             .Where(m => m.Count > 0)
             .Select(m => $"{m.Name} {m.Count / per:F1}"));
 }
+
+/// <summary>
+/// What <c>bench sim</c>'s missed-get diagnostic needs of a batch of gets' datagrams: of each that a get's origin sent
+/// or received carrying its key or value (its FIND_VALUE requests, an answer with the value, its cache STORE), the
+/// get, the two ends, the length and which of the two it carried. No datagram's bytes, and nothing of the others
+/// (the batch's every datagram was copied, though only these were ever printed).
+/// </summary>
+internal sealed class GetDatagrams
+{
+    private readonly byte[][] _keys;
+    private readonly byte[][] _values;
+    private readonly Dictionary<System.Net.IPEndPoint, int[]> _getsByOrigin;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<GetDatagram> _carried = new();
+
+    /// <param name="keys">The batch's keys, in order: a get is named by its index; its value is <see cref="SimulationBenchmark.ValueOf"/>.</param>
+    /// <param name="origins">The node each get runs on, in the same order.</param>
+    public GetDatagrams(IReadOnlyList<string> keys, IReadOnlyList<System.Net.IPEndPoint> origins)
+    {
+        _keys = [.. keys.Select(key => NodeId.FromKey(key).ToByteArray())];
+        _values = [.. keys.Select(key => System.Text.Encoding.UTF8.GetBytes(SimulationBenchmark.ValueOf(key)))];
+        _getsByOrigin = Enumerable.Range(0, keys.Count).GroupBy(get => origins[get]).ToDictionary(g => g.Key, g => g.ToArray());
+    }
+
+    /// <summary>An <see cref="InMemoryDatagramTap"/>: notes the datagram once for each get from either end whose key or value it carries.</summary>
+    public void Record(System.Net.IPEndPoint from, System.Net.IPEndPoint to, ReadOnlySpan<byte> datagram)
+    {
+        if (_getsByOrigin.TryGetValue(from, out var gets))
+        {
+            Record(gets, from, to, datagram);
+        }
+
+        if (_getsByOrigin.TryGetValue(to, out gets) && !to.Equals(from))
+        {
+            Record(gets, from, to, datagram);
+        }
+    }
+
+    /// <summary>The datagrams its origin sent or received carrying get <paramref name="get"/>'s key or value, in the order they were sent.</summary>
+    public IEnumerable<GetDatagram> Of(int get) => _carried.Where(d => d.Get == get);
+
+    private void Record(int[] gets, System.Net.IPEndPoint from, System.Net.IPEndPoint to, ReadOnlySpan<byte> datagram)
+    {
+        foreach (var get in gets)
+        {
+            var hasKey = datagram.IndexOf(_keys[get]) >= 0;
+            var hasValue = datagram.IndexOf(_values[get]) >= 0;
+            if (hasKey || hasValue)
+            {
+                _carried.Enqueue(new GetDatagram(get, from, to, datagram.Length, hasKey, hasValue));
+            }
+        }
+    }
+}
+
+/// <summary>A datagram that carried a get's key or value (<see cref="GetDatagrams"/>).</summary>
+internal readonly record struct GetDatagram(int Get, System.Net.IPEndPoint From, System.Net.IPEndPoint To, int Length, bool HasKey, bool HasValue);
 
 /// <summary>Counts the requests sent while the puts run, by method (the method name is in every request datagram).</summary>
 internal sealed class PutRequestCounter
