@@ -164,10 +164,7 @@ public sealed class NodeBuildTests
         using var repo = new TempDirectory();
         var node = FakeRepository(repo.Path);
         var aot = new NativeAotNode(node);
-        var composite = new NativeAotNode(node, () => throw new InvalidOperationException("the toolchain was looked for"), NodeBuild.Composite);
-        Directory.CreateDirectory(composite.PublishDirectory);
-        File.WriteAllText(composite.ExecutablePath, "a composite node");
-        File.WriteAllText(composite.StampPath, composite.HashInputs() + "\n");
+        var composite = PublishedUpToDate(new NativeAotNode(node, NoToolchainLookup, NodeBuild.Composite), "a composite node");
         var log = new StringWriter();
 
         var path = await composite.EnsureBuiltAsync(log, Token);
@@ -254,10 +251,7 @@ public sealed class NodeBuildTests
     public async Task AnUpToDateNode_IsNotPublishedAgain_AndNeedsNoToolchain()
     {
         using var repo = new TempDirectory();
-        var aot = new NativeAotNode(FakeRepository(repo.Path), () => throw new InvalidOperationException("the toolchain was looked for"));
-        Directory.CreateDirectory(aot.PublishDirectory);
-        File.WriteAllText(aot.ExecutablePath, "a compiled node");
-        File.WriteAllText(aot.StampPath, aot.HashInputs() + "\n");
+        var aot = PublishedUpToDate(new NativeAotNode(FakeRepository(repo.Path), NoToolchainLookup), "a compiled node");
         var log = new StringWriter();
 
         var path = await aot.EnsureBuiltAsync(log, Token);
@@ -301,6 +295,18 @@ public sealed class NodeBuildTests
 
     private static IConfiguration Configuration(string[] args) =>
         new ConfigurationBuilder().AddCommandLine(args, ClusterSettings.SwitchMappings).Build();
+
+    /// <summary>A toolchain lookup for a node that must not need one: it fails the test.</summary>
+    private static string? NoToolchainLookup() => throw new InvalidOperationException("the toolchain was looked for");
+
+    /// <summary><paramref name="node"/> as if published from its current inputs: its executable holding <paramref name="executable"/>, its stamp their hash.</summary>
+    private static NativeAotNode PublishedUpToDate(NativeAotNode node, string executable)
+    {
+        Directory.CreateDirectory(node.PublishDirectory);
+        File.WriteAllText(node.ExecutablePath, executable);
+        File.WriteAllText(node.StampPath, node.HashInputs() + "\n");
+        return node;
+    }
 
     /// <summary>A repository of three projects (Node → Lib → Deep), with build output that must not count as input.</summary>
     private static string FakeRepository(string root)
