@@ -62,16 +62,7 @@ internal sealed partial class InMemoryValueStore
         var now = _time.GetUtcNow().UtcTicks;
         lock (_gate)
         {
-            var values = new List<StoredValue>(_entries.Count);
-            foreach (var (key, entry) in _entries)
-            {
-                if (entry.ExpiresTicks > now)
-                {
-                    values.Add(entry.ToStoredValue(key));
-                }
-            }
-
-            return (values, readMark());
+            return (LiveValues(now), readMark());
         }
     }
 }

@@ -295,17 +295,23 @@ internal sealed partial class InMemoryValueStore : IValueStore
         var now = _time.GetUtcNow().UtcTicks;
         lock (_gate)
         {
-            var values = new List<StoredValue>(_entries.Count);
-            foreach (var (key, entry) in _entries)
-            {
-                if (entry.ExpiresTicks > now)
-                {
-                    values.Add(entry.ToStoredValue(key));
-                }
-            }
-
-            return values;
+            return LiveValues(now);
         }
+    }
+
+    /// <summary>Every value that has not expired at <paramref name="now"/> (UTC ticks). Under the lock.</summary>
+    private List<StoredValue> LiveValues(long now)
+    {
+        var values = new List<StoredValue>(_entries.Count);
+        foreach (var (key, entry) in _entries)
+        {
+            if (entry.ExpiresTicks > now)
+            {
+                values.Add(entry.ToStoredValue(key));
+            }
+        }
+
+        return values;
     }
 
     private bool RemoveEntry(NodeId key)
