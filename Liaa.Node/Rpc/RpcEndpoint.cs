@@ -59,7 +59,7 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
     private const int Stopped = 2;
 
     // A transport failing this many times in a row is broken, not noisy.
-    private const int MaxConsecutiveReceiveFailures = 1000;
+    internal const int MaxConsecutiveReceiveFailures = 1000;
 
     private readonly IDatagramTransport _transport;
     private readonly RpcOptions _options;
@@ -306,10 +306,8 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
                 }
                 catch (Exception ex)
                 {
-                    RpcLog.ReceiveFailed(_logger, LocalEndPoint, ex);
-                    if (++failures >= MaxConsecutiveReceiveFailures)
+                    if (TransportBrokenAfter(ex, ref failures))
                     {
-                        RpcLog.ReceiveLoopAbandoned(_logger, LocalEndPoint);
                         break;
                     }
 
@@ -349,15 +347,8 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
                 }
                 catch (Exception ex)
                 {
-                    if (token.IsCancellationRequested)
+                    if (token.IsCancellationRequested || TransportBrokenAfter(ex, ref failures))
                     {
-                        break;
-                    }
-
-                    RpcLog.ReceiveFailed(_logger, LocalEndPoint, ex);
-                    if (++failures >= MaxConsecutiveReceiveFailures)
-                    {
-                        RpcLog.ReceiveLoopAbandoned(_logger, LocalEndPoint);
                         break;
                     }
 
@@ -385,6 +376,22 @@ public sealed partial class RpcEndpoint : IAsyncDisposable
 
             ended.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// Logs a receive that failed, one more of <paramref name="failures"/> in a row; true when they are
+    /// <see cref="MaxConsecutiveReceiveFailures"/>: the transport is broken and the receive loop ends (logged).
+    /// </summary>
+    private bool TransportBrokenAfter(Exception ex, ref int failures)
+    {
+        RpcLog.ReceiveFailed(_logger, LocalEndPoint, ex);
+        if (++failures < MaxConsecutiveReceiveFailures)
+        {
+            return false;
+        }
+
+        RpcLog.ReceiveLoopAbandoned(_logger, LocalEndPoint);
+        return true;
     }
 
     private async Task ReadQueueLoopAsync(IQueuedDatagramSource source)
