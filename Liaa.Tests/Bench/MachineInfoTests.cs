@@ -50,6 +50,15 @@ public sealed class MachineInfoTests
     }
 
     [Fact]
+    public void ALiveProcess_IsReadFromProc()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "/proc is Linux's");
+
+        // This process's threads are listed (no thread has the name: zero, not unknown).
+        Assert.Equal(0, MachineInfo.ThreadCpu(Environment.ProcessId, "no such thread"));
+    }
+
+    [Fact]
     public void AProcessThatIsGone_IsUnknown()
     {
         using var tasks = new TempDirectory();
