@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Liaa.Tests.TestSupport;
 using Liaa.Tests.TestSupport.Otlp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -10,7 +11,13 @@ namespace Liaa.Tests.ServiceDefaults;
 /// the per-signal paths are right for <c>http/protobuf</c>, and stopping the host flushes what is
 /// buffered (the metric export interval is 60 s: the points can only come from the final flush).
 /// </summary>
+/// <remarks>
+/// Run alone: the host's providers listen to process-wide sources (Liaa's activity source, the <c>Liaa.Node</c> meters of
+/// nodes made without a meter factory), so tests running beside them feed their exporters: thousands of RPC spans a
+/// second fill the span exporter's queue (2,048), which drops what comes when it is full, this test's span included.
+/// </remarks>
 [Trait("Category", "Integration")]
+[Collection(ProcessWideMetersCollection.Name)]
 public sealed class ServiceDefaultsOtlpExportTests
 {
     // Bounds for events (the span seen, the flushed telemetry received), long enough for a loaded machine: at load 130
@@ -22,6 +29,7 @@ public sealed class ServiceDefaultsOtlpExportTests
     [InlineData("grpc")]
     public async Task StoppingTheHost_ExportsSpansLogsAndMetrics_OverTheConfiguredProtocol(string protocol)
     {
+        using var errors = new OpenTelemetryErrorListener();
         var store = new TelemetryStore();
         await using var otlp = await OtlpReceiverHost.StartAsync(store, cancellationToken: TestContext.Current.CancellationToken);
         var serviceName = "sd-export-" + protocol.Replace('/', '-');
@@ -46,14 +54,21 @@ public sealed class ServiceDefaultsOtlpExportTests
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(StoreTimeout);
-        await store.WaitUntilAsync(
-            // Both spans: the server span and the test's client span can reach the receiver in different exports.
-            s => s.GetTrace(traceId) is var spans
-                && spans.Any(span => span.Kind == ActivityKind.Server)
-                && spans.Any(span => span.Kind == ActivityKind.Client)
-                && s.GetLogs(new LogQuery(TraceId: traceId)).Count > 0
-                && s.GetMetrics(new MetricQuery(ServiceName: serviceName, Name: "liaa.test.requests")).Count > 0,
-            timeout.Token);
+        try
+        {
+            await store.WaitUntilAsync(
+                // Both spans: the server span and the test's client span can reach the receiver in different exports.
+                s => s.GetTrace(traceId) is var spans
+                    && spans.Any(span => span.Kind == ActivityKind.Server)
+                    && spans.Any(span => span.Kind == ActivityKind.Client)
+                    && s.GetLogs(new LogQuery(TraceId: traceId)).Count > 0
+                    && s.GetMetrics(new MetricQuery(ServiceName: serviceName, Name: "liaa.test.requests")).Count > 0,
+                timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            Assert.Fail($"Not all of the telemetry came within {StoreTimeout}: {Received(store, serviceName, traceId, errors)}");
+        }
 
         // The test's own HttpClient is traced too (HttpClient instrumentation): its span is the server span's parent.
         var trace = store.GetTrace(traceId);
@@ -88,6 +103,7 @@ public sealed class ServiceDefaultsOtlpExportTests
     [InlineData("grpc")]
     public async Task StoppingTheHost_HasExportedBeforeStopReturns(string protocol)
     {
+        using var errors = new OpenTelemetryErrorListener();
         var store = new TelemetryStore();
         await using var otlp = await OtlpReceiverHost.StartAsync(store, cancellationToken: TestContext.Current.CancellationToken);
         var serviceName = "sd-stop-" + protocol.Replace('/', '-');
@@ -115,13 +131,25 @@ public sealed class ServiceDefaultsOtlpExportTests
 
             await app.App.StopAsync(TestContext.Current.CancellationToken);
 
-            Assert.NotEmpty(store.GetMetrics(new MetricQuery(ServiceName: serviceName, Name: "liaa.test.requests")));
-            Assert.Contains(store.GetTrace(traceId), s => s.Kind == ActivityKind.Server);
-            Assert.NotEmpty(store.GetLogs(new LogQuery(TraceId: traceId)));
+            var received = Received(store, serviceName, traceId, errors);
+            Assert.True(store.GetMetrics(new MetricQuery(ServiceName: serviceName, Name: "liaa.test.requests")).Count > 0, received);
+            Assert.True(store.GetTrace(traceId).Any(s => s.Kind == ActivityKind.Server), received);
+            Assert.True(store.GetLogs(new LogQuery(TraceId: traceId)).Count > 0, received);
         }
         finally
         {
             await app.App.DisposeAsync();
         }
+    }
+
+    // What the receiver holds of this service and trace, and what the SDK reported, for a failure's message.
+    private static string Received(TelemetryStore store, string serviceName, string traceId, OpenTelemetryErrorListener errors)
+    {
+        var metrics = store.GetMetrics(new MetricQuery(ServiceName: serviceName)).Select(m => m.Name).Distinct().Order().ToList();
+        return $"trace {traceId}: [{string.Join(", ", store.GetTrace(traceId).Select(s => $"{s.Kind} {s.Name}"))}]; "
+            + $"logs of the trace: {store.GetLogs(new LogQuery(TraceId: traceId)).Count}; spans of the service: "
+            + $"{store.GetSpans(new SpanQuery(ServiceName: serviceName)).Count}; metrics of the service ({metrics.Count}): "
+            + $"[{string.Join(", ", metrics.Take(40))}]; all spans received: {store.GetSpans().Count}; "
+            + $"OpenTelemetry warnings and errors in the process:{Environment.NewLine}{string.Join(Environment.NewLine, errors.Events)}";
     }
 }
