@@ -601,7 +601,7 @@ internal sealed record RpcFigure(string Method, int InFlight, int RequestBytes, 
 /// For the one-at-a-time rows: in how many Liaa windows the client's and the server's receive threads had last run on
 /// the same CPU when the window ended (Linux). The scheduler keeps them where it put them, mostly for the whole run, and
 /// the row's figures follow: on one CPU a datagram wakes its reader there; on two each of a round trip's two wake-ups
-/// crosses CPUs (an interprocessor interrupt, a costly exit on a virtual machine).
+/// crosses CPUs (an interprocessor interrupt to wake the other, idle CPU).
 /// </summary>
 internal sealed class ReceiveThreadPlacement
 {
