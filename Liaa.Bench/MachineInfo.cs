@@ -135,6 +135,48 @@ internal static class MachineInfo
             : null;
     }
 
+    /// <summary>
+    /// The CPUs that this process's threads named <paramref name="name"/> last ran on (Linux, which keeps a thread's
+    /// first 15 characters), one per thread; null where that cannot be read.
+    /// </summary>
+    public static IReadOnlyList<int>? LastCpus(string name)
+    {
+        var comm = name.Length > 15 ? name[..15] : name;
+        try
+        {
+            var cpus = new List<int>();
+            foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') == comm && LastCpu(File.ReadAllText(Path.Combine(task, "stat"))) is { } cpu)
+                    {
+                        cpus.Add(cpu);
+                    }
+                }
+                catch (IOException)
+                {
+                    // The thread ended meanwhile.
+                }
+            }
+
+            return cpus;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Field 39 of a thread's <c>/proc/…/stat</c> line, the CPU it last ran on; null if the line has none.</summary>
+    internal static int? LastCpu(string stat)
+    {
+        // Field 2, the name, is in parentheses and may hold spaces and parentheses: fields 3 on follow the last ')'.
+        var end = stat.LastIndexOf(')');
+        var fields = end < 0 || end + 2 > stat.Length ? [] : stat[(end + 2)..].Split(' ');
+        return fields.Length > 36 && int.TryParse(fields[36], CultureInfo.InvariantCulture, out var cpu) ? cpu : null;
+    }
+
     private static string? ReadFirst(string path, string key)
     {
         try

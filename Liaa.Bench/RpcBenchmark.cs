@@ -54,6 +54,9 @@ internal sealed record RpcBenchmarkOptions
 /// </remarks>
 internal sealed class RpcBenchmark
 {
+    /// <summary>The name of an endpoint's receive thread (<c>RpcEndpoint</c>): the bench's two endpoints have one each.</summary>
+    internal const string ReceiveThreadName = "Liaa RPC receive";
+
     private static readonly TimeSpan Warmup = TimeSpan.FromMilliseconds(300);
 
     /// <summary>A ceiling whose runs spread more than this (half the range over the median) did not hold: quiet runs spread 1–12 %.</summary>
@@ -147,6 +150,7 @@ internal sealed class RpcBenchmark
                     {
                         var liaa = await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, _options.Duration, cancellationToken).ConfigureAwait(false);
                         row.AddLiaa(liaa);
+                        row.UntracedPlacement.Note(row.InFlight);
                         progress.Report(++step / (double)(rows.Length * _options.Runs * measurements), status);
                     }
                     else
@@ -205,6 +209,11 @@ internal sealed class RpcBenchmark
 
         _output.Line("raw UDP: the ceiling, two threads polling non-blocking sockets (both cores busy); blocking: the same two threads sleeping in the kernel between datagrams; Liaa: two RpcEndpoints with the node's request handling, the client's callers continuing on its receive thread (an internal opt-in; the public SendAsync continues on the thread pool); all in this process, this run. CPU per rt: the process's CPU time (both sides) per round trip, for the blocking ping-pong and for Liaa; allocated: managed bytes per round trip (both sides)."
             + (_options.Tracing ? $" Liaa and Liaa traced: {AlternatingWindows} windows of each per run, alternating (untraced first in odd runs, traced first in even ones); tracing overhead: 1 − traced/untraced rt/s of each run, median (lowest to highest)." : ""));
+        if (Placement(figures) is { } placement)
+        {
+            _output.Line(placement);
+        }
+
         foreach (var f in figures.Where(f => f.InFlight > 1))
         {
             var unsteady = UnsteadyCeiling(f);
@@ -226,6 +235,24 @@ internal sealed class RpcBenchmark
         }
 
         _output.Line($"at start: {loadAtStart}; at end: {MachineInfo.Load()}");
+    }
+
+    /// <summary>
+    /// Where the one-at-a-time rows ran: their figures, and the tracing overhead between windows, follow whether the two
+    /// receive threads shared a CPU (the bench's own measurements on a 2-core VM: ~17 µs of CPU per PING round trip on
+    /// one CPU, ~40–50 µs on two). Null when no window was placed (not Linux, or no one-at-a-time row).
+    /// </summary>
+    internal static string? Placement(IEnumerable<RpcFigure> figures)
+    {
+        var rows = figures
+            .Where(f => f.UntracedPlacement is { Windows: > 0 } || f.TracedPlacement is { Windows: > 0 })
+            .Select(f => $"{f.Method} x{f.InFlight} in {f.UntracedPlacement} untraced"
+                + (f.TracedPlacement is { Windows: > 0 } traced ? $" and {traced} traced windows" : " windows"))
+            .ToList();
+        return rows.Count == 0 ? null
+            : $"one at a time, the two receive threads had last run on the same CPU at the end of: {string.Join("; ", rows)}. "
+                + "On one CPU each datagram wakes its reader there; on two, each of a round trip's two wake-ups crosses CPUs and costs CPU time and latency, "
+                + "so these rows' rates, CPU per round trip and tracing overhead depend on where the scheduler put the threads; compare runs placed alike";
     }
 
     /// <summary>
@@ -263,6 +290,11 @@ internal sealed class RpcBenchmark
                 var (perSecond, cpu, allocated) = (measured.PerSecond, measured.CpuMicroseconds, measured.AllocatedBytes);
                 double roundTrips = measured.Completed;
                 var switched = switches < 0 ? "" : $", {(MachineInfo.ContextSwitches() - switches) / roundTrips:F2} context switches per rt";
+                if (MachineInfo.LastCpus(ReceiveThreadName) is { Count: > 0 } cpus)
+                {
+                    switched += $", receive threads last on CPUs {string.Join("/", cpus)}";
+                }
+
                 _output.Line($"{row.Name} x{row.InFlight} {(traced ? "traced" : "untraced")}: {perSecond:N0} rt/s, {cpu:F2} µs CPU per rt, {allocated:F0} B per rt, "
                     + $"{(GC.CollectionCount(0) - gen0) * 1e6 / roundTrips:F1} gen0 / {(GC.CollectionCount(1) - gen1) * 1e6 / roundTrips:F1} gen1 GCs per million rt, "
                     + $"GC paused {(GC.GetTotalPauseDuration() - paused).TotalMicroseconds / roundTrips:F2} µs per rt{switched}");
@@ -318,6 +350,7 @@ internal sealed class RpcBenchmark
             {
                 using var tracing = new TraceEverything();
                 traced += await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, window, cancellationToken).ConfigureAwait(false);
+                row.TracedPlacement.Note(row.InFlight);
                 if (tracing.Spans == 0)
                 {
                     throw new InvalidOperationException("tracing was on but no span was recorded");
@@ -326,6 +359,7 @@ internal sealed class RpcBenchmark
             else
             {
                 untraced += await MeasureLiaaCpuAsync(client, server, row.Request, row.InFlight, window, cancellationToken).ConfigureAwait(false);
+                row.UntracedPlacement.Note(row.InFlight);
             }
         }
 
@@ -432,6 +466,10 @@ internal sealed class RpcBenchmark
 
         public List<double> TracedAllocated { get; } = [];
 
+        public ReceiveThreadPlacement UntracedPlacement { get; } = new();
+
+        public ReceiveThreadPlacement TracedPlacement { get; } = new();
+
         public void AddLiaa(LiaaWindow measured)
         {
             Liaa.Add(measured.PerSecond);
@@ -451,6 +489,8 @@ internal sealed class RpcBenchmark
             var overheads = Traced.Select((t, i) => 1 - (t / Liaa[i])).ToArray();
             return new RpcFigure(Name, InFlight, RequestBytes, ResponseBytes, RunFigures.Of(Ceiling), RunFigures.Of(Blocking), RunFigures.Of(Liaa), RunFigures.Of(Traced))
             {
+                UntracedPlacement = UntracedPlacement,
+                TracedPlacement = TracedPlacement,
                 Ratio = Median(Liaa.Select((l, i) => l / Ceiling[i])),
                 BlockingRatio = Median(Liaa.Select((l, i) => l / Blocking[i])),
                 CpuMicrosecondsPerRoundTrip = Median(LiaaCpu),
@@ -549,6 +589,45 @@ internal sealed record RpcFigure(string Method, int InFlight, int RequestBytes, 
     public double TracingOverheadLow { get; init; }
 
     public double TracingOverheadHigh { get; init; }
+
+    /// <summary>One at a time: where the two receive threads were at the end of each untraced Liaa window.</summary>
+    public ReceiveThreadPlacement? UntracedPlacement { get; init; }
+
+    /// <summary>The same for the traced windows.</summary>
+    public ReceiveThreadPlacement? TracedPlacement { get; init; }
+}
+
+/// <summary>
+/// For the one-at-a-time rows: in how many Liaa windows the client's and the server's receive threads had last run on
+/// the same CPU when the window ended (Linux). The scheduler keeps them where it put them, mostly for the whole run, and
+/// the row's figures follow: on one CPU a datagram wakes its reader there; on two each of a round trip's two wake-ups
+/// crosses CPUs (an interprocessor interrupt to wake the other, idle CPU).
+/// </summary>
+internal sealed class ReceiveThreadPlacement
+{
+    public int SameCpu { get; private set; }
+
+    public int Windows { get; private set; }
+
+    /// <summary>After a window of a row <paramref name="inFlight"/> calls at a time: counted for one at a time only, when both threads are found.</summary>
+    public void Note(int inFlight)
+    {
+        if (inFlight == 1 && MachineInfo.LastCpus(RpcBenchmark.ReceiveThreadName) is { Count: 2 } cpus)
+        {
+            Add(cpus[0] == cpus[1]);
+        }
+    }
+
+    public void Add(bool sameCpu)
+    {
+        Windows++;
+        if (sameCpu)
+        {
+            SameCpu++;
+        }
+    }
+
+    public override string ToString() => $"{SameCpu} of {Windows}";
 }
 
 /// <summary>One figure measured once per run: the median and the spread (half the range over the median).</summary>

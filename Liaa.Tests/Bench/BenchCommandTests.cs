@@ -36,6 +36,12 @@ public sealed class BenchCommandTests
         Assert.Contains("raw UDP rt/s", output, StringComparison.Ordinal);
         Assert.Contains("tracing overhead", output, StringComparison.Ordinal);
         Assert.Contains("alternating", output, StringComparison.Ordinal);
+        if (OperatingSystem.IsLinux())
+        {
+            // Both one-at-a-time rows, every Liaa window (four untraced and four traced in the one run) placed.
+            Assert.Contains("PING x1 in ", output, StringComparison.Ordinal);
+            Assert.All(figures.Where(f => f.InFlight == 1), f => Assert.Equal((4, 4), (f.UntracedPlacement!.Windows, f.TracedPlacement!.Windows)));
+        }
     }
 
     [Fact]
@@ -227,6 +233,48 @@ public sealed class BenchCommandTests
 
         Assert.Equal(1234, peers.At);
         Assert.Equal(TimeSpan.FromMilliseconds(640), peers.Cpu);
+    }
+
+    [Fact]
+    public void LastCpu_IsField39_AfterANameHoldingSpacesAndParentheses()
+    {
+        // Fields 3 to 52 after the name, the CPU (field 39) 7, the others 0 but the state.
+        var stat = $"4242 (Liaa (RPC) rec) S {string.Join(' ', Enumerable.Range(4, 49).Select(field => field == 39 ? "7" : "0"))}\n";
+
+        Assert.Equal(7, MachineInfo.LastCpu(stat));
+        Assert.Null(MachineInfo.LastCpu("4242 (Liaa RPC receiv) S 1 2 3"));
+        Assert.Null(MachineInfo.LastCpu("garbled"));
+    }
+
+    [Fact]
+    public void RpcPlacement_NamesTheOneAtATimeRows_WithTheirWindowsOnOneCpu()
+    {
+        static ReceiveThreadPlacement Placed(params bool[] sameCpu)
+        {
+            var placement = new ReceiveThreadPlacement();
+            foreach (var same in sameCpu)
+            {
+                placement.Add(same);
+            }
+
+            return placement;
+        }
+
+        var none = new RunFigures(double.NaN, double.NaN, []);
+        RpcFigure Row(string method, int inFlight, ReceiveThreadPlacement? untraced, ReceiveThreadPlacement? traced) =>
+            new(method, inFlight, 54, 47, none, none, none, none) { UntracedPlacement = untraced, TracedPlacement = traced };
+
+        var text = RpcBenchmark.Placement(
+        [
+            Row("PING", 1, Placed(true, true, false, true), Placed(false, false, false, false)),
+            Row("PING", 32, new ReceiveThreadPlacement(), new ReceiveThreadPlacement()),
+            Row("FIND_NODE", 1, Placed(true, true), null),
+        ]);
+
+        Assert.NotNull(text);
+        Assert.Contains("PING x1 in 3 of 4 untraced and 0 of 4 traced windows; FIND_NODE x1 in 2 of 2 untraced windows.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("x32", text, StringComparison.Ordinal);
+        Assert.Null(RpcBenchmark.Placement([Row("PING", 32, new ReceiveThreadPlacement(), null)]));
     }
 
     [Theory]

@@ -167,6 +167,55 @@ public sealed class RpcEndpointLiaaPeerTests
         Assert.Equal(publishedAt, hit.PublishedAt);
     }
 
+    [Fact]
+    public async Task ARequestThatCannotBeSent_IsLoggedInsideItsClientSpan()
+    {
+        using var spans = new SpanRecorder();
+        await using var net = new RpcTestNetwork();
+        var logger = new CurrentSpanLogger();
+        await using var client = new RpcEndpoint(new UnsendableTransport(net.Bind(ClientAddress)), new RpcOptions(), net.Time, logger);
+        client.Start(new TestHandler(ClientId));
+
+        using var root = new Activity("test-root").Start();
+        var result = await client.SendAsync(ServerAddress, new PingRequest(ClientId), cancellationToken: TestContext.Current.CancellationToken).Bounded();
+        root.Stop();
+
+        // The record of the failed send carries the client span's ids (a logger provider reads them from Activity.Current).
+        Assert.Equal(RpcStatus.Error, result.Status);
+        var clientSpan = Assert.Single(spans.Stopped, a => a.Kind == ActivityKind.Client && a.TraceId == root.TraceId);
+        Assert.Equal(root.SpanId, clientSpan.ParentSpanId);
+        var record = Assert.Single(logger.Records, r => r.EventId == 2005);
+        Assert.Same(clientSpan, record.Current);
+    }
+
+    /// <summary>A transport that refuses every datagram it is asked to send.</summary>
+    private sealed class UnsendableTransport(IDatagramTransport inner) : IDatagramTransport
+    {
+        public IPEndPoint LocalEndPoint => inner.LocalEndPoint;
+
+        public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, CancellationToken cancellationToken) =>
+            throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.NetworkUnreachable);
+
+        public ValueTask<ReceivedDatagram> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+            inner.ReceiveAsync(buffer, cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>Keeps each record's event id and the span current when it was written.</summary>
+    private sealed class CurrentSpanLogger : Microsoft.Extensions.Logging.ILogger<RpcEndpoint>
+    {
+        public ConcurrentQueue<(int EventId, Activity? Current)> Records { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Records.Enqueue((eventId.Id, Activity.Current));
+    }
+
     /// <summary>Listens to Liaa's activity source for one test; other tests' spans are filtered out by trace id.</summary>
     private sealed class SpanRecorder : IDisposable
     {
