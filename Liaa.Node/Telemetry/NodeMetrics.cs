@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Liaa.Node.Kademlia;
 
 namespace Liaa.Node.Telemetry;
@@ -14,6 +15,14 @@ namespace Liaa.Node.Telemetry;
 /// collection time, so they cost nothing between scrapes. Telemetry is a leaf: it knows the core's
 /// vocabulary (<see cref="LookupKind"/>) and nothing of the layers that report to it, which pass
 /// their tags as names (the RPC layer through <c>Rpc/RpcMetricsObserver.cs</c>).
+/// <para>
+/// Without an <see cref="IMeterFactory"/> (an embedded node, a simulation) every instance shares one process-wide meter,
+/// never disposed: OpenTelemetry's SDK stops exporting an instrument of every meter of a name once one meter of that
+/// name is disposed (open-telemetry/opentelemetry-dotnet#6412), so disposing one embedded node's own meter silenced the
+/// metrics of every other node of the process. Instances on one meter share its instruments (a meter returns the
+/// instrument it already has for the same name, unit and description) and its gauges, which observe every instance
+/// not yet disposed.
+/// </para>
 /// </remarks>
 public sealed class NodeMetrics : IDisposable
 {
@@ -22,8 +31,14 @@ public sealed class NodeMetrics : IDisposable
 
     private static readonly int[] RoundBuckets = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20];
 
+    // The meter of every instance made without a factory.
+    private static readonly Lazy<Meter> ProcessMeter = new(() => new Meter(LiaaDiagnostics.Name));
+
+    // The gauges of each meter, created once for all the instances on it.
+    private static readonly ConditionalWeakTable<Meter, NodeGauges> GaugesOfMeter = [];
+
     private readonly Meter _meter;
-    private readonly bool _ownsMeter;
+    private readonly NodeGauges _gauges;
     private readonly Histogram<double> _rpcClientDuration;
     private readonly Counter<long> _rpcClientTimeouts;
     private readonly Counter<long> _rpcServerRequests;
@@ -49,15 +64,7 @@ public sealed class NodeMetrics : IDisposable
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>, or on a meter of its own when null.</summary>
     public NodeMetrics(IMeterFactory? meterFactory = null)
     {
-        if (meterFactory is null)
-        {
-            _meter = new Meter(LiaaDiagnostics.Name);
-            _ownsMeter = true;
-        }
-        else
-        {
-            _meter = meterFactory.Create(LiaaDiagnostics.Name);
-        }
+        _meter = meterFactory?.Create(LiaaDiagnostics.Name) ?? ProcessMeter.Value;
 
         _rpcClientDuration = _meter.CreateHistogram(
             "liaa.rpc.client.duration", "s", "Duration of RPCs this node sent, by method and outcome.",
@@ -86,13 +93,8 @@ public sealed class NodeMetrics : IDisposable
         _contactsAdded = _meter.CreateCounter<long>("liaa.routing.contacts.added", "{contact}", "Contacts added to the routing table.");
         _contactsEvicted = _meter.CreateCounter<long>("liaa.routing.contacts.evicted", "{contact}", "Contacts evicted after repeated failures.");
 
-        _meter.CreateObservableGauge("liaa.routing.contacts", () => Observe(s => s.RoutingTableSize), "{contact}", "Contacts in the routing table.");
-        _meter.CreateObservableGauge("liaa.routing.replacement_cache.size", () => Observe(s => s.ReplacementCacheSize), "{contact}", "Contacts waiting in replacement caches.");
-        _meter.CreateObservableGauge("liaa.routing.bucket.fill", ObserveBucketFill, "1", "Fill of each k-bucket (contacts / k), by bucket index.");
-        _meter.CreateObservableGauge("liaa.storage.keys", () => ObserveStorage(false), "{key}", "Stored keys, by origin (own, replicated, cached).");
-        _meter.CreateObservableGauge("liaa.storage.bytes", () => ObserveStorage(true), "By", "Bytes of stored values, by origin.");
-        _meter.CreateObservableGauge("liaa.storage.limit.keys", () => ObserveLimit(s => s.MaxKeys), "{key}", "Most keys this node stores (Liaa:Storage:MaxKeys).");
-        _meter.CreateObservableGauge("liaa.storage.limit.bytes", () => ObserveLimit(s => s.MaxTotalBytes), "By", "Most value bytes this node stores (Liaa:Storage:MaxTotalBytes).");
+        _gauges = GaugesOfMeter.GetValue(_meter, static meter => new NodeGauges(meter));
+        _gauges.Add(this);
     }
 
     /// <summary>Connects the gauges to a node's state.</summary>
@@ -174,15 +176,8 @@ public sealed class NodeMetrics : IDisposable
 
     public void ContactEvicted() => _contactsEvicted.Add(1);
 
-    public void Dispose()
-    {
-        if (_ownsMeter)
-        {
-            _meter.Dispose();
-        }
-    }
-
-    private int Observe(Func<INodeStateSource, int> read) => _state is { } state ? read(state) : 0;
+    /// <summary>Takes this instance out of its meter's gauges; the meter stays (its factory's, or the process's).</summary>
+    public void Dispose() => _gauges.Remove(this);
 
     private IEnumerable<Measurement<long>> ObserveLimit(Func<StorageGauges, long> read)
     {
@@ -216,6 +211,77 @@ public sealed class NodeMetrics : IDisposable
         foreach (var held in state.GetStorage().Origins)
         {
             yield return new Measurement<long>(bytes ? held.Bytes : held.Keys, new KeyValuePair<string, object?>("liaa.origin", held.Origin));
+        }
+    }
+
+    /// <summary>
+    /// The gauges of one meter, created once whatever the number of instances on it: each observes every instance
+    /// not yet disposed (one node per process in a deployment; several in a test or an embedding application, whose
+    /// same-tagged values are one series, as the instruments they share are).
+    /// </summary>
+    private sealed class NodeGauges
+    {
+        private readonly Lock _gate = new();
+        private readonly HashSet<NodeMetrics> _live = [];
+
+        public NodeGauges(Meter meter)
+        {
+            meter.CreateObservableGauge("liaa.routing.contacts", () => Each(s => s.RoutingTableSize), "{contact}", "Contacts in the routing table.");
+            meter.CreateObservableGauge("liaa.routing.replacement_cache.size", () => Each(s => s.ReplacementCacheSize), "{contact}", "Contacts waiting in replacement caches.");
+            meter.CreateObservableGauge("liaa.routing.bucket.fill", () => All(m => m.ObserveBucketFill()), "1", "Fill of each k-bucket (contacts / k), by bucket index.");
+            meter.CreateObservableGauge("liaa.storage.keys", () => All(m => m.ObserveStorage(false)), "{key}", "Stored keys, by origin (own, replicated, cached).");
+            meter.CreateObservableGauge("liaa.storage.bytes", () => All(m => m.ObserveStorage(true)), "By", "Bytes of stored values, by origin.");
+            meter.CreateObservableGauge("liaa.storage.limit.keys", () => All(m => m.ObserveLimit(s => s.MaxKeys)), "{key}", "Most keys this node stores (Liaa:Storage:MaxKeys).");
+            meter.CreateObservableGauge("liaa.storage.limit.bytes", () => All(m => m.ObserveLimit(s => s.MaxTotalBytes)), "By", "Most value bytes this node stores (Liaa:Storage:MaxTotalBytes).");
+        }
+
+        public void Add(NodeMetrics metrics)
+        {
+            lock (_gate)
+            {
+                _live.Add(metrics);
+            }
+        }
+
+        public void Remove(NodeMetrics metrics)
+        {
+            lock (_gate)
+            {
+                _live.Remove(metrics);
+            }
+        }
+
+        private NodeMetrics[] Live()
+        {
+            lock (_gate)
+            {
+                return [.. _live];
+            }
+        }
+
+        // One measurement per instance observing a node: one made but not yet observing has nothing to tell (a 0 of
+        // its own would stand beside, or replace, a node's value in the series they share).
+        private IEnumerable<Measurement<int>> Each(Func<INodeStateSource, int> read)
+        {
+            foreach (var metrics in Live())
+            {
+                if (metrics._state is { } state)
+                {
+                    yield return new Measurement<int>(read(state));
+                }
+            }
+        }
+
+        private IEnumerable<Measurement<T>> All<T>(Func<NodeMetrics, IEnumerable<Measurement<T>>> observe)
+            where T : struct
+        {
+            foreach (var metrics in Live())
+            {
+                foreach (var measurement in observe(metrics))
+                {
+                    yield return measurement;
+                }
+            }
         }
     }
 }
