@@ -37,7 +37,6 @@ public sealed class NodeMetrics : IDisposable
     // The gauges of each meter, created once for all the instances on it.
     private static readonly ConditionalWeakTable<Meter, NodeGauges> GaugesOfMeter = [];
 
-    private readonly Meter _meter;
     private readonly NodeGauges _gauges;
     private readonly Histogram<double> _rpcClientDuration;
     private readonly Counter<long> _rpcClientTimeouts;
@@ -61,39 +60,42 @@ public sealed class NodeMetrics : IDisposable
     private volatile INodeStateSource? _state;
     private IReadOnlyList<string> _dropReasons = [];
 
-    /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>, or on a meter of its own when null.</summary>
+    /// <summary>
+    /// Reports on the <c>Liaa.Node</c> meter of <paramref name="meterFactory"/>, or on the process-wide one when null,
+    /// sharing its instruments and gauges with the other instances on that meter.
+    /// </summary>
     public NodeMetrics(IMeterFactory? meterFactory = null)
     {
-        _meter = meterFactory?.Create(LiaaDiagnostics.Name) ?? ProcessMeter.Value;
+        var meter = meterFactory?.Create(LiaaDiagnostics.Name) ?? ProcessMeter.Value;
 
-        _rpcClientDuration = _meter.CreateHistogram(
+        _rpcClientDuration = meter.CreateHistogram(
             "liaa.rpc.client.duration", "s", "Duration of RPCs this node sent, by method and outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
-        _rpcClientTimeouts = _meter.CreateCounter<long>("liaa.rpc.client.timeouts", "{request}", "RPCs this node sent that timed out.");
-        _rpcServerRequests = _meter.CreateCounter<long>("liaa.rpc.server.requests", "{request}", "RPC requests this node served, by method.");
-        _datagramsDropped = _meter.CreateCounter<long>("liaa.datagrams.dropped", "{datagram}", "Datagrams dropped without reply, by reason.");
-        _repliesTrimmed = _meter.CreateCounter<long>("liaa.replies.trimmed", "{reply}", "Replies whose contact list was cut so the reply stays within a bounded multiple of its request, by method.");
-        _repliesWithheld = _meter.CreateCounter<long>("liaa.replies.withheld", "{reply}", "Values not sent because the reply would exceed its bound and the requester did not prove its address.");
-        _contactsRefused = _meter.CreateCounter<long>("liaa.routing.contacts.refused", "{contact}", "Contacts kept out of the routing table by a defence, by reason (subnet, endpoint).");
-        _lookupsCutShort = _meter.CreateCounter<long>("liaa.lookup.deadline_exceeded", "{lookup}", "Lookups ended by the maximum lookup duration, by kind.");
-        _storesReceived = _meter.CreateCounter<long>("liaa.store.received", "{request}", "STORE requests received, by outcome.");
-        _storesSent = _meter.CreateCounter<long>(
+        _rpcClientTimeouts = meter.CreateCounter<long>("liaa.rpc.client.timeouts", "{request}", "RPCs this node sent that timed out.");
+        _rpcServerRequests = meter.CreateCounter<long>("liaa.rpc.server.requests", "{request}", "RPC requests this node served, by method.");
+        _datagramsDropped = meter.CreateCounter<long>("liaa.datagrams.dropped", "{datagram}", "Datagrams dropped without reply, by reason.");
+        _repliesTrimmed = meter.CreateCounter<long>("liaa.replies.trimmed", "{reply}", "Replies whose contact list was cut so the reply stays within a bounded multiple of its request, by method.");
+        _repliesWithheld = meter.CreateCounter<long>("liaa.replies.withheld", "{reply}", "Values not sent because the reply would exceed its bound and the requester did not prove its address.");
+        _contactsRefused = meter.CreateCounter<long>("liaa.routing.contacts.refused", "{contact}", "Contacts kept out of the routing table by a defence, by reason (subnet, endpoint).");
+        _lookupsCutShort = meter.CreateCounter<long>("liaa.lookup.deadline_exceeded", "{lookup}", "Lookups ended by the maximum lookup duration, by kind.");
+        _storesReceived = meter.CreateCounter<long>("liaa.store.received", "{request}", "STORE requests received, by outcome.");
+        _storesSent = meter.CreateCounter<long>(
             "liaa.store.sent", "{request}", "STOREs this node sent to the k closest of a key (puts, replication, republish), by outcome and by whether they ended after the put had returned.");
-        _lookupDuration = _meter.CreateHistogram(
+        _lookupDuration = meter.CreateHistogram(
             "liaa.lookup.duration", "s", "Duration of iterative lookups, by kind.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
-        _lookupRounds = _meter.CreateHistogram(
+        _lookupRounds = meter.CreateHistogram(
             "liaa.lookup.rounds", "{round}", "Hops (rounds) of iterative lookups, by kind.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = RoundBuckets });
-        _lookups = _meter.CreateCounter<long>("liaa.lookups", "{lookup}", "Lookups completed, by kind and whether a value was found.");
-        _replicated = _meter.CreateCounter<long>("liaa.replication.values", "{value}", "Values replicated to the k closest nodes.");
-        _republished = _meter.CreateCounter<long>("liaa.republish.values", "{value}", "Own values republished by this node as original publisher.");
-        _refreshed = _meter.CreateCounter<long>("liaa.refresh.buckets", "{bucket}", "Buckets refreshed by a lookup of a random id in their range.");
-        _expired = _meter.CreateCounter<long>("liaa.storage.expired", "{value}", "Stored values dropped at expiry.");
-        _contactsAdded = _meter.CreateCounter<long>("liaa.routing.contacts.added", "{contact}", "Contacts added to the routing table.");
-        _contactsEvicted = _meter.CreateCounter<long>("liaa.routing.contacts.evicted", "{contact}", "Contacts evicted after repeated failures.");
+        _lookups = meter.CreateCounter<long>("liaa.lookups", "{lookup}", "Lookups completed, by kind and whether a value was found.");
+        _replicated = meter.CreateCounter<long>("liaa.replication.values", "{value}", "Values replicated to the k closest nodes.");
+        _republished = meter.CreateCounter<long>("liaa.republish.values", "{value}", "Own values republished by this node as original publisher.");
+        _refreshed = meter.CreateCounter<long>("liaa.refresh.buckets", "{bucket}", "Buckets refreshed by a lookup of a random id in their range.");
+        _expired = meter.CreateCounter<long>("liaa.storage.expired", "{value}", "Stored values dropped at expiry.");
+        _contactsAdded = meter.CreateCounter<long>("liaa.routing.contacts.added", "{contact}", "Contacts added to the routing table.");
+        _contactsEvicted = meter.CreateCounter<long>("liaa.routing.contacts.evicted", "{contact}", "Contacts evicted after repeated failures.");
 
-        _gauges = GaugesOfMeter.GetValue(_meter, static meter => new NodeGauges(meter));
+        _gauges = GaugesOfMeter.GetValue(meter, static meter => new NodeGauges(meter));
         _gauges.Add(this);
     }
 
