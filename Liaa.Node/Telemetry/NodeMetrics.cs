@@ -34,8 +34,10 @@ public sealed class NodeMetrics : IDisposable
     // The meter of every instance made without a factory.
     private static readonly Lazy<Meter> ProcessMeter = new(() => new Meter(LiaaDiagnostics.Name));
 
-    // The gauges of each meter, created once for all the instances on it.
+    // The gauges of each meter, created once for all the instances on it (under the lock: the table may run its
+    // callback twice for one meter, and each run creates gauges on it).
     private static readonly ConditionalWeakTable<Meter, NodeGauges> GaugesOfMeter = [];
+    private static readonly Lock GaugesGate = new();
 
     private readonly NodeGauges _gauges;
     private readonly Histogram<double> _rpcClientDuration;
@@ -95,7 +97,11 @@ public sealed class NodeMetrics : IDisposable
         _contactsAdded = meter.CreateCounter<long>("liaa.routing.contacts.added", "{contact}", "Contacts added to the routing table.");
         _contactsEvicted = meter.CreateCounter<long>("liaa.routing.contacts.evicted", "{contact}", "Contacts evicted after repeated failures.");
 
-        _gauges = GaugesOfMeter.GetValue(meter, static meter => new NodeGauges(meter));
+        lock (GaugesGate)
+        {
+            _gauges = GaugesOfMeter.GetValue(meter, static meter => new NodeGauges(meter));
+        }
+
         _gauges.Add(this);
     }
 
