@@ -32,8 +32,7 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
     private CancellationTokenRegistration _registration;
     private int _disposed;
 
-    // Datagrams of the inbox counted in the network's waiting count: those a reader is still there to read.
-    private int _counted;
+    // Whether the reader stopped: until then the inbox's datagrams are in the network's waiting count.
     private bool _readerStopped;
 
     internal InMemoryDatagramTransport(InMemoryNetwork network, IPEndPoint local, int queueCapacity)
@@ -101,9 +100,9 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
                 _completed = true;
                 wake = _waiting;
                 _waiting = false;
+                StopCountingLocked();
                 left = [.. _inbox];
                 _inbox.Clear();
-                StopCountingLocked();
             }
 
             foreach (var item in left)
@@ -197,7 +196,6 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
             _inbox.Enqueue(datagram);
             if (!_readerStopped)
             {
-                _counted++;
                 _network.AddWaiting(1);
             }
 
@@ -222,9 +220,8 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
                 return false;
             }
 
-            if (_counted > 0)
+            if (!_readerStopped)
             {
-                _counted--;
                 _network.AddWaiting(-1);
             }
         }
@@ -236,9 +233,11 @@ public sealed class InMemoryDatagramTransport : IDatagramTransport, IQueuedDatag
     // The reader stopped (its token was cancelled) or the transport went: what is left in the inbox is nobody's work.
     private void StopCountingLocked()
     {
-        _readerStopped = true;
-        _network.AddWaiting(-_counted);
-        _counted = 0;
+        if (!_readerStopped)
+        {
+            _readerStopped = true;
+            _network.AddWaiting(-_inbox.Count);
+        }
     }
 
     private void Cancel(CancellationToken token)
