@@ -84,19 +84,8 @@ internal static class MachineInfo
         try
         {
             var ticks = 0L;
-            foreach (var task in Directory.GetDirectories(tasks))
+            foreach (var stat in ThreadStats(tasks))
             {
-                string stat;
-                try
-                {
-                    stat = File.ReadAllText(Path.Combine(task, "stat"));
-                }
-                catch (IOException)
-                {
-                    // The thread ended between the listing and the read (its directory is gone, or reading it fails with ESRCH).
-                    continue;
-                }
-
                 if (ParseThreadStat(stat) is { } thread && thread.Name == name)
                 {
                     ticks += thread.CpuTicks;
@@ -118,16 +107,16 @@ internal static class MachineInfo
     /// </summary>
     internal static (string Name, long CpuTicks)? ParseThreadStat(string stat)
     {
-        // The name is between the first '(' and the last ')': it may hold either, and spaces.
+        // The name is between the first '(' and the last ')'.
         var start = stat.IndexOf('(');
         var end = stat.LastIndexOf(')');
-        if (start < 0 || end < start || end + 2 > stat.Length)
+        if (start < 0 || end < start)
         {
             return null;
         }
 
         // After the name: state, then 10 fields, then utime and stime (proc(5), fields 14 and 15).
-        var fields = stat[(end + 2)..].Split(' ');
+        var fields = FieldsAfterName(stat);
         return fields.Length > 12
             && long.TryParse(fields[11], NumberStyles.None, CultureInfo.InvariantCulture, out var user)
             && long.TryParse(fields[12], NumberStyles.None, CultureInfo.InvariantCulture, out var system)
@@ -145,18 +134,11 @@ internal static class MachineInfo
         try
         {
             var cpus = new List<int>();
-            foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+            foreach (var stat in ThreadStats("/proc/self/task"))
             {
-                try
+                if (ParseThreadStat(stat)?.Name == comm && LastCpu(stat) is { } cpu)
                 {
-                    if (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') == comm && LastCpu(File.ReadAllText(Path.Combine(task, "stat"))) is { } cpu)
-                    {
-                        cpus.Add(cpu);
-                    }
-                }
-                catch (IOException)
-                {
-                    // The thread ended meanwhile.
+                    cpus.Add(cpu);
                 }
             }
 
@@ -171,10 +153,36 @@ internal static class MachineInfo
     /// <summary>Field 39 of a thread's <c>/proc/…/stat</c> line, the CPU it last ran on; null if the line has none.</summary>
     internal static int? LastCpu(string stat)
     {
-        // Field 2, the name, is in parentheses and may hold spaces and parentheses: fields 3 on follow the last ')'.
-        var end = stat.LastIndexOf(')');
-        var fields = end < 0 || end + 2 > stat.Length ? [] : stat[(end + 2)..].Split(' ');
+        var fields = FieldsAfterName(stat);
         return fields.Length > 36 && int.TryParse(fields[36], CultureInfo.InvariantCulture, out var cpu) ? cpu : null;
+    }
+
+    // The stat line of each thread in a directory laid out as /proc/PID/task, skipping one that ended between the listing
+    // and the read (its directory is gone, or reading it fails with ESRCH). The listing's own failure reaches the caller.
+    private static IEnumerable<string> ThreadStats(string tasks)
+    {
+        foreach (var task in Directory.EnumerateDirectories(tasks))
+        {
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(task, "stat"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            yield return stat;
+        }
+    }
+
+    // Fields 3 on of a stat line (proc(5)): after the name, field 2, which is in parentheses and may hold spaces and
+    // parentheses itself; none when the line has no name or nothing after it.
+    private static string[] FieldsAfterName(string stat)
+    {
+        var end = stat.LastIndexOf(')');
+        return end < 0 || end + 2 > stat.Length ? [] : stat[(end + 2)..].Split(' ');
     }
 
     private static string? ReadFirst(string path, string key)
