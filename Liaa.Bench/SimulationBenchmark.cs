@@ -708,8 +708,8 @@ internal sealed class RequestMix
 /// <summary>
 /// What <c>bench sim</c>'s missed-get diagnostic needs of a batch of gets' datagrams: of each that a get's origin sent
 /// or received carrying its key or value (its FIND_VALUE requests, an answer with the value, its cache STORE), the
-/// get, the two ends, the length and which of the two it carried. No datagram's bytes, and nothing of the others
-/// (the batch's every datagram was copied, though only these were ever printed).
+/// get, the two ends, the length and which of the two it carried. No datagram's bytes, and nothing of the others: the
+/// diagnostic prints only these.
 /// </summary>
 internal sealed class GetDatagrams
 {
